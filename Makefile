@@ -1,0 +1,42 @@
+# Kassa: `make help` lists the targets.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := uv run --frozen
+
+.PHONY: help demo test check lint types test-py test-pg test-js test-browser bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+demo: ## run the demo: server + proxy with virtual devices + demo shop, on SQLite
+	@scripts/bootstrap.sh
+	$(UV) kassa demo
+
+test: ## the whole suite: lint, types, Python on SQLite and PostgreSQL, JavaScript, browser
+	@scripts/bootstrap.sh --test
+	$(MAKE) --no-print-directory check test-py test-pg test-js test-browser
+
+check: lint types ## lint, format check, types, migrations check
+
+lint: ## ruff lint and format check
+	$(UV) ruff check .
+	$(UV) ruff format --check .
+
+types: ## mypy, and no model change without its migration
+	$(UV) mypy
+	$(UV) kassa manage makemigrations --check --dry-run
+
+test-py: ## Python tests on SQLite (browser tests excluded)
+	$(UV) pytest -m "not browser" -p no:cacheprovider
+
+test-pg: ## Python server tests on a throw-away PostgreSQL server
+	$(UV) python scripts/pg_temp.py -- pytest -m "not browser" -p no:cacheprovider tests/server
+
+test-js: ## the terminal's pure JavaScript with node --test
+	node --test tests/terminal/
+
+test-browser: ## end-to-end tests in headless Debian chromium
+	$(UV) pytest -m browser -p no:cacheprovider
+
+bench: ## all benchmarks (figures go to docs/performance.md by hand)
+	$(UV) python scripts/pg_temp.py -- python -m bench

@@ -1,0 +1,3 @@
+"""Kassa: open-source point of sale."""
+
+__version__ = "0.1.0"

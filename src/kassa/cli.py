@@ -1,0 +1,42 @@
+"""The `kassa` command.
+
+Each subcommand imports only what it needs: `kassa proxy` must run on a POS PC where
+Django is not installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+USAGE = """usage: kassa COMMAND [ARGS...]
+
+commands:
+  demo              demo shop on SQLite: server and hardware proxy with virtual devices
+  server            production server (gunicorn): --host, --port, --workers
+  import-products   import a product CSV file into the catalog
+  manage            Django's management commands (kassa manage help)
+  proxy             the hardware proxy (kassa proxy --help)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE, end="")
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "proxy":
+        from kassa.proxy.cli import main as proxy_main
+
+        return proxy_main(rest)
+    if command in {"demo", "server", "import-products", "manage"}:
+        from kassa.server.cli import main as server_main
+
+        return server_main(command, rest)
+    print(f"kassa: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
