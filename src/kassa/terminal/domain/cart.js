@@ -1,0 +1,556 @@
+// @ts-check
+/**
+ * The order being rung up: an immutable value. Every function takes an order and returns a
+ * new one (frozen), so the UI can keep the previous order for undo and compare by identity.
+ *
+ * Lines keep their inputs (quantity, unit price, discount, tax snapshot) and not their
+ * amounts: net, tax and gross are computed by `pricedLines` with `money.linePrice`, so they
+ * can never disagree with the inputs. All numbers are integers in the units of `money.js`.
+ */
+
+import {
+  MoneyError, formatAmount, formatDiscount, formatQuantity, formatRate, linePrice, orderTotals, parseAmount, parseRate,
+  taxBreakdown,
+} from "./money.js";
+
+/** A cart operation that is not allowed; `code` is stable, `message` is for the log. */
+export class CartError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = "CartError";
+    this.code = code;
+  }
+}
+
+/**
+ * @typedef {object} CatalogProduct  as the server's catalog sends it
+ * @property {number} id
+ * @property {string} name
+ * @property {string} [ref]
+ * @property {string[]} [barcodes]
+ * @property {number | null} [category_id]
+ * @property {string} price            decimal string, currency places
+ * @property {number} tax_id
+ * @property {"pc" | "kg" | "l" | "m"} [unit]
+ * @property {boolean} [weighed]
+ *
+ * @typedef {object} CatalogTax
+ * @property {number} id
+ * @property {string} [name]
+ * @property {string} rate             decimal string, percent: "21", "7.7"
+ * @property {boolean} price_includes_tax
+ *
+ * @typedef {object} CatalogPaymentMethod
+ * @property {number} id
+ * @property {string} [name]
+ * @property {boolean} is_cash
+ */
+
+/**
+ * @typedef {object} Line
+ * @property {string} id               local to the order
+ * @property {number} productId
+ * @property {string} name
+ * @property {string} unit
+ * @property {boolean} weighed
+ * @property {number} quantity         thousandths
+ * @property {number} unitPrice        minor units, the price charged
+ * @property {number} listPrice        minor units, the catalog price when added
+ * @property {number} discount         hundredths of a percent
+ * @property {number} taxId
+ * @property {number} rate             ten-thousandths of a percent
+ * @property {boolean} priceIncludesTax
+ * @property {boolean} priceOverridden set by setPrice
+ * @property {number | null} approvedBy the manager (cashier id) who approved a price or discount
+ *
+ * @typedef {Line & import("./money.js").TaxedAmount} PricedLine
+ *
+ * @typedef {object} Payment
+ * @property {string} id
+ * @property {number} methodId
+ * @property {boolean} isCash
+ * @property {number} amount           minor units; negative when money goes out (refund)
+ *
+ * @typedef {object} Order
+ * @property {string} uuid
+ * @property {string} receiptNumber
+ * @property {string} createdAt        ISO 8601 with the terminal's UTC offset
+ * @property {number} places           the currency's decimals
+ * @property {string} note
+ * @property {readonly Line[]} lines
+ * @property {readonly Payment[]} payments
+ * @property {string | null} selectedLineId
+ * @property {number} nextId           next local id for a line or payment
+ */
+
+/**
+ * A new, empty order.
+ * @param {object} init
+ * @param {() => string} init.newUuid      uuid4 generator (crypto.randomUUID in the app)
+ * @param {string} init.receiptNumber      from data/db.js nextReceiptNumber
+ * @param {string} init.createdAt          use localIsoString(new Date()) in the app
+ * @param {number} init.places             the currency's decimals
+ * @returns {Order}
+ */
+export function createOrder({ newUuid, receiptNumber, createdAt, places }) {
+  if (!Number.isInteger(places) || places < 0) throw new CartError("places", `places: ${places}`);
+  return freeze({
+    uuid: newUuid(),
+    receiptNumber,
+    createdAt,
+    places,
+    note: "",
+    lines: [],
+    payments: [],
+    selectedLineId: null,
+    nextId: 1,
+  });
+}
+
+/**
+ * A date as ISO 8601 with a UTC offset: "2026-11-21T10:15:00.123+01:00".
+ * @param {Date} date
+ * @param {number} [offsetMinutes] east of UTC; the runtime's zone by default
+ * @returns {string}
+ */
+export function localIsoString(date, offsetMinutes = -date.getTimezoneOffset()) {
+  const shifted = new Date(date.getTime() + offsetMinutes * 60000).toISOString().slice(0, 23);
+  const abs = Math.abs(offsetMinutes);
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+  return `${shifted}${offsetMinutes < 0 ? "-" : "+"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/**
+ * Add a product. Without `quantity` one unit is added, and it merges into the last line of
+ * the same product at the same unit price without discount, override or weighing (+1);
+ * weighed products need a quantity and never merge. The new or merged line is selected.
+ * @param {Order} order
+ * @param {object} item
+ * @param {CatalogProduct} item.product
+ * @param {CatalogTax} item.tax           the product's tax (tax.id === product.tax_id)
+ * @param {number} [item.quantity]        thousandths; from a scale or a weight barcode
+ * @param {number} [item.unitPrice]       minor units; from a price barcode, not an override
+ * @param {boolean} [item.merge]          false to always make a new line
+ * @returns {Order}
+ */
+export function addProduct(order, { product, tax, quantity, unitPrice, merge = true }) {
+  if (tax.id !== product.tax_id) {
+    throw new CartError("tax_mismatch", `product ${product.id} has tax ${product.tax_id}, not ${tax.id}`);
+  }
+  const weighed = Boolean(product.weighed);
+  if (weighed && quantity === undefined) {
+    throw new CartError("quantity_required", `product ${product.id} is weighed: a quantity is required`);
+  }
+  const added = quantity ?? 1000;
+  checkQuantity(added);
+  const listPrice = parseAmount(product.price, order.places);
+  const price = unitPrice ?? listPrice;
+  checkAmount(price, "unit price");
+
+  if (merge && !weighed && added > 0) {
+    const target = order.lines.findLast(
+      (line) =>
+        line.productId === product.id &&
+        line.unitPrice === price &&
+        line.discount === 0 &&
+        !line.weighed &&
+        !line.priceOverridden &&
+        line.quantity > 0,
+    );
+    if (target) {
+      const merged = updateLine(order, target.id, { quantity: target.quantity + added });
+      return freeze({ ...merged, selectedLineId: target.id });
+    }
+  }
+  const id = String(order.nextId);
+  /** @type {Line} */
+  const line = {
+    id,
+    productId: product.id,
+    name: product.name,
+    unit: product.unit ?? "pc",
+    weighed,
+    quantity: added,
+    unitPrice: price,
+    listPrice,
+    discount: 0,
+    taxId: tax.id,
+    rate: parseRate(tax.rate),
+    priceIncludesTax: tax.price_includes_tax,
+    priceOverridden: false,
+    approvedBy: null,
+  };
+  checkPriceable(line, order.places);
+  return freeze({ ...order, lines: [...order.lines, line], selectedLineId: id, nextId: order.nextId + 1 });
+}
+
+/**
+ * Set a line's quantity (thousandths, not zero; negative for a returned item). To drop a line
+ * use removeLine.
+ * @param {Order} order
+ * @param {string} lineId
+ * @param {number} quantity
+ * @returns {Order}
+ */
+export function setQuantity(order, lineId, quantity) {
+  checkQuantity(quantity);
+  return updateLine(order, lineId, { quantity });
+}
+
+/**
+ * Set a line's discount (hundredths of a percent). Check needsManagerApproval first; pass the
+ * approving manager's id, which the line keeps (the last approval given on the line stays).
+ * @param {Order} order
+ * @param {string} lineId
+ * @param {number} discount
+ * @param {{approvedBy?: number | null}} [options]
+ * @returns {Order}
+ */
+export function setDiscount(order, lineId, discount, { approvedBy = null } = {}) {
+  if (!Number.isSafeInteger(discount) || discount < 0 || discount > 10000) {
+    throw new CartError("discount", `discount ${discount} is not within 0..10000 hundredths of a percent`);
+  }
+  const line = findLine(order, lineId);
+  return updateLine(order, lineId, { discount, approvedBy: approvedBy ?? line.approvedBy });
+}
+
+/**
+ * Override a line's unit price (minor units). Marks the line as overridden unless the price
+ * is set back to the catalog price. Check needsManagerApproval first.
+ * @param {Order} order
+ * @param {string} lineId
+ * @param {number} unitPrice
+ * @param {{approvedBy?: number | null}} [options]
+ * @returns {Order}
+ */
+export function setPrice(order, lineId, unitPrice, { approvedBy = null } = {}) {
+  checkAmount(unitPrice, "unit price");
+  const line = findLine(order, lineId);
+  return updateLine(order, lineId, {
+    unitPrice,
+    priceOverridden: unitPrice !== line.listPrice,
+    approvedBy: approvedBy ?? line.approvedBy,
+  });
+}
+
+/**
+ * Remove a line; the selection moves to the line before it (or the next, or none).
+ * @param {Order} order
+ * @param {string} lineId
+ * @returns {Order}
+ */
+export function removeLine(order, lineId) {
+  const index = order.lines.findIndex((line) => line.id === lineId);
+  if (index < 0) throw new CartError("no_line", `no line ${lineId}`);
+  const lines = order.lines.filter((line) => line.id !== lineId);
+  let selectedLineId = order.selectedLineId;
+  if (selectedLineId === lineId) selectedLineId = (lines[index - 1] ?? lines[index] ?? null)?.id ?? null;
+  return freeze({ ...order, lines, selectedLineId });
+}
+
+/**
+ * @param {Order} order
+ * @param {string | null} lineId
+ * @returns {Order}
+ */
+export function selectLine(order, lineId) {
+  if (lineId !== null) findLine(order, lineId);
+  return freeze({ ...order, selectedLineId: lineId });
+}
+
+/**
+ * @param {Order} order
+ * @param {string} note
+ * @returns {Order}
+ */
+export function setNote(order, note) {
+  return freeze({ ...order, note });
+}
+
+/**
+ * Add a payment. Several payments split the order. Only cash can be overpaid (the excess is
+ * the change): a non-cash payment that takes the non-cash total above the order total is
+ * refused. On a refund (negative total) payments are negative and nothing can be overpaid.
+ * @param {Order} order
+ * @param {{method: CatalogPaymentMethod, amount: number}} payment
+ * @returns {Order}
+ */
+export function addPayment(order, { method, amount }) {
+  checkAmount(amount, "payment amount");
+  const total = totals(order).gross;
+  if (amount === 0 || (total >= 0 ? amount < 0 : amount > 0)) {
+    throw new CartError("payment_sign", `payment ${amount} does not go the way of the total ${total}`);
+  }
+  /** @type {Payment} */
+  const added = { id: String(order.nextId), methodId: method.id, isCash: method.is_cash, amount };
+  const next = freeze({ ...order, payments: [...order.payments, added], nextId: order.nextId + 1 });
+  const problem = paymentProblem(next);
+  if (problem) throw new CartError(problem.code, problem.message);
+  return next;
+}
+
+/**
+ * @param {Order} order
+ * @param {string} paymentId
+ * @returns {Order}
+ */
+export function removePayment(order, paymentId) {
+  if (!order.payments.some((payment) => payment.id === paymentId)) {
+    throw new CartError("no_payment", `no payment ${paymentId}`);
+  }
+  return freeze({ ...order, payments: order.payments.filter((payment) => payment.id !== paymentId) });
+}
+
+/**
+ * The lines with their net, tax and gross.
+ * @param {Order} order
+ * @returns {PricedLine[]}
+ */
+export function pricedLines(order) {
+  return order.lines.map((line) => ({ ...line, ...priceLine(line, order.places) }));
+}
+
+/**
+ * @param {Order} order
+ * @returns {import("./money.js").TaxedAmount}
+ */
+export function totals(order) {
+  return orderTotals(pricedLines(order));
+}
+
+/**
+ * @param {Order} order
+ * @returns {import("./money.js").TaxGroup[]}
+ */
+export function taxes(order) {
+  return taxBreakdown(pricedLines(order));
+}
+
+/** Sum of all payments. @param {Order} order @returns {number} */
+export function paid(order) {
+  return order.payments.reduce((sum, payment) => sum + payment.amount, 0);
+}
+
+/** Sum of the cash payments. @param {Order} order @returns {number} */
+export function cashPaid(order) {
+  return order.payments.reduce((sum, payment) => sum + (payment.isCash ? payment.amount : 0), 0);
+}
+
+/**
+ * What is still to be paid: positive on a sale, negative (to pay out) on a refund, 0 when
+ * covered.
+ * @param {Order} order
+ * @returns {number}
+ */
+export function amountDue(order) {
+  const total = totals(order).gross;
+  const remaining = total - paid(order);
+  return total >= 0 ? Math.max(0, remaining) : Math.min(0, remaining);
+}
+
+/**
+ * The change to hand back: what was paid beyond the total, on a sale only.
+ * @param {Order} order
+ * @returns {number}
+ */
+export function change(order) {
+  const total = totals(order).gross;
+  return total >= 0 ? Math.max(0, paid(order) - total) : 0;
+}
+
+/**
+ * Why the payments cannot stand, or null: non-cash paid beyond the total (change would come
+ * out of a card), or a refund paid out beyond its total. Lines changed after a payment can
+ * cause either.
+ * @param {Order} order
+ * @returns {{code: "non_cash_overpay" | "refund_overpaid", message: string} | null}
+ */
+export function paymentProblem(order) {
+  const total = totals(order).gross;
+  const nonCash = paid(order) - cashPaid(order);
+  if (total >= 0 && change(order) > cashPaid(order)) {
+    return { code: "non_cash_overpay", message: `non-cash payments ${nonCash} exceed the total ${total}` };
+  }
+  if (total < 0 && paid(order) < total) {
+    return { code: "refund_overpaid", message: `payments ${paid(order)} exceed the refund ${total}` };
+  }
+  return null;
+}
+
+/**
+ * Whether the order can be finished: it has lines, the payments cover the total, and any
+ * change is covered by cash.
+ * @param {Order} order
+ * @returns {boolean}
+ */
+export function isFullyPaid(order) {
+  return order.lines.length > 0 && amountDue(order) === 0 && paymentProblem(order) === null;
+}
+
+/**
+ * @typedef {{kind: "discount", discount: number} | {kind: "price", unitPrice: number, listPrice: number}} LineChange
+ */
+
+/**
+ * Whether a change needs a manager: any price different from the catalog price, or a
+ * discount above the terminal's limit (hundredths of a percent; no limit given means 0, so
+ * every discount needs a manager).
+ * @param {LineChange} lineChange
+ * @param {{discountLimit?: number | null}} [terminal]
+ * @returns {boolean}
+ */
+export function needsManagerApproval(lineChange, { discountLimit } = {}) {
+  if (lineChange.kind === "price") return lineChange.unitPrice !== lineChange.listPrice;
+  return lineChange.discount > (discountLimit ?? 0);
+}
+
+/**
+ * @typedef {object} SyncLine
+ * @property {number} product_id
+ * @property {string} quantity
+ * @property {string} unit_price
+ * @property {string} discount
+ * @property {number} tax_id
+ * @property {string} tax_rate
+ * @property {boolean} price_includes_tax
+ * @property {string} net
+ * @property {string} tax
+ * @property {string} gross
+ * @property {boolean} price_overridden
+ * @property {number | null} approved_by
+ *
+ * @typedef {object} SyncPayload
+ * @property {string} uuid
+ * @property {string} receipt_number
+ * @property {string} session_uuid
+ * @property {number} cashier_id
+ * @property {string} created_at
+ * @property {string} note
+ * @property {SyncLine[]} lines
+ * @property {{method_id: number, amount: string}[]} payments
+ * @property {string} change
+ * @property {{net: string, tax: string, gross: string}} totals
+ */
+
+/**
+ * The order as the server's sync endpoint takes it (amounts as decimal strings).
+ * @param {Order} order
+ * @param {{sessionUuid: string, cashierId: number}} context the open session and the cashier
+ *        finishing the order
+ * @returns {SyncPayload}
+ */
+export function toSyncPayload(order, { sessionUuid, cashierId }) {
+  if (!isFullyPaid(order)) throw new CartError("not_paid", `order ${order.uuid} is not fully paid`);
+  const places = order.places;
+  const money = (/** @type {number} */ amount) => formatAmount(amount, places);
+  const sum = totals(order);
+  return {
+    uuid: order.uuid,
+    receipt_number: order.receiptNumber,
+    session_uuid: sessionUuid,
+    cashier_id: cashierId,
+    created_at: order.createdAt,
+    note: order.note,
+    lines: pricedLines(order).map((line) => ({
+      product_id: line.productId,
+      quantity: formatQuantity(line.quantity),
+      unit_price: money(line.unitPrice),
+      discount: formatDiscount(line.discount),
+      tax_id: line.taxId,
+      tax_rate: formatRate(line.rate),
+      price_includes_tax: line.priceIncludesTax,
+      net: money(line.net),
+      tax: money(line.tax),
+      gross: money(line.gross),
+      price_overridden: line.priceOverridden,
+      approved_by: line.approvedBy,
+    })),
+    payments: order.payments.map((payment) => ({ method_id: payment.methodId, amount: money(payment.amount) })),
+    change: money(change(order)),
+    totals: { net: money(sum.net), tax: money(sum.tax), gross: money(sum.gross) },
+  };
+}
+
+/**
+ * @param {Line} line
+ * @param {number} places
+ */
+function priceLine(line, places) {
+  return linePrice({
+    quantity: line.quantity,
+    unitPrice: line.unitPrice,
+    discount: line.discount,
+    rate: line.rate,
+    priceIncludesTax: line.priceIncludesTax,
+    places,
+  });
+}
+
+/**
+ * @param {Order} order
+ * @param {string} lineId
+ * @returns {Line}
+ */
+function findLine(order, lineId) {
+  const line = order.lines.find((candidate) => candidate.id === lineId);
+  if (!line) throw new CartError("no_line", `no line ${lineId}`);
+  return line;
+}
+
+/**
+ * @param {Order} order
+ * @param {string} lineId
+ * @param {Partial<Line>} changes
+ * @returns {Order}
+ */
+function updateLine(order, lineId, changes) {
+  findLine(order, lineId);
+  const lines = order.lines.map((line) => (line.id === lineId ? { ...line, ...changes } : line));
+  checkPriceable(/** @type {Line} */ (lines.find((line) => line.id === lineId)), order.places);
+  return freeze({ ...order, lines });
+}
+
+/**
+ * An amount that overflows is refused when the line is made, not when the total is shown.
+ * @param {Line} line
+ * @param {number} places
+ */
+function checkPriceable(line, places) {
+  try {
+    priceLine(line, places);
+  } catch (error) {
+    if (error instanceof MoneyError) throw new CartError("amount", error.message);
+    throw error;
+  }
+}
+
+/** @param {number} quantity */
+function checkQuantity(quantity) {
+  if (!Number.isSafeInteger(quantity) || quantity === 0) {
+    throw new CartError("quantity", `quantity ${quantity} is not a non-zero integer number of thousandths`);
+  }
+}
+
+/**
+ * @param {number} amount
+ * @param {string} field
+ */
+function checkAmount(amount, field) {
+  if (!Number.isSafeInteger(amount)) throw new CartError("amount", `${field} ${amount} is not an integer`);
+}
+
+/**
+ * @param {Order} order
+ * @returns {Order}
+ */
+function freeze(order) {
+  for (const line of order.lines) Object.freeze(line);
+  for (const payment of order.payments) Object.freeze(payment);
+  Object.freeze(order.lines);
+  Object.freeze(order.payments);
+  return Object.freeze(order);
+}
