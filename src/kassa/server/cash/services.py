@@ -1,0 +1,102 @@
+"""Cash session writes: open and close, both idempotent by the terminal's session UUID."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from kassa.money import money_round
+from kassa.server.errors import ApiError, Conflict
+from kassa.server.staff.models import Cashier
+from kassa.server.terminals.models import Terminal
+
+from .models import CashSession, SessionState
+
+
+def _cashier(cashier_id: int) -> Cashier:
+    cashier = Cashier.objects.filter(pk=cashier_id).first()
+    if cashier is None:
+        raise ApiError("unknown_cashier", f"Cashier {cashier_id} does not exist.", status=422)
+    return cashier
+
+
+def session_open(
+    *,
+    terminal: Terminal,
+    uuid: uuid_module.UUID,
+    cashier_id: int,
+    opened_at: datetime,
+    opening_float: Decimal,
+) -> tuple[CashSession, bool]:
+    """Open a session; returns (session, created). Opening the same UUID again is a no-op."""
+    existing = CashSession.objects.filter(uuid=uuid).first()
+    if existing is not None:
+        if existing.terminal_id != terminal.pk:
+            raise Conflict("session_other_terminal", "This session belongs to another terminal.")
+        return existing, False
+    if opening_float < 0:
+        raise ApiError("invalid_amount", "The opening float cannot be negative.", status=422)
+    cashier = _cashier(cashier_id)
+    try:
+        with transaction.atomic():
+            session = CashSession.objects.create(
+                uuid=uuid,
+                terminal=terminal,
+                opened_by=cashier,
+                opened_at=opened_at,
+                opening_float=money_round(opening_float, terminal.currency_places),
+            )
+    except IntegrityError:
+        # A concurrent request stored the same UUID first, or another session is open.
+        existing = CashSession.objects.filter(uuid=uuid).first()
+        if existing is not None and existing.terminal_id == terminal.pk:
+            return existing, False
+        raise Conflict(
+            "session_already_open",
+            "This terminal already has an open cash session; close it first.",
+        ) from None
+    return session, True
+
+
+def session_expected_cash(session: CashSession) -> Decimal:
+    """Opening float + cash taken − change given, from the orders stored so far."""
+    from kassa.server.orders.models import Order, Payment
+
+    cash_in = Payment.objects.filter(order__session=session, method__is_cash=True).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal(0)
+    change = Order.objects.filter(session=session).aggregate(total=Sum("change"))[
+        "total"
+    ] or Decimal(0)
+    return session.opening_float + cash_in - change
+
+
+@transaction.atomic
+def session_close(
+    *,
+    terminal: Terminal,
+    uuid: uuid_module.UUID,
+    cashier_id: int,
+    closed_at: datetime,
+    counted_cash: Decimal,
+) -> CashSession:
+    """Close a session with the counted cash; closing it again returns it unchanged."""
+    session = CashSession.objects.select_for_update().filter(uuid=uuid, terminal=terminal).first()
+    if session is None:
+        raise ApiError("unknown_session", f"Cash session {uuid} is not known.", status=404)
+    if session.state == SessionState.CLOSED:
+        return session
+    if counted_cash < 0:
+        raise ApiError("invalid_amount", "The counted cash cannot be negative.", status=422)
+    session.closed_by = _cashier(cashier_id)
+    session.closed_at = closed_at
+    session.counted_cash = money_round(counted_cash, terminal.currency_places)
+    session.expected_cash = session_expected_cash(session)
+    session.difference = session.counted_cash - session.expected_cash
+    session.state = SessionState.CLOSED
+    session.save()
+    return session

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import gzip
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from .selectors import catalog_meta, catalog_products
+
+router = Router(tags=["catalog"])
+MAX_PAGE = 100_000
+
+
+class TaxOut(Schema):
+    id: int
+    name: str
+    rate: str
+    price_includes_tax: bool
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    sort_order: int
+
+
+class CatalogOut(Schema):
+    token: int = Field(description="Change token: pass it as `since` to get what changed")
+    taxes: list[TaxOut]
+    categories: list[CategoryOut]
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    ref: str | None
+    barcodes: list[str]
+    category_id: int | None
+    price: str
+    tax_id: int
+    unit: str
+    weighed: bool
+
+
+class ProductPageOut(Schema):
+    token: int
+    products: list[ProductOut]
+    deleted: list[int] = Field(description="Ids to remove (only with `since`)")
+    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end")
+    total: int | None = Field(default=None, description="Active products (first full page only)")
+
+
+class ProductQuery(Schema):
+    since: int | None = Field(default=None, ge=0, description="Change token from a previous sync")
+    after: int = Field(default=0, ge=0, description="Last product id of the previous page")
+    limit: int = Field(default=10_000, ge=1, le=MAX_PAGE)
+
+
+@router.get("catalog", response=CatalogOut, summary="Taxes, categories and the change token")
+def catalog(request: HttpRequest) -> dict[str, object]:
+    return catalog_meta()
+
+
+@router.get(
+    "catalog/products",
+    response=ProductPageOut,
+    summary="Products, full or changed since a token, a page at a time",
+)
+def products(request: HttpRequest, query: Query[ProductQuery]) -> HttpResponse:
+    page = catalog_products(since=query.since, after=query.after, limit=query.limit)
+    # Built by hand: pydantic would take most of the time on 100,000 products.
+    body = orjson.dumps(page)
+    response = HttpResponse(content_type="application/json")
+    if len(body) > 1024 and "gzip" in request.headers.get("Accept-Encoding", ""):
+        # Level 1: a fifth of the size for a few milliseconds per megabyte.
+        body = gzip.compress(body, compresslevel=1)
+        response["Content-Encoding"] = "gzip"
+    response["Vary"] = "Accept-Encoding"
+    response.content = body
+    return response

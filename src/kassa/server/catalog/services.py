@@ -1,0 +1,83 @@
+"""Catalog writes. Every write bumps the catalog version (see models.CatalogVersion)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import transaction
+
+from .barcodes import barcode_normalise
+from .models import Barcode, CatalogVersion, Category, Product, Tax, Tombstone
+
+
+def catalog_version_next() -> int:
+    """Take the next catalog version, holding its row lock until the transaction ends.
+
+    The lock orders catalog writers: a terminal that read version N can never miss a
+    change that commits later with a version at or below N.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("catalog_version_next() must run inside transaction.atomic()")
+    row, _ = CatalogVersion.objects.select_for_update().get_or_create(pk=1)
+    row.value += 1
+    row.save(update_fields=["value"])
+    return row.value
+
+
+def catalog_version_current() -> int:
+    return CatalogVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+@transaction.atomic
+def products_touch(*, product_ids: Iterable[int]) -> int:
+    """Mark products changed (after an edit in the back office) for incremental downloads.
+
+    Taxes, categories and payment methods are small and sent whole on every sync.
+    """
+    version = catalog_version_next()
+    Product.objects.filter(pk__in=list(product_ids)).update(version=version)
+    return version
+
+
+@transaction.atomic
+def product_create(
+    *,
+    name: str,
+    price: Decimal | str,
+    tax: Tax,
+    ref: str | None = None,
+    category: Category | None = None,
+    unit: str = "pc",
+    weighed: bool = False,
+    active: bool = True,
+    barcodes: Sequence[str] = (),
+) -> Product:
+    version = catalog_version_next()
+    product = Product(
+        name=name,
+        ref=ref or None,
+        category=category,
+        price=Decimal(str(price)),
+        tax=tax,
+        unit=unit,
+        weighed=weighed,
+        active=active,
+        version=version,
+    )
+    product.full_clean()
+    product.save()
+    Barcode.objects.bulk_create(
+        [Barcode(code=barcode_normalise(code), product=product) for code in barcodes]
+    )
+    return product
+
+
+@transaction.atomic
+def products_delete(*, product_ids: Sequence[int]) -> int:
+    """Remove products for good (only those never sold; others must be deactivated)."""
+    version = catalog_version_next()
+    ids = list(product_ids)
+    Tombstone.objects.bulk_create([Tombstone(product_id=pk, version=version) for pk in ids])
+    deleted, _ = Product.objects.filter(pk__in=ids).delete()
+    return deleted

@@ -1,0 +1,160 @@
+"""`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kassa.server.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _serve(host: str, port: int, workers: int, *, access_log: bool = False) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from kassa.server.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "sync")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("keepalive", 5)
+            if access_log:
+                self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return application
+
+    Server().run()
+    return 0
+
+
+def server_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kassa server", description="Run the main server.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) * 2 + 1,
+        help="worker processes (default: 2 per core + 1)",
+    )
+    parser.add_argument("--access-log", action="store_true")
+    options = parser.parse_args(args)
+    _django_setup()
+    _migrate()
+    return _serve(options.host, options.port, options.workers, access_log=options.access_log)
+
+
+def import_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa import-products",
+        description="Import products from a CSV file (see docs/import.md). With any bad row "
+        "nothing is imported, unless --partial.",
+    )
+    parser.add_argument("file", type=Path)
+    parser.add_argument(
+        "--partial", action="store_true", help="import the good rows even if others have errors"
+    )
+    options = parser.parse_args(args)
+    _django_setup()
+    _migrate()
+    from kassa.server.catalog.importer import product_import
+
+    try:
+        data = options.file.read_bytes()
+    except OSError as exc:
+        print(f"kassa import-products: {exc}", file=sys.stderr)
+        return 2
+    report = product_import(data, partial=options.partial)
+    print(report.summary())
+    return 0 if report.imported and not report.errors else 1
+
+
+def manage_main(args: Sequence[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kassa.server.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kassa manage", *args])
+    return 0
+
+
+def demo_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa demo", description="A demo shop on SQLite with the hardware proxy."
+    )
+    parser.add_argument("--data", type=Path, default=Path("demo-data"), help="demo data folder")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--proxy-port", type=int, default=8765)
+    parser.add_argument("--no-proxy", action="store_true", help="do not start the proxy")
+    parser.add_argument("--reset", action="store_true", help="start from a new demo database")
+    options = parser.parse_args(args)
+    data_dir = options.data.resolve()
+    if options.reset and (data_dir / "kassa.sqlite3").exists():
+        for name in ("kassa.sqlite3", "kassa.sqlite3-wal", "kassa.sqlite3-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["KASSA_DATA_DIR"] = str(data_dir)
+    os.environ.pop("KASSA_DATABASE_URL", None)
+    _django_setup()
+    _migrate()
+    from kassa.server.demo import demo_banner, demo_seed
+
+    credentials = demo_seed()
+    proxy = None
+    if not options.no_proxy:
+        proxy = _start_proxy(data_dir, options.proxy_port, options.port)
+    print(demo_banner(credentials, port=options.port, proxy_port=options.proxy_port), flush=True)
+    try:
+        return _serve("127.0.0.1", options.port, 2)
+    finally:
+        if proxy is not None and proxy.poll() is None:
+            proxy.send_signal(signal.SIGTERM)
+            try:
+                proxy.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proxy.kill()
+
+
+def _start_proxy(data_dir: Path, port: int, server_port: int) -> subprocess.Popen[bytes] | None:
+    demo_config = Path(__file__).resolve().parent.parent / "proxy" / "demo.toml"
+    if not demo_config.exists():
+        print("kassa demo: the hardware proxy is not installed; starting without it.")
+        return None
+    env = dict(os.environ)
+    env["KASSA_PROXY_STATE_DIR"] = str(data_dir / "proxy")
+    env["KASSA_PROXY_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{server_port},http://localhost:{server_port}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "kassa.cli", "proxy", "--config", str(demo_config),
+         "--port", str(port)],
+        env=env,
+    )
+
+
+def main(command: str, args: Sequence[str]) -> int:
+    handlers = {
+        "demo": demo_main,
+        "server": server_main,
+        "import-products": import_main,
+        "manage": manage_main,
+    }
+    return handlers[command](args)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+
+from kassa.server.errors import ApiError
+
+from .importer import outbox_import
+from .models import Order, OrderLine, Payment
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ["name", "quantity", "unit_price", "discount", "tax_rate", "price_includes_tax",
+              "net", "tax_amount", "gross", "price_overridden", "approved_by"]
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["method", "amount"]
+    readonly_fields = fields
+
+
+class OutboxImportForm(forms.Form):
+    file = forms.FileField(help_text="The file a terminal saved with “Export unsynced orders”.")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Orders are paid when they arrive: the back office reads them, never edits them."""
+
+    list_display = ["receipt_number", "terminal", "cashier", "created_at", "total_gross",
+                    "change", "source"]
+    list_filter = ["terminal", "source", "cashier"]
+    search_fields = ["receipt_number", "=uuid"]
+    date_hierarchy = "created_at"
+    list_select_related = ["terminal", "cashier"]
+    inlines = [OrderLineInline, PaymentInline]
+    change_list_template = "admin/orders/order/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="orders_order_import",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_superuser:
+            messages.error(request, "Only a superuser may import orders.")
+            return redirect("admin:orders_order_changelist")
+        form = OutboxImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = outbox_import(form.cleaned_data["file"].read())
+            except ApiError as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(request, report.summary().splitlines()[0])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a terminal's exported orders",
+            "form": form,
+            "report": report,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/orders/order/import.html", context)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from kassa.server.terminals.models import Terminal
+
+from .models import SalesSummary
+from .selectors import Period, sales_by_day, sales_by_payment_method, sales_by_product, sales_totals
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    terminal = forms.ModelChoiceField(Terminal.objects.all(), required=False, empty_label="all")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The period ends before it starts.")
+        return data
+
+
+@admin.register(SalesSummary)
+class SalesSummaryAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        today = timezone.localdate()
+        initial = {"start": today - timedelta(days=6), "end": today}
+        form = PeriodForm(request.GET or None, initial=initial)
+        start: date = initial["start"]
+        end: date = initial["end"]
+        terminal_id = None
+        if form.is_bound and form.is_valid():
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+            terminal = form.cleaned_data.get("terminal")
+            terminal_id = terminal.pk if terminal else None
+        period = Period(start, end)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Sales summary {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+            "opts": self.model._meta,
+            "form": form,
+            "totals": sales_totals(period, terminal_id),
+            "by_day": sales_by_day(period, terminal_id),
+            "by_method": sales_by_payment_method(period, terminal_id),
+            "by_product": sales_by_product(period, terminal_id),
+        }
+        return TemplateResponse(request, "admin/reports/sales_summary.html", context)

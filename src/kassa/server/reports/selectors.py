@@ -1,0 +1,90 @@
+"""Read-only sales figures for the back office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from kassa.server.orders.models import Order, OrderLine, Payment
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        zone = timezone.get_current_timezone()
+        return (
+            datetime.combine(self.start, time.min, tzinfo=zone),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone),
+        )
+
+
+def _orders(period: Period, terminal_id: int | None) -> QuerySet[Order]:
+    start, end = period.bounds()
+    orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
+    if terminal_id is not None:
+        orders = orders.filter(terminal_id=terminal_id)
+    return orders
+
+
+def sales_by_day(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
+    return list(
+        _orders(period, terminal_id)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(
+            orders=Count("id"),
+            net=Sum("total_net"),
+            tax=Sum("total_tax"),
+            gross=Sum("total_gross"),
+        )
+        .order_by("day")
+    )
+
+
+def sales_by_payment_method(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
+    rows = list(
+        Payment.objects.filter(order__in=_orders(period, terminal_id))
+        .values("method__name", "method__is_cash")
+        .annotate(payments=Count("id"), amount=Sum("amount"))
+        .order_by("method__name")
+    )
+    change = _orders(period, terminal_id).aggregate(total=Sum("change"))["total"] or Decimal(0)
+    for row in rows:
+        # Change comes out of the drawer: cash taken is cash paid less change given.
+        row["net_amount"] = row["amount"] - change if row["method__is_cash"] else row["amount"]
+    return rows
+
+
+def sales_by_product(
+    period: Period, terminal_id: int | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    return list(
+        OrderLine.objects.filter(order__in=_orders(period, terminal_id))
+        .values("product_id", "product__name", "product__ref")
+        .annotate(
+            quantity=Sum("quantity"),
+            net=Sum("net"),
+            tax=Sum("tax_amount"),
+            gross=Sum("gross"),
+            discounted=Count("id", filter=Q(discount__gt=0)),
+        )
+        .order_by("-gross", "product__name")[:limit]
+    )
+
+
+def sales_totals(period: Period, terminal_id: int | None = None) -> dict[str, Any]:
+    return _orders(period, terminal_id).aggregate(
+        orders=Count("id"),
+        net=Sum("total_net"),
+        tax=Sum("total_tax"),
+        gross=Sum("total_gross"),
+    )

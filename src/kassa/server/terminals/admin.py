@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import DeviceToken, PaymentMethod, Terminal
+from .services import device_token_revoke, pairing_code_create
+
+
+class DeviceTokenInline(admin.TabularInline):
+    model = DeviceToken
+    fields = ["receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Terminal)
+class TerminalAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "store_name", "proxy_url", "currency", "active"]
+    filter_horizontal = ["payment_methods"]
+    inlines = [DeviceTokenInline]
+    actions = ["new_pairing_code"]
+    fieldsets = [
+        (None, {"fields": ["name", "code", "active", "currency", "payment_methods"]}),
+        ("Receipt", {"fields": ["store_name", "store_address", "store_tax_id",
+                                "receipt_header", "receipt_footer"]}),
+        ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit"]}),
+    ]
+
+    @admin.action(description="Show a new pairing code")
+    def new_pairing_code(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
+        for terminal in queryset:
+            code = pairing_code_create(terminal=terminal)
+            messages.success(
+                request,
+                f"Pairing code for {terminal.name}: {code} — enter it on the terminal at /pos/ "
+                "within 30 minutes. It works once and is not shown again.",
+            )
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(admin.ModelAdmin):
+    list_display = ["terminal", "receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at"]
+    list_filter = ["terminal"]
+    readonly_fields = ["terminal", "receipt_prefix", "label", "created_at", "last_seen_at",
+                       "revoked_at"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke (the terminal must be paired again)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[DeviceToken]) -> None:
+        for token in queryset:
+            device_token_revoke(token=token)
+        messages.success(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_cash", "active", "sort_order"]

@@ -1,0 +1,100 @@
+"""Terminals (tills), their payment methods, pairing codes and device tokens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+# ISO 4217 minor units for the currencies whose places differ from 2.
+CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+
+
+class PaymentMethod(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    is_cash = models.BooleanField(
+        default=False, help_text="Cash counts in the drawer, may give change and opens it."
+    )
+    active = models.BooleanField(default=True)
+    sort_order = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DrawerPolicy(models.TextChoices):
+    CASH = "cash", "when the order has a cash payment"
+    ALWAYS = "always", "after every order"
+    NEVER = "never", "never automatically"
+
+
+class Terminal(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    code = models.SlugField(
+        max_length=16, unique=True, help_text="Short code printed in receipt numbers, e.g. POS1"
+    )
+    store_name = models.CharField(max_length=100)
+    store_address = models.TextField(blank=True)
+    store_tax_id = models.CharField("store tax ID", max_length=32, blank=True)
+    receipt_header = models.TextField(blank=True)
+    receipt_footer = models.TextField(blank=True, default="Thank you!")
+    proxy_url = models.URLField(default="http://127.0.0.1:8765", blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    payment_methods = models.ManyToManyField(PaymentMethod, related_name="terminals")
+    drawer_policy = models.CharField(
+        max_length=8, choices=DrawerPolicy.choices, default=DrawerPolicy.CASH
+    )
+    discount_limit = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(10),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Discounts above this percentage need a manager's PIN.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def currency_places(self) -> int:
+        return CURRENCY_PLACES.get(self.currency.upper(), 2)
+
+
+class PairingCode(models.Model):
+    """A one-time code shown in the back office, exchanged by a terminal for a token."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="pairing_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"pairing code for {self.terminal}"
+
+
+class DeviceToken(models.Model):
+    terminal = models.ForeignKey(Terminal, on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The receipt number prefix of this pairing, e.g. "POS1-3-": a terminal that is paired
+    # again (and so starts counting again) can never repeat an earlier receipt number.
+    receipt_prefix = models.CharField(max_length=32, unique=True)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.terminal} token {self.receipt_prefix}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from ninja import Schema
+from pydantic import Field
+
+
+class PairIn(Schema):
+    code: str = Field(min_length=4, max_length=32, description="The code shown in the back office")
+    label: str = Field(default="", max_length=200, description="e.g. the browser's user agent")
+
+
+class PaymentMethodOut(Schema):
+    id: int
+    name: str
+    is_cash: bool
+
+
+class TerminalOut(Schema):
+    id: int
+    name: str
+    code: str
+    store_name: str
+    store_address: str
+    store_tax_id: str
+    receipt_header: str
+    receipt_footer: str
+    proxy_url: str
+    currency: str
+    currency_places: int
+    drawer_policy: str
+    discount_limit: str
+    receipt_prefix: str
+    payment_methods: list[PaymentMethodOut]
+
+
+class PairOut(Schema):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`; shown once.")
+    terminal: TerminalOut
