@@ -1,0 +1,75 @@
+"""Every exception the proxy raises on purpose, in one place.
+
+Each carries a stable `code` and an HTTP status, so the API turns it into
+`{"error": {"code": ..., "message": ...}}` without a handler per class.
+"""
+
+from __future__ import annotations
+
+
+class ProxyError(Exception):
+    """Base of the proxy's own errors."""
+
+    code = "proxy_error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class ConfigError(ProxyError):
+    """The configuration file, an environment override or a device URL is wrong."""
+
+    code = "config_error"
+
+
+class InvalidRequest(ProxyError):
+    code = "invalid_request"
+    status = 422
+
+
+class NotFound(ProxyError):
+    code = "not_found"
+    status = 404
+
+
+class Unauthorized(ProxyError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ProxyError):
+    code = "forbidden"
+    status = 403
+
+
+class DeviceError(ProxyError):
+    """A device is missing, unreachable or refused the operation."""
+
+    code = "device_error"
+    status = 503
+
+
+class DeviceNotConfigured(DeviceError):
+    code = "not_configured"
+
+
+class DeviceOffline(DeviceError):
+    """The device could not be opened or reached: nothing was sent."""
+
+    code = "offline"
+
+
+class DeviceWriteError(DeviceError):
+    """The device failed while data was being sent: part of it may have arrived."""
+
+    code = "write_interrupted"
+
+
+class PrinterFault(DeviceError):
+    """The printer reports a condition that stops printing (cover open, paper out...)."""
+
+    code = "printer_fault"
