@@ -1,0 +1,115 @@
+// domain/search.js: name, reference and barcode search and its order of results.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildSearchIndex, lookupBarcode, normalizeText, searchProducts } from "../../src/kassa/terminal/domain/search.js";
+
+const catalog = [
+  { id: 1, name: "Coca-Cola 33cl", ref: "COLA33", barcodes: ["5449000000996"] },
+  { id: 2, name: "Coca-Cola Zero 1.5L", ref: "COLAZ15", barcodes: ["5449000131805"] },
+  { id: 3, name: "Crème fraîche épaisse", ref: "CF-200", barcodes: [] },
+  { id: 4, name: "Café Royal Espresso", ref: "CR-ESP", barcodes: ["036000291452"] },
+  { id: 5, name: "Müsli Nüsse", ref: "MUE1", barcodes: ["96385074"] },
+  { id: 6, name: "Smørrebrød", ref: null, barcodes: ["2100005000000"] },
+  { id: 7, name: "Straße Brot", ref: "STR", barcodes: [] },
+  { id: 8, name: "Zero waste bag", ref: "BAG", barcodes: ["4006381333931", "4006381333931"] },
+  { id: 9, name: "Pepsi cola", ref: "COLA-P", barcodes: [] },
+  { id: 10, name: "", ref: "EMPTY", barcodes: [] },
+];
+const index = buildSearchIndex(catalog);
+const ids = (/** @type {string} */ query, limit = 50) => searchProducts(index, query, { limit }).items.map((p) => p.id);
+
+test("normalizeText folds case, accents and punctuation", () => {
+  assert.equal(normalizeText("Crème  Brûlée (2×)"), "creme brulee 2");
+  assert.equal(normalizeText("Smørrebrød"), "smorrebrod");
+  assert.equal(normalizeText("STRASSE Straße"), "strasse strasse");
+  assert.equal(normalizeText("Coca-Cola 1.5L"), "coca cola 1 5l");
+  assert.equal(normalizeText("Ærø Œuvre Łódź"), "aero oeuvre lodz");
+  assert.equal(normalizeText("  "), "");
+  assert.equal(normalizeText("Молоко"), "молоко");
+});
+
+test("names match by word prefix, any case and accent", () => {
+  assert.deepEqual(ids("creme"), [3]);
+  assert.deepEqual(ids("CRÈME FRA"), [3]);
+  assert.deepEqual(ids("epai"), [3]);
+  assert.deepEqual(ids("musli nusse"), [5]);
+  assert.deepEqual(ids("nüsse müsli"), [5]); // word order does not matter
+  assert.deepEqual(ids("smorre"), [6]);
+  assert.deepEqual(ids("strasse"), [7]);
+  assert.deepEqual(ids("ola"), []); // not a word start
+  assert.deepEqual(ids("cola zero"), [2]);
+  assert.deepEqual(ids("cola banana"), []);
+});
+
+test("names starting with the query come first, then the others, each in name order", () => {
+  // "cola": no name starts with it; references COLA-P, COLA33, COLAZ15 do (in that order)
+  assert.deepEqual(ids("cola"), [9, 1, 2]);
+  // "pepsi": the name starts with it
+  assert.deepEqual(ids("pep"), [9]);
+  // "zero": the name that starts with it first, then the name containing it
+  assert.deepEqual(ids("zero"), [8, 2]);
+  assert.deepEqual(ids("coca"), [1, 2]);
+});
+
+test("references: exact first, then prefix", () => {
+  assert.deepEqual(ids("cola33"), [1]);
+  assert.deepEqual(ids("COLAZ"), [2]);
+  assert.deepEqual(ids("cf-2"), [3]);
+  assert.deepEqual(ids("cr"), [3, 4]); // "Crème…" starts with "cr" (name), then CR-ESP by reference
+  assert.deepEqual(ids("empty"), [10]);
+  assert.deepEqual(ids("str"), [7]);
+});
+
+test("barcodes match exactly, UPC-A and EAN-13 forms alike", () => {
+  assert.deepEqual(ids("5449000000996"), [1]);
+  assert.deepEqual(ids("544900000099"), []); // no prefix match on barcodes
+  assert.deepEqual(ids("0036000291452"), [4]);
+  assert.deepEqual(ids("036000291452"), [4]);
+  assert.deepEqual(lookupBarcode(index, "036000291452").map((p) => p.id), [4]);
+  assert.deepEqual(lookupBarcode(index, "2100005000000").map((p) => p.id), [6]);
+  assert.deepEqual(lookupBarcode(index, "4006381333931").map((p) => p.id), [8]); // listed twice, found once
+  assert.deepEqual(lookupBarcode(index, "123"), []);
+  assert.equal(index.byId.get(5)?.name, "Müsli Nüsse");
+});
+
+test("limit and more", () => {
+  assert.deepEqual(searchProducts(index, "co", { limit: 2 }).items.map((p) => p.id), [1, 2]);
+  assert.equal(searchProducts(index, "co", { limit: 2 }).more, true);
+  assert.equal(searchProducts(index, "co", { limit: 50 }).more, false);
+  assert.deepEqual(searchProducts(index, "   "), { items: [], more: false });
+  assert.deepEqual(searchProducts(index, "!!"), { items: [], more: false });
+  assert.deepEqual(searchProducts(index, "cola", { limit: 0 }), { items: [], more: false });
+});
+
+for (const size of [1000, 12000]) test(`a synthetic catalog of ${size} gives the same answers as a plain scan`, () => {
+  // given products whose names are drawn from few words, so prefixes hit many words (at
+  // 12000 a one-letter query has over 4096 candidates and takes the bitmap path)
+  const vocabulary = ["alpha", "alps", "alto", "beta", "bet", "gamma", "game", "éclair", "eclat", "delta", "del", "x"];
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const products = Array.from({ length: size }, (_, i) => ({
+    id: i + 1,
+    name: Array.from({ length: 1 + Math.floor(random() * 4) }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(" "),
+  }));
+  const big = buildSearchIndex(products);
+  const sorted = [...products].sort((a, b) => {
+    const x = " " + normalizeText(a.name);
+    const y = " " + normalizeText(b.name);
+    return x < y ? -1 : x > y ? 1 : a.id - b.id;
+  });
+  for (const query of ["a", "al", "alp", "e", "ecl", "del al", "x", "game bet", "g a", "z", "alpha alpha"]) {
+    // then the results are: names starting with the query, then the rest with every word as a word prefix
+    const text = normalizeText(query);
+    const tokens = text.split(" ");
+    const starts = sorted.filter((p) => (" " + normalizeText(p.name)).startsWith(" " + text));
+    const words = sorted.filter(
+      (p) => !starts.includes(p) && tokens.every((t) => (" " + normalizeText(p.name)).includes(" " + t)),
+    );
+    const expected = [...starts, ...words].map((p) => p.id);
+    const result = searchProducts(big, query, { limit: 100000 });
+    assert.deepEqual(result.items.map((p) => p.id), expected, query);
+    const first = searchProducts(big, query, { limit: 20 });
+    assert.deepEqual(first.items.map((p) => p.id), expected.slice(0, 20), query);
+    assert.equal(first.more, expected.length > 20);
+  }
+});
