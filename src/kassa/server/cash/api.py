@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from kassa.money import MoneyError, to_decimal
@@ -62,15 +63,15 @@ def _out(session: CashSession) -> SessionOut:
     )
 
 
-def _money(value: object, places: int, field: str) -> object:
+def _money(value: Decimal, places: int, field: str) -> Decimal:
     try:
-        return to_decimal(value, places=places, field=field)  # type: ignore[arg-type]
+        return to_decimal(value, places=places, field=field)
     except MoneyError as exc:
         raise ApiError("invalid_amount", str(exc), status=422) from None
 
 
 @router.post("sessions", response={200: SessionOut, 201: SessionOut}, summary="Open a cash session")
-def open_session(request: HttpRequest, body: SessionOpenIn) -> tuple[int, SessionOut]:
+def open_session(request: HttpRequest, body: SessionOpenIn) -> Status:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
     terminal = token.terminal
     session, created = session_open(
@@ -78,9 +79,9 @@ def open_session(request: HttpRequest, body: SessionOpenIn) -> tuple[int, Sessio
         uuid=body.uuid,
         cashier_id=body.cashier_id,
         opened_at=body.opened_at,
-        opening_float=_money(body.opening_float, terminal.currency_places, "opening_float"),  # type: ignore[arg-type]
+        opening_float=_money(body.opening_float, terminal.currency_places, "opening_float"),
     )
-    return (201 if created else 200), _out(session)
+    return Status(201 if created else 200, _out(session))
 
 
 @router.get("sessions/current", response=SessionOut, summary="This terminal's open session")
@@ -105,6 +106,6 @@ def close_session(request: HttpRequest, uuid: UUID, body: SessionCloseIn) -> Ses
         uuid=uuid,
         cashier_id=body.cashier_id,
         closed_at=body.closed_at,
-        counted_cash=_money(body.counted_cash, terminal.currency_places, "counted_cash"),  # type: ignore[arg-type]
+        counted_cash=_money(body.counted_cash, terminal.currency_places, "counted_cash"),
     )
     return _out(session)

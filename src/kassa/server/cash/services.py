@@ -72,7 +72,7 @@ def session_expected_cash(session: CashSession) -> Decimal:
     change = Order.objects.filter(session=session).aggregate(total=Sum("change"))[
         "total"
     ] or Decimal(0)
-    return session.opening_float + cash_in - change
+    return money_round(session.opening_float + cash_in - change, session.terminal.currency_places)
 
 
 @transaction.atomic

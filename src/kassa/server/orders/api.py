@@ -58,6 +58,7 @@ def parse_batch(body: bytes) -> list[Any]:
 @router.post(
     "orders/sync",
     response=SyncOut,
+    exclude_none=True,
     summary="Store a batch of orders, each exactly once",
     description=(
         "Idempotent by order UUID: an order already stored answers `duplicate`. Each "

@@ -278,14 +278,18 @@ def _store(
     source: str,
 ) -> None:
     ctx = _context(terminal, [o for _, o in fresh])
-    taken = set(
+    taken = dict(
         Order.objects.filter(
             terminal=terminal, receipt_number__in=[o.receipt_number for _, o in fresh]
-        ).values_list("receipt_number", flat=True)
+        ).values_list("receipt_number", "uuid")
     )
     numbers_in_batch: set[str] = set()
     valid: list[tuple[int, OrderIn, TaxedAmount, list[TaxedAmount]]] = []
     for index, order in fresh:
+        if taken.get(order.receipt_number) == order.uuid:
+            # Stored by a concurrent request since the duplicate check above.
+            results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
+            continue
         try:
             if order.receipt_number in taken or order.receipt_number in numbers_in_batch:
                 raise OrderRejected(

@@ -1,0 +1,108 @@
+"""Catalog download: full, paged, and incremental with price changes and removals."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from decimal import Decimal
+
+from kassa.server.catalog.models import Product
+from kassa.server.catalog.services import product_create, products_delete, products_touch
+from kassa.server.staff.models import Cashier
+from kassa.server.staff.services import pin_verifier
+
+from .conftest import Device, Shop
+
+
+def test_meta_has_taxes_categories_and_token(device: Device, shop: Shop) -> None:
+    body = device.get("catalog").json()
+    assert body["token"] == 4  # four products created, one version each
+    assert [(t["name"], t["rate"], t["price_includes_tax"]) for t in body["taxes"]] == [
+        ("VAT 21%", "21", True), ("VAT 9%", "9", True), ("VAT 21% net", "21", False)
+    ]
+    assert body["categories"] == [
+        {"id": shop.drinks.pk, "name": "Drinks", "parent_id": None, "sort_order": 0}
+    ]
+
+
+def test_full_download(device: Device, shop: Shop) -> None:
+    body = device.get("catalog/products").json()
+    assert body["total"] == 4
+    assert body["next_after"] is None
+    assert body["deleted"] == []
+    cola = next(p for p in body["products"] if p["ref"] == "COLA")
+    assert cola == {
+        "id": shop.cola.pk, "name": "Cola 330 ml", "ref": "COLA", "barcodes": ["5449000000996"],
+        "category_id": shop.drinks.pk, "price": "0.99", "tax_id": shop.standard.pk,
+        "unit": "pc", "weighed": False,
+    }
+    apples = next(p for p in body["products"] if p["ref"] == "APPLE")
+    assert apples["weighed"] is True
+    assert apples["unit"] == "kg"
+
+
+def test_paging_walks_every_product_once(device: Device, shop: Shop) -> None:
+    seen: list[int] = []
+    after = 0
+    while True:
+        page = device.get("catalog/products", after=after, limit=3).json()
+        seen += [p["id"] for p in page["products"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert seen == sorted(Product.objects.values_list("pk", flat=True))
+
+
+def test_incremental_download_has_changes_and_removals(device: Device, shop: Shop) -> None:
+    token = device.get("catalog").json()["token"]
+    assert device.get("catalog/products", since=token).json()["products"] == []
+    # given a price change, a deactivation, a removal and a new product
+    Product.objects.filter(pk=shop.cola.pk).update(price=Decimal("1.09"))
+    products_touch(product_ids=[shop.cola.pk])
+    Product.objects.filter(pk=shop.bread.pk).update(active=False)
+    products_touch(product_ids=[shop.bread.pk])
+    products_delete(product_ids=[shop.repair.pk])
+    new = product_create(name="Lemonade", price="1.79", tax=shop.reduced, barcodes=["96385074"])
+    # when the terminal asks for what changed
+    body = device.get("catalog/products", since=token).json()
+    # then
+    assert [(p["name"], p["price"]) for p in body["products"]] == [
+        ("Cola 330 ml", "1.09"), ("Lemonade", "1.79")
+    ]
+    assert sorted(body["deleted"]) == sorted([shop.bread.pk, shop.repair.pk])
+    assert body["token"] == token + 4
+    assert next(p for p in body["products"] if p["id"] == new.pk)["barcodes"] == ["96385074"]
+    assert device.get("catalog/products", since=body["token"]).json()["products"] == []
+
+
+def test_gzip_when_asked(device: Device, shop: Shop) -> None:
+    for i in range(40):
+        product_create(name=f"Product {i}", price="1.00", tax=shop.standard)
+    response = device.client.get("/api/v1/catalog/products", headers={
+        "Authorization": f"Bearer {device.token}", "Accept-Encoding": "gzip, br"})
+    assert response["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.content))
+    assert len(body["products"]) == 44
+
+
+def test_bad_query_is_a_json_422(device: Device) -> None:
+    for params in ({"limit": 0}, {"limit": 100001}, {"since": -1}, {"after": "x"}):
+        response = device.get("catalog/products", **params)
+        assert response.status_code == 422, params
+        assert response.json()["code"] == "invalid_request"
+
+
+def test_cashiers_come_with_a_verifier_not_the_pin(device: Device, shop: Shop) -> None:
+    cashiers = device.get("cashiers").json()
+    assert [(c["name"], c["role"]) for c in cashiers] == [("Alice", "cashier"), ("Maria", "manager")]
+    alice = cashiers[0]
+    verifier = alice["pin_verifier"]
+    assert verifier["algorithm"] == "pbkdf2_sha256"
+    assert "1234" not in json.dumps(alice)
+    stored = Cashier.objects.get(name="Alice")
+    assert stored.pin_hash not in json.dumps(cashiers)
+    import base64
+
+    salt = base64.b64decode(verifier["salt"])
+    assert pin_verifier("1234", salt=salt, iterations=verifier["iterations"]) == verifier["hash"]
+    assert pin_verifier("1235", salt=salt, iterations=verifier["iterations"]) != verifier["hash"]

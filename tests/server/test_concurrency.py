@@ -1,0 +1,73 @@
+"""Ten clients post the same batch at the same moment: each order is stored once."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+import uuid
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from kassa.server.cash.models import CashSession
+from kassa.server.orders.models import Order, OrderLine, Payment
+
+from .conftest import OrderBuilder, Shop, pair
+
+CLIENTS = 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_batch_from_ten_clients_at_once(live_server, shop: Shop, client) -> None:
+    # given a paired terminal, an open session and a batch of 50 orders
+    device = pair(client, shop.terminal)
+    session = CashSession.objects.create(
+        uuid=uuid.uuid4(), terminal=shop.terminal, opened_by=shop.alice,
+        opened_at=timezone.now(), opening_float=Decimal("50.00"))
+    builder = OrderBuilder(shop, session)
+    batch = json.dumps({"orders": [
+        builder.order([builder.line(shop.cola, "2"), builder.line(shop.bread, "1")], cash="10.00")
+        for _ in range(50)
+    ]}).encode()
+    barrier = threading.Barrier(CLIENTS)
+    answers: list[list[dict]] = []
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"{live_server.url}/api/v1/orders/sync", data=batch, method="POST",
+            headers={"Authorization": f"Bearer {device.token}",
+                     "Content-Type": "application/json"})
+        try:
+            barrier.wait(timeout=10)
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                answers.append(json.loads(response.read())["results"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    # when ten clients post it at the same moment
+    threads = [threading.Thread(target=post) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+
+    # then every client got an answer, each order was accepted by exactly one of them,
+    # and the database holds each order, line and payment exactly once
+    assert errors == []
+    assert len(answers) == CLIENTS
+    per_order = Counter()
+    for results in answers:
+        assert len(results) == 50
+        for result in results:
+            assert result["status"] in {"accepted", "duplicate"}, result
+            if result["status"] == "accepted":
+                per_order[result["uuid"]] += 1
+    assert len(per_order) == 50
+    assert set(per_order.values()) == {1}
+    assert Order.objects.count() == 50
+    assert OrderLine.objects.count() == 100
+    assert Payment.objects.count() == 50
