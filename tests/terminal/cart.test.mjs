@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CartError, addPayment, addProduct, amountDue, cashPaid, change, createOrder, isFullyPaid, localIsoString,
+  CartError, LIMITS, addPayment, addProduct, amountDue, cashPaid, change, createOrder, isFullyPaid, localIsoString,
   needsManagerApproval, paid, paymentProblem, pricedLines, removeLine, removePayment, selectLine, setDiscount,
   setNote, setPrice, setQuantity, taxes, toSyncPayload, totals,
 } from "../../src/kassa/terminal/domain/cart.js";
@@ -118,8 +118,26 @@ test("invalid changes are refused with a code", () => {
   assert.throws(() => removeLine(order, "9"), cartError("no_line"));
   assert.throws(() => selectLine(order, "9"), cartError("no_line"));
   assert.throws(() => addProduct(order, { product: COLA, tax: VAT9 }), cartError("tax_mismatch"));
-  assert.throws(() => setQuantity(setPrice(order, "1", 100000000), "1", 9007199254740991), cartError("amount"));
+  assert.throws(() => setQuantity(order, "1", 9007199254740991), cartError("quantity"));
+  assert.throws(() => setQuantity(order, "1", 100_000_001), cartError("quantity"));
+  assert.throws(() => setPrice(order, "1", -1), cartError("amount"));
+  assert.throws(() => setPrice(order, "1", 100_000_000_001), cartError("amount"));
+  // 2 × 1,000,000,000.00 is beyond what the server takes for a line
+  assert.throws(() => setQuantity(setPrice(order, "1", 100_000_000_000), "1", 2000), cartError("amount"));
   assert.throws(() => addProduct(order, { product: { ...COLA, price: "ten" }, tax: VAT21 }), /not a decimal number/);
+});
+
+test("the server's limits on lines, payments and the note hold in the cart", () => {
+  let order = newOrder();
+  for (let i = 0; i < LIMITS.lines; i++) order = addProduct(order, { product: COLA, tax: VAT21, merge: false });
+  assert.throws(() => addProduct(order, { product: COLA, tax: VAT21, merge: false }), cartError("too_many_lines"));
+  // merging into an existing line is still possible
+  assert.equal(addProduct(order, { product: COLA, tax: VAT21 }).lines.length, LIMITS.lines);
+  let paying = addProduct(newOrder(), { product: COLA, tax: VAT21 });
+  for (let i = 0; i < LIMITS.payments; i++) paying = addPayment(paying, { method: CASH, amount: 1 });
+  assert.throws(() => addPayment(paying, { method: CASH, amount: 1 }), cartError("too_many_payments"));
+  assert.equal(setNote(newOrder(), "x".repeat(500)).note.length, 500);
+  assert.throws(() => setNote(newOrder(), "x".repeat(501)), cartError("note_too_long"));
 });
 
 test("cash overpay gives change; split payments; card overpay is refused", () => {

@@ -13,6 +13,18 @@ import {
   taxBreakdown,
 } from "./money.js";
 
+/**
+ * The server's limits (src/kassa/server/orders): an order beyond them would be rejected at
+ * sync, long after the customer left, so the cart refuses it while the cashier can act.
+ */
+export const LIMITS = Object.freeze({
+  lines: 500,
+  payments: 20,
+  noteLength: 500,
+  quantity: 100_000_000, // thousandths: 100,000 units
+  amountMajor: 1_000_000_000, // any unit price, line amount or payment, in currency units
+});
+
 /** A cart operation that is not allowed; `code` is stable, `message` is for the log. */
 export class CartError extends Error {
   /**
@@ -149,7 +161,7 @@ export function addProduct(order, { product, tax, quantity, unitPrice, merge = t
   checkQuantity(added);
   const listPrice = parseAmount(product.price, order.places);
   const price = unitPrice ?? listPrice;
-  checkAmount(price, "unit price");
+  checkUnitPrice(price, order.places);
 
   if (merge && !weighed && added > 0) {
     const target = order.lines.findLast(
@@ -185,6 +197,7 @@ export function addProduct(order, { product, tax, quantity, unitPrice, merge = t
     approvedBy: null,
   };
   checkPriceable(line, order.places);
+  if (order.lines.length >= LIMITS.lines) throw new CartError("too_many_lines", `an order has at most ${LIMITS.lines} lines`);
   return freeze({ ...order, lines: [...order.lines, line], selectedLineId: id, nextId: order.nextId + 1 });
 }
 
@@ -228,7 +241,7 @@ export function setDiscount(order, lineId, discount, { approvedBy = null } = {})
  * @returns {Order}
  */
 export function setPrice(order, lineId, unitPrice, { approvedBy = null } = {}) {
-  checkAmount(unitPrice, "unit price");
+  checkUnitPrice(unitPrice, order.places);
   const line = findLine(order, lineId);
   return updateLine(order, lineId, {
     unitPrice,
@@ -268,6 +281,7 @@ export function selectLine(order, lineId) {
  * @returns {Order}
  */
 export function setNote(order, note) {
+  if (note.length > LIMITS.noteLength) throw new CartError("note_too_long", `a note has at most ${LIMITS.noteLength} characters`);
   return freeze({ ...order, note });
 }
 
@@ -280,7 +294,10 @@ export function setNote(order, note) {
  * @returns {Order}
  */
 export function addPayment(order, { method, amount }) {
-  checkAmount(amount, "payment amount");
+  checkAmount(amount, "payment amount", order.places);
+  if (order.payments.length >= LIMITS.payments) {
+    throw new CartError("too_many_payments", `an order has at most ${LIMITS.payments} payments`);
+  }
   const total = totals(order).gross;
   if (amount === 0 || (total >= 0 ? amount < 0 : amount > 0)) {
     throw new CartError("payment_sign", `payment ${amount} does not go the way of the total ${total}`);
@@ -521,7 +538,7 @@ function updateLine(order, lineId, changes) {
  */
 function checkPriceable(line, places) {
   try {
-    priceLine(line, places);
+    checkAmount(priceLine(line, places).gross, "line amount", places);
   } catch (error) {
     if (error instanceof MoneyError) throw new CartError("amount", error.message);
     throw error;
@@ -530,17 +547,30 @@ function checkPriceable(line, places) {
 
 /** @param {number} quantity */
 function checkQuantity(quantity) {
-  if (!Number.isSafeInteger(quantity) || quantity === 0) {
-    throw new CartError("quantity", `quantity ${quantity} is not a non-zero integer number of thousandths`);
+  if (!Number.isSafeInteger(quantity) || quantity === 0 || Math.abs(quantity) > LIMITS.quantity) {
+    throw new CartError("quantity", `quantity ${quantity} is not a non-zero integer number of thousandths up to ${LIMITS.quantity}`);
   }
 }
 
 /**
  * @param {number} amount
  * @param {string} field
+ * @param {number} places
  */
-function checkAmount(amount, field) {
+function checkAmount(amount, field, places) {
   if (!Number.isSafeInteger(amount)) throw new CartError("amount", `${field} ${amount} is not an integer`);
+  if (Math.abs(amount) > LIMITS.amountMajor * 10 ** places) {
+    throw new CartError("amount", `${field} ${amount} is beyond ${LIMITS.amountMajor} currency units`);
+  }
+}
+
+/**
+ * @param {number} unitPrice
+ * @param {number} places
+ */
+function checkUnitPrice(unitPrice, places) {
+  checkAmount(unitPrice, "unit price", places);
+  if (unitPrice < 0) throw new CartError("amount", `unit price ${unitPrice} is negative; use a negative quantity`);
 }
 
 /**
