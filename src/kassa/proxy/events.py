@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,21 +62,24 @@ class EventBus:
             raise RuntimeError("event bus not bound to a loop")
         self._loop.call_soon_threadsafe(self.publish, kind, data)
 
-    async def subscribe(self, last_id: int | None = None) -> AsyncIterator[Event]:
+    def subscribe(self, last_id: int | None = None) -> asyncio.Queue[Event | None]:
+        """A queue of events (None: the stream is over); call `unsubscribe` when done.
+
+        With `last_id`, the events after it that are still in the history come first.
+        """
         queue: asyncio.Queue[Event | None] = asyncio.Queue(self._queue_size)
+        if self.closed:
+            queue.put_nowait(None)
+            return queue
         if last_id is not None:
             for event in self._history:
-                if event.id > last_id:
+                if event.id > last_id and not queue.full():
                     queue.put_nowait(event)
         self._subscribers.add(queue)
-        try:
-            while not self.closed:
-                item = await queue.get()
-                if item is None:
-                    return
-                yield item
-        finally:
-            self._subscribers.discard(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
+        self._subscribers.discard(queue)
 
     def close(self) -> None:
         """End every stream (shutdown)."""

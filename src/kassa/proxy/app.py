@@ -1,0 +1,368 @@
+"""The proxy's HTTP application: `create_app(settings)` returns a FastAPI (ASGI) app.
+
+    from kassa.proxy.app import create_app
+    from kassa.proxy.settings import load_settings
+    app = create_app(load_settings("proxy.toml"))
+
+Run it with `kassa.proxy.server.ProxyServer` (uvicorn, in-process or in a thread) or with
+`kassa proxy --config FILE`. The API is described in docs/proxy.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kassa import __version__
+from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError
+from kassa.proxy.page import status_page
+from kassa.proxy.schemas import (
+    DisplayChangeRequest,
+    DisplayItemRequest,
+    DisplayRequest,
+    DisplayTotalRequest,
+    DrawerOpenRequest,
+    PairRequest,
+    PrintReceiptRequest,
+    ScanRequest,
+    VirtualFaultRequest,
+)
+from kassa.proxy.security import GuardMiddleware, Principal, Security, bearer_token
+from kassa.proxy.service import Hardware
+from kassa.proxy.settings import Settings
+
+log = logging.getLogger("kassa.proxy")
+HEARTBEAT_SECONDS = 15.0
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _hardware(request: Request) -> Hardware:
+    hardware: Hardware = request.app.state.hardware
+    return hardware
+
+
+def _security(request: Request) -> Security:
+    security: Security = request.app.state.security
+    return security
+
+
+def require_token(request: Request) -> Principal:
+    token = bearer_token(request.headers.get("authorization"))
+    return _security(request).authenticate(token, request.state.origin)
+
+
+Authorized = Annotated[Principal, Depends(require_token)]
+HardwareDep = Annotated[Hardware, Depends(_hardware)]
+
+
+def _source(principal: Principal) -> str:
+    return "local admin" if principal.admin else f"terminal {principal.origin or '(no origin)'}"
+
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.post("/pair")
+def pair(body: PairRequest, request: Request) -> dict[str, str]:
+    """Exchange the one-time pairing code for a token; the origin becomes allowed."""
+    token = _security(request).pair(body.code, request.state.origin)
+    return {"token": token}
+
+
+@router.get("/status")
+async def status(hardware: HardwareDep, refresh: bool = False) -> dict[str, Any]:
+    """Device states. No token needed; a foreign origin is refused by the guard anyway."""
+    if refresh:
+        await hardware.refresh_printer_status()
+    return hardware.status()
+
+
+@router.post("/print/receipt")
+def print_receipt(body: PrintReceiptRequest, hardware: HardwareDep, _: Authorized) -> JSONResponse:
+    job, created = hardware.print_receipt(
+        key=body.key, receipt=body.receipt, open_drawer=body.open_drawer, reprint=body.reprint
+    )
+    content = {"job_id": job.id, "state": job.state, "fault": job.fault, "duplicate": not created}
+    return JSONResponse(content, status_code=202 if created else 200)
+
+
+@router.post("/print/test", status_code=202)
+def print_test(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    job = hardware.print_test()
+    return {"job_id": job.id, "state": job.state, "fault": job.fault}
+
+
+@router.get("/jobs")
+def jobs(
+    hardware: HardwareDep, _: Authorized, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[dict[str, Any]]:
+    store = hardware.store
+    return [job.as_dict() for job in store.jobs_recent(limit)] if store else []
+
+
+@router.get("/jobs/{job_id}")
+def job(job_id: str, hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    return hardware.job(job_id).as_dict()
+
+
+@router.post("/drawer/open")
+async def drawer_open(
+    body: DrawerOpenRequest, hardware: HardwareDep, principal: Authorized
+) -> dict[str, Any]:
+    return await hardware.open_drawer(reason=body.reason, source=_source(principal))
+
+
+@router.get("/drawer/openings")
+def drawer_openings(
+    hardware: HardwareDep, _: Authorized, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
+    return hardware.store.drawer_openings(limit) if hardware.store else []
+
+
+@router.post("/display")
+async def display(body: DisplayRequest, hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    return {"lines": await hardware.display_show(body.lines)}
+
+
+@router.post("/display/item")
+async def display_item(
+    body: DisplayItemRequest, hardware: HardwareDep, _: Authorized
+) -> dict[str, Any]:
+    lines = await hardware.display_item(
+        name=body.name, quantity=body.quantity, unit_price=body.unit_price, total=body.total
+    )
+    return {"lines": lines}
+
+
+@router.post("/display/total")
+async def display_total(
+    body: DisplayTotalRequest, hardware: HardwareDep, _: Authorized
+) -> dict[str, Any]:
+    return {"lines": await hardware.display_total(total=body.total, currency=body.currency)}
+
+
+@router.post("/display/change")
+async def display_change(
+    body: DisplayChangeRequest, hardware: HardwareDep, _: Authorized
+) -> dict[str, Any]:
+    return {"lines": await hardware.display_change(paid=body.paid, change=body.change)}
+
+
+@router.post("/display/welcome")
+async def display_welcome(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    return {"lines": await hardware.display_welcome()}
+
+
+@router.post("/display/clear")
+async def display_clear(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    return {"lines": await hardware.display_show([])}
+
+
+@router.get("/events")
+async def events(
+    request: Request,
+    hardware: HardwareDep,
+    token: str | None = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events. EventSource cannot send headers: the token may be a query parameter."""
+    given = token or bearer_token(request.headers.get("authorization"))
+    _security(request).authenticate(given, request.state.origin)
+    last_id = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    start = last_id if last_id is not None else hardware.bus.last_id
+    queue = hardware.bus.subscribe(last_id)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            # `retry` makes EventSource reconnect after 1 s; the first id tells the client
+            # where the stream starts, so a reconnect resumes without duplicates.
+            yield f"retry: 1000\nid: {start}\n\n".encode()
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if event is None:
+                    return
+                yield event.sse()
+        finally:
+            hardware.bus.unsubscribe(queue)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+# -- virtual devices ------------------------------------------------------------------------
+def _virtual_printer(hardware: Hardware) -> Any:
+    if hardware.virtual_printer is None:
+        raise DeviceNotConfigured("the printer is not virtual", code="not_virtual")
+    return hardware.virtual_printer
+
+
+@router.get("/virtual/receipts")
+def virtual_receipts(hardware: HardwareDep, _: Authorized) -> list[dict[str, Any]]:
+    """The last receipts the virtual printer printed, newest first."""
+    return [receipt.as_dict() for receipt in reversed(_virtual_printer(hardware).receipts)]
+
+
+@router.get("/virtual/receipts/{number}.png")
+def virtual_receipt_png(number: int, hardware: HardwareDep, _: Authorized) -> Response:
+    for receipt in _virtual_printer(hardware).receipts:
+        if receipt.number == number:
+            return Response(receipt.png(), media_type="image/png")
+    raise NotFound(f"no virtual receipt {number}")
+
+
+@router.post("/virtual/printer/faults")
+async def virtual_faults(
+    body: VirtualFaultRequest, hardware: HardwareDep, _: Authorized
+) -> dict[str, Any]:
+    """Inject printer faults (paper, cover, offline, silent) into the virtual printer."""
+    printer = _virtual_printer(hardware)
+    faults = printer.set_faults(**body.model_dump(exclude_none=True))
+    await hardware.refresh_printer_status()
+    hardware._wake.set()
+    return {
+        "paper": faults.paper,
+        "cover_open": faults.cover_open,
+        "offline": faults.offline,
+        "no_answer": faults.no_answer,
+    }
+
+
+@router.post("/virtual/drawer/close")
+async def virtual_drawer_close(hardware: HardwareDep, _: Authorized) -> dict[str, str]:
+    _virtual_printer(hardware).close_drawer()
+    await hardware.refresh_printer_status()
+    return {"state": "closed"}
+
+
+@router.get("/virtual/display")
+def virtual_display(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    transport = hardware.virtual_display
+    if transport is None:
+        raise DeviceNotConfigured("the display is not virtual", code="not_virtual")
+    emulator = transport.emulator
+    return {"lines": list(emulator.frame), "size": [emulator.rows, emulator.columns]}
+
+
+@router.post("/virtual/scan")
+def virtual_scan(body: ScanRequest, hardware: HardwareDep, _: Authorized) -> dict[str, str]:
+    hardware.scan(body.code)
+    return {"code": body.code}
+
+
+# -- application ------------------------------------------------------------------------------
+def _validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return JSONResponse(
+            error_body("invalid_json", "the body is not valid JSON"), status_code=400
+        )
+    details = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())[1:]),
+            "message": str(error.get("msg", "")),
+        }
+        for error in errors
+    ]
+    summary = "; ".join(
+        f"{detail['field'] or 'body'}: {detail['message']}" for detail in details[:5]
+    )
+    return JSONResponse(error_body("invalid_request", summary, details=details), status_code=422)
+
+
+def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastAPI:
+    """The proxy as an ASGI app; devices open in its lifespan and close when it ends."""
+    hardware = hardware or Hardware(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hardware.start()
+        assert hardware.store is not None
+        app.state.security = Security(settings, hardware.store)
+        log.warning("pairing code: %s", app.state.security.pairing_code)
+        try:
+            yield
+        finally:
+            await hardware.stop()
+
+    app = FastAPI(
+        title="Kassa hardware proxy",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.hardware = hardware
+    app.state.settings = settings
+    app.add_middleware(_LazyGuard)
+
+    @app.exception_handler(ProxyError)
+    async def proxy_error(request: Request, exc: ProxyError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse(
+            error_body("internal_error", "unexpected error, see the proxy log"), status_code=500
+        )
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> HTMLResponse:
+        return status_page(_security(request), hardware)
+
+    app.include_router(router)
+    return app
+
+
+class _LazyGuard:
+    """GuardMiddleware once the lifespan has created the Security object."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._guard: GuardMiddleware | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._guard is None:
+            security = getattr(scope["app"].state, "security", None)
+            if security is None:
+                response = JSONResponse(
+                    error_body("starting", "the proxy is starting"), status_code=503
+                )
+                await response(scope, receive, send)
+                return
+            self._guard = GuardMiddleware(self.app, security)
+        await self._guard(scope, receive, send)

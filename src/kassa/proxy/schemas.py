@@ -1,0 +1,60 @@
+"""Request bodies of the HTTP API (the receipt document itself is in `receipts.py`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kassa.proxy.receipts import Money, Quantity, Receipt
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PairRequest(_Body):
+    code: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class PrintReceiptRequest(_Body):
+    key: Annotated[str, Field(min_length=1, max_length=200)]
+    receipt: Receipt
+    open_drawer: bool = False
+    reprint: bool = False
+
+
+class DrawerOpenRequest(_Body):
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class DisplayRequest(_Body):
+    lines: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=4)]
+
+
+class DisplayItemRequest(_Body):
+    name: Annotated[str, Field(max_length=200)]
+    quantity: Quantity
+    unit_price: Money
+    total: Money
+
+
+class DisplayTotalRequest(_Body):
+    total: Money
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+
+
+class DisplayChangeRequest(_Body):
+    paid: Money
+    change: Money
+
+
+class VirtualFaultRequest(_Body):
+    paper: Literal["ok", "near_end", "out"] | None = None
+    cover_open: bool | None = None
+    offline: bool | None = None
+    no_answer: bool | None = None
+
+
+class ScanRequest(_Body):
+    code: Annotated[str, Field(min_length=1, max_length=256)]
