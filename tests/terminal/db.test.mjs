@@ -1,0 +1,60 @@
+// data/db.js: node has no IndexedDB, so this checks the schema that upgrade() creates on a
+// recording fake, and that the module loads with its vendored idb. The browser tests run
+// the functions against Chromium's real IndexedDB.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as db from "../../src/kassa/terminal/data/db.js";
+
+function recordingDatabase() {
+  /** @type {Record<string, {options: unknown, indexes: Record<string, [unknown, unknown]>}>} */
+  const stores = {};
+  return {
+    stores,
+    createObjectStore(/** @type {string} */ name, /** @type {unknown} */ options) {
+      assert.ok(!(name in stores), `store ${name} created twice`);
+      const store = { options, indexes: /** @type {Record<string, [unknown, unknown]>} */ ({}) };
+      stores[name] = store;
+      return {
+        createIndex(/** @type {string} */ index, /** @type {unknown} */ keyPath, /** @type {unknown} */ indexOptions) {
+          store.indexes[index] = [keyPath, indexOptions];
+        },
+      };
+    },
+  };
+}
+
+test("upgrade from nothing creates every store with its keys and indexes", () => {
+  const database = recordingDatabase();
+  db.upgrade(database, 0);
+  assert.deepEqual(database.stores, {
+    meta: { options: undefined, indexes: {} },
+    products: {
+      options: { keyPath: "id" },
+      indexes: { barcode: ["barcodes", { multiEntry: true }], ref: ["ref", undefined] },
+    },
+    categories: { options: { keyPath: "id" }, indexes: {} },
+    taxes: { options: { keyPath: "id" }, indexes: {} },
+    cashiers: { options: { keyPath: "id" }, indexes: {} },
+    paymentMethods: { options: { keyPath: "id" }, indexes: {} },
+    orders: { options: { keyPath: "uuid" }, indexes: {} },
+    outbox: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
+    sessions: { options: { keyPath: "uuid" }, indexes: {} },
+  });
+});
+
+test("upgrade from the current version changes nothing", () => {
+  const database = recordingDatabase();
+  db.upgrade(database, db.DB_VERSION);
+  assert.deepEqual(database.stores, {});
+});
+
+test("the module exports the data API", () => {
+  for (const name of [
+    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "productsByBarcode",
+    "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
+    "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
+    "outboxRequeue", "nextReceiptNumber",
+  ]) {
+    assert.equal(typeof /** @type {any} */ (db)[name], "function", name);
+  }
+});
