@@ -51,17 +51,37 @@ def main(argv: list[str]) -> int:
     port = _free_port()
     user = "postgres" if as_root else os.environ.get("USER", "kassa")
     subprocess.run(
-        [*prefix, f"{pg_bin}/initdb", "-D", data, "-U", user, "-A", "trust", "-E", "UTF8",
-         "--no-sync"],
+        [
+            *prefix,
+            f"{pg_bin}/initdb",
+            "-D",
+            data,
+            "-U",
+            user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
     log = os.path.join(workdir, "server.log")
     subprocess.run(
-        [*prefix, f"{pg_bin}/pg_ctl", "-D", data, "-l", log, "-w", "-o",
-         f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-         "start"],
+        [
+            *prefix,
+            f"{pg_bin}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            log,
+            "-w",
+            "-o",
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "start",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -29,7 +29,7 @@ def money_round(value: Decimal, places: int = 2) -> Decimal:
 
 def to_decimal(value: str | int | Decimal, *, places: int, field: str = "value") -> Decimal:
     """Parse a decimal string; reject floats, NaN, infinity and excess decimals."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise MoneyError(f"{field}: must be a decimal string, not {type(value).__name__}")
     try:
         number = Decimal(value) if not isinstance(value, Decimal) else value
@@ -85,9 +85,7 @@ def line_price(
     price_includes_tax: bool,
     places: int = 2,
 ) -> TaxedAmount:
-    amount = line_amount(
-        quantity=quantity, unit_price=unit_price, discount=discount, places=places
-    )
+    amount = line_amount(quantity=quantity, unit_price=unit_price, discount=discount, places=places)
     return tax_split(amount, rate=rate, price_includes_tax=price_includes_tax, places=places)
 
 

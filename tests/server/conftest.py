@@ -53,12 +53,26 @@ def shop(db: None) -> Shop:
     reduced = Tax.objects.create(name="VAT 9%", rate=Decimal(9), price_includes_tax=True)
     net_priced = Tax.objects.create(name="VAT 21% net", rate=Decimal(21), price_includes_tax=False)
     drinks = Category.objects.create(name="Drinks")
-    cola = product_create(name="Cola 330 ml", price="0.99", tax=standard, ref="COLA",
-                          category=drinks, barcodes=["5449000000996"])
-    bread = product_create(name="Sourdough loaf", price="3.95", tax=reduced, ref="BREAD",
-                           barcodes=["8710000000000"])
-    apples = product_create(name="Apples", price="2.49", tax=reduced, ref="APPLE", unit="kg",
-                            weighed=True, barcodes=["2100005000000"])
+    cola = product_create(
+        name="Cola 330 ml",
+        price="0.99",
+        tax=standard,
+        ref="COLA",
+        category=drinks,
+        barcodes=["5449000000996"],
+    )
+    bread = product_create(
+        name="Sourdough loaf", price="3.95", tax=reduced, ref="BREAD", barcodes=["8710000000000"]
+    )
+    apples = product_create(
+        name="Apples",
+        price="2.49",
+        tax=reduced,
+        ref="APPLE",
+        unit="kg",
+        weighed=True,
+        barcodes=["2100005000000"],
+    )
     repair = product_create(name="Repair hour", price="40.00", tax=net_priced, ref="REPAIR")
     cash = PaymentMethod.objects.create(name="Cash", is_cash=True)
     card = PaymentMethod.objects.create(name="Card")
@@ -68,7 +82,17 @@ def shop(db: None) -> Shop:
     other = Terminal.objects.create(name="Till 2", code="POS2", store_name="Test shop")
     other.payment_methods.set([cash, card, voucher])
     return Shop(
-        standard, reduced, net_priced, drinks, cola, bread, apples, repair, cash, card, voucher,
+        standard,
+        reduced,
+        net_priced,
+        drinks,
+        cola,
+        bread,
+        apples,
+        repair,
+        cash,
+        card,
+        voucher,
         alice=cashier_create(name="Alice", pin="1234"),
         maria=cashier_create(name="Maria", pin="9999", role=Role.MANAGER),
         terminal=terminal,
@@ -128,27 +152,51 @@ class OrderBuilder:
     session: CashSession
     counter: list[int] = field(default_factory=lambda: [0])
 
-    def line(self, product: Product, quantity: str = "1", discount: str = "0",
-             unit_price: str | None = None) -> dict[str, Any]:
+    def line(
+        self,
+        product: Product,
+        quantity: str = "1",
+        discount: str = "0",
+        unit_price: str | None = None,
+    ) -> dict[str, Any]:
         price = Decimal(unit_price) if unit_price is not None else product.price
-        amount = line_price(quantity=Decimal(quantity), unit_price=price,
-                            discount=Decimal(discount), rate=product.tax.rate,
-                            price_includes_tax=product.tax.price_includes_tax)
+        amount = line_price(
+            quantity=Decimal(quantity),
+            unit_price=price,
+            discount=Decimal(discount),
+            rate=product.tax.rate,
+            price_includes_tax=product.tax.price_includes_tax,
+        )
         return {
-            "product_id": product.pk, "quantity": quantity, "unit_price": str(price),
-            "discount": discount, "tax_id": product.tax_id,
+            "product_id": product.pk,
+            "quantity": quantity,
+            "unit_price": str(price),
+            "discount": discount,
+            "tax_id": product.tax_id,
             "tax_rate": f"{product.tax.rate.normalize():f}",
             "price_includes_tax": product.tax.price_includes_tax,
-            "net": str(amount.net), "tax": str(amount.tax), "gross": str(amount.gross),
+            "net": str(amount.net),
+            "tax": str(amount.tax),
+            "gross": str(amount.gross),
         }
 
-    def order(self, lines: list[dict[str, Any]] | None = None, *, cash: str | None = None,
-              card: str | None = None, **overrides: Any) -> dict[str, Any]:
+    def order(
+        self,
+        lines: list[dict[str, Any]] | None = None,
+        *,
+        cash: str | None = None,
+        card: str | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
         lines = lines if lines is not None else [self.line(self.shop.cola, "2")]
         amounts = [
-            line_price(quantity=Decimal(x["quantity"]), unit_price=Decimal(x["unit_price"]),
-                       discount=Decimal(x["discount"]), rate=Decimal(x["tax_rate"]),
-                       price_includes_tax=x["price_includes_tax"])
+            line_price(
+                quantity=Decimal(x["quantity"]),
+                unit_price=Decimal(x["unit_price"]),
+                discount=Decimal(x["discount"]),
+                rate=Decimal(x["tax_rate"]),
+                price_includes_tax=x["price_includes_tax"],
+            )
             for x in lines
         ]
         totals = total(amounts)

@@ -18,7 +18,9 @@ def test_meta_has_taxes_categories_and_token(device: Device, shop: Shop) -> None
     body = device.get("catalog").json()
     assert body["token"] == 4  # four products created, one version each
     assert [(t["name"], t["rate"], t["price_includes_tax"]) for t in body["taxes"]] == [
-        ("VAT 21%", "21", True), ("VAT 9%", "9", True), ("VAT 21% net", "21", False)
+        ("VAT 21%", "21", True),
+        ("VAT 9%", "9", True),
+        ("VAT 21% net", "21", False),
     ]
     assert body["categories"] == [
         {"id": shop.drinks.pk, "name": "Drinks", "parent_id": None, "sort_order": 0}
@@ -32,9 +34,15 @@ def test_full_download(device: Device, shop: Shop) -> None:
     assert body["deleted"] == []
     cola = next(p for p in body["products"] if p["ref"] == "COLA")
     assert cola == {
-        "id": shop.cola.pk, "name": "Cola 330 ml", "ref": "COLA", "barcodes": ["5449000000996"],
-        "category_id": shop.drinks.pk, "price": "0.99", "tax_id": shop.standard.pk,
-        "unit": "pc", "weighed": False,
+        "id": shop.cola.pk,
+        "name": "Cola 330 ml",
+        "ref": "COLA",
+        "barcodes": ["5449000000996"],
+        "category_id": shop.drinks.pk,
+        "price": "0.99",
+        "tax_id": shop.standard.pk,
+        "unit": "pc",
+        "weighed": False,
     }
     apples = next(p for p in body["products"] if p["ref"] == "APPLE")
     assert apples["weighed"] is True
@@ -67,7 +75,8 @@ def test_incremental_download_has_changes_and_removals(device: Device, shop: Sho
     body = device.get("catalog/products", since=token).json()
     # then
     assert [(p["name"], p["price"]) for p in body["products"]] == [
-        ("Cola 330 ml", "1.09"), ("Lemonade", "1.79")
+        ("Cola 330 ml", "1.09"),
+        ("Lemonade", "1.79"),
     ]
     assert sorted(body["deleted"]) == sorted([shop.bread.pk, shop.repair.pk])
     assert body["token"] == token + 4
@@ -78,8 +87,10 @@ def test_incremental_download_has_changes_and_removals(device: Device, shop: Sho
 def test_gzip_when_asked(device: Device, shop: Shop) -> None:
     for i in range(40):
         product_create(name=f"Product {i}", price="1.00", tax=shop.standard)
-    response = device.client.get("/api/v1/catalog/products", headers={
-        "Authorization": f"Bearer {device.token}", "Accept-Encoding": "gzip, br"})
+    response = device.client.get(
+        "/api/v1/catalog/products",
+        headers={"Authorization": f"Bearer {device.token}", "Accept-Encoding": "gzip, br"},
+    )
     assert response["Content-Encoding"] == "gzip"
     body = json.loads(gzip.decompress(response.content))
     assert len(body["products"]) == 44
@@ -94,7 +105,10 @@ def test_bad_query_is_a_json_422(device: Device) -> None:
 
 def test_cashiers_come_with_a_verifier_not_the_pin(device: Device, shop: Shop) -> None:
     cashiers = device.get("cashiers").json()
-    assert [(c["name"], c["role"]) for c in cashiers] == [("Alice", "cashier"), ("Maria", "manager")]
+    assert [(c["name"], c["role"]) for c in cashiers] == [
+        ("Alice", "cashier"),
+        ("Maria", "manager"),
+    ]
     alice = cashiers[0]
     verifier = alice["pin_verifier"]
     assert verifier["algorithm"] == "pbkdf2_sha256"

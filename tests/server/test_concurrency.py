@@ -25,27 +25,39 @@ def test_same_batch_from_ten_clients_at_once(live_server, shop: Shop, client) ->
     # given a paired terminal, an open session and a batch of 50 orders
     device = pair(client, shop.terminal)
     session = CashSession.objects.create(
-        uuid=uuid.uuid4(), terminal=shop.terminal, opened_by=shop.alice,
-        opened_at=timezone.now(), opening_float=Decimal("50.00"))
+        uuid=uuid.uuid4(),
+        terminal=shop.terminal,
+        opened_by=shop.alice,
+        opened_at=timezone.now(),
+        opening_float=Decimal("50.00"),
+    )
     builder = OrderBuilder(shop, session)
-    batch = json.dumps({"orders": [
-        builder.order([builder.line(shop.cola, "2"), builder.line(shop.bread, "1")], cash="10.00")
-        for _ in range(50)
-    ]}).encode()
+    batch = json.dumps(
+        {
+            "orders": [
+                builder.order(
+                    [builder.line(shop.cola, "2"), builder.line(shop.bread, "1")], cash="10.00"
+                )
+                for _ in range(50)
+            ]
+        }
+    ).encode()
     barrier = threading.Barrier(CLIENTS)
     answers: list[list[dict]] = []
     errors: list[BaseException] = []
 
     def post() -> None:
         request = urllib.request.Request(
-            f"{live_server.url}/api/v1/orders/sync", data=batch, method="POST",
-            headers={"Authorization": f"Bearer {device.token}",
-                     "Content-Type": "application/json"})
+            f"{live_server.url}/api/v1/orders/sync",
+            data=batch,
+            method="POST",
+            headers={"Authorization": f"Bearer {device.token}", "Content-Type": "application/json"},
+        )
         try:
             barrier.wait(timeout=10)
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=60) as response:
                 answers.append(json.loads(response.read())["results"])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     # when ten clients post it at the same moment

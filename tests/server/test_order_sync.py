@@ -22,34 +22,46 @@ def test_batch_is_stored_with_lines_payments_and_change(
 ) -> None:
     # given an order paid partly by card and partly in cash, with change
     order = orders.order(
-        [orders.line(shop.cola, "2"), orders.line(shop.bread, "1", discount="10"),
-         orders.line(shop.apples, "0.455"), orders.line(shop.repair, "1")],
-        card="20.00", cash="50.00",
+        [
+            orders.line(shop.cola, "2"),
+            orders.line(shop.bread, "1", discount="10"),
+            orders.line(shop.apples, "0.455"),
+            orders.line(shop.repair, "1"),
+        ],
+        card="20.00",
+        cash="50.00",
     )
     # when it is synced
     response = device.post("orders/sync", {"orders": [order]})
     # then it is accepted and stored as the terminal priced it
     assert response.status_code == 200
-    assert response.json() == {"results": [{"index": 0, "uuid": order["uuid"], "status": "accepted"}]}
+    assert response.json() == {
+        "results": [{"index": 0, "uuid": order["uuid"], "status": "accepted"}]
+    }
     stored_order = Order.objects.get(uuid=order["uuid"])
     # 2 × 0.99 + 3.95 × 0.9 (3.56) + 0.455 × 2.49 (1.13) + 40.00 + 21% (48.40) = 55.07
     assert stored_order.total_gross == Decimal("55.07")
     assert stored_order.change == Decimal("14.93")
     assert stored_order.terminal == shop.terminal
-    assert [(l.name, l.quantity, l.gross) for l in stored_order.lines.order_by("position")] == [
+    assert [
+        (line.name, line.quantity, line.gross) for line in stored_order.lines.order_by("position")
+    ] == [
         ("Cola 330 ml", Decimal("2.000"), Decimal("1.98")),
         ("Sourdough loaf", Decimal("1.000"), Decimal("3.56")),
         ("Apples", Decimal("0.455"), Decimal("1.13")),
         ("Repair hour", Decimal("1.000"), Decimal("48.40")),
     ]
     assert sorted((p.method.name, p.amount) for p in stored_order.payments.all()) == [
-        ("Card", Decimal("20.00")), ("Cash", Decimal("50.00"))
+        ("Card", Decimal("20.00")),
+        ("Cash", Decimal("50.00")),
     ]
     for line in stored_order.lines.all():
         assert line.net + line.tax_amount == line.gross
 
 
-def test_retry_of_the_same_batch_stores_each_order_once(device: Device, orders: OrderBuilder) -> None:
+def test_retry_of_the_same_batch_stores_each_order_once(
+    device: Device, orders: OrderBuilder
+) -> None:
     batch = {"orders": [orders.order() for _ in range(5)]}
     first = device.post("orders/sync", batch).json()["results"]
     second = device.post("orders/sync", batch).json()["results"]
@@ -71,12 +83,15 @@ def test_rejected_order_does_not_block_the_others(device: Device, orders: OrderB
     bad["totals"] = {**bad["totals"], "gross": "999.00"}
     results = device.post("orders/sync", {"orders": [good1, bad, good2]}).json()["results"]
     assert [(r["index"], r["status"]) for r in results] == [
-        (0, "accepted"), (1, "rejected"), (2, "accepted")
+        (0, "accepted"),
+        (1, "rejected"),
+        (2, "accepted"),
     ]
     assert results[1]["code"] == "total_mismatch"
     assert "the order says" in results[1]["message"]
     assert set(Order.objects.values_list("uuid", flat=True).iterator()) == {
-        __import__("uuid").UUID(good1["uuid"]), __import__("uuid").UUID(good2["uuid"])
+        __import__("uuid").UUID(good1["uuid"]),
+        __import__("uuid").UUID(good2["uuid"]),
     }
     assert not Order.objects.filter(uuid=bad["uuid"]).exists()
 
@@ -154,14 +169,18 @@ def test_manager_approval_is_recorded(device: Device, orders: OrderBuilder, shop
     assert OrderLine.objects.get().approved_by == shop.maria
 
 
-def test_approval_by_a_plain_cashier_is_rejected(device: Device, orders: OrderBuilder, shop: Shop) -> None:
+def test_approval_by_a_plain_cashier_is_rejected(
+    device: Device, orders: OrderBuilder, shop: Shop
+) -> None:
     line = orders.line(shop.cola, "1", discount="50")
     line["approved_by"] = shop.alice.pk
     (result,) = device.post("orders/sync", {"orders": [orders.order([line])]}).json()["results"]
     assert result["code"] == "approval_invalid"
 
 
-def test_receipt_number_reused_by_another_order_is_rejected(device: Device, orders: OrderBuilder) -> None:
+def test_receipt_number_reused_by_another_order_is_rejected(
+    device: Device, orders: OrderBuilder
+) -> None:
     first = orders.order()
     second = orders.order(receipt_number=first["receipt_number"])
     results = device.post("orders/sync", {"orders": [first, second]}).json()["results"]
@@ -189,7 +208,9 @@ def test_session_of_another_terminal_is_unknown_here(
     assert result["code"] == "unknown_session"
 
 
-def test_refund_order_with_negative_quantity(device: Device, orders: OrderBuilder, shop: Shop) -> None:
+def test_refund_order_with_negative_quantity(
+    device: Device, orders: OrderBuilder, shop: Shop
+) -> None:
     order = orders.order([orders.line(shop.cola, "-1")])
     order["payments"] = [{"method_id": shop.cash.pk, "amount": "-0.99"}]
     (result,) = device.post("orders/sync", {"orders": [order]}).json()["results"]
@@ -206,7 +227,9 @@ def test_refund_order_with_negative_quantity(device: Device, orders: OrderBuilde
         (b'"orders"', 422, "invalid_request"),
     ],
 )
-def test_malformed_requests_get_a_json_error(device: Device, body: bytes, status: int, code: str) -> None:
+def test_malformed_requests_get_a_json_error(
+    device: Device, body: bytes, status: int, code: str
+) -> None:
     response = device.post("orders/sync", body)
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
@@ -219,7 +242,10 @@ def test_non_object_items_are_rejected_individually(device: Device, orders: Orde
     good = orders.order()
     results = device.post("orders/sync", {"orders": [42, "x", None, good]}).json()["results"]
     assert [(r["index"], r["status"]) for r in results] == [
-        (0, "rejected"), (1, "rejected"), (2, "rejected"), (3, "accepted")
+        (0, "rejected"),
+        (1, "rejected"),
+        (2, "rejected"),
+        (3, "accepted"),
     ]
     assert stored() == (1, 1, 1)
 
@@ -233,12 +259,19 @@ def test_oversized_batch_is_refused_whole(device: Device, orders: OrderBuilder) 
 
 
 def test_sync_requires_a_device_token(client, orders: OrderBuilder) -> None:
-    response = client.post("/api/v1/orders/sync", json.dumps({"orders": [orders.order()]}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/orders/sync",
+        json.dumps({"orders": [orders.order()]}),
+        content_type="application/json",
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
-    bad = client.post("/api/v1/orders/sync", "{}", content_type="application/json",
-                      headers={"Authorization": "Bearer forged"})
+    bad = client.post(
+        "/api/v1/orders/sync",
+        "{}",
+        content_type="application/json",
+        headers={"Authorization": "Bearer forged"},
+    )
     assert bad.status_code == 401
     assert stored() == (0, 0, 0)
 

@@ -15,8 +15,11 @@ from .conftest import Shop
 
 
 def _pair(client: Client, code: str) -> tuple[int, dict]:
-    response = client.post("/api/v1/pair", json.dumps({"code": code, "label": "test browser"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/pair",
+        json.dumps({"code": code, "label": "test browser"}),
+        content_type="application/json",
+    )
     return response.status_code, response.json()
 
 
@@ -75,8 +78,10 @@ def test_disabled_terminal_cannot_pair_or_call(client: Client, shop: Shop) -> No
     code = pairing_code_create(terminal=shop.terminal)
     shop.terminal.active = False
     shop.terminal.save()
-    assert _pair(client, code) == (403, {"code": "terminal_inactive",
-                                         "message": "Terminal Till 1 is disabled."})
+    assert _pair(client, code) == (
+        403,
+        {"code": "terminal_inactive", "message": "Terminal Till 1 is disabled."},
+    )
     response = client.get("/api/v1/terminal", headers={"Authorization": f"Bearer {body['token']}"})
     assert response.status_code == 401
 
@@ -96,7 +101,9 @@ def test_every_endpoint_but_pairing_requires_a_token(client: Client, shop: Shop)
 
 
 def test_bad_pairing_body_is_a_json_422(client: Client, shop: Shop) -> None:
-    response = client.post("/api/v1/pair", json.dumps({"code": 12}), content_type="application/json")
+    response = client.post(
+        "/api/v1/pair", json.dumps({"code": 12}), content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
     assert "code" in response.json()["message"]

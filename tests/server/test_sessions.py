@@ -13,9 +13,15 @@ from .conftest import Device, OrderBuilder, Shop
 
 
 def _open(device: Device, shop: Shop, session_uuid: str, opening: str = "100.00"):
-    return device.post("sessions", {"uuid": session_uuid, "cashier_id": shop.alice.pk,
-                                    "opened_at": timezone.now().isoformat(),
-                                    "opening_float": opening})
+    return device.post(
+        "sessions",
+        {
+            "uuid": session_uuid,
+            "cashier_id": shop.alice.pk,
+            "opened_at": timezone.now().isoformat(),
+            "opening_float": opening,
+        },
+    )
 
 
 def test_open_is_idempotent_and_one_per_terminal(device: Device, shop: Shop) -> None:
@@ -39,31 +45,54 @@ def test_close_computes_expected_cash_and_difference(
     session = orders.session
     device.post("orders/sync", {"orders": [orders.order(cash="5.00"), orders.order()]})
     # when the cashier counts 101.50
-    response = device.post(f"sessions/{session.uuid}/close", {
-        "cashier_id": shop.alice.pk, "closed_at": timezone.now().isoformat(),
-        "counted_cash": "101.50"})
+    response = device.post(
+        f"sessions/{session.uuid}/close",
+        {
+            "cashier_id": shop.alice.pk,
+            "closed_at": timezone.now().isoformat(),
+            "counted_cash": "101.50",
+        },
+    )
     # then expected is 100.00 + 5.00 - 3.02 change = 101.98 and 0.48 is missing
     assert response.status_code == 200
     body = response.json()
-    assert (body["state"], body["expected_cash"], body["difference"]) == ("closed", "101.98", "-0.48")
+    assert (body["state"], body["expected_cash"], body["difference"]) == (
+        "closed",
+        "101.98",
+        "-0.48",
+    )
     # closing again changes nothing
-    again = device.post(f"sessions/{session.uuid}/close", {
-        "cashier_id": shop.alice.pk, "closed_at": timezone.now().isoformat(),
-        "counted_cash": "500.00"})
+    again = device.post(
+        f"sessions/{session.uuid}/close",
+        {
+            "cashier_id": shop.alice.pk,
+            "closed_at": timezone.now().isoformat(),
+            "counted_cash": "500.00",
+        },
+    )
     assert again.json()["counted_cash"] == "101.50"
     # and a new session can be opened now
     assert _open(device, shop, str(uuid.uuid4())).status_code == 201
 
 
 def test_bad_session_requests(device: Device, shop: Shop) -> None:
-    assert _open(device, shop, str(uuid.uuid4()), opening="-5.00").json()["code"] == "invalid_amount"
-    assert _open(device, shop, str(uuid.uuid4()), opening="1.001").json()["code"] == "invalid_amount"
+    assert (
+        _open(device, shop, str(uuid.uuid4()), opening="-5.00").json()["code"] == "invalid_amount"
+    )
+    assert (
+        _open(device, shop, str(uuid.uuid4()), opening="1.001").json()["code"] == "invalid_amount"
+    )
     response = _open(device, shop, str(uuid.uuid4()), opening=5)  # type: ignore[arg-type]
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
-    unknown = device.post(f"sessions/{uuid.uuid4()}/close", {
-        "cashier_id": shop.alice.pk, "closed_at": timezone.now().isoformat(),
-        "counted_cash": "1.00"})
+    unknown = device.post(
+        f"sessions/{uuid.uuid4()}/close",
+        {
+            "cashier_id": shop.alice.pk,
+            "closed_at": timezone.now().isoformat(),
+            "counted_cash": "1.00",
+        },
+    )
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "unknown_session"
     assert CashSession.objects.count() == 0

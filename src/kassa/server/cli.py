@@ -142,10 +142,20 @@ def _start_proxy(data_dir: Path, port: int, server_port: int) -> subprocess.Pope
         return None
     env = dict(os.environ)
     env["KASSA_PROXY_STATE_DIR"] = str(data_dir / "proxy")
-    env["KASSA_PROXY_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{server_port},http://localhost:{server_port}"
+    env["KASSA_PROXY_ALLOWED_ORIGINS"] = (
+        f"http://127.0.0.1:{server_port},http://localhost:{server_port}"
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "kassa.cli", "proxy", "--config", str(demo_config),
-         "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "kassa.cli",
+            "proxy",
+            "--config",
+            str(demo_config),
+            "--port",
+            str(port),
+        ],
         env=env,
     )
 

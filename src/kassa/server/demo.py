@@ -19,45 +19,131 @@ from kassa.server.terminals.services import pairing_code_create
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "kassa-demo"  # noqa: S105 - printed in the demo banner on purpose
-CASHIERS = [("Alice", Role.CASHIER, "1234"), ("Bob", Role.CASHIER, "2345"),
-            ("Maria (manager)", Role.MANAGER, "9999")]
+CASHIERS = [
+    ("Alice", Role.CASHIER, "1234"),
+    ("Bob", Role.CASHIER, "2345"),
+    ("Maria (manager)", Role.MANAGER, "9999"),
+]
 
 # (category path, tax key, unit, weighed, [(name, price)])
 _GROUPS: list[tuple[str, str, str, bool, list[tuple[str, str]]]] = [
-    ("Fruit & Vegetables", "reduced", "kg", True, [
-        ("Bananas", "1.99"), ("Apples Elstar", "2.49"), ("Pears Conference", "2.79"),
-        ("Tomatoes", "3.49"), ("Carrots", "1.29"), ("Onions", "1.19"), ("Potatoes", "1.09"),
-        ("Grapes white", "4.99"), ("Oranges", "2.29"), ("Courgettes", "2.99"),
-    ]),
-    ("Bakery", "reduced", "pc", False, [
-        ("Sourdough loaf", "3.95"), ("Baguette", "1.49"), ("Croissant", "0.95"),
-        ("Rye bread", "3.25"), ("Whole wheat rolls (6)", "2.49"), ("Apple pie slice", "2.75"),
-        ("Cinnamon bun", "1.85"), ("Crème brûlée tart", "3.10"),
-    ]),
-    ("Dairy", "reduced", "pc", False, [
-        ("Whole milk 1 l", "1.15"), ("Semi-skimmed milk 1 l", "1.05"), ("Butter 250 g", "2.69"),
-        ("Gouda young 500 g", "5.49"), ("Greek yoghurt 500 g", "2.39"), ("Eggs free range (10)", "3.59"),
-        ("Crème fraîche 200 ml", "1.39"), ("Brie de Meaux 200 g", "4.25"),
-    ]),
-    ("Drinks / Soft drinks", "reduced", "pc", False, [
-        ("Sparkling water 1.5 l", "0.79"), ("Orange juice 1 l", "2.19"), ("Cola 330 ml", "0.99"),
-        ("Iced tea 500 ml", "1.49"), ("Lemonade 1 l", "1.79"), ("Apple juice 1 l", "1.99"),
-    ]),
-    ("Drinks / Beer & Wine", "standard", "pc", False, [
-        ("Pilsner 6×330 ml", "5.99"), ("IPA 330 ml", "2.29"), ("Rioja Crianza 750 ml", "8.95"),
-        ("Sauvignon blanc 750 ml", "7.49"), ("Prosecco 750 ml", "9.99"), ("Weißbier 500 ml", "1.89"),
-    ]),
-    ("Household", "standard", "pc", False, [
-        ("Dish soap 500 ml", "1.79"), ("Kitchen roll (4)", "3.29"), ("Laundry liquid 1.5 l", "7.99"),
-        ("Sponges (5)", "1.49"), ("Bin bags 30 l (20)", "2.59"), ("Light bulb LED E27", "4.95"),
-    ]),
-    ("Snacks", "reduced", "pc", False, [
-        ("Salted crisps 200 g", "1.89"), ("Dark chocolate 100 g", "2.15"), ("Peanuts 250 g", "2.45"),
-        ("Liquorice 300 g", "1.99"), ("Stroopwafels (8)", "2.29"), ("Muesli bar", "0.89"),
-    ]),
-    ("Services", "excluded", "pc", False, [
-        ("Gift wrapping", "2.00"), ("Home delivery", "7.50"), ("Key cutting", "6.00"),
-    ]),
+    (
+        "Fruit & Vegetables",
+        "reduced",
+        "kg",
+        True,
+        [
+            ("Bananas", "1.99"),
+            ("Apples Elstar", "2.49"),
+            ("Pears Conference", "2.79"),
+            ("Tomatoes", "3.49"),
+            ("Carrots", "1.29"),
+            ("Onions", "1.19"),
+            ("Potatoes", "1.09"),
+            ("Grapes white", "4.99"),
+            ("Oranges", "2.29"),
+            ("Courgettes", "2.99"),
+        ],
+    ),
+    (
+        "Bakery",
+        "reduced",
+        "pc",
+        False,
+        [
+            ("Sourdough loaf", "3.95"),
+            ("Baguette", "1.49"),
+            ("Croissant", "0.95"),
+            ("Rye bread", "3.25"),
+            ("Whole wheat rolls (6)", "2.49"),
+            ("Apple pie slice", "2.75"),
+            ("Cinnamon bun", "1.85"),
+            ("Crème brûlée tart", "3.10"),
+        ],
+    ),
+    (
+        "Dairy",
+        "reduced",
+        "pc",
+        False,
+        [
+            ("Whole milk 1 l", "1.15"),
+            ("Semi-skimmed milk 1 l", "1.05"),
+            ("Butter 250 g", "2.69"),
+            ("Gouda young 500 g", "5.49"),
+            ("Greek yoghurt 500 g", "2.39"),
+            ("Eggs free range (10)", "3.59"),
+            ("Crème fraîche 200 ml", "1.39"),
+            ("Brie de Meaux 200 g", "4.25"),
+        ],
+    ),
+    (
+        "Drinks / Soft drinks",
+        "reduced",
+        "pc",
+        False,
+        [
+            ("Sparkling water 1.5 l", "0.79"),
+            ("Orange juice 1 l", "2.19"),
+            ("Cola 330 ml", "0.99"),
+            ("Iced tea 500 ml", "1.49"),
+            ("Lemonade 1 l", "1.79"),
+            ("Apple juice 1 l", "1.99"),
+        ],
+    ),
+    (
+        "Drinks / Beer & Wine",
+        "standard",
+        "pc",
+        False,
+        [
+            ("Pilsner 6×330 ml", "5.99"),
+            ("IPA 330 ml", "2.29"),
+            ("Rioja Crianza 750 ml", "8.95"),
+            ("Sauvignon blanc 750 ml", "7.49"),
+            ("Prosecco 750 ml", "9.99"),
+            ("Weißbier 500 ml", "1.89"),
+        ],
+    ),
+    (
+        "Household",
+        "standard",
+        "pc",
+        False,
+        [
+            ("Dish soap 500 ml", "1.79"),
+            ("Kitchen roll (4)", "3.29"),
+            ("Laundry liquid 1.5 l", "7.99"),
+            ("Sponges (5)", "1.49"),
+            ("Bin bags 30 l (20)", "2.59"),
+            ("Light bulb LED E27", "4.95"),
+        ],
+    ),
+    (
+        "Snacks",
+        "reduced",
+        "pc",
+        False,
+        [
+            ("Salted crisps 200 g", "1.89"),
+            ("Dark chocolate 100 g", "2.15"),
+            ("Peanuts 250 g", "2.45"),
+            ("Liquorice 300 g", "1.99"),
+            ("Stroopwafels (8)", "2.29"),
+            ("Muesli bar", "0.89"),
+        ],
+    ),
+    (
+        "Services",
+        "excluded",
+        "pc",
+        False,
+        [
+            ("Gift wrapping", "2.00"),
+            ("Home delivery", "7.50"),
+            ("Key cutting", "6.00"),
+        ],
+    ),
 ]
 _VARIANTS = ["", " organic", " family pack", " value", " premium", " mini", " XL"]
 

@@ -7,6 +7,10 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
+
+# Lets admin and form classes take type arguments (ModelAdmin[Product]) at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
 TERMINAL_DIR = BASE_DIR.parent / "terminal"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import FileResponse, HttpRequest, HttpResponseBase, HttpResponseNotFound
 
 
-def terminal_app(request: HttpRequest) -> HttpResponse:
+def terminal_app(request: HttpRequest) -> HttpResponseBase:
     index = settings.TERMINAL_DIR / "index.html"
     if not index.exists():
         return HttpResponseNotFound("The terminal is not installed.")

@@ -7,9 +7,18 @@ from .models import CashSession
 
 
 @admin.register(CashSession)
-class CashSessionAdmin(admin.ModelAdmin):
-    list_display = ["terminal", "state", "opened_by", "opened_at", "opening_float", "closed_at",
-                    "counted_cash", "expected_cash", "difference"]
+class CashSessionAdmin(admin.ModelAdmin[CashSession]):
+    list_display = [
+        "terminal",
+        "state",
+        "opened_by",
+        "opened_at",
+        "opening_float",
+        "closed_at",
+        "counted_cash",
+        "expected_cash",
+        "difference",
+    ]
     list_filter = ["state", "terminal"]
     date_hierarchy = "opened_at"
 

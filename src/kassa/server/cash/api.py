@@ -71,7 +71,7 @@ def _money(value: Decimal, places: int, field: str) -> Decimal:
 
 
 @router.post("sessions", response={200: SessionOut, 201: SessionOut}, summary="Open a cash session")
-def open_session(request: HttpRequest, body: SessionOpenIn) -> Status:
+def open_session(request: HttpRequest, body: SessionOpenIn) -> Status[SessionOut]:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
     terminal = token.terminal
     session, created = session_open(

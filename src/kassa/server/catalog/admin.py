@@ -16,7 +16,7 @@ from .models import Barcode, Category, Product, Tax
 from .services import products_delete, products_touch
 
 
-class BarcodeForm(forms.ModelForm):
+class BarcodeForm(forms.ModelForm[Barcode]):
     class Meta:
         model = Barcode
         fields = ["code"]
@@ -28,15 +28,17 @@ class BarcodeForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
 
-class BarcodeInline(admin.TabularInline):
+class BarcodeInline(admin.TabularInline[Barcode, Product]):
     model = Barcode
     form = BarcodeForm
     extra = 1
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV: name, ref, barcodes, category, price, tax, unit, "
-                           "weighed, active (see docs/import.md)")
+    file = forms.FileField(
+        help_text="CSV: name, ref, barcodes, category, price, tax, unit, "
+        "weighed, active (see docs/import.md)"
+    )
     partial = forms.BooleanField(
         required=False,
         label="Import the good rows even if some rows have errors",
@@ -45,7 +47,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ["name", "ref", "category", "price", "tax", "unit", "weighed", "active"]
     list_filter = ["active", "weighed", "tax", "category"]
     search_fields = ["name", "ref", "barcodes__code"]
@@ -94,7 +96,9 @@ class ProductAdmin(admin.ModelAdmin):
         report = None
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            report = product_import(form.cleaned_data["file"].read(), partial=form.cleaned_data["partial"])
+            report = product_import(
+                form.cleaned_data["file"].read(), partial=form.cleaned_data["partial"]
+            )
             level = messages.SUCCESS if report.imported and not report.errors else messages.WARNING
             messages.add_message(request, level, report.summary().splitlines()[0])
         context = {
@@ -108,12 +112,12 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tax)
-class TaxAdmin(admin.ModelAdmin):
+class TaxAdmin(admin.ModelAdmin[Tax]):
     list_display = ["name", "rate", "price_includes_tax"]
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = ["name", "parent", "sort_order"]
     list_filter = ["parent"]
     search_fields = ["name"]

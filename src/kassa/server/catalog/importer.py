@@ -78,6 +78,11 @@ class _Row:
     active: bool
     product_id: int | None = None
 
+    @property
+    def pk(self) -> int:
+        assert self.product_id is not None
+        return self.product_id
+
 
 def _parse_bool(value: str, column: str) -> bool:
     lowered = value.strip().lower()
@@ -105,7 +110,7 @@ def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)
     if header is None:
@@ -159,6 +164,7 @@ def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
             rows.append(row)
 
     _match_existing(rows, report)
+    report.errors.sort(key=lambda e: e.line)
     if report.errors and not partial:
         return report
     bad_lines = {e.line for e in report.errors}
@@ -166,7 +172,6 @@ def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
     if good:
         _write(good, report)
     report.imported = bool(good)
-    report.errors.sort(key=lambda e: e.line)
     return report
 
 
@@ -301,24 +306,22 @@ def _write(rows: list[_Row], report: ImportReport) -> None:
 
     new_rows = [r for r in rows if r.product_id is None]
     old_rows = [r for r in rows if r.product_id is not None]
-    created = Product.objects.bulk_create(
-        [fill(Product(), r) for r in new_rows], batch_size=BATCH
-    )
+    created = Product.objects.bulk_create([fill(Product(), r) for r in new_rows], batch_size=BATCH)
     for row, product in zip(new_rows, created, strict=True):
         row.product_id = product.pk
     if old_rows:
-        existing = Product.objects.in_bulk([r.product_id for r in old_rows])
+        existing = Product.objects.in_bulk([r.pk for r in old_rows])
         Product.objects.bulk_update(
-            [fill(existing[r.product_id], r) for r in old_rows if r.product_id in existing],
+            [fill(existing[r.pk], r) for r in old_rows if r.pk in existing],
             ["name", "ref", "category", "price", "tax", "unit", "weighed", "active", "version"],
             batch_size=BATCH,
         )
-        old_ids = [r.product_id for r in old_rows]
+        old_ids = [r.pk for r in old_rows]
         for start in range(0, len(old_ids), 10_000):
             Barcode.objects.filter(product_id__in=old_ids[start : start + 10_000]).delete()
     # Barcodes that moved here from a product updated in this same file are free now.
     Barcode.objects.bulk_create(
-        [Barcode(code=code, product_id=r.product_id) for r in rows for code in r.barcodes],
+        [Barcode(code=code, product_id=r.pk) for r in rows for code in r.barcodes],
         batch_size=BATCH,
     )
     report.created = len(new_rows)

@@ -33,6 +33,7 @@ class Tax(models.Model):
     price_includes_tax = models.BooleanField(
         default=True, help_text="Product prices with this tax are gross (tax included)."
     )
+
     class Meta:
         verbose_name_plural = "taxes"
         ordering = ["rate", "name"]

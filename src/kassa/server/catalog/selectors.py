@@ -11,7 +11,6 @@ from django.db import connection
 from .models import Barcode, Category, Product, Tax, Tombstone
 from .services import catalog_version_current
 
-
 _CENT = Decimal("0.01")
 
 

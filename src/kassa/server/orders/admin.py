@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +15,7 @@ from .importer import outbox_import
 from .models import Order, OrderLine, Payment
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[Any, Order]):
     extra = 0
     can_delete = False
 
@@ -26,15 +28,31 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["name", "quantity", "unit_price", "discount", "tax_rate", "price_includes_tax",
-              "net", "tax_amount", "gross", "price_overridden", "approved_by"]
-    readonly_fields = fields
+    fields = readonly_fields = tuple[str, ...](
+        (
+            "name",
+            "quantity",
+            "unit_price",
+            "discount",
+            "tax_rate",
+            "price_includes_tax",
+            "net",
+            "tax_amount",
+            "gross",
+            "price_overridden",
+            "approved_by",
+        )
+    )
 
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["method", "amount"]
-    readonly_fields = fields
+    fields = readonly_fields = tuple[str, ...](
+        (
+            "method",
+            "amount",
+        )
+    )
 
 
 class OutboxImportForm(forms.Form):
@@ -42,11 +60,18 @@ class OutboxImportForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(admin.ModelAdmin[Order]):
     """Orders are paid when they arrive: the back office reads them, never edits them."""
 
-    list_display = ["receipt_number", "terminal", "cashier", "created_at", "total_gross",
-                    "change", "source"]
+    list_display = [
+        "receipt_number",
+        "terminal",
+        "cashier",
+        "created_at",
+        "total_gross",
+        "change",
+        "source",
+    ]
     list_filter = ["terminal", "source", "cashier"]
     search_fields = ["receipt_number", "=uuid"]
     date_hierarchy = "created_at"

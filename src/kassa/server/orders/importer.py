@@ -62,7 +62,11 @@ def outbox_import(data: bytes) -> OutboxImportReport:
         raise ApiError("malformed_json", "The file is not a Kassa export (not JSON).") from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise ApiError("invalid_file", f"The file is not a Kassa export ({EXPORT_FORMAT}).")
-    code = (document.get("terminal") or {}).get("code") if isinstance(document.get("terminal"), dict) else None
+    code = (
+        (document.get("terminal") or {}).get("code")
+        if isinstance(document.get("terminal"), dict)
+        else None
+    )
     terminal = Terminal.objects.filter(code=code).first() if isinstance(code, str) else None
     if terminal is None:
         raise ApiError("unknown_terminal", f"The file names terminal {code!r}, which is not known.")
@@ -76,7 +80,9 @@ def outbox_import(data: bytes) -> OutboxImportReport:
         payload: Any = entry.get("payload") if isinstance(entry, dict) else None
         try:
             if kind == "order":
-                (result,) = order_sync(terminal=terminal, items=[payload], source=OrderSource.IMPORT)
+                (result,) = order_sync(
+                    terminal=terminal, items=[payload], source=OrderSource.IMPORT
+                )
                 report.counts[f"orders {result.status}"] += 1
                 if result.status == REJECTED:
                     report.problems.append(f"entry {number}: order {result.uuid}: {result.message}")

@@ -14,7 +14,7 @@ def _decimal_string(value: Any) -> Any:
         if len(value) > 32:
             raise ValueError("decimal string too long")
         return value
-    raise ValueError("must be a decimal string such as \"10.00\", not a JSON number")
+    raise ValueError('must be a decimal string such as "10.00", not a JSON number')
 
 
 DecimalStr = Annotated[Decimal, BeforeValidator(_decimal_string), Field(allow_inf_nan=False)]

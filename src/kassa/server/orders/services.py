@@ -110,7 +110,9 @@ def _check_order(order: OrderIn, ctx: _Context) -> tuple[TaxedAmount, list[Taxed
     for number, line in enumerate(order.lines, start=1):
         where = f"line {number}"
         if line.product_id not in ctx.products:
-            raise OrderRejected("unknown_product", f"{where}: product {line.product_id} is unknown.")
+            raise OrderRejected(
+                "unknown_product", f"{where}: product {line.product_id} is unknown."
+            )
         tax = ctx.taxes.get(line.tax_id)
         if tax is None:
             raise OrderRejected("unknown_tax", f"{where}: tax {line.tax_id} is unknown.")
@@ -378,8 +380,7 @@ def _store(
                     )
                 )
             payments.extend(
-                Payment(order_id=pk, method_id=p.method_id, amount=p.amount)
-                for p in order.payments
+                Payment(order_id=pk, method_id=p.method_id, amount=p.amount) for p in order.payments
             )
         OrderLine.objects.bulk_create(lines, batch_size=1000)
         Payment.objects.bulk_create(payments, batch_size=1000)

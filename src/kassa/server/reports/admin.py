@@ -28,7 +28,7 @@ class PeriodForm(forms.Form):
 
 
 @admin.register(SalesSummary)
-class SalesSummaryAdmin(admin.ModelAdmin):
+class SalesSummaryAdmin(admin.ModelAdmin[SalesSummary]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kassa.money import money_round
 from kassa.server.orders.models import Order, OrderLine, Payment
 
 
@@ -36,7 +38,7 @@ def _orders(period: Period, terminal_id: int | None) -> QuerySet[Order]:
 
 
 def sales_by_day(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
-    return list(
+    rows: list[dict[str, Any]] = _dicts(
         _orders(period, terminal_id)
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
@@ -48,10 +50,11 @@ def sales_by_day(period: Period, terminal_id: int | None = None) -> list[dict[st
         )
         .order_by("day")
     )
+    return _rounded(rows)
 
 
 def sales_by_payment_method(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
-    rows = list(
+    rows: list[dict[str, Any]] = _dicts(
         Payment.objects.filter(order__in=_orders(period, terminal_id))
         .values("method__name", "method__is_cash")
         .annotate(payments=Count("id"), amount=Sum("amount"))
@@ -61,13 +64,13 @@ def sales_by_payment_method(period: Period, terminal_id: int | None = None) -> l
     for row in rows:
         # Change comes out of the drawer: cash taken is cash paid less change given.
         row["net_amount"] = row["amount"] - change if row["method__is_cash"] else row["amount"]
-    return rows
+    return _rounded(rows)
 
 
 def sales_by_product(
     period: Period, terminal_id: int | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    return list(
+    rows: list[dict[str, Any]] = _dicts(
         OrderLine.objects.filter(order__in=_orders(period, terminal_id))
         .values("product_id", "product__name", "product__ref")
         .annotate(
@@ -79,12 +82,29 @@ def sales_by_product(
         )
         .order_by("-gross", "product__name")[:limit]
     )
+    return _rounded(rows, quantity_places=3)
 
 
 def sales_totals(period: Period, terminal_id: int | None = None) -> dict[str, Any]:
-    return _orders(period, terminal_id).aggregate(
+    totals = _orders(period, terminal_id).aggregate(
         orders=Count("id"),
         net=Sum("total_net"),
         tax=Sum("total_tax"),
         gross=Sum("total_gross"),
     )
+    return _rounded([totals])[0]
+
+
+def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+def _rounded(rows: list[dict[str, Any]], quantity_places: int = 3) -> list[dict[str, Any]]:
+    """SQLite sums decimals in floating point: bring every sum back to its places."""
+    for row in rows:
+        for key, value in row.items():
+            if key == "quantity" and value is not None:
+                row[key] = money_round(Decimal(str(value)), quantity_places).normalize()
+            elif isinstance(value, Decimal | float) and not isinstance(value, bool):
+                row[key] = money_round(Decimal(str(value)))
+    return rows

@@ -12,7 +12,7 @@ from .models import Cashier
 from .services import cashier_set_pin, pin_validate
 
 
-class CashierForm(forms.ModelForm):
+class CashierForm(forms.ModelForm[Cashier]):
     new_pin = forms.CharField(
         label="PIN",
         required=False,
@@ -38,7 +38,7 @@ class CashierForm(forms.ModelForm):
 
 
 @admin.register(Cashier)
-class CashierAdmin(admin.ModelAdmin):
+class CashierAdmin(admin.ModelAdmin[Cashier]):
     form = CashierForm
     list_display = ["name", "role", "active", "created_at"]
     list_filter = ["role", "active"]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -8,10 +10,17 @@ from .models import DeviceToken, PaymentMethod, Terminal
 from .services import device_token_revoke, pairing_code_create
 
 
-class DeviceTokenInline(admin.TabularInline):
+class DeviceTokenInline(admin.TabularInline[DeviceToken, Terminal]):
     model = DeviceToken
-    fields = ["receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = tuple[str, ...](
+        (
+            "receipt_prefix",
+            "label",
+            "created_at",
+            "last_seen_at",
+            "revoked_at",
+        )
+    )
     extra = 0
     can_delete = False
     show_change_link = True
@@ -21,15 +30,29 @@ class DeviceTokenInline(admin.TabularInline):
 
 
 @admin.register(Terminal)
-class TerminalAdmin(admin.ModelAdmin):
+class TerminalAdmin(admin.ModelAdmin[Terminal]):
     list_display = ["name", "code", "store_name", "proxy_url", "currency", "active"]
     filter_horizontal = ["payment_methods"]
     inlines = [DeviceTokenInline]
     actions = ["new_pairing_code"]
+    # The proxy is a local HTTP service: a URL typed without a scheme means http.
+    formfield_overrides = {
+        models.URLField: {"form_class": forms.URLField, "assume_scheme": "http"},
+    }
     fieldsets = [
         (None, {"fields": ["name", "code", "active", "currency", "payment_methods"]}),
-        ("Receipt", {"fields": ["store_name", "store_address", "store_tax_id",
-                                "receipt_header", "receipt_footer"]}),
+        (
+            "Receipt",
+            {
+                "fields": [
+                    "store_name",
+                    "store_address",
+                    "store_tax_id",
+                    "receipt_header",
+                    "receipt_footer",
+                ]
+            },
+        ),
         ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit"]}),
     ]
 
@@ -45,11 +68,24 @@ class TerminalAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(admin.ModelAdmin):
-    list_display = ["terminal", "receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at"]
+class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
+    list_display = [
+        "terminal",
+        "receipt_prefix",
+        "label",
+        "created_at",
+        "last_seen_at",
+        "revoked_at",
+    ]
     list_filter = ["terminal"]
-    readonly_fields = ["terminal", "receipt_prefix", "label", "created_at", "last_seen_at",
-                       "revoked_at"]
+    readonly_fields = [
+        "terminal",
+        "receipt_prefix",
+        "label",
+        "created_at",
+        "last_seen_at",
+        "revoked_at",
+    ]
     exclude = ["token_hash"]
     actions = ["revoke"]
 
@@ -64,5 +100,5 @@ class DeviceTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
+class PaymentMethodAdmin(admin.ModelAdmin[PaymentMethod]):
     list_display = ["name", "is_cash", "active", "sort_order"]

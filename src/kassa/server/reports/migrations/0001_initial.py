@@ -4,25 +4,23 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SalesSummary',
-            fields=[
-            ],
+            name="SalesSummary",
+            fields=[],
             options={
-                'verbose_name': 'sales summary',
-                'verbose_name_plural': 'sales summary',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "sales summary",
+                "verbose_name_plural": "sales summary",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('orders.order',),
+            bases=("orders.order",),
         ),
     ]

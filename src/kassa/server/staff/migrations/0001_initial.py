@@ -4,28 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Cashier',
+            name="Cashier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('role', models.CharField(choices=[('cashier', 'cashier'), ('manager', 'manager')], default='cashier', max_length=16)),
-                ('active', models.BooleanField(default=True)),
-                ('pin_hash', models.CharField(editable=False, max_length=256)),
-                ('verifier_salt', models.CharField(editable=False, max_length=64)),
-                ('verifier_iterations', models.PositiveIntegerField(default=0, editable=False)),
-                ('verifier_hash', models.CharField(editable=False, max_length=128)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("cashier", "cashier"), ("manager", "manager")],
+                        default="cashier",
+                        max_length=16,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("pin_hash", models.CharField(editable=False, max_length=256)),
+                ("verifier_salt", models.CharField(editable=False, max_length=64)),
+                ("verifier_iterations", models.PositiveIntegerField(default=0, editable=False)),
+                ("verifier_hash", models.CharField(editable=False, max_length=128)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

@@ -1,0 +1,137 @@
+"""The `kassa` command: a real gunicorn server, the CSV import, the demo shop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kassa.server.catalog.barcodes import gtin_check_digit
+from kassa.server.catalog.models import Barcode, Product, Tax
+from kassa.server.demo import demo_banner, demo_seed
+from kassa.server.staff.models import Cashier
+from kassa.server.staff.services import cashier_check_pin
+from kassa.server.terminals.models import PaymentMethod, Terminal
+from kassa.server.terminals.services import terminal_pair
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("KASSA_DATABASE_URL", None)  # always a throw-away SQLite here
+    env["KASSA_DATA_DIR"] = str(tmp_path)
+    return env
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kassa.cli", "server", "--port", str(port), "--workers", "2"],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/api/openapi.json")
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert status == 200
+        assert b'"/api/v1/orders/sync"' in body
+        assert _get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
+        status, css = _get(f"http://127.0.0.1:{port}/static/admin/css/base.css")
+        assert status == 200 and len(css) > 1000
+        status, body = _get(f"http://127.0.0.1:{port}/api/v1/terminal")
+        assert status == 401 and b'"unauthorized"' in body
+        assert (tmp_path / "kassa.sqlite3").exists()
+        # it listens on loopback only by default
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            assert sock.connect_ex(("127.0.0.1", port)) == 0
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def test_import_products_command(tmp_path: Path) -> None:
+    csv_file = tmp_path / "products.csv"
+    csv_file.write_text("name,ref,price,tax\nMints,MINT,1.20,VAT 21%\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "kassa.cli", "import-products", str(csv_file)],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # no taxes exist in a fresh database: the row is refused with its line number
+    assert run.returncode == 1
+    assert "Nothing imported: 1 of 1 rows have errors." in run.stdout
+    assert "line 2: tax 'VAT 21%' is unknown (known: none defined)" in run.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "kassa.cli", "import-products", str(tmp_path / "nope.csv")],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert "No such file" in missing.stderr
+
+
+@pytest.mark.django_db
+def test_demo_shop() -> None:
+    credentials = demo_seed()
+    products = Product.objects.count()
+    assert 250 <= products <= 400
+    assert Barcode.objects.count() >= products
+    for code in Barcode.objects.values_list("code", flat=True):
+        assert len(code) == 13 and gtin_check_digit(code[:-1]) == int(code[-1]), code
+    assert Product.objects.filter(weighed=True, barcodes__code__startswith="21").exists()
+    assert sorted({str(t.rate.normalize()) for t in Tax.objects.all()}) == ["21", "9"]
+    assert {t.price_includes_tax for t in Tax.objects.all()} == {True, False}
+    assert Product.objects.filter(tax__price_includes_tax=False).exists()
+    assert set(PaymentMethod.objects.values_list("name", "is_cash")) == {
+        ("Cash", True),
+        ("Card", False),
+    }
+    roles = sorted(Cashier.objects.values_list("role", flat=True))
+    assert roles == ["cashier", "cashier", "manager"]
+    for name, _, pin in credentials.cashiers:
+        assert cashier_check_pin(cashier=Cashier.objects.get(name=name), pin=pin)
+    assert Terminal.objects.count() == 1
+    token, _ = terminal_pair(code=credentials.pairing_code)
+    assert token.terminal.code == "POS1"
+    banner = demo_banner(credentials, port=8000, proxy_port=8765)
+    assert "http://127.0.0.1:8000/pos/" in banner
+    assert credentials.admin_password in banner
+    # a second start keeps the shop and gives a fresh code
+    again = demo_seed()
+    assert Product.objects.count() == products
+    assert again.pairing_code != credentials.pairing_code
