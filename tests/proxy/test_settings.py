@@ -1,0 +1,124 @@
+"""Configuration: TOML, environment overrides, device URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kassa.proxy.errors import ConfigError
+from kassa.proxy.settings import load_settings, normalize_origin, parse_device_url
+
+
+def test_toml_then_environment(tmp_path: Path) -> None:
+    # given a config file and environment overrides
+    config = tmp_path / "proxy.toml"
+    config.write_text(
+        """
+state_dir = "state"
+allowed_origins = ["HTTPS://Shop.Example:443/"]
+[printer]
+url = "tcp://10.0.0.5:9100"
+paper_width = 58
+drawer_pin = 5
+drawer_sensor = "open_low"
+code_page = "wpc1252"
+[display]
+url = "serial:///dev/ttyUSB1?baudrate=9600&protocol=cd5220"
+[scanner]
+url = "serial:///dev/ttyACM0"
+layout = "de"
+""",
+        encoding="utf-8",
+    )
+    env = {"KASSA_PRINTER": "serial:///dev/ttyUSB0?baudrate=19200", "KASSA_SCANNER": "virtual:"}
+
+    settings = load_settings(config, env=env)
+
+    # then the environment wins for URLs and the file for the rest
+    assert settings.printer_url.scheme == "serial"
+    assert settings.printer_url.path == "/dev/ttyUSB0"
+    assert settings.printer_url.option_int("baudrate", 9600) == 19200
+    assert settings.printer.effective_columns == 32
+    assert settings.printer.drawer_pin == 5
+    assert settings.printer.drawer_sensor == "open_low"
+    assert settings.printer.code_page == "WPC1252"
+    assert settings.display_protocol == "cd5220"
+    assert settings.scanner_url.virtual
+    assert settings.scanner.layout == "de"
+    assert settings.file.allowed_origins == ["https://shop.example"]
+    assert settings.state_dir == tmp_path / "state"
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8765
+
+
+def test_defaults_listen_on_loopback_with_no_devices(tmp_path: Path) -> None:
+    settings = load_settings(None, env={"XDG_STATE_HOME": str(tmp_path)})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8765)
+    assert not settings.printer_url.configured
+    assert settings.printer.code_page == "CP858"
+    assert settings.printer.effective_columns == 48
+    assert settings.state_dir == tmp_path / "kassa-proxy"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "scheme", "host", "port", "path"),
+    [
+        ("tcp://192.168.1.20:9100", "printer", "tcp", "192.168.1.20", 9100, ""),
+        ("tcp://printer.local", "printer", "tcp", "printer.local", 9100, ""),
+        ("usb://04b8:0202", "printer", "usb", "", 0, "04b8:0202"),
+        ("file:///dev/usb/lp0", "printer", "file", "", 0, "/dev/usb/lp0"),
+        ("serial:///dev/ttyUSB0?baudrate=19200", "printer", "serial", "", 0, "/dev/ttyUSB0"),
+        ("virtual:", "display", "virtual", "", 0, ""),
+        (
+            "evdev:///dev/input/by-id/usb-scanner-event-kbd",
+            "scanner",
+            "evdev",
+            "",
+            0,
+            "/dev/input/by-id/usb-scanner-event-kbd",
+        ),
+        ("", "scanner", "none", "", 0, ""),
+    ],
+)
+def test_device_urls(url: str, kind: str, scheme: str, host: str, port: int, path: str) -> None:
+    parsed = parse_device_url(url, kind)  # type: ignore[arg-type]
+    assert (parsed.scheme, parsed.host, parsed.port, parsed.path) == (scheme, host, port, path)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "message"),
+    [
+        ("tcp://10.0.0.5:9100", "display", "scheme must be one of"),
+        ("evdev:///dev/input/event3", "printer", "scheme must be one of"),
+        ("usb://zz:01", "printer", "VENDOR:PRODUCT"),
+        ("tcp://:9100", "printer", "no host"),
+        ("serial://", "scanner", "no device path"),
+    ],
+)
+def test_bad_device_urls(url: str, kind: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_device_url(url, kind)  # type: ignore[arg-type]
+
+
+def test_configuration_errors_name_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.toml"
+    config.write_text('[printer]\ndrawer_pin = 3\ncode_page = "CP999"\n', encoding="utf-8")
+    with pytest.raises(
+        ConfigError,
+        match=r"printer\.code_page: .*CP999.*printer\.drawer_pin: Input should be 2 or 5",
+    ):
+        load_settings(config, env={})
+    config.write_text("[printer\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"proxy\.toml"):
+        load_settings(config, env={})
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_origins_are_normalised_and_checked() -> None:
+    assert normalize_origin("http://LOCALHOST:8000") == "http://localhost:8000"
+    assert normalize_origin("https://pos.example:443") == "https://pos.example"
+    for bad in ("null", "pos.example", "https://pos.example/path", "ftp://x"):
+        with pytest.raises(ValueError, match="origin"):
+            normalize_origin(bad)
