@@ -115,13 +115,14 @@ class TcpPrinter:
                 pending = pending[-2:]
 
     def stop(self) -> None:
+        """Power off: every connection closes, new ones are refused."""
         self._stop.set()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         for thread in self._threads:
             thread.join(timeout=2)
         self._threads.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def printed(self) -> bytes:
         """What arrived, without the status queries."""

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- the transliteration table is made of look-alike characters on purpose
 """Text for devices with 8-bit code pages: transliteration and control-character hygiene.
 
 A printer or display shows what its code page holds; everything else is transliterated

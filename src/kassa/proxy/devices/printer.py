@@ -63,14 +63,24 @@ class TcpTransport(PrinterTransport):
         self._socket: socket.socket | None = None
 
     def open(self) -> None:
-        if self._socket is not None:
+        if self._socket is not None and not self._peer_closed(self._socket):
             return
+        self.close()
         try:
             connection = socket.create_connection(self.address, timeout=self.timeout)
         except OSError as exc:
             raise DeviceOffline(f"{self.description}: {exc.strerror or exc}") from None
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket = connection
+
+    @staticmethod
+    def _peer_closed(connection: socket.socket) -> bool:
+        """A kept connection the printer closed (restart, idle timeout) reads as EOF."""
+        try:
+            readable, _, _ = select.select([connection], [], [], 0)
+            return bool(readable) and not connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def write(self, data: bytes) -> None:
         connection = self._connected()

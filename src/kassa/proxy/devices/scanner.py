@@ -117,7 +117,7 @@ LAYOUTS: dict[str, dict[int, tuple[str, str]]] = {
     ),
     "de": _layout(
         {
-            2: ("1234567890ß´", '!"§$%&/()=?`'),  # noqa: RUF001
+            2: ("1234567890ß´", '!"§$%&/()=?`'),
             16: ("qwertzuiopü+", "QWERTZUIOPÜ*"),
             30: ("asdfghjklöä^", "ASDFGHJKLÖÄ°"),
             43: ("#yxcvbnm,.-", "'YXCVBNM;:_"),
