@@ -28,10 +28,7 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
   db.upgrade(database, 0);
   assert.deepEqual(database.stores, {
     meta: { options: undefined, indexes: {} },
-    products: {
-      options: { keyPath: "id" },
-      indexes: { barcode: ["barcodes", { multiEntry: true }], ref: ["ref", undefined] },
-    },
+    productChunks: { options: { keyPath: "chunk" }, indexes: {} },
     categories: { options: { keyPath: "id" }, indexes: {} },
     taxes: { options: { keyPath: "id" }, indexes: {} },
     cashiers: { options: { keyPath: "id" }, indexes: {} },
@@ -50,7 +47,7 @@ test("upgrade from the current version changes nothing", () => {
 
 test("the module exports the data API", () => {
   for (const name of [
-    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "productsByBarcode",
+    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "getProduct",
     "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
     "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
     "outboxRequeue", "nextReceiptNumber",
