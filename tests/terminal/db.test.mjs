@@ -34,7 +34,7 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     cashiers: { options: { keyPath: "id" }, indexes: {} },
     paymentMethods: { options: { keyPath: "id" }, indexes: {} },
     orders: { options: { keyPath: "uuid" }, indexes: {} },
-    outbox: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
+    outbox: { options: { keyPath: "key" }, indexes: { seq: ["seq", { unique: true }] } },
     sessions: { options: { keyPath: "uuid" }, indexes: {} },
   });
 });
@@ -49,9 +49,14 @@ test("the module exports the data API", () => {
   for (const name of [
     "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "getProduct",
     "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
-    "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
+    "outboxKey", "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
     "outboxRequeue", "nextReceiptNumber",
   ]) {
     assert.equal(typeof /** @type {any} */ (db)[name], "function", name);
   }
+});
+
+test("a session's open and close get different outbox keys", () => {
+  assert.equal(db.outboxKey("session_open", "0b6f"), "session_open:0b6f");
+  assert.notEqual(db.outboxKey("session_open", "0b6f"), db.outboxKey("session_close", "0b6f"));
 });

@@ -44,6 +44,7 @@ export const META = Object.freeze({
  * @typedef {"session_open" | "order" | "session_close"} OutboxKind
  *
  * @typedef {object} OutboxEntry
+ * @property {string} key           `${kind}:${uuid}`: a session's open and close share its uuid
  * @property {string} uuid          the uuid of the order or session: the server's idempotency key
  * @property {number} seq           replay order
  * @property {OutboxKind} kind
@@ -106,7 +107,7 @@ export function upgrade(db, oldVersion) {
     db.createObjectStore("cashiers", { keyPath: "id" });
     db.createObjectStore("paymentMethods", { keyPath: "id" });
     db.createObjectStore("orders", { keyPath: "uuid" });
-    const outbox = db.createObjectStore("outbox", { keyPath: "uuid" });
+    const outbox = db.createObjectStore("outbox", { keyPath: "key" });
     outbox.createIndex("seq", "seq", { unique: true });
     db.createObjectStore("sessions", { keyPath: "uuid" });
   }
@@ -283,6 +284,17 @@ export function getSession(db, uuid) {
 }
 
 /**
+ * The outbox key of an entry: the server's uuid alone is not unique, because a session's
+ * open and close both carry the session's uuid.
+ * @param {OutboxKind} kind
+ * @param {string} uuid
+ * @returns {string}
+ */
+export function outboxKey(kind, uuid) {
+  return `${kind}:${uuid}`;
+}
+
+/**
  * Queue something for the server. Resolves only once the entry is durably stored. In the
  * same transaction it can drop the open order (so a finished order cannot be finished twice)
  * and store the session record.
@@ -296,9 +308,9 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } =
   const meta = tx.objectStore("meta");
   const seq = ((await meta.get(META.outboxSeq)) ?? 0) + 1;
   /** @type {OutboxEntry} */
-  const stored = { ...entry, seq, state: "pending", error: null };
+  const stored = { key: outboxKey(entry.kind, entry.uuid), ...entry, seq, state: "pending", error: null };
   unwrap(meta).put(seq, META.outboxSeq);
-  unwrap(tx.objectStore("outbox")).add(stored); // add, not put: the same uuid twice is an error
+  unwrap(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
   if (orderUuid !== undefined) unwrap(tx.objectStore("orders")).delete(orderUuid);
   if (session) unwrap(tx.objectStore("sessions")).put(session);
   await tx.done;
@@ -348,32 +360,32 @@ export async function outboxCounts(db) {
 /**
  * Drop entries the server has taken (stored or reported as duplicates).
  * @param {TerminalDb} db
- * @param {readonly string[]} uuids
+ * @param {readonly string[]} keys  entry keys (`entry.key`)
  */
-export async function outboxMarkDone(db, uuids) {
+export async function outboxMarkDone(db, keys) {
   const tx = db.transaction("outbox", "readwrite", { durability: "strict" });
   const store = unwrap(tx.store);
-  for (const uuid of uuids) store.delete(uuid);
+  for (const key of keys) store.delete(key);
   await tx.done;
 }
 
 /**
  * Keep an entry the server refused, with its reason; it is no longer replayed.
  * @param {TerminalDb} db
- * @param {string} uuid
+ * @param {string} key
  * @param {string} reason
  */
-export async function outboxMarkRejected(db, uuid, reason) {
-  await outboxUpdate(db, uuid, { state: "rejected", error: reason });
+export async function outboxMarkRejected(db, key, reason) {
+  await outboxUpdate(db, key, { state: "rejected", error: reason });
 }
 
 /**
  * Put a rejected entry back in the queue (after the cause was fixed on the server).
  * @param {TerminalDb} db
- * @param {string} uuid
+ * @param {string} key
  */
-export async function outboxRequeue(db, uuid) {
-  await outboxUpdate(db, uuid, { state: "pending", error: null });
+export async function outboxRequeue(db, key) {
+  await outboxUpdate(db, key, { state: "pending", error: null });
 }
 
 /**
@@ -395,16 +407,16 @@ export async function nextReceiptNumber(db, prefix, digits = 6) {
 
 /**
  * @param {TerminalDb} db
- * @param {string} uuid
+ * @param {string} key
  * @param {Partial<OutboxEntry>} changes
  */
-async function outboxUpdate(db, uuid, changes) {
+async function outboxUpdate(db, key, changes) {
   const tx = db.transaction("outbox", "readwrite", { durability: "strict" });
-  const entry = await tx.store.get(uuid);
+  const entry = await tx.store.get(key);
   if (!entry) {
     tx.abort();
     await tx.done.catch(() => {});
-    throw new Error(`no outbox entry ${uuid}`);
+    throw new Error(`no outbox entry ${key}`);
   }
   unwrap(tx.store).put({ ...entry, ...changes });
   await tx.done;
