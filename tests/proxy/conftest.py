@@ -9,12 +9,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from kassa.proxy.app import create_app
 from kassa.proxy.settings import Settings, load_settings
 
 
@@ -211,3 +215,47 @@ def no_leftover_threads() -> Iterator[None]:
         if time.monotonic() > deadline:
             raise AssertionError(f"threads left behind: {left}")
         time.sleep(0.01)
+
+
+class AppClient:
+    """The app in-process (httpx's ASGI transport) with its lifespan, for request/response rules.
+
+    Starlette's TestClient would do, but in Starlette 1.x it warns unless `httpx2` is installed.
+    """
+
+    def __init__(self, settings: Settings, base_url: str = "http://127.0.0.1:8765") -> None:
+        self.app = create_app(settings)
+        self.base_url = base_url
+        self._stack = ExitStack()
+        self._portal: BlockingPortal | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def __enter__(self) -> AppClient:
+        portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
+        self._portal = self._stack.enter_context(portal_cm)
+        lifespan = self.app.router.lifespan_context(self.app)
+        self._stack.enter_context(self._portal.wrap_async_context_manager(lifespan))
+        transport = httpx.ASGITransport(app=self.app)
+        self._client = httpx.AsyncClient(transport=transport, base_url=self.base_url)
+        self._stack.enter_context(self._portal.wrap_async_context_manager(self._client))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        assert self._portal is not None and self._client is not None
+        client = self._client
+        return self._portal.call(lambda: client.request(method, path, **kwargs))
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("OPTIONS", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
