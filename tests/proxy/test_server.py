@@ -217,3 +217,24 @@ def test_the_status_page_shows_the_devices(server: ProxyServer) -> None:
         "TEST-CODE",
     ):
         assert text in page.text
+
+
+def test_the_demo_entry_point_runs_every_device_virtual(tmp_path: Any) -> None:
+    from kassa.proxy.server import demo_server
+
+    with (
+        demo_server(tmp_path / "proxy", port=0) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        status = client.get("/api/v1/status", headers={"Origin": "http://127.0.0.1:8000"})
+        assert status.headers["access-control-allow-origin"] == "http://127.0.0.1:8000"
+        devices = status.json()
+        assert [devices[name]["url"] for name in ("printer", "display", "scanner")] == [
+            "virtual:"
+        ] * 3
+        assert devices["printer"]["columns"] == 42
+        paired = client.post(
+            "/api/v1/pair", json={"code": "DEMO-2024"}, headers={"Origin": "http://localhost:8000"}
+        )
+        assert paired.status_code == 200
+    assert (tmp_path / "proxy" / "proxy.sqlite3").exists()

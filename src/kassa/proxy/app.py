@@ -70,11 +70,13 @@ def _source(principal: Principal) -> str:
     return "local admin" if principal.admin else f"terminal {principal.origin or '(no origin)'}"
 
 
+# Every endpoint is `async`: the service, its event bus and its wake-up event belong to the
+# event loop's thread; blocking device calls go to worker threads inside the service.
 router = APIRouter(prefix="/api/v1")
 
 
 @router.post("/pair")
-def pair(body: PairRequest, request: Request) -> dict[str, str]:
+async def pair(body: PairRequest, request: Request) -> dict[str, str]:
     """Exchange the one-time pairing code for a token; the origin becomes allowed."""
     token = _security(request).pair(body.code, request.state.origin)
     return {"token": token}
@@ -89,7 +91,9 @@ async def status(hardware: HardwareDep, refresh: bool = False) -> dict[str, Any]
 
 
 @router.post("/print/receipt")
-def print_receipt(body: PrintReceiptRequest, hardware: HardwareDep, _: Authorized) -> JSONResponse:
+async def print_receipt(
+    body: PrintReceiptRequest, hardware: HardwareDep, _: Authorized
+) -> JSONResponse:
     job, created = hardware.print_receipt(
         key=body.key, receipt=body.receipt, open_drawer=body.open_drawer, reprint=body.reprint
     )
@@ -98,13 +102,13 @@ def print_receipt(body: PrintReceiptRequest, hardware: HardwareDep, _: Authorize
 
 
 @router.post("/print/test", status_code=202)
-def print_test(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+async def print_test(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
     job = hardware.print_test()
     return {"job_id": job.id, "state": job.state, "fault": job.fault}
 
 
 @router.get("/jobs")
-def jobs(
+async def jobs(
     hardware: HardwareDep, _: Authorized, limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> list[dict[str, Any]]:
     store = hardware.store
@@ -112,7 +116,7 @@ def jobs(
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: str, hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+async def job(job_id: str, hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
     return hardware.job(job_id).as_dict()
 
 
@@ -124,7 +128,7 @@ async def drawer_open(
 
 
 @router.get("/drawer/openings")
-def drawer_openings(
+async def drawer_openings(
     hardware: HardwareDep, _: Authorized, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
     return hardware.store.drawer_openings(limit) if hardware.store else []
@@ -212,13 +216,13 @@ def _virtual_printer(hardware: Hardware) -> Any:
 
 
 @router.get("/virtual/receipts")
-def virtual_receipts(hardware: HardwareDep, _: Authorized) -> list[dict[str, Any]]:
+async def virtual_receipts(hardware: HardwareDep, _: Authorized) -> list[dict[str, Any]]:
     """The last receipts the virtual printer printed, newest first."""
     return [receipt.as_dict() for receipt in reversed(_virtual_printer(hardware).receipts)]
 
 
 @router.get("/virtual/receipts/{number}.png")
-def virtual_receipt_png(number: int, hardware: HardwareDep, _: Authorized) -> Response:
+async def virtual_receipt_png(number: int, hardware: HardwareDep, _: Authorized) -> Response:
     for receipt in _virtual_printer(hardware).receipts:
         if receipt.number == number:
             return Response(receipt.png(), media_type="image/png")
@@ -250,7 +254,7 @@ async def virtual_drawer_close(hardware: HardwareDep, _: Authorized) -> dict[str
 
 
 @router.get("/virtual/display")
-def virtual_display(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+async def virtual_display(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
     transport = hardware.virtual_display
     if transport is None:
         raise DeviceNotConfigured("the display is not virtual", code="not_virtual")
@@ -259,7 +263,7 @@ def virtual_display(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
 
 
 @router.post("/virtual/scan")
-def virtual_scan(body: ScanRequest, hardware: HardwareDep, _: Authorized) -> dict[str, str]:
+async def virtual_scan(body: ScanRequest, hardware: HardwareDep, _: Authorized) -> dict[str, str]:
     hardware.scan(body.code)
     return {"code": body.code}
 
@@ -338,7 +342,7 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
         )
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request) -> HTMLResponse:
+    async def index(request: Request) -> HTMLResponse:
         return status_page(_security(request), hardware)
 
     app.include_router(router)

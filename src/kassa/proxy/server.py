@@ -28,6 +28,7 @@ from kassa.proxy.settings import Settings
 
 log = logging.getLogger("kassa.proxy")
 RUNTIME_FILE = "proxy.json"
+DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 
 
 class _Uvicorn(uvicorn.Server):
@@ -164,3 +165,23 @@ def read_runtime(settings: Settings) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return info
+
+
+def demo_server(
+    state_dir: Path,
+    *,
+    port: int = 8765,
+    allowed_origins: list[str] | None = None,
+    log_level: str = "warning",
+) -> ProxyServer:
+    """The proxy with virtual devices for `kassa demo`: start it with `.start()` or `with`.
+
+    Uses `demo.toml` next to this module, with the given state directory, port (0 picks a
+    free one) and origins (default: the demo server on 127.0.0.1:8000 and localhost:8000).
+    """
+    from kassa.proxy.settings import load_settings
+
+    overrides: dict[str, Any] = {"state_dir": str(state_dir), "port": port}
+    if allowed_origins is not None:
+        overrides["allowed_origins"] = allowed_origins
+    return ProxyServer(load_settings(DEMO_CONFIG, env={}, overrides=overrides), log_level=log_level)

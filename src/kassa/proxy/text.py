@@ -122,6 +122,8 @@ def _encodable(char: str, codec: str) -> bool:
 
 def transliterate(text: str, codec: str) -> str:
     """Return `text` with only characters `codec` can encode and no control characters."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, and every code page holds printable ASCII
     return "".join(_transliterate_char(char, codec) for char in clean_controls(text))
 
 
