@@ -150,3 +150,14 @@ def test_a_missing_file_printer_is_offline(tmp_path: Path) -> None:
     printer = Printer(FileTransport(str(tmp_path / "no-such-dir" / "lp0")))
     with pytest.raises(DeviceOffline, match="No such file"):
         printer.send(b"x")
+
+
+def test_a_usb_printer_that_is_not_plugged_in_is_offline() -> None:
+    from kassa.proxy.devices.printer import UsbTransport
+
+    # no such device here (or no libusb at all): either way nothing is sent, it is offline
+    url = parse_device_url("usb://04b8:0202?interface=0", "printer")
+    printer = Printer(UsbTransport(url, timeout=1))
+    with pytest.raises(DeviceOffline, match="usb://04b8:0202"):
+        printer.send(b"\x1b@")
+    assert printer.status().state == "offline"
