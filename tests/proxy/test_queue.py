@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kassa.proxy.errors import DeviceOffline
+from kassa.proxy.errors import DeviceOffline, StateDirLocked
 from kassa.proxy.receipts import Receipt, render_receipt
-from kassa.proxy.service import Hardware, StateDirLocked
+from kassa.proxy.service import Hardware
 from kassa.proxy.settings import Settings
 from kassa.proxy.store import Store
 from tests.proxy.conftest import TcpPrinter

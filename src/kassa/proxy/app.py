@@ -237,7 +237,7 @@ async def virtual_faults(
     printer = _virtual_printer(hardware)
     faults = printer.set_faults(**body.model_dump(exclude_none=True))
     await hardware.refresh_printer_status()
-    hardware._wake.set()
+    hardware.wake()
     return {
         "paper": faults.paper,
         "cover_open": faults.cover_open,

@@ -165,8 +165,9 @@ class DirectClient(Client):
 
 def client_for(settings: Settings, *, wait: float = 20.0) -> Client:
     """HTTP to the running proxy if one holds the state directory, else the devices directly."""
+    from kassa.proxy.errors import StateDirLocked
     from kassa.proxy.server import read_runtime
-    from kassa.proxy.service import StateDirLocked, lock_state_dir
+    from kassa.proxy.service import lock_state_dir
 
     try:
         lock_state_dir(settings.state_dir).close()

@@ -73,3 +73,10 @@ class PrinterFault(DeviceError):
     """The printer reports a condition that stops printing (cover open, paper out...)."""
 
     code = "printer_fault"
+
+
+class StateDirLocked(ProxyError):
+    """Another proxy holds the state directory (its print queue would run twice)."""
+
+    code = "proxy_running"
+    status = 409

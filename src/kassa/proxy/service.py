@@ -40,6 +40,7 @@ from kassa.proxy.errors import (
     DeviceWriteError,
     NotFound,
     ProxyError,
+    StateDirLocked,
 )
 from kassa.proxy.events import EventBus
 from kassa.proxy.receipts import (
@@ -57,11 +58,6 @@ from kassa.proxy.store import Job, Store
 from kassa.proxy.text import CODE_PAGES
 
 log = logging.getLogger("kassa.proxy")
-
-
-class StateDirLocked(ProxyError):
-    code = "proxy_running"
-    status = 409
 
 
 def lock_state_dir(state_dir: Path) -> IO[str]:
@@ -235,6 +231,10 @@ class Hardware:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+    def wake(self) -> None:
+        """Make the queue worker look at the printer and the queue now."""
+        self._wake.set()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
