@@ -350,23 +350,20 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
 
 
 class _LazyGuard:
-    """GuardMiddleware once the lifespan has created the Security object."""
+    """GuardMiddleware with the Security object the lifespan created (it needs the store)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._guard: GuardMiddleware | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._guard is None:
-            security = getattr(scope["app"].state, "security", None)
-            if security is None:
-                response = JSONResponse(
-                    error_body("starting", "the proxy is starting"), status_code=503
-                )
-                await response(scope, receive, send)
-                return
-            self._guard = GuardMiddleware(self.app, security)
-        await self._guard(scope, receive, send)
+        security = getattr(scope["app"].state, "security", None)
+        if security is None:
+            response = JSONResponse(
+                error_body("starting", "the proxy is starting"), status_code=503
+            )
+            await response(scope, receive, send)
+            return
+        await GuardMiddleware(self.app, security)(scope, receive, send)
