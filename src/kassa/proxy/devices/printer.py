@@ -343,15 +343,16 @@ class Printer:
     def _query(self) -> PrinterStatus:
         self.transport.open()
         self.transport.discard_input()
+        # The three questions in one write: one round trip instead of three on a network
+        # printer. Real-time commands are answered in the order they arrive.
+        self.transport.write(QUERY_PRINTER + QUERY_OFFLINE_CAUSE + QUERY_PAPER)
         answers: list[int | None] = []
-        for query in (QUERY_PRINTER, QUERY_OFFLINE_CAUSE, QUERY_PAPER):
-            self.transport.write(query)
+        for _ in range(3):
             answer = self.transport.read(1, self.status_timeout)
             if not answer:
                 # Silence: drop the connection so a late answer cannot be read as the
                 # answer to the next question.
                 self.transport.close()
-                answers.append(None)
                 break
             answers.append(answer[0])
         answers += [None] * (3 - len(answers))

@@ -124,8 +124,9 @@ class VirtualPrinter(PrinterTransport):
         self.open()
         with self._lock:
             self.received += data
-            if len(data) == 3 and data[:2] == b"\x10\x04":
-                self._answer(data[2])  # real-time: answered even while stopped
+            if _only_status_queries(data):
+                for index in range(2, len(data), 3):
+                    self._answer(data[index])  # real-time: answered even while stopped
             elif self._faults.stops_printing:
                 self._held += data
             else:
@@ -173,6 +174,14 @@ class VirtualPrinter(PrinterTransport):
                 dots=self.dots,
             )
         )
+
+
+def _only_status_queries(data: bytes) -> bool:
+    return (
+        bool(data)
+        and len(data) % 3 == 0
+        and all(data[index : index + 2] == b"\x10\x04" for index in range(0, len(data), 3))
+    )
 
 
 def _aligned(text: str, align: str, width: int) -> str:
