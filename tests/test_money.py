@@ -28,7 +28,9 @@ def test_worked_case(case: dict) -> None:
             places=places,
         )
         assert (str(amount.net), str(amount.tax), str(amount.gross)) == (
-            line["net"], line["tax"], line["gross"]
+            line["net"],
+            line["tax"],
+            line["gross"],
         )
         assert amount.net + amount.tax == amount.gross
         priced.append((Decimal(line["tax_rate"]), line["price_includes_tax"], amount))
@@ -40,8 +42,13 @@ def test_worked_case(case: dict) -> None:
     for rate, included, amount in priced:
         groups[(rate, included)] = groups[(rate, included)] + amount
     breakdown = [
-        {"rate": f"{rate.normalize():f}", "price_includes_tax": included, "net": str(a.net),
-         "tax": str(a.tax), "gross": str(a.gross)}
+        {
+            "rate": f"{rate.normalize():f}",
+            "price_includes_tax": included,
+            "net": str(a.net),
+            "tax": str(a.tax),
+            "gross": str(a.gross),
+        }
         for (rate, included), a in sorted(groups.items())
     ]
     assert breakdown == case["taxes"]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,9 +29,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(tmp_path: Path, *, keep_database: bool = False) -> dict[str, str]:
     env = dict(os.environ)
-    env.pop("KASSA_DATABASE_URL", None)  # always a throw-away SQLite here
+    if not keep_database:
+        env.pop("KASSA_DATABASE_URL", None)  # a throw-away SQLite in tmp_path
     env["KASSA_DATA_DIR"] = str(tmp_path)
     return env
 
@@ -44,10 +46,12 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
+    # On the PostgreSQL run this is the throw-away server's database: several workers
+    # forked after the migrations must not share the connection the migrations opened.
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kassa.cli", "server", "--port", str(port), "--workers", "2"],
-        env=_env(tmp_path),
+        [sys.executable, "-m", "kassa.cli", "server", "--port", str(port), "--workers", "3"],
+        env=_env(tmp_path, keep_database=True),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -66,9 +70,11 @@ def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
         assert _get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
         status, css = _get(f"http://127.0.0.1:{port}/static/admin/css/base.css")
         assert status == 200 and len(css) > 1000
-        status, body = _get(f"http://127.0.0.1:{port}/api/v1/terminal")
-        assert status == 401 and b'"unauthorized"' in body
-        assert (tmp_path / "kassa.sqlite3").exists()
+        # every worker queries the database for the token, at the same time
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            answers = list(pool.map(_get, [f"http://127.0.0.1:{port}/api/v1/terminal"] * 36))
+        assert {status for status, _ in answers} == {401}
+        assert all(b'"unauthorized"' in body for _, body in answers)
         # it listens on loopback only by default
         with socket.socket() as sock:
             sock.settimeout(1)

@@ -23,6 +23,11 @@ def _migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    # Workers are forked from this process: a connection left open here would be shared
+    # by all of them, and their queries would interleave on one socket.
+    from django.db import connections
+
+    connections.close_all()
 
 
 def _serve(host: str, port: int, workers: int, *, access_log: bool = False) -> int:

@@ -1,0 +1,36 @@
+"""`kassa manage demo_seed [--json]`: the demo shop, and a fresh pairing code for its till."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from kassa.server.demo import demo_banner, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create the demo shop if missing and print its credentials with a new pairing code."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print credentials as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        credentials = demo_seed()
+        if options["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "admin_user": credentials.admin_user,
+                        "admin_password": credentials.admin_password,
+                        "cashiers": [
+                            {"name": n, "role": r, "pin": p} for n, r, p in credentials.cashiers
+                        ],
+                        "terminal": credentials.terminal,
+                        "pairing_code": credentials.pairing_code,
+                    }
+                )
+            )
+        else:
+            self.stdout.write(demo_banner(credentials, port=8000, proxy_port=8765))
