@@ -247,3 +247,14 @@ test("localIsoString writes the UTC offset", () => {
   assert.equal(localIsoString(instant, 0), "2026-11-21T09:15:00.123+00:00");
   assert.match(localIsoString(instant), /^2026-11-2\dT\d\d:\d\d:00\.123[+-]\d\d:\d\d$/);
 });
+
+test("stampOrder sets the receipt number and time taken when the order is paid", async () => {
+  const { stampOrder } = await import("../../src/kassa/terminal/domain/cart.js");
+  const order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "2026-01-01T08:00:00.000+01:00", places: 2 });
+  const stamped = stampOrder(order, { receiptNumber: "POS1-1-000007", createdAt: "2026-01-01T09:30:00.000+01:00" });
+  assert.equal(stamped.receiptNumber, "POS1-1-000007");
+  assert.equal(stamped.createdAt, "2026-01-01T09:30:00.000+01:00");
+  assert.equal(order.receiptNumber, "");
+  assert.ok(Object.isFrozen(stamped));
+  assert.throws(() => stampOrder(order, { receiptNumber: "", createdAt: "x" }), { code: "receipt_number" });
+});

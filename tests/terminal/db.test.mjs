@@ -36,7 +36,14 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     orders: { options: { keyPath: "uuid" }, indexes: {} },
     outbox: { options: { keyPath: "key" }, indexes: { seq: ["seq", { unique: true }] } },
     sessions: { options: { keyPath: "uuid" }, indexes: {} },
+    receipts: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
   });
+});
+
+test("upgrade from version 1 adds only the receipts store", () => {
+  const database = recordingDatabase();
+  db.upgrade(database, 1);
+  assert.deepEqual(Object.keys(database.stores), ["receipts"]);
 });
 
 test("upgrade from the current version changes nothing", () => {
@@ -50,7 +57,7 @@ test("the module exports the data API", () => {
     "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "getProduct",
     "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
     "outboxKey", "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
-    "outboxRequeue", "nextReceiptNumber",
+    "outboxRequeue", "nextReceiptNumber", "orderFinish", "getReceipt", "outboxAll",
   ]) {
     assert.equal(typeof /** @type {any} */ (db)[name], "function", name);
   }

@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("pos/", terminal_app, name="pos"),
+    path("pos/<path:path>", terminal_app, name="pos-file"),
 ]

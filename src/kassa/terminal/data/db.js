@@ -27,7 +27,9 @@
 import { openDB, unwrap } from "../vendor/idb.module.js";
 
 export const DB_NAME = "kassa-terminal";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+/** Finished orders kept on the terminal for the receipt screen and reprints. */
+export const RECEIPTS_KEPT = 500;
 /** Products per stored chunk: ids [n × size, (n + 1) × size) share chunk n. */
 export const PRODUCT_CHUNK_SIZE = 1000;
 
@@ -38,6 +40,9 @@ export const META = Object.freeze({
   catalogToken: "catalogToken", // the change token of the stored catalog, or absent
   outboxSeq: "outboxSeq", // last outbox sequence number given
   receiptCounterPrefix: "receiptCounter:", // + receipt prefix → last number given
+  currentSession: "currentSession", // uuid of the cash session open on this terminal, or absent
+  lastSyncAt: "lastSyncAt", // ISO time the server last took the outbox (or found it empty)
+  lockoutPrefix: "pinLockout:", // + cashier id → domain/pin.js LockoutState
 });
 
 /**
@@ -110,6 +115,10 @@ export function upgrade(db, oldVersion) {
     const outbox = db.createObjectStore("outbox", { keyPath: "key" });
     outbox.createIndex("seq", "seq", { unique: true });
     db.createObjectStore("sessions", { keyPath: "uuid" });
+  }
+  if (oldVersion < 2) {
+    const receipts = db.createObjectStore("receipts", { keyPath: "uuid" });
+    receipts.createIndex("seq", "seq", { unique: true });
   }
 }
 
@@ -315,6 +324,101 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } =
   if (session) unwrap(tx.objectStore("sessions")).put(session);
   await tx.done;
   return stored;
+}
+
+/**
+ * @typedef {object} FinishedOrder
+ * @property {OutboxEntry} entry      the queued order
+ * @property {string} receiptNumber
+ * @property {any} session            the session record after this order
+ */
+
+/**
+ * Finish an order, all in one strict transaction, so a power cut leaves either nothing done
+ * or everything: the next receipt number for `prefix`, the outbox entry `build` makes with
+ * it, the session record `updateSession` returns, a receipt copy (kept for reprints), and
+ * the open order removed. Numbers are taken at the end of a sale, not when an order is
+ * started, so parked or abandoned orders leave no gap. `build` and `updateSession` must be
+ * synchronous: nothing but IndexedDB may be awaited inside the transaction.
+ * @param {TerminalDb} db
+ * @param {object} finish
+ * @param {string} finish.prefix                 the pairing's receipt prefix
+ * @param {string} finish.orderUuid              the open order to remove
+ * @param {string} finish.sessionUuid
+ * @param {string} finish.createdAt
+ * @param {(receiptNumber: string) => {payload: unknown, receipt: object}} finish.build
+ * @param {(session: any) => any} finish.updateSession
+ * @param {number} [finish.digits]
+ * @returns {Promise<FinishedOrder>}
+ */
+export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, digits = 6 }) {
+  const tx = db.transaction(["outbox", "meta", "orders", "sessions", "receipts"], "readwrite", { durability: "strict" });
+  const meta = tx.objectStore("meta");
+  const counterKey = META.receiptCounterPrefix + prefix;
+  const [last, lastSeq, stored] = await Promise.all([
+    meta.get(counterKey),
+    meta.get(META.outboxSeq),
+    tx.objectStore("sessions").get(sessionUuid),
+  ]);
+  if (!stored) {
+    tx.abort();
+    await tx.done.catch(() => {});
+    throw new Error(`no cash session ${sessionUuid}`);
+  }
+  const number = (last ?? 0) + 1;
+  const seq = (lastSeq ?? 0) + 1;
+  const receiptNumber = prefix + String(number).padStart(digits, "0");
+  const { payload, receipt } = build(receiptNumber);
+  /** @type {OutboxEntry} */
+  const entry = { key: outboxKey("order", orderUuid), uuid: orderUuid, seq, kind: "order", payload, state: "pending", error: null, createdAt };
+  const session = updateSession(stored);
+  unwrap(meta).put(number, counterKey);
+  unwrap(meta).put(seq, META.outboxSeq);
+  unwrap(tx.objectStore("outbox")).add(entry);
+  unwrap(tx.objectStore("orders")).delete(orderUuid);
+  unwrap(tx.objectStore("sessions")).put(session);
+  unwrap(tx.objectStore("receipts")).put({ ...receipt, uuid: orderUuid, seq, receiptNumber });
+  await tx.done;
+  pruneReceipts(db).catch(() => {}); // housekeeping; a failure only keeps a few more
+  return { entry, receiptNumber, session };
+}
+
+/**
+ * A kept receipt by order uuid, or the latest one.
+ * @param {TerminalDb} db
+ * @param {string} [uuid]
+ * @returns {Promise<any>}
+ */
+export async function getReceipt(db, uuid) {
+  if (uuid !== undefined) return db.get("receipts", uuid);
+  const cursor = await db.transaction("receipts").store.index("seq").openCursor(null, "prev");
+  return cursor?.value;
+}
+
+/**
+ * Drop receipts beyond the newest RECEIPTS_KEPT.
+ * @param {TerminalDb} db
+ */
+async function pruneReceipts(db) {
+  const tx = db.transaction("receipts", "readwrite");
+  const count = await tx.store.count();
+  let excess = count - RECEIPTS_KEPT;
+  let cursor = excess > 0 ? await tx.store.index("seq").openCursor() : null;
+  while (cursor && excess > 0) {
+    cursor.delete();
+    excess--;
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+}
+
+/**
+ * Every entry, pending and rejected, in the order they were added (for the export file).
+ * @param {TerminalDb} db
+ * @returns {Promise<OutboxEntry[]>}
+ */
+export function outboxAll(db) {
+  return db.getAllFromIndex("outbox", "seq");
 }
 
 /**

@@ -124,6 +124,19 @@ export function createOrder({ newUuid, receiptNumber, createdAt, places }) {
 }
 
 /**
+ * The order as finished: its receipt number and the time of the sale. The terminal takes
+ * the number when the order is paid (data/db.js orderFinish), so parked or abandoned
+ * orders leave no gap in the numbering, and the sale's time is when it was paid.
+ * @param {Order} order
+ * @param {{receiptNumber: string, createdAt: string}} stamp
+ * @returns {Order}
+ */
+export function stampOrder(order, { receiptNumber, createdAt }) {
+  if (!receiptNumber) throw new CartError("receipt_number", "a finished order needs a receipt number");
+  return freeze({ ...order, receiptNumber, createdAt });
+}
+
+/**
  * A date as ISO 8601 with a UTC offset: "2026-11-21T10:15:00.123+01:00".
  * @param {Date} date
  * @param {number} [offsetMinutes] east of UTC; the runtime's zone by default
@@ -583,4 +596,27 @@ function freeze(order) {
   Object.freeze(order.lines);
   Object.freeze(order.payments);
   return Object.freeze(order);
+}
+
+/**
+ * Amounts for the quick cash buttons: the exact amount due, then the smallest multiple of
+ * each banknote that covers it (5, 10, 20, 50, 100 currency units), without repeats; at
+ * most `count`.
+ * @param {number} due     minor units, > 0
+ * @param {number} places
+ * @param {number} [count]
+ * @returns {number[]}
+ */
+export function quickCashAmounts(due, places, count = 4) {
+  if (due <= 0) return [];
+  const unit = 10 ** places;
+  /** @type {number[]} */
+  const amounts = [due];
+  for (const note of [5, 10, 20, 50, 100]) {
+    const step = note * unit;
+    const amount = Math.ceil(due / step) * step;
+    if (!amounts.includes(amount)) amounts.push(amount);
+    if (amounts.length >= count) break;
+  }
+  return amounts;
 }

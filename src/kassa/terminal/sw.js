@@ -1,0 +1,87 @@
+// @ts-check
+/// <reference lib="webworker" />
+/**
+ * The terminal's service worker (MDN's offline cookbook): it precaches the app shell on
+ * install, deletes older caches on activate, and answers the shell from the cache so a
+ * reload or a browser restart opens the terminal with the server down. The API (/api/) is
+ * never served from the cache: the outbox and the catalog sync handle the network.
+ *
+ * VERSION is written by the server (kassa/server/terminal_views.py) as a hash of every
+ * terminal file, so any change of the app installs a new worker and a fresh cache.
+ */
+const VERSION = "__KASSA_TERMINAL_VERSION__";
+const CACHE = `kassa-terminal-${VERSION}`;
+
+/** Every file of the app, relative to this worker (tests/terminal/sw.test.mjs checks the list). */
+const SHELL = [
+  "./",
+  "app.css",
+  "app.js",
+  "icon.svg",
+  "manifest.webmanifest",
+  "data/db.js",
+  "domain/barcode.js",
+  "domain/cart.js",
+  "domain/money.js",
+  "domain/pin.js",
+  "domain/receipt.js",
+  "domain/scan.js",
+  "domain/search.js",
+  "sync/api.js",
+  "sync/catalog.js",
+  "sync/export.js",
+  "sync/outbox.js",
+  "ui/components.js",
+  "ui/events.js",
+  "ui/html.js",
+  "ui/scanner.js",
+  "ui/screens.js",
+  "ui/store.js",
+  "ui/terminal.js",
+  "vendor/htm.module.js",
+  "vendor/idb.module.js",
+  "vendor/preact-hooks.module.js",
+  "vendor/preact.module.js",
+];
+
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+sw.addEventListener("install", (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // no-cache: revalidate with the server (ETag) rather than trust the HTTP cache.
+      await cache.addAll(SHELL.map((path) => new Request(path, { cache: "no-cache" })));
+      await sw.skipWaiting();
+    })(),
+  );
+});
+
+sw.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("kassa-terminal-") && name !== CACHE) await caches.delete(name);
+      }
+      await sw.clients.claim();
+    })(),
+  );
+});
+
+const scope = new URL(sw.registration.scope);
+
+sw.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return; // /api/ and the rest: network
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      const key = request.mode === "navigate" ? "./" : request;
+      const cached = await cache.match(key, { ignoreSearch: true });
+      if (cached) return cached;
+      return fetch(request);
+    })(),
+  );
+});
