@@ -265,7 +265,7 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--batches", type=int, default=200, help="batches of 50 orders")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
     options = parser.parse_args()
     setup_database()
     from django.db import connection

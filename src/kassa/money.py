@@ -22,26 +22,35 @@ class MoneyError(ValueError):
     """A value that cannot be money: not a number, too many decimals, out of range."""
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
 def money_round(value: Decimal, places: int = 2) -> Decimal:
     """Round half away from zero to `places` decimals: the only rounding Kassa does."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTUM.get(places) or Decimal(1).scaleb(-places)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def to_decimal(value: str | int | Decimal, *, places: int, field: str = "value") -> Decimal:
     """Parse a decimal string; reject floats, NaN, infinity and excess decimals."""
-    if isinstance(value, float | bool):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            number = Decimal(value)
+        except (InvalidOperation, ValueError):
+            raise MoneyError(f"{field}: {value!r} is not a decimal number") from None
+    else:
         raise MoneyError(f"{field}: must be a decimal string, not {type(value).__name__}")
-    try:
-        number = Decimal(value) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError, TypeError):
-        raise MoneyError(f"{field}: {value!r} is not a decimal number") from None
     if not number.is_finite():
         raise MoneyError(f"{field}: {value!r} is not a finite number")
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if exponent < -places and number != money_round(number, places):
+    try:
+        rounded = money_round(number, places)
+    except InvalidOperation:
+        raise MoneyError(f"{field}: {value!r} is out of range") from None
+    if rounded != number:
         raise MoneyError(f"{field}: {value!r} has more than {places} decimals")
-    return money_round(number, places)
+    return rounded
 
 
 @dataclass(frozen=True, slots=True)

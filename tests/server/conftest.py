@@ -28,6 +28,13 @@ def _fast_hashing(settings: Any) -> None:
     settings.KASSA_PIN_VERIFIER_ITERATIONS = 1000
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Shop:
     standard: Tax

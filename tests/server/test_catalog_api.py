@@ -120,3 +120,17 @@ def test_cashiers_come_with_a_verifier_not_the_pin(device: Device, shop: Shop) -
     salt = base64.b64decode(verifier["salt"])
     assert pin_verifier("1234", salt=salt, iterations=verifier["iterations"]) == verifier["hash"]
     assert pin_verifier("1235", salt=salt, iterations=verifier["iterations"]) != verifier["hash"]
+
+
+def test_a_cached_page_is_never_served_after_a_change(device: Device, shop: Shop) -> None:
+    # given a full download, which the server caches
+    first = device.get("catalog/products").json()
+    assert next(p["price"] for p in first["products"] if p["ref"] == "COLA") == "0.99"
+    assert device.get("catalog/products").json() == first
+    # when the price changes
+    Product.objects.filter(pk=shop.cola.pk).update(price=Decimal("1.29"))
+    products_touch(product_ids=[shop.cola.pk])
+    # then the next full download has it
+    again = device.get("catalog/products").json()
+    assert next(p["price"] for p in again["products"] if p["ref"] == "COLA") == "1.29"
+    assert again["token"] == first["token"] + 1

@@ -60,8 +60,10 @@ def server_main(args: Sequence[str]) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=(os.cpu_count() or 1) * 2 + 1,
-        help="worker processes (default: 2 per core + 1)",
+        # Measured (docs/performance.md): with the database on the same machine, more
+        # workers than cores + 1 lose throughput to context switches.
+        default=(os.cpu_count() or 1) + 1,
+        help="worker processes (default: one per core + 1)",
     )
     parser.add_argument("--access-log", action="store_true")
     options = parser.parse_args(args)

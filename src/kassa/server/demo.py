@@ -17,6 +17,7 @@ from kassa.server.staff.services import cashier_create
 from kassa.server.terminals.models import PaymentMethod, Terminal
 from kassa.server.terminals.services import pairing_code_create
 
+PROXY_PAIRING_CODE = "DEMO-2024"  # set in src/kassa/proxy/demo.toml
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "kassa-demo"  # noqa: S105 - printed in the demo banner on purpose
 CASHIERS = [
@@ -269,6 +270,7 @@ def demo_banner(credentials: DemoCredentials, *, port: int, proxy_port: int) -> 
 password {credentials.admin_password}
   API docs       http://127.0.0.1:{port}/api/docs
   Hardware proxy http://127.0.0.1:{proxy_port}/   (virtual printer, display and drawer)
+                 pairing code for the terminal: {PROXY_PAIRING_CODE}
   Cashiers
 {cashiers}
   Stop with Ctrl-C.

@@ -7,6 +7,7 @@ the version they have, without missing a change committed out of order.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,6 +18,9 @@ class CatalogVersion(models.Model):
     """A single row: the catalog's change counter."""
 
     value = models.BigIntegerField(default=0)
+    # Identifies this database's counter: a cache shared by a wiped and re-created
+    # database must not mistake the new version 1 for the old one.
+    epoch = models.UUIDField(default=uuid.uuid4, editable=False)
 
     def __str__(self) -> str:
         return f"catalog version {self.value}"

@@ -29,6 +29,12 @@ def catalog_version_current() -> int:
     return CatalogVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
+def catalog_cache_key() -> str:
+    """Changes with every catalog write, and differs between databases."""
+    row = CatalogVersion.objects.filter(pk=1).values_list("epoch", "value").first()
+    return f"{row[0].hex}:{row[1]}" if row else "empty"
+
+
 @transaction.atomic
 def products_touch(*, product_ids: Iterable[int]) -> int:
     """Mark products changed (after an edit in the back office) for incremental downloads.

@@ -60,7 +60,11 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     discount = models.DecimalField(max_digits=5, decimal_places=2)
-    tax = models.ForeignKey("catalog.Tax", on_delete=models.PROTECT, related_name="+")
+    # No index on tax, approved_by or payment method: each index costs every synced line
+    # a write, and they are only read when such a row is deleted (rare, and refused).
+    tax = models.ForeignKey(
+        "catalog.Tax", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     tax_rate = models.DecimalField(max_digits=7, decimal_places=4)
     price_includes_tax = models.BooleanField()
     net = models.DecimalField(max_digits=14, decimal_places=2)
@@ -68,7 +72,12 @@ class OrderLine(models.Model):
     gross = models.DecimalField(max_digits=14, decimal_places=2)
     price_overridden = models.BooleanField(default=False)
     approved_by = models.ForeignKey(
-        "staff.Cashier", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "staff.Cashier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -81,7 +90,7 @@ class OrderLine(models.Model):
 class Payment(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     method = models.ForeignKey(
-        "terminals.PaymentMethod", on_delete=models.PROTECT, related_name="payments"
+        "terminals.PaymentMethod", on_delete=models.PROTECT, related_name="payments", db_index=False
     )
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 

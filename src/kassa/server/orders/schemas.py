@@ -61,3 +61,7 @@ class OrderIn(Strict):
     payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
     change: DecimalStr = Decimal(0)
     totals: TotalsIn
+
+
+class BatchIn(Strict):
+    orders: list[OrderIn]

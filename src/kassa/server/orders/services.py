@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -238,6 +238,9 @@ def order_sync(
     results: list[SyncResult | None] = [None] * len(items)
     parsed: list[tuple[int, OrderIn]] = []
     for index, item in enumerate(items):
+        if isinstance(item, OrderIn):
+            parsed.append((index, item))
+            continue
         try:
             parsed.append((index, OrderIn.model_validate(item)))
         except ValidationError as exc:
@@ -295,9 +298,7 @@ def _store(
         try:
             if order.receipt_number in taken or order.receipt_number in numbers_in_batch:
                 raise OrderRejected(
-                    "receipt_number_taken",
-                    f"Receipt number {order.receipt_number} is already used by another order "
-                    "of this terminal.",
+                    "receipt_number_taken", _RECEIPT_TAKEN.format(order.receipt_number)
                 )
             totals, priced = _check_order(order, ctx)
         except OrderRejected as exc:
@@ -308,83 +309,131 @@ def _store(
     if not valid:
         return
 
-    intake = uuid_module.uuid4()
-    now = timezone.now()
-    with transaction.atomic():
-        Order.objects.bulk_create(
-            [
-                Order(
-                    uuid=order.uuid,
-                    terminal=terminal,
-                    receipt_number=order.receipt_number,
-                    session_id=ctx.sessions[order.session_uuid].pk,
-                    cashier_id=order.cashier_id,
-                    note=order.note,
-                    total_net=totals.net,
-                    total_tax=totals.tax,
-                    total_gross=totals.gross,
-                    change=money_change(order, ctx.places),
-                    created_at=order.created_at,
-                    received_at=now,
-                    source=source,
-                    intake=intake,
-                )
-                for _, order, totals, _ in valid
-            ],
-            ignore_conflicts=True,
+    _insert(terminal, ctx, valid, results, source)
+
+
+_RECEIPT_TAKEN = "Receipt number {} is already used by another order of this terminal."
+
+
+def _insert(
+    terminal: Terminal,
+    ctx: _Context,
+    valid: list[tuple[int, OrderIn, TaxedAmount, list[TaxedAmount]]],
+    results: list[SyncResult | None],
+    source: str,
+) -> None:
+    """Insert with plain SQL: `INSERT … ON CONFLICT DO NOTHING RETURNING` answers which
+    rows this request stored, in one round trip, whatever a concurrent request did.
+
+    The ORM's bulk_create spent a third of the sync's time preparing values one by one;
+    here the values are already checked and typed.
+    """
+    ops = connection.ops
+    uuid_field = Order._meta.get_field("uuid")
+    intake = uuid_field.get_db_prep_save(uuid_module.uuid4(), connection)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    order_rows = []
+    for _, order, totals, _ in valid:
+        order_rows.append(
+            (
+                uuid_field.get_db_prep_save(order.uuid, connection),
+                terminal.pk,
+                order.receipt_number,
+                ctx.sessions[order.session_uuid].pk,
+                order.cashier_id,
+                order.note,
+                totals.net,
+                totals.tax,
+                totals.gross,
+                to_decimal(order.change, places=ctx.places),
+                ops.adapt_datetimefield_value(order.created_at),
+                now,
+                source,
+                intake,
+            )
         )
-        stored = {
-            row_uuid: (pk, row_intake)
-            for row_uuid, pk, row_intake in Order.objects.filter(
-                uuid__in=[order.uuid for _, order, _, _ in valid]
-            ).values_list("uuid", "pk", "intake")
-        }
-        lines: list[OrderLine] = []
-        payments: list[Payment] = []
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(order_rows))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Order._meta.db_table} (uuid, terminal_id, receipt_number, "  # noqa: S608
+            "session_id, cashier_id, note, total_net, total_tax, total_gross, change, "
+            f"created_at, received_at, source, intake) VALUES {placeholders} "
+            "ON CONFLICT DO NOTHING RETURNING id, uuid",
+            [value for row in order_rows for value in row],
+        )
+        inserted = {uuid_module.UUID(str(row_uuid)): pk for pk, row_uuid in cursor.fetchall()}
+        missing = [order.uuid for _, order, _, _ in valid if order.uuid not in inserted]
+        # Not inserted: stored meanwhile by a concurrent request (a duplicate), or its
+        # receipt number went to another order.
+        present = (
+            set(Order.objects.filter(uuid__in=missing).values_list("uuid", flat=True))
+            if missing
+            else set()
+        )
+        line_rows: list[tuple[Any, ...]] = []
+        payment_rows: list[tuple[Any, ...]] = []
         for index, order, _, priced in valid:
-            row = stored.get(order.uuid)
-            if row is None:
-                # Lost a race for the receipt number against another UUID.
-                results[index] = SyncResult(
-                    index,
-                    str(order.uuid),
-                    REJECTED,
-                    "receipt_number_taken",
-                    f"Receipt number {order.receipt_number} is already used by another order "
-                    "of this terminal.",
-                )
-                continue
-            pk, row_intake = row
-            if row_intake != intake:
-                results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
+            pk = inserted.get(order.uuid)
+            if pk is None:
+                if order.uuid in present:
+                    results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
+                else:
+                    results[index] = SyncResult(
+                        index,
+                        str(order.uuid),
+                        REJECTED,
+                        "receipt_number_taken",
+                        _RECEIPT_TAKEN.format(order.receipt_number),
+                    )
                 continue
             results[index] = SyncResult(index, str(order.uuid), ACCEPTED)
             for position, (line, amount) in enumerate(zip(order.lines, priced, strict=True)):
-                lines.append(
-                    OrderLine(
-                        order_id=pk,
-                        position=position,
-                        product_id=line.product_id,
-                        name=ctx.products[line.product_id],
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        discount=line.discount,
-                        tax_id=line.tax_id,
-                        tax_rate=line.tax_rate,
-                        price_includes_tax=line.price_includes_tax,
-                        net=amount.net,
-                        tax_amount=amount.tax,
-                        gross=amount.gross,
-                        price_overridden=line.price_overridden,
-                        approved_by_id=line.approved_by,
+                line_rows.append(
+                    (
+                        pk,
+                        position,
+                        line.product_id,
+                        ctx.products[line.product_id],
+                        line.quantity,
+                        line.unit_price,
+                        line.discount,
+                        line.tax_id,
+                        line.tax_rate,
+                        line.price_includes_tax,
+                        amount.net,
+                        amount.tax,
+                        amount.gross,
+                        line.price_overridden,
+                        line.approved_by,
                     )
                 )
-            payments.extend(
-                Payment(order_id=pk, method_id=p.method_id, amount=p.amount) for p in order.payments
-            )
-        OrderLine.objects.bulk_create(lines, batch_size=1000)
-        Payment.objects.bulk_create(payments, batch_size=1000)
+            payment_rows.extend((pk, p.method_id, p.amount) for p in order.payments)
+        _insert_rows(
+            cursor,
+            f"{OrderLine._meta.db_table} (order_id, position, product_id, name, quantity, "
+            "unit_price, discount, tax_id, tax_rate, price_includes_tax, net, tax_amount, "
+            "gross, price_overridden, approved_by_id)",
+            line_rows,
+        )
+        _insert_rows(
+            cursor, f"{Payment._meta.db_table} (order_id, method_id, amount)", payment_rows
+        )
 
 
-def money_change(order: OrderIn, places: int) -> Decimal:
-    return to_decimal(order.change, places=places, field="change")
+def _insert_rows(cursor: Any, target: str, rows: list[tuple[Any, ...]], chunk: int = 1000) -> None:
+    """Insert many rows into `table (columns)`: COPY on PostgreSQL, multi-row INSERTs
+    elsewhere. Both spare the database a parse and plan per row."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        cursor.execute(
+            f"INSERT INTO {target} VALUES " + ", ".join([row_sql] * len(part)),  # noqa: S608
+            [value for row in part for value in row],
+        )
