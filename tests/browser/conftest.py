@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+KASSA = [sys.executable, "-m", "kassa.cli"]
 PIN = {"Alice": "1234", "Bob": "2345", "Maria (manager)": "9999"}
 
 
@@ -60,7 +61,7 @@ def _server_env(data_dir: Path) -> dict[str, str]:
 
 def _cli(data_dir: Path, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "kassa.cli", *args],
+        [*KASSA, *args],
         env=_server_env(data_dir),
         capture_output=True,
         text=True,
@@ -92,8 +93,16 @@ class KassaServer:
         log = (self.data_dir / "server.log").open("ab")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "kassa.cli", "server", "--port", str(self.port)]
-                + ["--workers", "2"],
+                [
+                    sys.executable,
+                    "-m",
+                    "kassa.cli",
+                    "server",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "2",
+                ],
                 env=_server_env(self.data_dir),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -130,11 +139,9 @@ class KassaServer:
 
     def new_pairing_code(self) -> str:
         if self.unused_code:
-            code, self.unused_code = self.unused_code, None
-            return code
-        code: str = json.loads(_cli(self.data_dir, "manage", "demo_seed", "--json"))[
-            "pairing_code"
-        ]
+            unused, self.unused_code = self.unused_code, None
+            return unused
+        code: str = json.loads(_cli(self.data_dir, "manage", "demo_seed", "--json"))["pairing_code"]
         return code
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -224,6 +231,18 @@ def server(seeded_template: Template, tmp_path: Path) -> Iterator[KassaServer]:
     folder = tmp_path / "server"
     folder.mkdir()
     server = make_server(seeded_template, folder)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_server(
+    seeded_template: Template, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KassaServer]:
+    """A server shared by a module's tests that do not change its data."""
+    server = make_server(seeded_template, tmp_path_factory.mktemp("server"))
     try:
         yield server
     finally:

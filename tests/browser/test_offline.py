@@ -3,9 +3,11 @@ killed right after Validate. Nothing is lost and nothing is stored twice."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -129,14 +131,11 @@ def test_browser_killed_right_after_validate(
     pids = _browser_pids(profile)
     assert pids
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
+    # The browser is gone; closing only tidies Playwright up.
+    with contextlib.suppress(Exception):
         context.close()
-    except Exception:  # noqa: S110 - the browser is gone; closing only tidies Playwright up
-        pass
     _wait_gone(pids)
     # then after a restart (server back) the order is there and is synced once
     server.start()
@@ -163,9 +162,7 @@ def _wait_gone(pids: list[int]) -> None:
         time.sleep(0.05)
 
 
-def test_export_file_imports_in_the_back_office_once(
-    till: Till, server: KassaServer
-) -> None:
+def test_export_file_imports_in_the_back_office_once(till: Till, server: KassaServer) -> None:
     # given a sale made while the server is down
     till.start()
     till.wait_synced()
@@ -210,8 +207,6 @@ def test_rejected_order_stays_visible_with_the_reason(till: Till, server: KassaS
     till.page.wait_for_selector("[data-test=line]")
     till.checkout("Cash")
     till.new_order()
-    import sqlite3
-
     connection = sqlite3.connect(server.data_dir / "kassa.sqlite3")
     with connection:
         connection.execute("UPDATE cash_cashsession SET state = 'closed'")

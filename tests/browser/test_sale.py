@@ -136,7 +136,9 @@ def test_discount_above_the_limit_and_price_change_need_a_manager(
     till.wait_synced()
     ((maria,),) = server.query("SELECT id FROM staff_cashier WHERE name = 'Maria (manager)'")
     (order,) = server.orders()
-    assert [(name, gross, discount, approver) for name, _, gross, discount, approver in order["lines"]] == [
+    assert [
+        (name, gross, discount, approver) for name, _, gross, discount, approver in order["lines"]
+    ] == [
         ("Sourdough loaf", Decimal("3.00"), Decimal("0"), maria),
         ("Baguette", Decimal("1.27"), Decimal("15"), maria),
     ]
