@@ -37,13 +37,14 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     outbox: { options: { keyPath: "key" }, indexes: { seq: ["seq", { unique: true }] } },
     sessions: { options: { keyPath: "uuid" }, indexes: {} },
     receipts: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
+    searchIndex: { options: undefined, indexes: {} },
   });
 });
 
-test("upgrade from version 1 adds only the receipts store", () => {
+test("upgrade from version 1 adds the receipts and search index stores", () => {
   const database = recordingDatabase();
   db.upgrade(database, 1);
-  assert.deepEqual(Object.keys(database.stores), ["receipts"]);
+  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex"]);
 });
 
 test("upgrade from the current version changes nothing", () => {
@@ -57,7 +58,7 @@ test("the module exports the data API", () => {
     "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "getProduct",
     "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
     "outboxKey", "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
-    "outboxRequeue", "nextReceiptNumber", "orderFinish", "getReceipt", "outboxAll",
+    "outboxRequeue", "nextReceiptNumber", "orderFinish", "getReceipt", "outboxAll", "getSearchIndex", "putSearchIndex",
   ]) {
     assert.equal(typeof /** @type {any} */ (db)[name], "function", name);
   }

@@ -113,3 +113,20 @@ for (const size of [1000, 12000]) test(`a synthetic catalog of ${size} gives the
     assert.equal(first.more, expected.length > 20);
   }
 });
+
+test("a stored index (structured clone) restores to one that answers the same", async () => {
+  const { buildSearchIndex: build, searchProducts: search, lookupBarcode: lookup, storableSearchIndex, restoreSearchIndex } =
+    await import("../../src/kassa/terminal/domain/search.js");
+  const products = [
+    { id: 1, name: "Crème fraîche 200 ml", ref: "CF200", barcodes: ["8712345678906"] },
+    { id: 2, name: "Cola zero 33cl", ref: "COLA0", barcodes: ["036000291452"] },
+    { id: 3, name: "Croissant", ref: null, barcodes: [] },
+  ];
+  const index = build(products);
+  const restored = restoreSearchIndex(structuredClone(storableSearchIndex(index)));
+  for (const query of ["cr", "creme", "cola z", "COLA0", "8712345678906"]) {
+    assert.deepEqual(search(restored, query).items.map((p) => p.id), search(index, query).items.map((p) => p.id), query);
+  }
+  assert.deepEqual(lookup(restored, "0036000291452").map((p) => p.id), [2]);
+  assert.equal(restored.byId.get(1), restored.products.find((p) => p.id === 1));
+});

@@ -47,6 +47,29 @@ const FOLDS = /** @type {Record<string, string>} */ ({
   ß: "ss", æ: "ae", œ: "oe", ø: "o", đ: "d", ð: "d", ł: "l", ı: "i", þ: "th",
 });
 
+/** Changes whenever the index's shape changes: a stored index of another format is rebuilt. */
+export const INDEX_FORMAT = 1;
+
+/**
+ * The index as it can be stored (structured clone) and restored with `restoreSearchIndex`:
+ * without its scratch space.
+ * @template {SearchableProduct} P
+ * @param {SearchIndex<P>} index
+ */
+export function storableSearchIndex(index) {
+  const { marks, scratch, ...rest } = index;
+  return rest;
+}
+
+/**
+ * @template {SearchableProduct} P
+ * @param {Omit<SearchIndex<P>, "marks" | "scratch">} stored
+ * @returns {SearchIndex<P>}
+ */
+export function restoreSearchIndex(stored) {
+  return { ...stored, marks: new Uint32Array(stored.products.length), scratch: { generation: 0 } };
+}
+
 /**
  * Lowercase, without accents, words separated by single spaces: "Crème  Brûlée (2×)" →
  * "creme brulee 2".

@@ -19,7 +19,7 @@ export const PAGE_SIZE = 25_000;
  * @param {any} db
  * @param {string} token  the device token
  * @param {(progress: {loaded: number, total: number | null}) => void} [onProgress]
- * @returns {Promise<number>} products stored
+ * @returns {Promise<import("../data/db.js").CatalogSnapshot>} what was stored
  */
 export async function catalogDownload(db, token, onProgress) {
   const meta = await api("catalog", { token });
@@ -36,8 +36,9 @@ export async function catalogDownload(db, token, onProgress) {
     if (page.next_after === null) break;
     after = page.next_after;
   }
-  await putCatalog(db, { products, categories: meta.categories, taxes: meta.taxes, token: meta.token });
-  return products.length;
+  const snapshot = { products, categories: meta.categories, taxes: meta.taxes, token: meta.token };
+  await putCatalog(db, snapshot);
+  return snapshot;
 }
 
 /**

@@ -12,7 +12,7 @@ import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
 import { formatAmount, parseAmount, parseDiscount, parseQuantity } from "../domain/money.js";
 import { checkPin, createLockoutState, lockoutStatus } from "../domain/pin.js";
 import { buildReceipt } from "../domain/receipt.js";
-import { buildSearchIndex, lookupBarcode } from "../domain/search.js";
+import { INDEX_FORMAT, buildSearchIndex, lookupBarcode, restoreSearchIndex, storableSearchIndex } from "../domain/search.js";
 import * as data from "../data/db.js";
 import { ApiError, NetworkError, api } from "../sync/api.js";
 import { catalogDownload, catalogUpdate, staffAndConfigUpdate } from "../sync/catalog.js";
@@ -69,12 +69,14 @@ async function start() {
     data.getMeta(db, data.META.lastSyncAt),
   ]);
   setState({ config, sync: { ...getState().sync, lastSyncAt: lastSyncAt ?? null } });
+  /** @type {any} */
+  let downloaded = null;
   if (token === undefined) {
     // Paired, but the first download did not finish: do it now (it needs the server).
-    const ok = await download();
-    if (!ok) return;
+    downloaded = await download();
+    if (!downloaded) return;
   }
-  await reloadCatalog();
+  await reloadCatalog(downloaded?.products);
   await refreshCounts();
   startSync();
   requestPersistence();
@@ -109,19 +111,21 @@ export async function pair(code) {
   }
 }
 
-/** First full download, with the progress bar. @returns {Promise<boolean>} */
+/** First full download, with the progress bar. @returns {Promise<any>} the catalog, or null */
 async function download() {
   setState({ phase: "download", download: { loaded: 0, total: null, error: null } });
   const token = await getToken();
   try {
     if (!token) throw new Error("not paired");
     await staffAndConfigUpdate(db, token).then(({ config }) => setState({ config }));
-    await catalogDownload(db, token, (progress) => setState({ download: { ...progress, error: null } }));
-    return true;
+    const started = performance.now();
+    const catalog = await catalogDownload(db, token, (progress) => setState({ download: { ...progress, error: null } }));
+    performance.measure("kassa:catalog-download", { start: started, end: performance.now() });
+    return catalog;
   } catch (error) {
     const message = error instanceof NetworkError ? "The server cannot be reached." : String(/** @type {any} */ (error).message ?? error);
     setState({ download: { ...getState().download, error: message } });
-    return false;
+    return null;
   }
 }
 
@@ -130,10 +134,33 @@ export async function retryDownload() {
   await start();
 }
 
-/** Read the catalog from IndexedDB and build the in-memory indexes. */
-export async function reloadCatalog() {
-  const catalog = await data.loadCatalog(db);
-  const index = buildSearchIndex(catalog.products);
+/**
+ * Read the catalog from IndexedDB and make the in-memory search index: the stored one when
+ * it matches the catalog token, else built (and stored after the screen is ready).
+ * `products`: the products just downloaded and stored, to index without reading them back.
+ */
+export async function reloadCatalog(/** @type {any[] | undefined} */ products) {
+  const started = performance.now();
+  const [cached, token] = await Promise.all([
+    products ? undefined : data.getSearchIndex(db),
+    data.getMeta(db, data.META.catalogToken),
+  ]);
+  const usable = cached && cached.token === token && cached.format === INDEX_FORMAT;
+  // Products just downloaded are used as they are, not read back.
+  const catalog = await data.loadCatalog(db, { products: !usable && !products });
+  const loaded = performance.now();
+  const index = usable ? restoreSearchIndex(cached.index) : buildSearchIndex(products ?? catalog.products);
+  // Figures for bench/terminal_bench.py and for anyone looking at a slow till.
+  performance.measure(usable ? "kassa:index-read" : "kassa:catalog-read", { start: started, end: loaded });
+  if (!usable) {
+    performance.measure("kassa:index-build", { start: loaded, end: performance.now() });
+    if (token !== undefined) {
+      // Written when the screen is up: the cashier is not kept waiting for it.
+      setTimeout(() => {
+        data.putSearchIndex(db, { token, format: INDEX_FORMAT, index: storableSearchIndex(index) }).catch((error) => console.warn("search index not kept", error));
+      }, 1000);
+    }
+  }
   const taxes = new Map(catalog.taxes.map((/** @type {any} */ tax) => [tax.id, tax]));
   const config = getState().config ?? (await data.getMeta(db, data.META.terminalConfig));
   setState({
@@ -141,10 +168,15 @@ export async function reloadCatalog() {
     index,
     taxes,
     categories: catalog.categories,
-    cashiers: catalog.cashiers.sort((/** @type {any} */ a, /** @type {any} */ b) => a.name.localeCompare(b.name)),
+    cashiers: byName(catalog.cashiers),
     methods: config?.payment_methods ?? catalog.paymentMethods,
-    productCount: catalog.products.length,
+    productCount: index.products.length,
   });
+}
+
+/** @param {any[]} cashiers */
+function byName(cashiers) {
+  return [...cashiers].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** @returns {Promise<string | null>} */
@@ -166,11 +198,12 @@ function startSync() {
     onCatalogCheck: async () => {
       const token = await getToken();
       if (!token) return;
-      const { config } = await staffAndConfigUpdate(db, token);
-      const changed = await catalogUpdate(db, token);
-      setState({ config, methods: config.payment_methods });
-      if (changed) channel?.postMessage({ type: "catalog" });
-      await reloadCatalog();
+      const { config, cashiers } = await staffAndConfigUpdate(db, token);
+      setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
+      if (await catalogUpdate(db, token)) {
+        channel?.postMessage({ type: "catalog" });
+        await reloadCatalog();
+      }
     },
   });
 }
@@ -767,11 +800,13 @@ export async function updateCatalog() {
   const token = await getToken();
   if (!token) return;
   try {
-    const { config } = await staffAndConfigUpdate(db, token);
-    setState({ config, methods: config.payment_methods });
+    const { config, cashiers } = await staffAndConfigUpdate(db, token);
+    setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
     const changed = await catalogUpdate(db, token);
-    await reloadCatalog();
-    if (changed) channel?.postMessage({ type: "catalog" });
+    if (changed) {
+      await reloadCatalog();
+      channel?.postMessage({ type: "catalog" });
+    }
     toast(changed ? "Catalog updated." : "The catalog is up to date.", "info");
   } catch (error) {
     toast(error instanceof NetworkError ? "The server cannot be reached." : String(error), "error");
