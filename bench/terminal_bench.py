@@ -67,7 +67,8 @@ def ean13(body12: str) -> str:
 def write_csv(path: Path, rows: int) -> list[str]:
     """Products in the CSV import format; returns their barcodes."""
     rng = random.Random(7)
-    words = "apple oat rye milk cola lemon pepper salt tea rice bean corn nut soap wine".split()
+    words = ["apple", "oat", "rye", "milk", "cola", "lemon", "pepper", "salt", "tea", "rice"]
+    words += ["bean", "corn", "nut", "soap", "wine"]
     barcodes = []
     with path.open("w") as handle:
         handle.write("name,ref,barcodes,category,price,tax,unit,weighed,active\n")
@@ -115,7 +116,7 @@ class Server:
         )
         while True:
             try:
-                with urllib.request.urlopen(self.url, timeout=1):
+                with urllib.request.urlopen(self.url, timeout=1):  # noqa: S310 - http://127.0.0.1
                     return time.perf_counter() - started
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.05)
@@ -148,14 +149,20 @@ def phases(page: Page) -> str:
 
 
 EARLY_PROBE_JS = """
-window.addEventListener('keydown', (e) => { if (e.key === 'Enter') window.__enterAt = performance.now(); }, true);
+window.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') window.__enterAt = performance.now();
+}, true);
 """
 
 SEARCH_JS = """async (queries) => {
   const input = document.querySelector('[data-test=search]');
   const tiles = document.querySelector('[data-test=tiles]');
   const times = [];
-  const macrotask = () => new Promise((resolve) => { const c = new MessageChannel(); c.port1.onmessage = resolve; c.port2.postMessage(0); });
+  const macrotask = () => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    channel.port2.postMessage(0);
+  });
   for (const query of queries) {
     for (let i = 1; i <= query.length; i++) {
       const t0 = performance.now();
@@ -197,7 +204,10 @@ QUEUE_JS = """async (count) => {
   const { index, taxes, session, config, cashier, methods } = store.getState();
   const cash = methods.find((m) => m.is_cash);
   for (let n = 0; n < count; n++) {
-    let order = cart.createOrder({ newUuid: () => crypto.randomUUID(), receiptNumber: '', createdAt: cart.localIsoString(new Date()), places: config.currency_places });
+    let order = cart.createOrder({
+      newUuid: () => crypto.randomUUID(), receiptNumber: '',
+      createdAt: cart.localIsoString(new Date()), places: config.currency_places,
+    });
     for (let l = 0; l < 5; l++) {
       const product = index.products[(n * 7 + l * 13) % index.products.length];
       order = cart.addProduct(order, { product, tax: taxes.get(product.tax_id) });
@@ -207,7 +217,10 @@ QUEUE_JS = """async (count) => {
     await data.orderFinish(db, {
       prefix: config.receipt_prefix, orderUuid: order.uuid, sessionUuid: session.uuid, createdAt,
       build: (receiptNumber) => ({
-        payload: cart.toSyncPayload(cart.stampOrder(order, { receiptNumber, createdAt }), { sessionUuid: session.uuid, cashierId: cashier.id }),
+        payload: cart.toSyncPayload(
+          cart.stampOrder(order, { receiptNumber, createdAt }),
+          { sessionUuid: session.uuid, cashierId: cashier.id },
+        ),
         receipt: {},
       }),
       updateSession: (s) => s,
@@ -223,7 +236,8 @@ DRAIN_PROBE_JS = """() => {
     const start = performance.now();
     const response = await original(input, init);
     // The first orders/sync request the server answered (earlier tries hit a stopped server).
-    if (String(input).includes('orders/sync') && response.ok && !window.__drain.first) window.__drain.first = start;
+    const sync = String(input).includes('orders/sync');
+    if (sync && response.ok && !window.__drain.first) window.__drain.first = start;
     return response;
   };
 }"""
@@ -239,7 +253,10 @@ DRAIN_WAIT_JS = """async () => {
   }
   const done = performance.now();
   db.close();
-  return { first: window.__drain.first, done, rejected: (await data.outboxCounts(await data.openTerminalDb())).rejected };
+  const again = await data.openTerminalDb();
+  const { rejected } = await data.outboxCounts(again);
+  again.close();
+  return { first: window.__drain.first, done, rejected };
 }"""
 
 

@@ -4,6 +4,7 @@ import { displayMoney, formatQuantity } from "../domain/money.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { pushScanHandler, pushTypedHandler } from "./scanner.js";
 import { getState, setState, useStore } from "./store.js";
+import { toast } from "./terminal.js";
 
 /**
  * An amount for display, in the terminal's currency.
@@ -69,9 +70,8 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
     const removeTyped = pushTypedHandler((text) => {
       for (const char of text) if (/[0-9.]/.test(char)) handler.current(char);
     });
-    const removeScan = pushScanHandler(() => {
-      /* a scan on a PIN or amount pad is ignored, never typed in */
-    });
+    // A scan on a PIN or amount pad is never typed in; the cashier hears why it did nothing.
+    const removeScan = pushScanHandler(() => toast("Scans are not taken on this screen.", "error"));
     /** @param {KeyboardEvent} event */
     const keydown = (event) => {
       if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
