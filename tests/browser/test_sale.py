@@ -176,3 +176,19 @@ def test_quantity_from_the_numpad_and_remove_line(till: Till) -> None:
     till.page.click("[data-test=remove-line]")
     assert till.lines() == [("Baguette", "3", "€4.47")]
     assert till.page.inner_text("[data-test=pay]").split("\n") == ["Pay", "€4.47"]
+
+
+def test_weighed_product_from_a_tile_asks_its_weight(till: Till, server: KassaServer) -> None:
+    till.start()
+    till.search("Bananas")
+    till.page.click("[data-test=tile][data-name='Bananas']")
+    till.page.wait_for_selector("[data-test=weight-dialog]")
+    for key in "0.75":
+        till.page.click(f"[data-test=weight-pad] [data-key='{key}']")
+    till.page.click("[data-test=weight-pad] [data-key=OK]")
+    till.page.wait_for_selector("[data-test=weight-dialog]", state="detached")
+    assert till.lines() == [("Bananas", "0.750 kg", "€1.49")]
+    till.checkout("Card")
+    till.wait_synced()
+    (order,) = server.orders()
+    assert order["lines"][0][:3] == ("Bananas", Decimal("0.750"), Decimal("1.49"))
