@@ -107,3 +107,46 @@ def test_bad_pairing_body_is_a_json_422(client: Client, shop: Shop) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
     assert "code" in response.json()["message"]
+
+
+def test_terminal_config_has_barcode_patterns(client: Client, shop: Shop) -> None:
+    _, body = _pair(client, pairing_code_create(terminal=shop.terminal))
+    assert body["terminal"]["barcode_patterns"] == [
+        {"prefix": "21", "kind": "weight", "itemDigits": 5, "valueDigits": 5, "decimals": 3},
+        {"prefix": "23", "kind": "price", "itemDigits": 5, "valueDigits": 5, "decimals": 2},
+    ]
+
+
+def test_bad_barcode_patterns_are_refused_in_the_back_office(
+    admin_client: Client, shop: Shop
+) -> None:
+    from kassa.server.terminals.models import Terminal
+
+    form = {
+        "name": "Till 1",
+        "code": "POS1",
+        "active": "on",
+        "currency": "EUR",
+        "payment_methods": [shop.cash.pk],
+        "store_name": "Test shop",
+        "receipt_footer": "",
+        "proxy_url": "http://127.0.0.1:8765",
+        "drawer_policy": "cash",
+        "discount_limit": "10",
+        "tokens-TOTAL_FORMS": "0",
+        "tokens-INITIAL_FORMS": "0",
+        "tokens-MIN_NUM_FORMS": "0",
+        "tokens-MAX_NUM_FORMS": "1000",
+    }
+    bad = '[{"prefix": "21", "kind": "weight", "itemDigits": 5, "valueDigits": 4, "decimals": 3}]'
+    response = admin_client.post(
+        f"/admin/terminals/terminal/{shop.terminal.pk}/change/", {**form, "barcode_patterns": bad}
+    )
+    assert response.status_code == 200
+    assert "must make 13" in response.content.decode()
+    good = '[{"prefix": "28", "kind": "price", "itemDigits": 4, "valueDigits": 6, "decimals": 2}]'
+    response = admin_client.post(
+        f"/admin/terminals/terminal/{shop.terminal.pk}/change/", {**form, "barcode_patterns": good}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Terminal.objects.get(pk=shop.terminal.pk).barcode_patterns[0]["prefix"] == "28"

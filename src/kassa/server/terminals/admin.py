@@ -53,7 +53,7 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
                 ]
             },
         ),
-        ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit"]}),
+        ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit", "barcode_patterns"]}),
     ]
 
     @admin.action(description="Show a new pairing code")

@@ -27,6 +27,7 @@ def terminal_config(token: DeviceToken) -> TerminalOut:
         drawer_policy=terminal.drawer_policy,
         discount_limit=f"{terminal.discount_limit.normalize():f}",
         receipt_prefix=token.receipt_prefix,
+        barcode_patterns=terminal.barcode_patterns,
         payment_methods=[
             PaymentMethodOut(id=m.pk, name=m.name, is_cash=m.is_cash)
             for m in terminal.payment_methods.filter(active=True).order_by("sort_order", "name")

@@ -4,11 +4,46 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 # ISO 4217 minor units for the currencies whose places differ from 2.
 CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+
+
+def default_barcode_patterns() -> list[dict[str, object]]:
+    """In-store barcodes with an embedded value: 21… weight in grams, 23… price in cents."""
+    return [
+        {"prefix": "21", "kind": "weight", "itemDigits": 5, "valueDigits": 5, "decimals": 3},
+        {"prefix": "23", "kind": "price", "itemDigits": 5, "valueDigits": 5, "decimals": 2},
+    ]
+
+
+def validate_barcode_patterns(value: object) -> None:
+    """The rules the terminal's domain/barcode.js validatePatterns applies."""
+    if not isinstance(value, list):
+        raise ValidationError("A list of patterns is expected.")
+    keys = {"prefix", "kind", "itemDigits", "valueDigits", "decimals"}
+    for pattern in value:
+        where = f"Pattern {pattern!r}"
+        if not isinstance(pattern, dict) or set(pattern) != keys:
+            raise ValidationError(f"{where}: needs exactly the keys {', '.join(sorted(keys))}.")
+        prefix = pattern["prefix"]
+        if not (isinstance(prefix, str) and prefix.isdigit() and 1 <= len(prefix) <= 3):
+            raise ValidationError(f"{where}: prefix must be 1 to 3 digits.")
+        if pattern["kind"] not in ("weight", "price"):
+            raise ValidationError(f"{where}: kind must be weight or price.")
+        numbers = [pattern[k] for k in ("itemDigits", "valueDigits", "decimals")]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+            raise ValidationError(
+                f"{where}: itemDigits, valueDigits and decimals are whole numbers."
+            )
+        item, digits, decimals = numbers
+        if item < 1 or digits < 1 or len(prefix) + item + digits + 1 != 13:
+            raise ValidationError(f"{where}: prefix + item + value + check digit must make 13.")
+        if not 0 <= decimals <= 3:
+            raise ValidationError(f"{where}: decimals must be 0 to 3.")
 
 
 class PaymentMethod(models.Model):
@@ -54,6 +89,13 @@ class Terminal(models.Model):
         default=Decimal(10),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
         help_text="Discounts above this percentage need a manager's PIN.",
+    )
+    barcode_patterns = models.JSONField(
+        default=default_barcode_patterns,
+        validators=[validate_barcode_patterns],
+        help_text='In-store barcodes with a weight or price inside, e.g. [{"prefix": "21", '
+        '"kind": "weight", "itemDigits": 5, "valueDigits": 5, "decimals": 3}]. The product\'s '
+        "own barcode is the code with the value digits zeroed and its check digit.",
     )
     active = models.BooleanField(default=True)
 

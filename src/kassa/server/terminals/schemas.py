@@ -15,6 +15,14 @@ class PaymentMethodOut(Schema):
     is_cash: bool
 
 
+class BarcodePatternOut(Schema):
+    prefix: str
+    kind: str
+    itemDigits: int
+    valueDigits: int
+    decimals: int
+
+
 class TerminalOut(Schema):
     id: int
     name: str
@@ -31,6 +39,7 @@ class TerminalOut(Schema):
     discount_limit: str
     receipt_prefix: str
     payment_methods: list[PaymentMethodOut]
+    barcode_patterns: list[BarcodePatternOut]
 
 
 class PairOut(Schema):
