@@ -192,6 +192,15 @@ def drawer_kick(pin: int) -> bytes:
     return bytes(printer.output)
 
 
+def drawer_pulse(pin: int) -> bytes:
+    """`DLE DC4 1 m t`: a real-time drawer pulse (pin 2 is m=0, pin 5 is m=1; 100 ms).
+
+    Unlike `ESC p` it is executed at once even while the printer is stopped on paper out or
+    an open cover, where `ESC p` would wait in the buffer with the receipt.
+    """
+    return bytes([0x10, 0x14, 0x01, 1 if pin == 5 else 0, 1])
+
+
 class _Writer:
     """python-escpos `Dummy` plus the layout rules: everything is transliterated first."""
 

@@ -48,6 +48,7 @@ from kassa.proxy.receipts import (
     Layout,
     Receipt,
     drawer_kick,
+    drawer_pulse,
     logo_raster,
     render_receipt,
     render_test_page,
@@ -106,6 +107,7 @@ class Hardware:
         self.settings = settings
         self.layout = build_layout(settings)
         self.kick = drawer_kick(settings.printer.drawer_pin)
+        self.pulse = drawer_pulse(settings.printer.drawer_pin)
         self.poll_interval = settings.printer.status_interval
         self.virtual_printer: VirtualPrinter | None = None
         self.printer = printer if printer is not None else self._make_printer()
@@ -279,6 +281,11 @@ class Hardware:
         if self.printer.status_supported:
             status = await self.refresh_printer_status()
             if status.fault is not None:
+                if job.open_drawer and not job.drawer_opened:
+                    await self._kick_for_waiting_job(job, status.fault)
+                    job = store.job_set_state(
+                        job.id, job.state, fault=job.fault, drawer_opened=True
+                    )
                 if job.state != "waiting" or job.fault != status.fault:
                     self._job_changed(store.job_set_state(job.id, "waiting", fault=status.fault))
                 await self._sleep(self.poll_interval)
@@ -292,7 +299,17 @@ class Hardware:
             await asyncio.to_thread(self.printer.send, job.payload + (self.kick if kick else b""))
         except DeviceOffline as exc:
             log.warning("job %s waits: %s", job.id, exc.message)
-            self._job_changed(store.job_set_state(job.id, "waiting", fault="offline"))
+            if kick:
+                # The drawer is on the unreachable printer: it cannot open now, and it must
+                # not spring open when the printer is back minutes later.
+                self._log_drawer(
+                    reason=f"receipt {job.key}", source="print job", ok=False, detail=exc.message
+                )
+            self._job_changed(
+                store.job_set_state(
+                    job.id, "waiting", fault="offline", drawer_opened=True if kick else None
+                )
+            )
             await self.refresh_printer_status()
             await self._sleep(self.poll_interval)
             return
@@ -305,6 +322,24 @@ class Hardware:
         )
         if kick:
             self._log_drawer(reason=f"receipt {job.key}", source="print job", ok=True)
+
+    async def _kick_for_waiting_job(self, job: Job, fault: str) -> None:
+        """A receipt that cannot print now does not hold its drawer: the cash sale is done.
+
+        The kick is the real-time pulse (`DLE DC4`), which a printer stopped on paper out or
+        an open cover still executes; the job is then marked as having opened its drawer, so
+        the receipt printed later never springs the drawer open again.
+        """
+        assert self.printer is not None
+        reason = f"receipt {job.key}"
+        try:
+            await asyncio.to_thread(self.printer.send, self.pulse)
+        except (DeviceOffline, DeviceWriteError) as exc:
+            self._log_drawer(reason=reason, source="print job", ok=False, detail=exc.message)
+            return
+        self._log_drawer(
+            reason=reason, source="print job", ok=True, detail=f"receipt waiting: {fault}"
+        )
 
     def _require_printer(self) -> Printer:
         if self.printer is None:
@@ -376,8 +411,11 @@ class Hardware:
     async def open_drawer(self, *, reason: str, source: str) -> dict[str, Any]:
         """Kick the drawer now (not queued behind receipts); every attempt is logged."""
         printer = self._require_printer()
+        # A printer stopped on paper out or an open cover holds `ESC p` with its buffer;
+        # the real-time pulse opens the drawer now.
+        stopped = self.printer_status.fault in {"paper_out", "cover_open"}
         try:
-            await asyncio.to_thread(printer.send, self.kick)
+            await asyncio.to_thread(printer.send, self.pulse if stopped else self.kick)
         except (DeviceOffline, DeviceWriteError) as exc:
             self._log_drawer(reason=reason, source=source, ok=False, detail=exc.message)
             raise DeviceOffline(f"the drawer was not opened: {exc.message}") from None

@@ -127,6 +127,8 @@ class VirtualPrinter(PrinterTransport):
             if _only_status_queries(data):
                 for index in range(2, len(data), 3):
                     self._answer(data[index])  # real-time: answered even while stopped
+            elif _realtime_pulse(data):
+                self._kicked(5 if data[3] == 1 else 2)  # DLE DC4 1: executed even while stopped
             elif self._faults.stops_printing:
                 self._held += data
             else:
@@ -182,6 +184,10 @@ def _only_status_queries(data: bytes) -> bool:
         and len(data) % 3 == 0
         and all(data[index : index + 2] == b"\x10\x04" for index in range(0, len(data), 3))
     )
+
+
+def _realtime_pulse(data: bytes) -> bool:
+    return len(data) == 5 and data[:3] == b"\x10\x14\x01"
 
 
 def _aligned(text: str, align: str, width: int) -> str:
