@@ -3,6 +3,7 @@
  * The terminal's entry point: render the app, start the scanner listener, open the data
  * and register the service worker that keeps the app available offline.
  */
+import { installHardware } from "./hardware/proxy.js";
 import { html, render } from "./ui/html.js";
 import { installScanner } from "./ui/scanner.js";
 import { App } from "./ui/screens.js";
@@ -10,6 +11,7 @@ import { setState } from "./ui/store.js";
 import { boot } from "./ui/terminal.js";
 
 installScanner();
+installHardware();
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 root.textContent = "";
 render(html`<${App} />`, root);

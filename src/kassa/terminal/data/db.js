@@ -43,6 +43,7 @@ export const META = Object.freeze({
   currentSession: "currentSession", // uuid of the cash session open on this terminal, or absent
   lastSyncAt: "lastSyncAt", // ISO time the server last took the outbox (or found it empty)
   lockoutPrefix: "pinLockout:", // + cashier id → domain/pin.js LockoutState
+  proxyPairing: "proxyPairing", // {url, token}: the hardware proxy this terminal paired with
 });
 
 /**
@@ -422,6 +423,33 @@ export async function getReceipt(db, uuid) {
 }
 
 /**
+ * The receipts still owed to the customer (`print.owed`, set by the sale's own
+ * orderFinish transaction), oldest first. At most RECEIPTS_KEPT receipts are kept, so a
+ * scan of the store is cheap and needs no index.
+ * @param {TerminalDb} db
+ * @returns {Promise<any[]>}
+ */
+export async function receiptsOwed(db) {
+  const all = await db.getAllFromIndex("receipts", "seq");
+  return all.filter((/** @type {any} */ receipt) => receipt.print?.owed);
+}
+
+/**
+ * Change a kept receipt's print record (merged), e.g. `{owed: false, printedAt}`.
+ * @param {TerminalDb} db
+ * @param {string} uuid
+ * @param {object} print
+ * @returns {Promise<any>} the receipt, or undefined when it is not kept
+ */
+export async function receiptSetPrint(db, uuid, print) {
+  const tx = db.transaction("receipts", "readwrite", { durability: "strict" });
+  const receipt = await tx.store.get(uuid);
+  if (receipt) tx.store.put({ ...receipt, print: { ...receipt.print, ...print } });
+  await tx.done;
+  return receipt && { ...receipt, print: { ...receipt.print, ...print } };
+}
+
+/**
  * Drop receipts beyond the newest RECEIPTS_KEPT.
  * @param {TerminalDb} db
  */
@@ -431,7 +459,7 @@ async function pruneReceipts(db) {
   let excess = count - RECEIPTS_KEPT;
   let cursor = excess > 0 ? await tx.store.index("seq").openCursor() : null;
   while (cursor && excess > 0) {
-    cursor.delete();
+    if (!cursor.value.print?.owed) cursor.delete(); // an owed receipt stays until it printed
     excess--;
     cursor = await cursor.continue();
   }

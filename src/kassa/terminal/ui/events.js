@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * What happens at the till, for whoever wants to react to it: the hardware hook (printer,
- * customer display, cash drawer) subscribes here later, without the screens knowing it.
+ * What happens at the till, for whoever wants to react to it: hardware/proxy.js (printer,
+ * customer display, cash drawer) subscribes here, without the screens knowing it.
  *
  * Events and their detail:
  * - `line.added`      {order, line}            a product was added (tile, search or scan)
@@ -11,6 +11,8 @@
  * - `payment.screen`  {order}                  the payment screen opened (total to pay)
  * - `session.opened`  {session}, `session.closed` {session}
  * - `scan.error`      {code, message}
+ * - `receipt.done`    {}                       the receipt screen's "New order"
+ * - `terminal.ready`  {config}                 configuration loaded (again after a refresh)
  *
  * A listener that throws does not stop the sale: the error is logged and the next one runs.
  */

@@ -55,6 +55,14 @@ export function isEditable(element) {
   return false;
 }
 
+/**
+ * A scan from elsewhere (the hardware proxy's scanner): the same handler as a wedge scan.
+ * @param {string} code
+ */
+export function deliverScan(code) {
+  scanHandlers.at(-1)?.(code);
+}
+
 /** @param {string} text */
 function deliver(text) {
   if (!text) return;

@@ -7,6 +7,8 @@
  * the keyboard is optional (a scanner works everywhere, see ui/scanner.js).
  */
 import * as cart from "../domain/cart.js";
+import { faultText, printerSummary } from "../domain/hardware.js";
+import * as hw from "../hardware/proxy.js";
 import { formatDiscount, parseAmount } from "../domain/money.js";
 import { searchProducts } from "../domain/search.js";
 import { Modal, Numpad, PinPad, Toasts, clock, money, quantity, useKeyboardPad } from "./components.js";
@@ -82,7 +84,8 @@ function StatusBar() {
             ${counts.rejected
               ? html`<button type="button" class="pill pill-bad" data-test="rejected" onClick=${() => phase === "sale" && setState({ view: "outbox" })}>${counts.rejected} rejected</button>`
               : null}
-            <span class="sync-time" data-test="last-sync">Last sync ${clock(sync.lastSyncAt)}</span>`
+            <span class="sync-time" data-test="last-sync">Last sync ${clock(sync.lastSyncAt)}</span>
+            <${DevicesPill} />`
         : null}
       ${cashier ? html`<span class="cashier" data-test="cashier">${cashier.name}</span>` : null}
       ${phase === "sale" || phase === "float" || phase === "login"
@@ -90,6 +93,25 @@ function StatusBar() {
         : null}
     </div>
   </header>`;
+}
+
+/** The printer's state (or why the devices cannot be used) and the receipts owed. */
+function DevicesPill() {
+  const { hw: h } = useStore();
+  if (!h?.configured) return null;
+  const open = () => setState({ dialog: { kind: "devices" } });
+  let level = "unknown";
+  let text = "Devices…";
+  if (!h.paired) [level, text] = ["warn", "Pair devices"];
+  else if (h.reachable === false) [level, text] = ["bad", "Proxy offline"];
+  else if (h.status) ({ level, text } = printerSummary(h.status.printer));
+  const printer = h.status?.printer;
+  return html`<button type="button" class=${`pill pill-${level === "good" ? "good" : level === "unknown" ? "unknown" : level === "warn" ? "warn" : "bad"}`}
+      data-test="devices" data-paired=${String(Boolean(h.paired))} data-reachable=${String(h.reachable)}
+      data-printer=${printer ? printer.fault ?? printer.state : "unknown"} onClick=${open}><span class="led"></span>${text}</button>
+    ${h.owed
+      ? html`<button type="button" class="pill pill-warn" data-test="owed" data-owed=${h.owed} onClick=${open}>${h.owed === 1 ? "1 receipt owed" : `${h.owed} receipts owed`}</button>`
+      : null}`;
 }
 
 function Menu() {
@@ -105,6 +127,8 @@ function Menu() {
       ${item("Export unsynced orders", t.exportOutbox)}
       ${item("Last receipt", t.showLastReceipt, phase === "sale")}
       ${item("Update catalog", t.updateCatalog)}
+      ${item("Devices", () => setState({ dialog: { kind: "devices" } }))}
+      ${item("Open drawer", () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}
       ${item("Close cash session", () => setState({ view: "close" }), phase === "sale" && Boolean(session))}
       ${item("Lock (change cashier)", t.logout, phase === "sale" || phase === "float")}
     </nav>
@@ -507,9 +531,24 @@ function ReceiptScreen() {
     <aside class="receipt-actions">
       ${receipt.change ? html`<div class="change-banner" data-test="receipt-change"><span>Change</span><b>${money(receipt.change)}</b></div>` : html`<div class="change-banner done"><span>Paid</span><b>${money(receipt.totals.gross)}</b></div>`}
       <button type="button" ref=${newOrderRef} class="button primary big" data-test="new-order" onClick=${t.receiptDone}>New order</button>
+      <${PrintStatus} uuid=${receipt.uuid} />
       <button type="button" class="button big" data-test="reprint" onClick=${() => t.reprint(receipt)}>Print again</button>
     </aside>
   </div>`;
+}
+
+/** @param {{uuid: string}} props */
+function PrintStatus({ uuid }) {
+  const { hw: h } = useStore();
+  const print = h?.prints?.[uuid];
+  if (!h?.configured || !print) return null;
+  const text =
+    print.state === "printed" ? "Receipt printed" :
+    print.state === "printing" ? "Printing…" :
+    print.state === "failed" ? `Receipt incomplete: ${faultText(print.fault)}. Print again.` :
+    print.state === "error" ? "Receipt not printed." :
+    `Receipt not printed: ${faultText(print.fault)}`;
+  return html`<div class=${`print-status print-${print.state}`} role="status" data-test="print-status" data-state=${print.state} data-fault=${print.fault ?? ""}>${text}</div>`;
 }
 
 /** @param {{receipt: any}} props */
@@ -644,6 +683,8 @@ function Dialog({ dialog }) {
   if (dialog.kind === "weight") return html`<${WeightDialog} product=${dialog.product} onClose=${close} />`;
   if (dialog.kind === "manager") return html`<${ManagerDialog} dialog=${dialog} onClose=${close} />`;
   if (dialog.kind === "note") return html`<${NoteDialog} onClose=${close} />`;
+  if (dialog.kind === "devices") return html`<${DevicesDialog} onClose=${close} />`;
+  if (dialog.kind === "drawer") return html`<${DrawerDialog} onClose=${close} />`;
   if (dialog.kind === "confirm") {
     return html`<${Modal} title=${dialog.title} onClose=${close} test="confirm-dialog">
       <p>${dialog.body}</p>
@@ -714,6 +755,91 @@ function NoteDialog({ onClose }) {
     <div class="row">
       <button type="button" class="button big" onClick=${onClose}>Cancel</button>
       <button type="button" class="button primary big" data-test="save-note" onClick=${() => { t.setNote(note); onClose(); }}>Save note</button>
+    </div>
+  <//>`;
+}
+
+// ---------------------------------------------------------------- devices
+
+/** @param {{onClose: () => void}} props */
+function DevicesDialog({ onClose }) {
+  const { hw: h, phase } = useStore();
+  const [code, setCode] = useState("");
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [busy, setBusy] = useState(false);
+  const status = h?.status;
+  const printer = status?.printer;
+  const row = (/** @type {string} */ name, /** @type {string} */ value, /** @type {string} */ test) =>
+    html`<tr><th>${name}</th><td data-test=${test}>${value}</td></tr>`;
+  const pair = async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    setBusy(true);
+    const message = await hw.pairProxy(code);
+    setBusy(false);
+    setError(message);
+    if (!message) setCode("");
+  };
+  return html`<${Modal} title="Devices" onClose=${onClose} test="devices-dialog">
+    <table class="devices">
+      ${row("Hardware proxy", `${h?.url || "none set up"} · ${h?.reachable ? "reachable" : h?.reachable === false ? "not reachable" : "…"}`, "proxy-state")}
+      ${row("Printer", printer ? (printer.configured === false ? "not set up" : printer.fault ? faultText(printer.fault) : printer.paper === "near_end" ? "ready, paper low" : printer.state === "online" ? "ready" : printer.state) : "unknown", "printer-state")}
+      ${row("Drawer", status?.drawer?.state ?? "unknown", "drawer-state")}
+      ${row("Customer display", status?.display ? (status.display.configured ? status.display.state : "not set up") : "unknown", "display-state")}
+      ${row("Scanner", status?.scanner ? (status.scanner.configured ? status.scanner.state : "not set up") : "unknown", "scanner-state")}
+      ${row("Receipts owed", String(h?.owed ?? 0), "owed-count")}
+    </table>
+    ${h?.configured && !h.paired
+      ? html`<form class="pair-proxy" onSubmit=${pair}>
+          <p>Enter the pairing code shown on the hardware proxy's page (<a href=${h.url} target="_blank" rel="noopener">${h.url}</a>).</p>
+          <input class="big-input" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-2345"
+            value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)} data-test="proxy-code" />
+          <div class="form-error" role="alert" data-test="proxy-pair-error">${error ?? ""}</div>
+          <button type="submit" class="button primary big" disabled=${busy || code.trim().length < 4} data-test="proxy-pair">${busy ? "Pairing…" : "Pair devices"}</button>
+        </form>`
+      : null}
+    <div class="row">
+      ${h?.owed ? html`<button type="button" class="button big" data-test="print-owed" onClick=${() => hw.printOwed()}>Print owed receipts</button>` : null}
+      ${h?.paired && phase === "sale" ? html`<button type="button" class="button big" data-test="open-drawer" onClick=${() => setState({ dialog: { kind: "drawer" } })}>Open drawer</button>` : null}
+      <button type="button" class="button big" onClick=${onClose}>Close</button>
+    </div>
+  <//>`;
+}
+
+const DRAWER_REASONS = ["Change for a customer", "Cash count", "Cash taken to the safe", "Wrong change given"];
+
+/** A manager opens the drawer without a sale; the proxy logs the reason. */
+/** @param {{onClose: () => void}} props */
+function DrawerDialog({ onClose }) {
+  const { cashier } = useStore();
+  const [reason, setReason] = useState("");
+  const open = () => {
+    const why = reason.trim();
+    if (!why) return;
+    if (cashier?.role === "manager") {
+      onClose();
+      hw.openDrawer(`${why} (${cashier.name})`);
+      return;
+    }
+    setState({
+      dialog: {
+        kind: "manager",
+        reason: "Opening the drawer without a sale needs a manager.",
+        onApproved: (/** @type {any} */ manager) => hw.openDrawer(`${why} (${manager.name}, for ${cashier?.name ?? "?"})`),
+      },
+    });
+  };
+  return html`<${Modal} title="Open drawer" onClose=${onClose} test="drawer-dialog">
+    <p>Why is the drawer opened? It is logged.</p>
+    <div class="people small">
+      ${DRAWER_REASONS.map(
+        (text) => html`<button type="button" class=${`person${reason === text ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(text)}>${text}</button>`,
+      )}
+    </div>
+    <input class="big-input" maxlength="150" placeholder="Other reason" value=${reason} data-test="drawer-reason-text"
+      onInput=${(/** @type {any} */ e) => setReason(e.target.value)} />
+    <div class="row">
+      <button type="button" class="button big" onClick=${onClose}>Cancel</button>
+      <button type="button" class="button danger big" disabled=${!reason.trim()} data-test="drawer-open" onClick=${open}>Open drawer</button>
     </div>
   <//>`;
 }

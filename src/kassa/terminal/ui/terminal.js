@@ -42,6 +42,11 @@ setState({
   methods: [], openOrders: [], order: null, session: null, payBuffer: "",
 });
 
+/** The open database, for the hardware module (hardware/proxy.js). */
+export function database() {
+  return db;
+}
+
 /** Open the database and decide the first screen. */
 export async function boot() {
   try {
@@ -80,6 +85,7 @@ async function start() {
   await refreshCounts();
   startSync();
   requestPersistence();
+  emit("terminal.ready", { config: getState().config });
   await resumeLogin();
 }
 
@@ -200,6 +206,7 @@ function startSync() {
       if (!token) return;
       const { config, cashiers } = await staffAndConfigUpdate(db, token);
       setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
+      emit("terminal.ready", { config }); // the proxy URL may have changed
       if (await catalogUpdate(db, token)) {
         channel?.postMessage({ type: "catalog" });
         await reloadCatalog();
@@ -724,7 +731,9 @@ export async function validate() {
       build: (receiptNumber) => {
         const stamped = cart.stampOrder(order, { receiptNumber, createdAt });
         payload = cart.toSyncPayload(stamped, { sessionUuid: session.uuid, cashierId: cashier.id });
-        receipt = buildReceipt(stamped, { config, cashier: cashier.name, methods });
+        // Owed from this very transaction on when the till has a printer proxy: a crash
+        // right after it still knows the customer's receipt is to print (hardware/proxy.js).
+        receipt = { ...buildReceipt(stamped, { config, cashier: cashier.name, methods }), print: { owed: Boolean(config.proxy_url) } };
         return { payload, receipt };
       },
       updateSession: (stored) => ({
@@ -750,6 +759,7 @@ export async function validate() {
 /** The receipt screen's "New order". */
 export function receiptDone() {
   setState({ view: "sale", receipt: null });
+  emit("receipt.done", {});
 }
 
 /** Show the last receipt again (menu). */
@@ -765,7 +775,8 @@ export async function showLastReceipt() {
 /** @param {any} receipt */
 export function reprint(receipt) {
   emit("receipt.reprint", { receipt });
-  window.print();
+  // Without a hardware proxy the browser's print dialog prints the receipt.
+  if (!getState().config?.proxy_url) window.print();
 }
 
 // ---------------------------------------------------------------- outbox

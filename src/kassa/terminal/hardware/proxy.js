@@ -1,0 +1,432 @@
+// @ts-check
+/**
+ * The till's hardware through the hardware proxy on this PC (docs/proxy.md): receipts,
+ * the cash drawer, the customer display and the proxy's scanner. It only listens to
+ * ui/events.js, so the sale never waits for a device and a device never loses a sale.
+ *
+ * - The proxy is the terminal configuration's `proxy_url`. The terminal pairs with it once
+ *   (the code from the proxy's status page) and keeps `{url, token}` in IndexedDB
+ *   (`meta.proxyPairing`); a 401 forgets the token and asks to pair again.
+ * - A receipt is **owed** from the moment its order is durably finished: the sale's own
+ *   orderFinish transaction stores it with `print: {owed: true}`. It stops being owed when
+ *   the proxy reports its job `printed`. Owed receipts are sent again (same key: the order
+ *   uuid, so the proxy never prints one twice) when the proxy is back, at every start, and
+ *   on *Print again*.
+ * - The drawer kick travels with the sale's first print request only (`open_drawer`); the
+ *   proxy kicks at once with a real-time pulse when the receipt must wait for a fault. A
+ *   receipt sent again later never opens the drawer.
+ * - Device state comes from `GET status` and then the proxy's server-sent events (printer,
+ *   job, drawer, scan); scans are handed to the same handler as keyboard-wedge scans.
+ */
+import { amountDue, change as changeOf, paid as paidOf, pricedLines, totals } from "../domain/cart.js";
+import { faultText, itemFrame, opensDrawer, printDocument } from "../domain/hardware.js";
+import { formatAmount } from "../domain/money.js";
+import * as data from "../data/db.js";
+import { on } from "../ui/events.js";
+import { deliverScan } from "../ui/scanner.js";
+import { getState, setState } from "../ui/store.js";
+import { database, toast } from "../ui/terminal.js";
+
+const RETRY_MS = 3000;
+
+export class ProxyError extends Error {
+  /** @param {number} status @param {string} code @param {string} message */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+export class ProxyDown extends Error {}
+
+/** @type {{url: string, token: string | null}} */
+let link = { url: "", token: null };
+/** @type {EventSource | null} */
+let events = null;
+/** @type {ReturnType<typeof setInterval> | null} */
+let timer = null;
+/** Owed receipts by order uuid (the receipt document as kept in IndexedDB). */
+const owed = new Map();
+/** Receipts whose "not printed" message was shown for this fault already. */
+const told = new Map();
+let flushing = false;
+
+/** @param {object} change */
+function setHw(change) {
+  setState((/** @type {any} */ s) => ({ hw: { ...s.hw, ...change } }));
+}
+
+/** @param {string} uuid @param {object} change */
+function setPrint(uuid, change) {
+  setState((/** @type {any} */ s) => ({ hw: { ...s.hw, prints: { ...s.hw?.prints, [uuid]: { ...s.hw?.prints?.[uuid], ...change } } } }));
+}
+
+function publishOwed() {
+  setHw({ owed: owed.size });
+}
+
+/**
+ * `targetAddressSpace` tells Chrome's Local Network Access which address space the proxy is
+ * in (a page served from the LAN or the internet calling this PC's loopback).
+ * @param {string} url
+ */
+function addressSpace(url) {
+  const host = new URL(url).hostname;
+  return ["127.0.0.1", "localhost", "[::1]"].includes(host) ? "loopback" : "local";
+}
+
+/**
+ * @param {string} path   after /api/v1/
+ * @param {{method?: string, body?: unknown, auth?: boolean, timeout?: number}} [options]
+ */
+export async function proxyRequest(path, { method, body, auth = true, timeout = 5000 } = {}) {
+  if (!link.url) throw new ProxyDown("no proxy configured");
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  if (auth && link.token) headers.Authorization = `Bearer ${link.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`${link.url}/api/v1/${path}`, /** @type {any} */ ({
+      method: method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      mode: "cors",
+      credentials: "omit",
+      signal: AbortSignal.timeout(timeout),
+      targetAddressSpace: addressSpace(link.url),
+    }));
+  } catch (error) {
+    setHw({ reachable: false });
+    throw new ProxyDown(error instanceof Error ? error.message : String(error));
+  }
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new ProxyError(response.status, answer?.error?.code ?? "error", answer?.error?.message ?? `HTTP ${response.status}`);
+    if (response.status === 401 && auth) await forget();
+    throw error;
+  }
+  return answer;
+}
+
+// ---------------------------------------------------------------- connection
+
+/** Start with the terminal's configuration (called on every `terminal.ready`). */
+async function connect() {
+  const config = getState().config;
+  const url = String(config?.proxy_url ?? "").replace(/\/+$/, "");
+  const db = database();
+  const pairing = db ? await data.getMeta(db, data.META.proxyPairing) : null;
+  const token = pairing && pairing.url === url ? pairing.token : null;
+  if (url === link.url && token === link.token && timer) return;
+  closeEvents();
+  link = { url, token };
+  setHw({ url, configured: Boolean(url), paired: Boolean(token), reachable: null, status: null, owed: owed.size, prints: getState().hw?.prints ?? {} });
+  if (db) for (const receipt of await data.receiptsOwed(db)) owed.set(receipt.uuid, receipt);
+  publishOwed();
+  if (!url) return;
+  if (!timer) timer = setInterval(tick, RETRY_MS);
+  await tick();
+}
+
+/** Every few seconds: reach the proxy, open the event stream, send what is owed. */
+async function tick() {
+  if (!link.url) return;
+  if (!events || events.readyState === EventSource.CLOSED) {
+    await refreshStatus();
+    if (link.token && getState().hw?.reachable) openEvents();
+  }
+  if (getState().hw?.reachable && link.token && owed.size) await flushOwed();
+}
+
+export async function refreshStatus() {
+  try {
+    const status = await proxyRequest("status", { auth: false, timeout: 3000 });
+    setHw({ reachable: true, status });
+  } catch {
+    setHw({ reachable: false });
+  }
+}
+
+function openEvents() {
+  closeEvents();
+  const source = new EventSource(`${link.url}/api/v1/events?token=${encodeURIComponent(link.token ?? "")}`);
+  events = source;
+  source.onopen = () => {
+    setHw({ reachable: true, live: true });
+    refreshStatus();
+    flushOwed();
+  };
+  source.onerror = () => {
+    setHw({ live: false });
+    if (source.readyState === EventSource.CLOSED) {
+      // Refused (401/403) or not an event stream: find out why with a plain request.
+      events = null;
+      proxyRequest("jobs?limit=1").catch(() => {});
+    } else {
+      setHw({ reachable: false }); // the proxy went away; EventSource reconnects by itself
+    }
+  };
+  source.addEventListener("scan", (event) => {
+    const { code } = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    if (code) deliverScan(String(code));
+  });
+  source.addEventListener("printer", (event) => {
+    const printer = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    const status = getState().hw?.status ?? {};
+    setHw({ status: { ...status, printer: { ...status.printer, ...printer } } });
+    if (!printer.fault && owed.size) flushOwed();
+  });
+  source.addEventListener("job", (event) => {
+    const job = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    if (job.key && (owed.has(job.key) || getState().hw?.prints?.[job.key])) jobSeen(job.key, job);
+  });
+  source.addEventListener("drawer", (event) => {
+    const drawer = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    setHw({ lastDrawer: drawer });
+    if (!drawer.opened) toast(`The drawer did not open (${drawer.reason}). Open it with the key.`, "error");
+  });
+}
+
+function closeEvents() {
+  events?.close();
+  events = null;
+}
+
+async function forget() {
+  closeEvents();
+  link = { ...link, token: null };
+  const db = database();
+  if (db) await data.setMeta(db, data.META.proxyPairing, null);
+  setHw({ paired: false, live: false });
+  toast("The hardware proxy does not know this terminal any more: pair the devices again.", "error");
+}
+
+/**
+ * Pair with the proxy using the code on its status page.
+ * @param {string} code
+ * @returns {Promise<string | null>} an error message, or null when paired
+ */
+export async function pairProxy(code) {
+  try {
+    const { token } = await proxyRequest("pair", { body: { code: code.trim() }, auth: false });
+    link = { ...link, token };
+    const db = database();
+    if (db) await data.setMeta(db, data.META.proxyPairing, { url: link.url, token });
+    setHw({ paired: true });
+    await tick();
+    return null;
+  } catch (error) {
+    if (error instanceof ProxyDown) return `The hardware proxy at ${link.url} does not answer.`;
+    return /** @type {Error} */ (error).message;
+  }
+}
+
+// ---------------------------------------------------------------- receipts
+
+/**
+ * Send a receipt to print. Errors become the receipt's print state, never exceptions.
+ * @param {any} receipt
+ * @param {{openDrawer?: boolean, reprint?: boolean}} [options]
+ */
+async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}) {
+  const uuid = receipt.uuid;
+  if (!link.url || !link.token) {
+    notPrinted(receipt, link.url ? "not_paired" : "not_configured");
+    return;
+  }
+  try {
+    const job = await proxyRequest("print/receipt", { body: { key: uuid, receipt: printDocument(receipt), open_drawer: openDrawer, reprint } });
+    await jobSeen(uuid, job);
+  } catch (error) {
+    if (error instanceof ProxyDown) notPrinted(receipt, "unreachable");
+    else if (error instanceof ProxyError && error.status === 401) notPrinted(receipt, "not_paired");
+    else {
+      setPrint(uuid, { state: "error", fault: null });
+      toast(`Receipt ${receipt.receiptNumber} not printed: ${/** @type {Error} */ (error).message}`, "error");
+    }
+  }
+}
+
+/** @param {any} receipt @param {string} fault */
+function notPrinted(receipt, fault) {
+  setPrint(receipt.uuid, { state: "owed", fault });
+  if (told.get(receipt.uuid) === fault) return;
+  told.set(receipt.uuid, fault);
+  toast(`Receipt not printed: ${faultText(fault)}. It prints when the problem is solved.`, "error");
+}
+
+/**
+ * What the proxy says about a receipt's job.
+ * @param {string} uuid
+ * @param {{state: string, fault?: string | null, job_id?: string}} job
+ */
+async function jobSeen(uuid, job) {
+  const receipt = owed.get(uuid);
+  if (job.state === "printed") {
+    setPrint(uuid, { state: "printed", fault: null });
+    if (owed.delete(uuid)) {
+      told.delete(uuid);
+      publishOwed();
+      const db = database();
+      if (db) await data.receiptSetPrint(db, uuid, { owed: false, printedAt: new Date().toISOString() });
+    }
+    return;
+  }
+  if (job.state === "failed") {
+    // Part of it may be out: never resent on its own. Print again makes a marked copy.
+    setPrint(uuid, { state: "failed", fault: job.fault ?? null });
+    if (receipt && told.get(uuid) !== "failed") {
+      told.set(uuid, "failed");
+      toast(`Receipt ${receipt.receiptNumber}: ${faultText(job.fault)}. Use Print again.`, "error");
+    }
+    if (receipt) owed.set(uuid, { ...receipt, print: { ...receipt.print, failed: true } });
+    return;
+  }
+  if (job.state === "waiting" && receipt) notPrinted(receipt, job.fault ?? "error");
+  else setPrint(uuid, { state: job.state === "waiting" ? "owed" : "printing", fault: job.fault ?? null });
+}
+
+/** Send every owed receipt again, oldest first (the same key: printed at most once). */
+async function flushOwed() {
+  if (flushing || !link.token) return;
+  flushing = true;
+  try {
+    for (const receipt of [...owed.values()]) {
+      if (receipt.print?.failed) continue;
+      await sendReceipt(receipt);
+      if (!getState().hw?.reachable) break;
+    }
+  } finally {
+    flushing = false;
+  }
+}
+
+/** Print what is owed now (status bar). */
+export function printOwed() {
+  told.clear();
+  return tick();
+}
+
+/**
+ * *Print again*: an owed receipt is sent again under its key (it prints once); a printed
+ * one, or one whose printing broke off, is printed as a copy marked as such.
+ * @param {any} receipt
+ */
+export async function reprintReceipt(receipt) {
+  const kept = owed.get(receipt.uuid);
+  told.delete(receipt.uuid);
+  if (kept && !kept.print?.failed) {
+    await sendReceipt(kept);
+    return;
+  }
+  setPrint(receipt.uuid, { state: "printing", fault: null });
+  await sendReceipt(receipt, { reprint: true });
+}
+
+/** @param {{order: any, receipt: any}} detail */
+async function onValidated({ order, receipt }) {
+  const config = getState().config;
+  const kept = { ...receipt, print: { owed: true } };
+  owed.set(receipt.uuid, kept);
+  publishOwed();
+  setPrint(receipt.uuid, { state: "printing", fault: null });
+  const places = config.currency_places;
+  display("display/change", { paid: formatAmount(paidOf(order), places), change: formatAmount(changeOf(order), places) });
+  const drawer = opensDrawer(receipt, config.drawer_policy);
+  await sendReceipt(kept, { openDrawer: drawer });
+  const state = getState().hw?.prints?.[receipt.uuid]?.state;
+  if (drawer && state === "owed" && (!link.token || !getState().hw?.reachable)) {
+    toast("The drawer did not open: the hardware proxy is not reachable. Open it with the key.", "error");
+  }
+}
+
+// ---------------------------------------------------------------- drawer
+
+/**
+ * Open the drawer without a sale (a manager; the proxy logs the reason).
+ * @param {string} reason
+ * @returns {Promise<string | null>} an error message, or null
+ */
+export async function openDrawer(reason) {
+  try {
+    await proxyRequest("drawer/open", { body: { reason: reason.slice(0, 200) } });
+    toast("Drawer opened.", "info");
+    return null;
+  } catch (error) {
+    const message = error instanceof ProxyDown ? "The hardware proxy does not answer." : /** @type {Error} */ (error).message;
+    toast(`The drawer did not open: ${message}`, "error");
+    return message;
+  }
+}
+
+// ---------------------------------------------------------------- customer display
+
+/** @type {{path: string, body: unknown} | null} */
+let displayNext = null;
+let displayBusy = false;
+
+/**
+ * Show something on the customer display; only the latest wish is sent when the display
+ * is slower than the cashier.
+ * @param {string} path
+ * @param {unknown} body
+ */
+function display(path, body) {
+  if (!link.token || getState().hw?.status?.display?.configured === false) return;
+  displayNext = { path, body };
+  if (!displayBusy) pumpDisplay();
+}
+
+async function pumpDisplay() {
+  displayBusy = true;
+  try {
+    while (displayNext) {
+      const next = displayNext;
+      displayNext = null;
+      await proxyRequest(next.path, { body: next.body, timeout: 3000 }).catch(() => {});
+    }
+  } finally {
+    displayBusy = false;
+  }
+}
+
+/** @param {{order: any}} detail */
+function onOrderChanged({ order }) {
+  const { view, config } = getState();
+  if (view === "receipt" || !config) return;
+  const places = config.currency_places;
+  if (view === "payment") {
+    display("display/total", { total: formatAmount(amountDue(order), places), currency: config.currency });
+    return;
+  }
+  if (!order.lines.length) {
+    display("display/welcome", {});
+    return;
+  }
+  const line = pricedLines(order).find((/** @type {any} */ l) => l.id === order.selectedLineId) ?? pricedLines(order).at(-1);
+  const size = getState().hw?.status?.display?.size;
+  display("display", { lines: itemFrame(line, totals(order).gross, { places, columns: size?.[1] ?? 20 }) });
+}
+
+/** Listen to the till (once per page). */
+export function installHardware() {
+  setState({ hw: { configured: false, paired: false, reachable: null, status: null, owed: 0, prints: {} } });
+  on("terminal.ready", () => {
+    connect().catch((error) => console.warn("hardware proxy", error));
+  });
+  on("order.changed", onOrderChanged);
+  on("payment.screen", ({ order }) => {
+    const config = getState().config;
+    display("display/total", { total: formatAmount(totals(order).gross, config.currency_places), currency: config.currency });
+  });
+  on("order.validated", (detail) => {
+    onValidated(detail).catch((error) => console.error("printing", error));
+  });
+  on("receipt.reprint", ({ receipt }) => {
+    reprintReceipt(receipt).catch((error) => console.error("reprint", error));
+  });
+  on("receipt.done", () => display("display/welcome", {}));
+  on("session.closed", () => display("display/welcome", {}));
+}

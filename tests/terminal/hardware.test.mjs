@@ -1,0 +1,94 @@
+// domain/hardware.js: the proxy's receipt document, display frames, the drawer rule.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { addPayment, addProduct, createOrder, stampOrder } from "../../src/kassa/terminal/domain/cart.js";
+import { faultText, itemFrame, opensDrawer, printDocument, printerSummary, shortQuantity } from "../../src/kassa/terminal/domain/hardware.js";
+import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
+
+const cash = { id: 1, name: "Cash", is_cash: true };
+const card = { id: 2, name: "Card", is_cash: false };
+const vat9 = { id: 2, rate: "9", price_includes_tax: true };
+const vat21net = { id: 3, rate: "21", price_includes_tax: false };
+const bread = { id: 18, name: "Baguette", price: "1.49", tax_id: 2 };
+const bananas = { id: 1, name: "Bananas", price: "1.99", tax_id: 2, unit: "kg", weighed: true };
+const wrapping = { id: 9, name: "Gift wrapping", price: "2.00", tax_id: 3 };
+const config = { currency: "EUR", store_name: "Shop", store_address: "Street 1\n1234 Town", store_tax_id: "NL1", receipt_header: "", receipt_footer: "Thanks", name: "Till 1" };
+
+function sale(payments = [[card, 300], [cash, 1000]]) {
+  let order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "x", places: 2 });
+  order = addProduct(order, { product: bread, tax: vat9 });
+  order = addProduct(order, { product: bread, tax: vat9 });
+  order = addProduct(order, { product: bananas, tax: vat9, quantity: 1234 });
+  order = addProduct(order, { product: wrapping, tax: vat21net });
+  for (const [method, amount] of payments) order = addPayment(order, { method, amount });
+  order = stampOrder(order, { receiptNumber: "POS1-1-000003", createdAt: "2026-03-14T10:00:00.000+01:00" });
+  return buildReceipt(order, { config, cashier: "Alice", methods: [cash, card] });
+}
+
+test("the print document is the proxy's Receipt: decimal strings, balanced tax lines", () => {
+  const doc = printDocument(sale());
+  assert.deepEqual(doc, {
+    currency: "EUR",
+    header: ["Shop", "Street 1", "1234 Town", "VAT NL1"],
+    number: "POS1-1-000003",
+    date: "2026-03-14T10:00:00.000+01:00",
+    cashier: "Alice",
+    lines: [
+      { name: "Baguette", quantity: "2.000", unit: "", unit_price: "1.49", discount: "0", total: "2.98" },
+      { name: "Bananas", quantity: "1.234", unit: "kg", unit_price: "1.99", discount: "0", total: "2.46" },
+      { name: "Gift wrapping", quantity: "1.000", unit: "", unit_price: "2.00", discount: "0", total: "2.42" },
+    ],
+    taxes: [
+      { rate: "9", net: "4.99", tax: "0.45", gross: "5.44" },
+      { rate: "21", net: "2.00", tax: "0.42", gross: "2.42" },
+    ],
+    total: "7.86",
+    payments: [{ method: "Card", amount: "3.00" }, { method: "Cash", amount: "10.00" }],
+    change: "5.14",
+    footer: ["Thanks"],
+    reference: "POS1-1-000003",
+    reference_format: "code128",
+  });
+  for (const group of /** @type {any[]} */ (doc.taxes)) {
+    assert.equal(Math.round(Number(group.net) * 100) + Math.round(Number(group.tax) * 100), Math.round(Number(group.gross) * 100));
+  }
+});
+
+test("long texts are cut to the proxy's limits; an odd receipt number becomes a QR code", () => {
+  const receipt = { ...sale(), cashier: "A".repeat(80), receiptNumber: "Nº-1" };
+  receipt.lines = [{ ...receipt.lines[0], name: "x".repeat(300) }];
+  const doc = /** @type {any} */ (printDocument(receipt));
+  assert.equal(doc.cashier.length, 60);
+  assert.equal(doc.lines[0].name.length, 200);
+  assert.equal(doc.reference_format, "qr");
+});
+
+test("the drawer opens for cash, always or never, per terminal setting", () => {
+  const cardOnly = sale([[card, 786]]);
+  const withCash = sale();
+  assert.equal(opensDrawer(withCash, "cash"), true);
+  assert.equal(opensDrawer(cardOnly, "cash"), false);
+  assert.equal(opensDrawer(cardOnly, undefined), false);
+  assert.equal(opensDrawer(cardOnly, "always"), true);
+  assert.equal(opensDrawer(withCash, "never"), false);
+});
+
+test("display frames: product and line total, quantity × price and the running total", () => {
+  const line = { name: "Baguette", quantity: 2000, unitPrice: 149, gross: 298 };
+  assert.deepEqual(itemFrame(line, 1235, { places: 2 }), ["Baguette        2.98", "2 x 1.49   Tot 12.35"]);
+  const weighed = { name: "Bananas from Ecuador, organic", quantity: 1234, unit: "kg", weighed: true, unitPrice: 199, gross: 246 };
+  assert.deepEqual(itemFrame(weighed, 246, { places: 2 }), ["Bananas from Ec 2.46", "1.234kg x 1.99      "].map((s, i) => (i ? "Total           2.46" : s)));
+  for (const frame of [itemFrame(line, 123456789, { places: 2 }), itemFrame(weighed, 5, { places: 2, columns: 16 })]) {
+    assert.ok(frame.every((text) => text.length <= 20));
+  }
+  assert.equal(shortQuantity(3000), "3");
+  assert.equal(shortQuantity(-1500), "-1.5");
+});
+
+test("printer faults in the cashier's words", () => {
+  assert.equal(faultText("paper_out"), "paper out");
+  assert.equal(faultText("something_new"), "something_new");
+  assert.deepEqual(printerSummary({ configured: true, state: "online", paper: "ok", fault: null }), { level: "good", text: "Printer ready" });
+  assert.deepEqual(printerSummary({ configured: true, state: "offline", paper: "out", fault: "paper_out" }), { level: "bad", text: "Printer: paper out" });
+  assert.equal(printerSummary({ configured: false }).text, "No printer");
+});
