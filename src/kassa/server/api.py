@@ -7,9 +7,11 @@ gets a 500 page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,7 +25,7 @@ from kassa.server.terminals.services import device_token_authenticate
 logger = logging.getLogger(__name__)
 
 _HTTP_CODES = {
-    400: "malformed_request",
+    400: "malformed_json",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -114,6 +116,18 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, {"code": "not_found", "message": "Not found."})
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(
+        request,
+        413,
+        {
+            "code": "request_too_large",
+            "message": "The request body is too large; send fewer orders.",
+        },
+    )
+
+
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unexpected error in %s %s", request.method, request.path)
@@ -122,6 +136,29 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         500,
         {"code": "internal_error", "message": "The server failed; nothing was stored."},
     )
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/, answers that Django or Ninja make outside the API's handlers (an
+    unknown path, a wrong method) are JSON with a code and a message like the others."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code = _HTTP_CODES.get(response.status_code, "error")
+            message = {
+                404: "Not found.",
+                405: f"Method {request.method} is not allowed here.",
+            }.get(response.status_code, "The request was refused.")
+            return error_response(request, response.status_code, {"code": code, "message": message})
+        return response
 
 
 def _register_routers() -> None:
