@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
+
+from kassa.server.admin_views import ReadOnlyAdminMixin
 
 from .models import CashSession
 
 
 @admin.register(CashSession)
-class CashSessionAdmin(admin.ModelAdmin[CashSession]):
+class CashSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashSession]):
     list_display = [
         "terminal",
         "state",
@@ -21,12 +22,3 @@ class CashSessionAdmin(admin.ModelAdmin[CashSession]):
     ]
     list_filter = ["state", "terminal"]
     date_hierarchy = "opened_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

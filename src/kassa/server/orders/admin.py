@@ -9,21 +9,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from kassa.server.admin_views import ReadOnlyAdminMixin
 from kassa.server.errors import ApiError
 
 from .importer import outbox_import
 from .models import Order, OrderLine, Payment
 
 
-class ReadOnlyInline(admin.TabularInline[Any, Order]):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline[Any, Order]):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -60,7 +55,7 @@ class OutboxImportForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Order]):
     """Orders are paid when they arrive: the back office reads them, never edits them."""
 
     list_display = [
@@ -78,15 +73,6 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     list_select_related = ["terminal", "cashier"]
     inlines = [OrderLineInline, PaymentInline]
     change_list_template = "admin/orders/order/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from kassa.server.admin_views import ReadOnlyAdminMixin
 from kassa.server.terminals.models import Terminal
 
 from .models import SalesSummary
@@ -28,16 +29,7 @@ class PeriodForm(forms.Form):
 
 
 @admin.register(SalesSummary)
-class SalesSummaryAdmin(admin.ModelAdmin[SalesSummary]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
+class SalesSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SalesSummary]):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         today = timezone.localdate()
         initial = {"start": today - timedelta(days=6), "end": today}
