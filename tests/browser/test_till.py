@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -117,13 +118,23 @@ class Proxy:
                 "Content-Type": "application/json",
             },
         )
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 -- loopback
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())
+
+
+class Printer(TcpPrinter):
+    """The proxy tests' network printer; a connection the proxy drops is not an error here."""
+
+    def _serve(self, connection: Any) -> None:
+        try:
+            super()._serve(connection)
+        except OSError:
+            connection.close()
 
 
 @pytest.fixture
 def printer() -> Iterator[TcpPrinter]:
-    printer = TcpPrinter()
+    printer = Printer()
     printer.start()
     yield printer
     printer.stop()
@@ -216,7 +227,7 @@ def test_a_cash_sale_prints_opens_the_drawer_and_shows_the_change(
     ]
     # and the payment screen shows the total due
     till.page.click("[data-test=pay]")
-    assert display.wait_for(lambda f: "3.39" in f[1])[0].startswith("TOTAL")
+    assert display.wait_for(lambda f: f[0].startswith("TOTAL"))[1].endswith("3.39 EUR")
     till.page.click("[data-test=quick-cash] [data-amount='500']")
     till.validate()
     # then, with no further click, the receipt prints, the drawer opens after it
@@ -232,7 +243,7 @@ def test_a_cash_sale_prints_opens_the_drawer_and_shows_the_change(
     assert frame[1].endswith("1.61")
     # and the order reached the server
     till.wait_synced()
-    assert [o["change"] for o in shop.server.orders()] == [pytest.approx(1.61)]
+    assert [o["change"] for o in shop.server.orders()] == [Decimal("1.61")]
     # New order: the welcome lines
     till.new_order()
     display.wait_for(lambda f: f[0].startswith("Welcome"))
@@ -299,9 +310,7 @@ def test_with_the_proxy_stopped_the_sale_is_synced_and_the_receipt_owed(
     till.add("Croissant")
     till.checkout("Card")
     # then it is saved and synced, and the receipt is owed with a clear message
-    assert print_state(till, "owed") == (
-        "Receipt not printed: the hardware proxy is not reachable"
-    )
+    assert print_state(till, "owed") == ("Receipt not printed: the hardware proxy is not reachable")
     till.wait_synced()
     assert len(shop.server.orders()) == 1
     till.page.wait_for_selector("[data-test=owed][data-owed='1']")

@@ -47,6 +47,8 @@ let events = null;
 let timer = null;
 /** Owed receipts by order uuid (the receipt document as kept in IndexedDB). */
 const owed = new Map();
+/** Jobs known to be printed or failed: a late answer about them does not undo that. */
+const finalJobs = new Set();
 /** Receipts whose "not printed" message was shown for this fault already. */
 const told = new Map();
 let flushing = false;
@@ -264,6 +266,9 @@ function notPrinted(receipt, fault) {
  */
 async function jobSeen(uuid, job) {
   const receipt = owed.get(uuid);
+  // The job's "printed" event can overtake the answer to the print request.
+  if (job.job_id && finalJobs.has(job.job_id)) return;
+  if (job.job_id && (job.state === "printed" || job.state === "failed")) finalJobs.add(job.job_id);
   if (job.state === "printed") {
     setPrint(uuid, { state: "printed", fault: null });
     if (owed.delete(uuid)) {
