@@ -29,10 +29,10 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KassaServer, Till, _cli  # noqa: E402
-from tests.browser.test_till import PAIRING_CODE, Display, Printer, Proxy  # noqa: E402
+import os
 
-import os  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KassaServer, Till, _cli
+from tests.browser.test_till import PAIRING_CODE, Display, Printer, Proxy
 
 
 class StampedBytes(bytearray):
@@ -152,7 +152,9 @@ def scan_to_line(till: Till, proxy: Proxy, barcodes: list[str], scans: int) -> l
           window.__lines = [];
           new MutationObserver(() => {
             const count = document.querySelectorAll('[data-test=line]').length;
-            if (count !== window.__count) { window.__count = count; window.__lines.push([count, Date.now()]); }
+            if (count === window.__count) return;
+            window.__count = count;
+            window.__lines.push([count, Date.now()]);
           }).observe(document.body, { childList: true, subtree: true });
         }"""
     )
