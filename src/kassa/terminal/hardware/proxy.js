@@ -172,7 +172,8 @@ function openEvents() {
   };
   source.addEventListener("scan", (event) => {
     const { code } = JSON.parse(/** @type {MessageEvent} */ (event).data);
-    if (code) deliverScan(String(code));
+    // Every open tab has its own stream: only the one the cashier sees takes the scan.
+    if (code && document.visibilityState === "visible") deliverScan(String(code));
   });
   source.addEventListener("printer", (event) => {
     const printer = JSON.parse(/** @type {MessageEvent} */ (event).data);
