@@ -141,3 +141,11 @@ def test_demo_shop() -> None:
     again = demo_seed()
     assert Product.objects.count() == products
     assert again.pairing_code != credentials.pairing_code
+
+
+@pytest.mark.django_db
+def test_demo_till_points_at_the_demo_proxy() -> None:
+    demo_seed()
+    assert Terminal.objects.get().proxy_url == "http://127.0.0.1:8765"
+    demo_seed(proxy_url="http://127.0.0.1:9876")
+    assert Terminal.objects.get().proxy_url == "http://127.0.0.1:9876"

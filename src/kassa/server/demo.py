@@ -169,14 +169,20 @@ def _embedded(prefix: str, item: int) -> str:
 
 
 @transaction.atomic
-def demo_seed() -> DemoCredentials:
-    """Create the demo shop if the database has none; always issue a fresh pairing code."""
+def demo_seed(*, proxy_url: str | None = None) -> DemoCredentials:
+    """Create the demo shop if the database has none; always issue a fresh pairing code.
+
+    `proxy_url` points the demo till at a hardware proxy on another port.
+    """
     user_model = get_user_model()
     if not user_model.objects.filter(username=ADMIN_USER).exists():
         user_model.objects.create_superuser(ADMIN_USER, "admin@example.com", ADMIN_PASSWORD)
     terminal = Terminal.objects.filter(code="POS1").first()
     if terminal is None:
         terminal = _seed_shop()
+    if proxy_url and terminal.proxy_url != proxy_url:
+        terminal.proxy_url = proxy_url
+        terminal.save(update_fields=["proxy_url"])
     return DemoCredentials(
         admin_user=ADMIN_USER,
         admin_password=ADMIN_PASSWORD,

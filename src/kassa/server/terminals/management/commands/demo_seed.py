@@ -15,9 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print credentials as JSON")
+        parser.add_argument(
+            "--proxy-url",
+            help="the hardware proxy the demo till uses (default http://127.0.0.1:8765)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        credentials = demo_seed()
+        credentials = demo_seed(proxy_url=options["proxy_url"])
         if options["json"]:
             self.stdout.write(
                 json.dumps(
