@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +37,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # `timeout` and CI stop us with SIGTERM: leave through `finally`, which stops the
+    # server, instead of leaving it running with its temporary folder.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if "--" in argv:
         argv = argv[argv.index("--") + 1 :]
     if not argv:
