@@ -66,7 +66,6 @@ class OrderRejected(Exception):
 
 @dataclass
 class _Context:
-    terminal: Terminal
     places: int
     products: dict[int, str]
     taxes: dict[int, Tax]
@@ -213,7 +212,6 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
         line.approved_by for order in orders for line in order.lines if line.approved_by
     }
     return _Context(
-        terminal=terminal,
         places=terminal.currency_places,
         products=dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "name")),
         taxes={tax.pk: tax for tax in Tax.objects.all()},
@@ -283,28 +281,13 @@ def _store(
     source: str,
 ) -> None:
     ctx = _context(terminal, [o for _, o in fresh])
-    taken = dict(
-        Order.objects.filter(
-            terminal=terminal, receipt_number__in=[o.receipt_number for _, o in fresh]
-        ).values_list("receipt_number", "uuid")
-    )
-    numbers_in_batch: set[str] = set()
     valid: list[tuple[int, OrderIn, TaxedAmount, list[TaxedAmount]]] = []
     for index, order in fresh:
-        if taken.get(order.receipt_number) == order.uuid:
-            # Stored by a concurrent request since the duplicate check above.
-            results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
-            continue
         try:
-            if order.receipt_number in taken or order.receipt_number in numbers_in_batch:
-                raise OrderRejected(
-                    "receipt_number_taken", _RECEIPT_TAKEN.format(order.receipt_number)
-                )
             totals, priced = _check_order(order, ctx)
         except OrderRejected as exc:
             results[index] = SyncResult(index, str(order.uuid), REJECTED, exc.code, exc.message)
             continue
-        numbers_in_batch.add(order.receipt_number)
         valid.append((index, order, totals, priced))
     if not valid:
         return
@@ -352,14 +335,17 @@ def _insert(
                 intake,
             )
         )
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(order_rows))
+    values, params = _values(order_rows)
     with transaction.atomic(), connection.cursor() as cursor:
+        # The unique constraints decide: a UUID stored by a concurrent request, or a
+        # receipt number another order has (in the database or earlier in this batch),
+        # makes the row skip, and RETURNING leaves it out.
         cursor.execute(
             f"INSERT INTO {Order._meta.db_table} (uuid, terminal_id, receipt_number, "  # noqa: S608
             "session_id, cashier_id, note, total_net, total_tax, total_gross, change, "
-            f"created_at, received_at, source, intake) VALUES {placeholders} "
+            f"created_at, received_at, source, intake) VALUES {values} "
             "ON CONFLICT DO NOTHING RETURNING id, uuid",
-            [value for row in order_rows for value in row],
+            params,
         )
         inserted = {uuid_module.UUID(str(row_uuid)): pk for pk, row_uuid in cursor.fetchall()}
         missing = [order.uuid for _, order, _, _ in valid if order.uuid not in inserted]
@@ -430,10 +416,12 @@ def _insert_rows(cursor: Any, target: str, rows: list[tuple[Any, ...]], chunk: i
             for row in rows:
                 copy.write_row(row)
         return
-    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
     for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        cursor.execute(
-            f"INSERT INTO {target} VALUES " + ", ".join([row_sql] * len(part)),  # noqa: S608
-            [value for row in part for value in row],
-        )
+        values, params = _values(rows[start : start + chunk])
+        cursor.execute(f"INSERT INTO {target} VALUES {values}", params)  # noqa: S608
+
+
+def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """`(%s, %s), (%s, %s)` for a multi-row INSERT, and its parameters in order."""
+    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
