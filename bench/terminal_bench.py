@@ -16,8 +16,9 @@ Figures (printed; nothing here is a test):
   started; timed from the first orders/sync request to an empty outbox (and from the
   server being up).
 
-Uses the Debian chromium (/usr/bin/chromium, or CHROMIUM=path) with the flags the browser
-tests use; a SQLite database in a temporary data folder.
+Uses the Debian chromium (/usr/bin/chromium, or KASSA_CHROMIUM=path) with the flags and
+the server helpers of the browser tests (tests/browser/conftest.py); a SQLite database
+in a temporary data folder.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,23 +40,11 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-KASSA = [sys.executable, "-m", "kassa.cli"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KASSA, free_port
+from tests.browser.conftest import _cli as cli
+from tests.browser.conftest import _server_env as env
 
 
 def ean13(body12: str) -> str:
@@ -81,19 +69,6 @@ def write_csv(path: Path, rows: int) -> list[str]:
             category = f"Department {n % 12} / Shelf {n % 97}"
             handle.write(f"{name},B{n:07d},{code},{category},{price},{tax},pc,no,yes\n")
     return barcodes
-
-
-def env(data_dir: Path) -> dict[str, str]:
-    result = {k: v for k, v in os.environ.items() if not k.startswith("KASSA_")}
-    result["KASSA_DATA_DIR"] = str(data_dir)
-    result["KASSA_LOG_LEVEL"] = "ERROR"
-    return result
-
-
-def cli(data_dir: Path, *args: str) -> str:
-    return subprocess.run(
-        [*KASSA, *args], env=env(data_dir), capture_output=True, text=True, check=True
-    ).stdout
 
 
 class Server:
