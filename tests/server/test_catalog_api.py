@@ -94,6 +94,8 @@ def test_gzip_when_asked(device: Device, shop: Shop) -> None:
     assert response["Content-Encoding"] == "gzip"
     body = json.loads(gzip.decompress(response.content))
     assert len(body["products"]) == 44
+    # the plain page, now from cache, is the same document
+    assert device.get("catalog/products").json() == body
 
 
 def test_bad_query_is_a_json_422(device: Device) -> None:

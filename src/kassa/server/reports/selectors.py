@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from kassa.money import money_round
+from kassa.money import QUANTITY_PLACES, money_round
 from kassa.server.orders.models import Order, OrderLine, Payment
 
 
@@ -82,7 +82,7 @@ def sales_by_product(
         )
         .order_by("-gross", "product__name")[:limit]
     )
-    return _rounded(rows, quantity_places=3)
+    return _rounded(rows)
 
 
 def sales_totals(period: Period, terminal_id: int | None = None) -> dict[str, Any]:
@@ -99,12 +99,12 @@ def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def _rounded(rows: list[dict[str, Any]], quantity_places: int = 3) -> list[dict[str, Any]]:
+def _rounded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """SQLite sums decimals in floating point: bring every sum back to its places."""
     for row in rows:
         for key, value in row.items():
             if key == "quantity" and value is not None:
-                row[key] = money_round(Decimal(str(value)), quantity_places).normalize()
+                row[key] = money_round(Decimal(str(value)), QUANTITY_PLACES).normalize()
             elif isinstance(value, Decimal | float) and not isinstance(value, bool):
                 row[key] = money_round(Decimal(str(value)))
     return rows
