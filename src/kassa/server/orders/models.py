@@ -32,8 +32,6 @@ class Order(models.Model):
     created_at = models.DateTimeField(help_text="Terminal clock", db_index=True)
     received_at = models.DateTimeField(help_text="Server clock")
     source = models.CharField(max_length=8, choices=OrderSource.choices, default=OrderSource.SYNC)
-    # Which request stored the row: tells an insert of ours from a concurrent duplicate.
-    intake = models.UUIDField(editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -313,7 +313,6 @@ def _insert(
     """
     ops = connection.ops
     uuid_field = Order._meta.get_field("uuid")
-    intake = uuid_field.get_db_prep_save(uuid_module.uuid4(), connection)
     now = ops.adapt_datetimefield_value(timezone.now())
     order_rows = []
     for _, order, totals, _ in valid:
@@ -332,7 +331,6 @@ def _insert(
                 ops.adapt_datetimefield_value(order.created_at),
                 now,
                 source,
-                intake,
             )
         )
     values, params = _values(order_rows)
@@ -343,7 +341,7 @@ def _insert(
         cursor.execute(
             f"INSERT INTO {Order._meta.db_table} (uuid, terminal_id, receipt_number, "  # noqa: S608
             "session_id, cashier_id, note, total_net, total_tax, total_gross, change, "
-            f"created_at, received_at, source, intake) VALUES {values} "
+            f"created_at, received_at, source) VALUES {values} "
             "ON CONFLICT DO NOTHING RETURNING id, uuid",
             params,
         )
