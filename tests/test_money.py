@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from kassa.money import MoneyError, TaxedAmount, line_price, money_round, to_decimal, total
+from kassa.money import (
+    MoneyError,
+    TaxedAmount,
+    from_scaled,
+    line_price,
+    money_round,
+    round_div,
+    to_decimal,
+    to_scaled,
+    total,
+)
 
 CASES = json.loads((Path(__file__).parent / "shared" / "money_cases.json").read_text())["cases"]
 
@@ -79,3 +90,81 @@ def test_to_decimal_rejects(value: object, message: str) -> None:
 def test_to_decimal_accepts_trailing_zeros() -> None:
     assert to_decimal("1.500", places=2) == Decimal("1.50")
     assert str(to_decimal("3", places=2)) == "3.00"
+
+
+def test_round_div_is_half_away_from_zero() -> None:
+    assert [round_div(n, 10) for n in (4, 5, 6, -4, -5, -6, 0)] == [0, 1, 1, 0, -1, -1, 0]
+    assert round_div(125, 100) == 1 and round_div(-150, 100) == -2
+
+
+@pytest.mark.parametrize(
+    ("text", "places", "scaled"),
+    [("12.50", 2, 1250), ("-0.5", 3, -500), ("1.0000", 3, 1000), ("7", 0, 7), ("-0", 2, 0)],
+)
+def test_to_scaled(text: str, places: int, scaled: int) -> None:
+    assert to_scaled(text, places) == scaled
+    assert to_scaled(Decimal(text), places) == scaled
+    assert from_scaled(scaled, places) == Decimal(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.005",
+        "1e5",
+        " 1",
+        "",
+        "-",
+        ".5",
+        "5.",
+        "+1",
+        "1_0",
+        "１",
+        "9" * 30,
+        Decimal("NaN"),
+        Decimal("1e999999999"),
+        Decimal("0.001"),
+        1.5,
+    ],
+)
+def test_to_scaled_rejects(value: object) -> None:
+    with pytest.raises(MoneyError):
+        to_scaled(value, 2)  # type: ignore[arg-type]
+
+
+def _line_price_in_decimal(
+    quantity: Decimal, unit_price: Decimal, discount: Decimal, rate: Decimal, included: bool
+) -> tuple[Decimal, Decimal, Decimal]:
+    """The policy of docs/money.md written directly in Decimal: the oracle for the
+    integers of line_price_scaled."""
+    amount = money_round(quantity * unit_price * (100 - discount) / 100)
+    if included:
+        tax = money_round(amount * rate / (100 + rate))
+        return amount - tax, tax, amount
+    tax = money_round(amount * rate / 100)
+    return amount, tax, amount + tax
+
+
+def test_integer_pricing_agrees_with_decimal_pricing() -> None:
+    rng = random.Random(7)
+    for _ in range(20_000):
+        quantity = Decimal(rng.choice([1, -1]) * rng.randrange(1, 100_000_000)).scaleb(-3)
+        unit_price = Decimal(rng.randrange(0, 10_000_000)).scaleb(-2)
+        discount = Decimal(rng.choice([0, rng.randrange(0, 10_001)])).scaleb(-2)
+        rate = Decimal(rng.choice([0, 90_000, 210_000, rng.randrange(0, 1_000_001)])).scaleb(-4)
+        included = rng.random() < 0.5
+        amount = line_price(
+            quantity=quantity,
+            unit_price=unit_price,
+            discount=discount,
+            rate=rate,
+            price_includes_tax=included,
+        )
+        expected = _line_price_in_decimal(quantity, unit_price, discount, rate, included)
+        assert (amount.net, amount.tax, amount.gross) == expected, (
+            quantity,
+            unit_price,
+            discount,
+            rate,
+            included,
+        )
