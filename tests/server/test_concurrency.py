@@ -10,9 +10,14 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from kassa.server.cash.models import CashSession
+from kassa.server.catalog.models import Product
+from kassa.server.catalog.services import products_delete
+from kassa.server.orders import services
 from kassa.server.orders.models import Order, OrderLine, Payment
 
 from .conftest import OrderBuilder, Shop, pair
@@ -83,3 +88,65 @@ def test_same_batch_from_ten_clients_at_once(live_server, shop: Shop, client) ->
     assert Order.objects.count() == 50
     assert OrderLine.objects.count() == 100
     assert Payment.objects.count() == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_product_deleted_while_its_first_sale_syncs(shop: Shop, monkeypatch) -> None:
+    # given the first sale of a product, its sync paused after it found the product exists
+    # (order lines have no database constraint to their product: the lock must hold)
+    session = CashSession.objects.create(
+        uuid=uuid.uuid4(),
+        terminal=shop.terminal,
+        opened_by=shop.alice,
+        opened_at=timezone.now(),
+        opening_float=Decimal("0.00"),
+    )
+    builder = OrderBuilder(shop, session)
+    order = builder.order([builder.line(shop.cola, "1")])
+    checked, release = threading.Event(), threading.Event()
+    check_order = services._check_order
+
+    def paused_check(order_in, ctx) -> None:
+        check_order(order_in, ctx)
+        checked.set()
+        release.wait(timeout=20)
+
+    monkeypatch.setattr(services, "_check_order", paused_check)
+    results: list[services.SyncResult] = []
+    outcome: list[str] = []
+
+    def sync() -> None:
+        try:
+            results.extend(services.order_sync(terminal=shop.terminal, items=[order]))
+        finally:
+            connection.close()
+
+    def delete() -> None:
+        try:
+            products_delete(product_ids=[shop.cola.pk])
+            outcome.append("deleted")
+        except ProtectedError:
+            outcome.append("protected")
+        finally:
+            connection.close()
+
+    syncing = threading.Thread(target=sync)
+    syncing.start()
+    assert checked.wait(timeout=20)
+
+    # when the back office deletes the product meanwhile
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    deleting.join(timeout=2)
+    waited = deleting.is_alive()
+    release.set()
+    syncing.join(timeout=30)
+    deleting.join(timeout=30)
+
+    # then the deletion waited for the sync, the sale is stored with its product, and
+    # the product, now sold, is kept
+    assert waited
+    assert [r.status for r in results] == ["accepted"]
+    assert outcome == ["protected"]
+    assert Product.objects.filter(pk=shop.cola.pk).exists()
+    assert OrderLine.objects.get().product_id == shop.cola.pk

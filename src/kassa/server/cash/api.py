@@ -63,7 +63,7 @@ def _out(session: CashSession) -> SessionOut:
     )
 
 
-def _money(value: Decimal, places: int, field: str) -> Decimal:
+def _money(value: str, places: int, field: str) -> Decimal:
     try:
         return to_decimal(value, places=places, field=field)
     except MoneyError as exc:

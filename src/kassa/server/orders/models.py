@@ -53,7 +53,14 @@ class Order(models.Model):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    # No database constraint: checking it made every synced line lock its product's row
+    # (FOR KEY SHARE), which dirtied and logged a catalog page per line and was the
+    # largest single cost of order sync. The line carries its own name, price and tax.
+    # A sold product is still protected: products_delete waits for the syncs in flight
+    # (orders.services._lock_lines) and PROTECT refuses to delete a product once sold.
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     name = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=12, decimal_places=3)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
