@@ -8,6 +8,7 @@ written down in `docs/money.md`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -73,6 +74,7 @@ _MAX_DIGITS = 18
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 """The wire's decimal strings: "-12.50", "3", "0.455"; no exponent, sign or space else."""
+_DECIMAL = re.compile(r"(-?[0-9]+)(?:\.([0-9]+))?\Z")
 
 
 def round_div(numerator: int, denominator: int) -> int:
@@ -88,14 +90,17 @@ def to_scaled(value: str | Decimal, places: int, field: str = "value") -> int:
     beyond `places` are accepted only when they are zeros, as in to_decimal.
     """
     if isinstance(value, str):
-        whole, dot, fraction = value.partition(".")
+        match = _DECIMAL.match(value)
+        if match is None:
+            raise MoneyError(f"{field}: {value!r} is not a decimal number")
+        whole, fraction = match.groups("")
         if len(fraction) > places:
             if fraction[places:].strip("0"):
                 raise MoneyError(f"{field}: {value!r} has more than {places} decimals")
             fraction = fraction[:places]
         digits = whole + fraction.ljust(places, "0")
-        if not _is_plain(whole, dot, fraction) or len(digits.lstrip("-0")) > _MAX_DIGITS:
-            raise MoneyError(f"{field}: {value!r} is not a decimal number in range")
+        if len(digits.lstrip("-0")) > _MAX_DIGITS:
+            raise MoneyError(f"{field}: {value!r} is out of range")
         return int(digits)
     if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < _MAX_DIGITS:
         scaled = value.scaleb(places)
@@ -103,16 +108,6 @@ def to_scaled(value: str | Decimal, places: int, field: str = "value") -> int:
             raise MoneyError(f"{field}: {value} has more than {places} decimals")
         return int(scaled)
     raise MoneyError(f"{field}: {value!r} is not a decimal number in range")
-
-
-def _is_plain(whole: str, dot: str, fraction: str) -> bool:
-    """Whether whole, dot and fraction spell DECIMAL_PATTERN (checked after the split)."""
-    unsigned = whole[1:] if whole.startswith("-") else whole
-    return (
-        unsigned.isascii()
-        and unsigned.isdigit()
-        and (not dot or (fraction.isascii() and fraction.isdigit()))
-    )
 
 
 def from_scaled(value: int, places: int) -> Decimal:
