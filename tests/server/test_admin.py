@@ -6,6 +6,8 @@ import json
 import re
 from decimal import Decimal
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -192,3 +194,15 @@ def test_every_admin_list_page_renders(admin_client: Client, shop: Shop) -> None
         "/admin/reports/salessummary/",
     ]:
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_terminal_refuses_a_currency_it_cannot_store(shop: Shop) -> None:
+    # money is stored with 2 decimals: a 3-decimal currency would be rounded
+    terminal = shop.terminal
+    for code, message in [("KWD", "KWD has 3 decimals"), ("E1R", "not an ISO 4217")]:
+        terminal.currency = code
+        with pytest.raises(ValidationError, match=message):
+            terminal.full_clean()
+    for code in ["JPY", "EUR", "chf"]:
+        terminal.currency = code
+        terminal.full_clean()

@@ -10,6 +10,20 @@ from django.db import models
 
 # ISO 4217 minor units for the currencies whose places differ from 2.
 CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+# Prices, orders, payments and cash sessions are stored with 2 decimals: a currency with
+# 3 would be rounded on its way into the database, so a terminal cannot be set to one.
+MAX_CURRENCY_PLACES = 2
+
+
+def validate_currency(value: str) -> None:
+    code = value.upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code such as EUR.")
+    if CURRENCY_PLACES.get(code, 2) > MAX_CURRENCY_PLACES:
+        raise ValidationError(
+            f"{code} has {CURRENCY_PLACES[code]} decimals; Kassa stores money with at most "
+            f"{MAX_CURRENCY_PLACES}, so it cannot sell in {code} yet."
+        )
 
 
 def default_barcode_patterns() -> list[dict[str, object]]:
@@ -78,7 +92,7 @@ class Terminal(models.Model):
     receipt_header = models.TextField(blank=True)
     receipt_footer = models.TextField(blank=True, default="Thank you!")
     proxy_url = models.URLField(default="http://127.0.0.1:8765", blank=True)
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     payment_methods = models.ManyToManyField(PaymentMethod, related_name="terminals")
     drawer_policy = models.CharField(
         max_length=8, choices=DrawerPolicy.choices, default=DrawerPolicy.CASH
