@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
-import uuid
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.db.models import ProtectedError
-from django.utils import timezone
 
-from kassa.server.cash.models import CashSession
 from kassa.server.catalog.models import Product
 from kassa.server.catalog.services import products_delete
 from kassa.server.orders import services
@@ -26,17 +22,12 @@ CLIENTS = 10
 
 
 @pytest.mark.django_db(transaction=True)
-def test_same_batch_from_ten_clients_at_once(live_server, shop: Shop, client) -> None:
+def test_same_batch_from_ten_clients_at_once(
+    live_server, shop: Shop, client, orders: OrderBuilder
+) -> None:
     # given a paired terminal, an open session and a batch of 50 orders
     device = pair(client, shop.terminal)
-    session = CashSession.objects.create(
-        uuid=uuid.uuid4(),
-        terminal=shop.terminal,
-        opened_by=shop.alice,
-        opened_at=timezone.now(),
-        opening_float=Decimal("50.00"),
-    )
-    builder = OrderBuilder(shop, session)
+    builder = orders
     batch = json.dumps(
         {
             "orders": [
@@ -91,18 +82,12 @@ def test_same_batch_from_ten_clients_at_once(live_server, shop: Shop, client) ->
 
 
 @pytest.mark.django_db(transaction=True)
-def test_product_deleted_while_its_first_sale_syncs(shop: Shop, monkeypatch) -> None:
+def test_product_deleted_while_its_first_sale_syncs(
+    shop: Shop, orders: OrderBuilder, monkeypatch
+) -> None:
     # given the first sale of a product, its sync paused after it found the product exists
     # (order lines have no database constraint to their product: the lock must hold)
-    session = CashSession.objects.create(
-        uuid=uuid.uuid4(),
-        terminal=shop.terminal,
-        opened_by=shop.alice,
-        opened_at=timezone.now(),
-        opening_float=Decimal("0.00"),
-    )
-    builder = OrderBuilder(shop, session)
-    order = builder.order([builder.line(shop.cola, "1")])
+    order = orders.order([orders.line(shop.cola, "1")])
     checked, release = threading.Event(), threading.Event()
     check_order = services._check_order
 
