@@ -14,29 +14,16 @@ import logging
 import os
 import platform
 import select
-import statistics
 import tempfile
 import time
 
 import httpx
 
+from figures import report
 from kassa.proxy.server import ProxyServer
 from kassa.proxy.settings import load_settings
 
 FRAME_BYTES = 4 + 2 * (4 + 20)  # cursor off, clear, two positioned 20-character lines
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def report(name: str, values: list[float]) -> None:
-    ms = [value * 1000 for value in values]
-    print(
-        f"{name:<44} p50 {statistics.median(ms):6.2f} ms   p95 {percentile(ms, 0.95):6.2f} ms"
-        f"   max {max(ms):6.2f} ms   (n={len(ms)})"
-    )
 
 
 def read_exactly(fd: int, size: int) -> bytes:

@@ -15,13 +15,13 @@ import os
 import platform
 import select
 import socket
-import statistics
 import tempfile
 import threading
 import time
 
 import httpx
 
+from figures import percentile, report
 from kassa.proxy.receipts import Layout, Receipt, render_receipt
 from kassa.proxy.server import ProxyServer
 from kassa.proxy.settings import load_settings
@@ -104,19 +104,6 @@ def receipt(lines: int) -> dict[str, object]:
     }
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def report(name: str, values: list[float]) -> None:
-    ms = [value * 1000 for value in values]
-    print(
-        f"{name:<38} p50 {statistics.median(ms):7.2f} ms   p95 {percentile(ms, 0.95):7.2f} ms"
-        f"   max {max(ms):7.2f} ms   (n={len(ms)})"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--receipts", type=int, default=300)
@@ -169,9 +156,9 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"state dir on: {tempfile.gettempdir()}")
-    report("render only (validate + ESC/POS)", render)
-    report("HTTP request -> 202 response", response_times)
-    report("request -> last byte at TCP printer", end_to_end)
+    report("render only (validate + ESC/POS)", render, width=38)
+    report("HTTP request -> 202 response", response_times, width=38)
+    report("request -> last byte at TCP printer", end_to_end, width=38)
     p95 = percentile(end_to_end, 0.95) * 1000
     print(f"target p95 <= 10 ms per receipt: {'met' if p95 <= 10 else 'NOT met'} ({p95:.2f} ms)")
 
