@@ -178,13 +178,14 @@ QUEUE_JS = """async (count) => {
   const db = await openTerminalDb();
   const { index, taxes, session, config, cashier, methods } = store.getState();
   const cash = methods.find((m) => m.is_cash);
+  const sold = index.products.filter((p) => !p.weighed); // weighed items need a scale
   for (let n = 0; n < count; n++) {
     let order = cart.createOrder({
       newUuid: () => crypto.randomUUID(), receiptNumber: '',
       createdAt: cart.localIsoString(new Date()), places: config.currency_places,
     });
     for (let l = 0; l < 5; l++) {
-      const product = index.products[(n * 7 + l * 13) % index.products.length];
+      const product = sold[(n * 7 + l * 13) % sold.length];
       order = cart.addProduct(order, { product, tax: taxes.get(product.tax_id) });
     }
     order = cart.addPayment(order, { method: cash, amount: cart.totals(order).gross });
@@ -337,7 +338,7 @@ def measure(
         "tea",
         "pepper salt 99",
         "B0045678",
-        barcodes[12345],
+        barcodes[len(barcodes) // 8],
         "brie",
         "lemon rice",
         "soap",
