@@ -149,6 +149,25 @@ def test_bad_order_is_rejected_with_a_reason_and_stores_nothing(
     assert stored() == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2, 'lines.0.quantity: must be a string; amounts are decimal strings such as "10.00"'),
+        ("1e3", "lines.0.quantity: must be a decimal string"),
+        (" 2", "lines.0.quantity: must be a decimal string"),
+        ("+2", "lines.0.quantity: must be a decimal string"),
+    ],
+)
+def test_a_decimal_outside_the_wire_grammar_is_named(
+    device: Device, orders: OrderBuilder, value: object, message: str
+) -> None:
+    order = _mutate(orders.order(), "lines.0.quantity", value)
+    (result,) = device.post("orders/sync", {"orders": [order]}).json()["results"]
+    assert (result["status"], result["code"]) == ("rejected", "invalid_order")
+    assert result["message"].startswith(message)
+    assert stored() == (0, 0, 0)
+
+
 def test_payment_method_not_allowed_on_this_terminal(
     device: Device, orders: OrderBuilder, shop: Shop
 ) -> None:

@@ -85,6 +85,10 @@ def test_bad_session_requests(device: Device, shop: Shop) -> None:
     response = _open(device, shop, str(uuid.uuid4()), opening=5)  # type: ignore[arg-type]
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
+    assert 'decimal strings such as "10.00", not JSON numbers' in response.json()["message"]
+    response = _open(device, shop, str(uuid.uuid4()), opening="5e2")
+    assert response.status_code == 422
+    assert "opening_float: must be a decimal string" in response.json()["message"]
     unknown = device.post(
         f"sessions/{uuid.uuid4()}/close",
         {

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from kassa.server.errors import ApiError
+from kassa.server.errors import ApiError, validation_details, validation_message
 from kassa.server.terminals.models import DeviceToken
 from kassa.server.terminals.services import device_token_authenticate
 
@@ -79,11 +79,8 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    details = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
-        for e in exc.errors
-    ]
-    message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    details = validation_details(exc.errors)
+    message = validation_message(details)
     return error_response(
         request, 422, {"code": "invalid_request", "message": message, "details": details}
     )

@@ -31,6 +31,7 @@ from kassa.money import (
 )
 from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product, Tax
+from kassa.server.errors import validation_details, validation_message
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.terminals.models import Terminal
 
@@ -74,14 +75,6 @@ class _Context:
     sessions: dict[uuid_module.UUID, tuple[int, str]]
     methods: dict[int, bool]
     max_amount: int  # MAX_AMOUNT in minor units
-
-
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "order"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
 
 
 def _number(value: str, places: int, field: str) -> int:
@@ -293,7 +286,7 @@ def order_sync(
                 raw_uuid if isinstance(raw_uuid, str) else None,
                 REJECTED,
                 "invalid_order",
-                _validation_message(exc),
+                validation_message(validation_details(exc.errors())),
             )
     # The same UUID twice in one batch: the first one counts, later ones are duplicates.
     first_seen: dict[uuid_module.UUID, int] = {}
