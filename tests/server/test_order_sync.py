@@ -168,6 +168,13 @@ def test_a_decimal_outside_the_wire_grammar_is_named(
     assert stored() == (0, 0, 0)
 
 
+def test_an_item_that_is_not_an_order_is_named_as_the_order(device: Device) -> None:
+    (result,) = device.post("orders/sync", {"orders": [5]}).json()["results"]
+    assert (result["status"], result["code"]) == ("rejected", "invalid_order")
+    assert result["message"].startswith("order: ")
+    assert stored() == (0, 0, 0)
+
+
 def test_payment_method_not_allowed_on_this_terminal(
     device: Device, orders: OrderBuilder, shop: Shop
 ) -> None:

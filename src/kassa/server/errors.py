@@ -40,11 +40,16 @@ _NOT_A_STRING = 'must be a string; amounts are decimal strings such as "10.00", 
 _DECIMAL = 'must be a decimal string such as "10.00" or "-1.5": digits, an optional "-" and "."'
 
 
-def validation_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic's errors as `{field, message}`, in words a terminal's developer can act on."""
+def validation_details(
+    errors: Iterable[Mapping[str, Any]], *, root: str = "body"
+) -> list[dict[str, str]]:
+    """Pydantic's errors as `{field, message}`, in words a terminal's developer can act on.
+
+    `root` names the whole value validated, for an error about it rather than a field.
+    """
     details = []
     for error in errors:
-        field = ".".join(str(part) for part in error.get("loc", ())) or "body"
+        field = ".".join(str(part) for part in error.get("loc", ())) or root
         kind = error.get("type")
         pattern = (error.get("ctx") or {}).get("pattern")
         if kind == "string_pattern_mismatch" and pattern == DECIMAL_PATTERN:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 
-from kassa.server.orders.models import OrderLine
+from kassa.server.orders.services import SHARE, order_lines_lock
 
 from .barcodes import barcode_normalise
 from .models import Barcode, CatalogVersion, Category, Product, Tax, Tombstone
@@ -87,13 +87,10 @@ def products_delete(*, product_ids: Sequence[int]) -> int:
 
     A sold product is protected by PROTECT on OrderLine.product, checked below in Python:
     order lines have no database constraint to their product. So first wait for the order
-    syncs in flight and hold off new ones (they take ROW EXCLUSIVE on the lines,
-    orders.services._lock_lines), or a sync could store a line of a product deleted in
-    between. SQLite runs one writing transaction at a time and needs no lock.
+    syncs in flight and hold off new ones (see order_lines_lock), or a sync could store a
+    line of a product deleted in between.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {OrderLine._meta.db_table} IN SHARE MODE")
+    order_lines_lock(SHARE)
     version = catalog_version_next()
     ids = list(product_ids)
     Tombstone.objects.bulk_create([Tombstone(product_id=pk, version=version) for pk in ids])

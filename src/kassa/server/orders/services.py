@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -233,11 +233,12 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
     session_uuids = {
         session_field.get_db_prep_value(order.session_uuid, connection) for order in orders
     }
+    places = terminal.currency_places
     products_in, product_params = _in("id", product_ids)
     cashiers_in, cashier_params = _in("id", cashier_ids)
     sessions_in, session_params = _in("uuid", session_uuids)
     return _Context(
-        places=terminal.currency_places,
+        places=places,
         products=dict(
             _rows(
                 f"SELECT id, name FROM {Product._meta.db_table} WHERE {products_in}",  # noqa: S608
@@ -260,7 +261,7 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
             )
         },
         methods=dict(terminal.payment_methods.values_list("pk", "is_cash")),
-        max_amount=int(MAX_AMOUNT * 10**terminal.currency_places),
+        max_amount=int(MAX_AMOUNT * 10**places),
     )
 
 
@@ -286,7 +287,7 @@ def order_sync(
                 raw_uuid if isinstance(raw_uuid, str) else None,
                 REJECTED,
                 "invalid_order",
-                validation_message(validation_details(exc.errors())),
+                validation_message(validation_details(exc.errors(), root="order")),
             )
     # The same UUID twice in one batch: the first one counts, later ones are duplicates.
     first_seen: dict[uuid_module.UUID, int] = {}
@@ -300,23 +301,27 @@ def order_sync(
 
     if unique:
         with transaction.atomic():
-            _lock_lines()
+            order_lines_lock(ROW_EXCLUSIVE)
             _store(terminal, unique, results, source)
     return [r for r in results if r is not None]
 
 
-def _lock_lines() -> None:
-    """Hold off products_delete until this sync commits.
+ROW_EXCLUSIVE: Final = "ROW EXCLUSIVE"
+SHARE: Final = "SHARE"
 
-    Order lines keep no database foreign key to their product (see OrderLine.product):
-    instead, a sync takes this lock, which never waits for another sync, before it reads
-    which products exist, and products_delete takes a SHARE lock, which waits for the
-    syncs in flight and makes new ones wait, before it checks that a product was never
-    sold. SQLite runs one writing transaction at a time and needs no lock.
+
+def order_lines_lock(mode: Literal["ROW EXCLUSIVE", "SHARE"]) -> None:
+    """Lock the order lines' table until the transaction ends, on PostgreSQL.
+
+    Order lines keep no database foreign key to their product (see OrderLine.product).
+    Instead, a sync takes ROW EXCLUSIVE, which never waits for another sync, before it
+    reads which products exist; products_delete takes SHARE, which waits for the syncs
+    in flight and makes new ones wait, before it checks that a product was never sold.
+    SQLite runs one writing transaction at a time and needs no lock.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {OrderLine._meta.db_table} IN ROW EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {OrderLine._meta.db_table} IN {mode} MODE")
 
 
 def _stored(uuids: Collection[uuid_module.UUID]) -> set[uuid_module.UUID]:
@@ -404,21 +409,18 @@ def _insert(
             # One array per column: a short statement that psycopg and the server cache,
             # where 50 rows of VALUES would be 650 placeholders composed on every request.
             arrays = ", ".join(f"%s::{kind}[]" for kind in _ORDER_TYPES)
-            cursor.execute(
-                f"INSERT INTO {Order._meta.db_table} ({_ORDER_COLUMNS}, terminal_id, "  # noqa: S608
-                f"received_at, source) SELECT *, %s, %s, %s FROM unnest({arrays}) "
-                "ON CONFLICT DO NOTHING RETURNING id, uuid",
-                [terminal.pk, received_at, source, *map(list, zip(*order_rows, strict=True))],
-            )
+            rows_sql = f"SELECT *, %s, %s, %s FROM unnest({arrays})"  # noqa: S608
+            params = [terminal.pk, received_at, source, *map(list, zip(*order_rows, strict=True))]
         else:
             values, params = _values(
                 [(*row, terminal.pk, received_at, source) for row in order_rows]
             )
-            cursor.execute(
-                f"INSERT INTO {Order._meta.db_table} ({_ORDER_COLUMNS}, terminal_id, "  # noqa: S608
-                f"received_at, source) VALUES {values} ON CONFLICT DO NOTHING RETURNING id, uuid",
-                params,
-            )
+            rows_sql = f"VALUES {values}"
+        cursor.execute(
+            f"INSERT INTO {Order._meta.db_table} ({_ORDER_COLUMNS}, terminal_id, "
+            f"received_at, source) {rows_sql} ON CONFLICT DO NOTHING RETURNING id, uuid",
+            params,
+        )
         inserted = {uuid_field.to_python(row_uuid): pk for pk, row_uuid in cursor.fetchall()}
         # Not inserted: stored meanwhile by a concurrent request (a duplicate), or its
         # receipt number went to another order.
