@@ -90,16 +90,14 @@ def product_page_bytes(*, since: int | None, after: int, limit: int, gzipped: bo
     A catalog write moves the version on, so a cached page is never served stale. The
     gzipped page is made from the cached JSON, so the page is built once for both."""
     key = f"kassa:products:{catalog_cache_key()}:{since}:{after}:{limit}"
-    if not gzipped:
+
+    def page_json() -> bytes:
         return _cached(key, lambda: _page_json(since=since, after=after, limit=limit))
+
+    if not gzipped:
+        return page_json()
     # Level 1: a seventh of the size for ~60 ms per 100,000 products.
-    return _cached(
-        f"{key}:gzip",
-        lambda: gzip.compress(
-            _cached(key, lambda: _page_json(since=since, after=after, limit=limit)),
-            compresslevel=1,
-        ),
-    )
+    return _cached(f"{key}:gzip", lambda: gzip.compress(page_json(), compresslevel=1))
 
 
 def _page_json(*, since: int | None, after: int, limit: int) -> bytes:
