@@ -9,18 +9,13 @@ from django.http import HttpRequest
 from .models import DeviceToken, PaymentMethod, Terminal
 from .services import device_token_revoke, pairing_code_create
 
+# What the back office shows of a token: never its hash.
+TOKEN_FIELDS = ("receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at")
+
 
 class DeviceTokenInline(admin.TabularInline[DeviceToken, Terminal]):
     model = DeviceToken
-    fields = readonly_fields = tuple[str, ...](
-        (
-            "receipt_prefix",
-            "label",
-            "created_at",
-            "last_seen_at",
-            "revoked_at",
-        )
-    )
+    fields = readonly_fields = TOKEN_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -69,23 +64,8 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
 
 @admin.register(DeviceToken)
 class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
-    list_display = [
-        "terminal",
-        "receipt_prefix",
-        "label",
-        "created_at",
-        "last_seen_at",
-        "revoked_at",
-    ]
+    list_display = readonly_fields = ("terminal", *TOKEN_FIELDS)
     list_filter = ["terminal"]
-    readonly_fields = [
-        "terminal",
-        "receipt_prefix",
-        "label",
-        "created_at",
-        "last_seen_at",
-        "revoked_at",
-    ]
     exclude = ["token_hash"]
     actions = ["revoke"]
 
