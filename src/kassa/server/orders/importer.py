@@ -13,12 +13,12 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from kassa.money import MoneyError, to_decimal
+from kassa.server.cash.schemas import SessionCloseIn, SessionOpenIn
 from kassa.server.cash.services import session_close, session_open
 from kassa.server.errors import ApiError
-from kassa.server.orders.schemas import DecimalStr
 from kassa.server.terminals.models import Terminal
 
 from .models import OrderSource
@@ -27,20 +27,8 @@ from .services import REJECTED, order_sync
 EXPORT_FORMAT = "kassa-outbox"
 
 
-class _SessionOpen(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    uuid: UUID
-    cashier_id: int
-    opened_at: AwareDatetime
-    opening_float: DecimalStr
-
-
-class _SessionClose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    uuid: UUID
-    cashier_id: int
-    closed_at: AwareDatetime
-    counted_cash: DecimalStr
+class _SessionClose(SessionCloseIn):
+    uuid: UUID  # in the API, the session's URL names it
 
 
 @dataclass
@@ -87,7 +75,7 @@ def outbox_import(data: bytes) -> OutboxImportReport:
                 if result.status == REJECTED:
                     report.problems.append(f"entry {number}: order {result.uuid}: {result.message}")
             elif kind == "session_open":
-                opening = _SessionOpen.model_validate(payload)
+                opening = SessionOpenIn.model_validate(payload)
                 _, created = session_open(
                     terminal=terminal,
                     uuid=opening.uuid,
