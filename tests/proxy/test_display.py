@@ -142,6 +142,20 @@ def test_a_serial_cd5220_display_on_a_pseudo_terminal(pty: Pty) -> None:
     assert data == b"\x1b@\x1bQAGruss Gott" + b" " * 10 + b"\r\x1bQB1 x 0.99" + b" " * 12 + b"\r"
 
 
+def test_a_serial_display_honours_software_flow_control(pty: Pty) -> None:
+    import termios
+
+    url = parse_device_url(f"serial://{pty.path}?baudrate=19200&xonxoff=on", "display")
+    display = Display(SerialDisplayTransport(url))
+    try:
+        display.show(["x"])
+        iflag, _, _, _, _, ospeed, _ = termios.tcgetattr(pty.slave)
+    finally:
+        display.close()
+    assert ospeed == termios.B19200
+    assert iflag & termios.IXON
+
+
 def test_a_missing_serial_display_is_offline(tmp_path: Any) -> None:
     url = parse_device_url(f"serial://{tmp_path}/ttyUSB9", "display")
     display = Display(SerialDisplayTransport(url))

@@ -103,6 +103,47 @@ def test_a_serial_scanner_on_a_pseudo_terminal_reports_each_scan_once(pty: Pty) 
     assert asyncio.run(asyncio.wait_for(scenario(), 5)) == ["4006381333931", "2305000123451"]
 
 
+def test_a_serial_scanner_opens_its_port_with_the_urls_line_settings(pty: Pty) -> None:
+    import termios
+
+    url = parse_device_url(f"serial://{pty.path}?baudrate=19200&stopbits=2&xonxoff=on", "scanner")
+    scanner = SerialScanner(url)
+
+    async def scenario() -> list[Any]:
+        task = asyncio.create_task(scanner.run(lambda code: None))
+        while not scanner.connected:
+            await asyncio.sleep(0.005)
+        attributes = termios.tcgetattr(pty.slave)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return attributes
+
+    iflag, _, cflag, _, _, ospeed, _ = asyncio.run(asyncio.wait_for(scenario(), 5))
+    # (a Linux pty forces 8 bits without parity: bytesize and parity cannot be seen here)
+    assert ospeed == termios.B19200
+    assert cflag & termios.CSTOPB
+    assert iflag & termios.IXON
+
+
+def test_a_serial_scanner_that_cannot_open_keeps_retrying(tmp_path: Any) -> None:
+    url = parse_device_url(f"serial://{tmp_path}/ttyACM9", "scanner")
+    scanner = SerialScanner(url)
+    scanner.retry_interval = 0.01
+
+    async def scenario() -> bool:
+        task = asyncio.create_task(scanner.run(lambda code: None))
+        await asyncio.sleep(0.1)
+        alive = not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return alive
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5))
+    assert not scanner.connected
+
+
 class FakeEvent:
     def __init__(self, type_: int, code: int, value: int) -> None:
         self.type, self.code, self.value = type_, code, value

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kassa.proxy.errors import ConfigError
+from kassa.proxy.service import Hardware
 from kassa.proxy.settings import load_settings, normalize_origin, parse_device_url
 
 
@@ -122,3 +124,51 @@ def test_origins_are_normalised_and_checked() -> None:
     for bad in ("null", "pos.example", "https://pos.example/path", "ftp://x"):
         with pytest.raises(ValueError, match="origin"):
             normalize_origin(bad)
+
+
+def test_serial_options_default_to_9600_8n1_without_flow_control() -> None:
+    url = parse_device_url("serial:///dev/ttyUSB0", "printer")
+    assert url.serial_options() == {
+        "baudrate": 9600,
+        "bytesize": 8,
+        "parity": "N",
+        "stopbits": 1,
+        "rtscts": False,
+        "dsrdtr": False,
+        "xonxoff": False,
+    }
+    url = parse_device_url(
+        "serial:///dev/ttyUSB0?baudrate=19200&bytesize=7&parity=E&stopbits=2&xonxoff=on", "printer"
+    )
+    assert url.serial_options() == {
+        "baudrate": 19200,
+        "bytesize": 7,
+        "parity": "E",
+        "stopbits": 2,
+        "rtscts": False,
+        "dsrdtr": False,
+        "xonxoff": True,
+    }
+
+
+@pytest.mark.parametrize("device", ["printer", "display", "scanner"])
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("baudrate=fast", "baudrate='fast' is not a number"),
+        ("baudrate=-1", "baudrate=-1 is negative"),
+        ("bytesize=9", "bytesize=9 is not one of 5, 6, 7, 8"),
+        ("parity=X", "parity='X' is not one of N, E, O, M, S"),
+        ("stopbits=3", "stopbits=3 is not one of 1, 2"),
+        ("xonxoff=maybe", "xonxoff='maybe' is not a boolean"),
+    ],
+)
+def test_a_bad_serial_option_fails_when_the_hardware_is_built(
+    make_settings: Any, device: str, option: str, message: str
+) -> None:
+    # given a serial device whose URL has an option pyserial would refuse
+    settings = make_settings(**{device: {"url": f"serial:///dev/null?{option}"}})
+
+    # then the proxy refuses to start, instead of a worker failing at the first open
+    with pytest.raises(ConfigError, match=message):
+        Hardware(settings)

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,11 +29,27 @@ DISPLAY_SCHEMES = frozenset({"serial", "virtual", "none"})
 SCANNER_SCHEMES = frozenset({"serial", "evdev", "virtual", "none"})
 
 DeviceKind = Literal["printer", "display", "scanner"]
+# What pyserial accepts (serial.Serial.PARITIES, BYTESIZES, STOPBITS; 1.5 is not a number here).
+SERIAL_PARITIES = ("N", "E", "O", "M", "S")
+SERIAL_BYTESIZES = (5, 6, 7, 8)
+SERIAL_STOPBITS = (1, 2)
 _SCHEMES: dict[str, frozenset[str]] = {
     "printer": PRINTER_SCHEMES,
     "display": DISPLAY_SCHEMES,
     "scanner": SCANNER_SCHEMES,
 }
+
+
+class SerialOptions(TypedDict):
+    """The line settings of a `serial://` URL, as `serial.Serial` keyword arguments."""
+
+    baudrate: int
+    bytesize: int
+    parity: str
+    stopbits: int
+    rtscts: bool
+    dsrdtr: bool
+    xonxoff: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +89,30 @@ class DeviceUrl:
         if value.lower() in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"{self.raw}: option {name}={value!r} is not a boolean")
+
+    def serial_options(self) -> SerialOptions:
+        """`serial.Serial` line settings: the URL's, else pyserial's defaults (9600 8N1, no flow
+        control). ConfigError for a value pyserial would refuse, so a typo fails at startup."""
+        options = SerialOptions(
+            baudrate=self.option_int("baudrate", 9600),
+            bytesize=self.option_int("bytesize", 8),
+            parity=self.options.get("parity", "N"),
+            stopbits=self.option_int("stopbits", 1),
+            rtscts=self.option_bool("rtscts", False),
+            dsrdtr=self.option_bool("dsrdtr", False),
+            xonxoff=self.option_bool("xonxoff", False),
+        )
+        if options["baudrate"] < 0:
+            raise ConfigError(f"{self.raw}: option baudrate={options['baudrate']} is negative")
+        for name, value, allowed in (
+            ("bytesize", options["bytesize"], SERIAL_BYTESIZES),
+            ("parity", options["parity"], SERIAL_PARITIES),
+            ("stopbits", options["stopbits"], SERIAL_STOPBITS),
+        ):
+            if value not in allowed:
+                choices = ", ".join(str(choice) for choice in allowed)
+                raise ConfigError(f"{self.raw}: option {name}={value!r} is not one of {choices}")
+        return options
 
 
 def parse_device_url(url: str, kind: DeviceKind) -> DeviceUrl:

@@ -158,6 +158,7 @@ class SerialDisplayTransport(DisplayTransport):
     def __init__(self, url: DeviceUrl) -> None:
         self.url = url
         self.description = url.raw
+        self._serial_options = url.serial_options()
         self._port: Any = None
 
     def write(self, data: bytes) -> None:
@@ -165,16 +166,7 @@ class SerialDisplayTransport(DisplayTransport):
 
         try:
             if self._port is None:
-                self._port = serial.Serial(
-                    self.url.path,
-                    baudrate=self.url.option_int("baudrate", 9600),
-                    bytesize=self.url.option_int("bytesize", 8),
-                    parity=self.url.options.get("parity", "N"),
-                    stopbits=self.url.option_int("stopbits", 1),
-                    dsrdtr=self.url.option_bool("dsrdtr", False),
-                    rtscts=self.url.option_bool("rtscts", False),
-                    write_timeout=2.0,
-                )
+                self._port = serial.Serial(self.url.path, **self._serial_options, write_timeout=2.0)
             self._port.write(data)
             self._port.flush()
         except (OSError, ValueError, serial.SerialException) as exc:

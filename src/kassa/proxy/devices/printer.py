@@ -124,6 +124,7 @@ class SerialTransport(PrinterTransport):
         super().__init__(url.raw)
         self.url = url
         self.timeout = timeout
+        self._serial_options = url.serial_options()
         self._port: Any = None
 
     def open(self) -> None:
@@ -133,16 +134,7 @@ class SerialTransport(PrinterTransport):
 
         try:
             self._port = serial.Serial(
-                self.url.path,
-                baudrate=self.url.option_int("baudrate", 9600),
-                bytesize=self.url.option_int("bytesize", 8),
-                parity=self.url.options.get("parity", "N"),
-                stopbits=self.url.option_int("stopbits", 1),
-                rtscts=self.url.option_bool("rtscts", False),
-                dsrdtr=self.url.option_bool("dsrdtr", False),
-                xonxoff=self.url.option_bool("xonxoff", False),
-                timeout=0,
-                write_timeout=self.timeout,
+                self.url.path, **self._serial_options, timeout=0, write_timeout=self.timeout
             )
         except (OSError, ValueError, serial.SerialException) as exc:
             raise DeviceOffline(f"{self.description}: {exc}") from None

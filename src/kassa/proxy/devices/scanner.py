@@ -241,6 +241,7 @@ class SerialScanner(_FdScanner):
     def __init__(self, url: DeviceUrl) -> None:
         self.url = url
         self.description = url.raw
+        self._serial_options = url.serial_options()
         self._port: Any = None
         self._splitter = LineSplitter()
 
@@ -248,14 +249,9 @@ class SerialScanner(_FdScanner):
         import serial
 
         try:
-            self._port = serial.Serial(
-                self.url.path,
-                baudrate=self.url.option_int("baudrate", 9600),
-                dsrdtr=self.url.option_bool("dsrdtr", False),
-                rtscts=self.url.option_bool("rtscts", False),
-                timeout=0,
-            )
-        except serial.SerialException as exc:
+            self._port = serial.Serial(self.url.path, **self._serial_options, timeout=0)
+        except (ValueError, serial.SerialException) as exc:
+            # an OSError: the run loop retries instead of ending the scanner task
             raise OSError(str(exc)) from None
         self._splitter = LineSplitter()
         return int(self._port.fileno())
