@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from kassa.proxy.devices.scanner import EvdevScanner
 from kassa.proxy.errors import ConfigError
 from kassa.proxy.service import Hardware
 from kassa.proxy.settings import load_settings, normalize_origin, parse_device_url
@@ -172,3 +173,31 @@ def test_a_bad_serial_option_fails_when_the_hardware_is_built(
     # then the proxy refuses to start, instead of a worker failing at the first open
     with pytest.raises(ConfigError, match=message):
         Hardware(settings)
+
+
+def test_a_urls_protocol_and_layout_win_over_the_section(make_settings: Any) -> None:
+    settings = make_settings(
+        display={"url": "serial:///dev/ttyUSB1?protocol=cd5220", "protocol": "epson"},
+        scanner={"url": "evdev:///dev/input/event3?layout=de", "layout": "us"},
+    )
+    assert settings.display.protocol == settings.display_protocol == "cd5220"
+    assert settings.scanner.layout == "de"
+    scanner = Hardware(settings).scanner
+    assert isinstance(scanner, EvdevScanner)
+    assert scanner.layout == "de"
+
+
+@pytest.mark.parametrize(
+    ("section", "url", "message"),
+    [
+        ("scanner", "evdev:///dev/input/event3?layout=xx", r"scanner\.layout: Input should be"),
+        ("scanner", "evdev:///dev/input/event3?layout=", r"scanner\.layout: Input should be"),
+        ("display", "serial:///dev/ttyUSB1?protocol=vt100", r"display\.protocol: Input should be"),
+    ],
+)
+def test_a_bad_protocol_or_layout_in_a_url_is_a_config_error_at_load(
+    tmp_path: Path, section: str, url: str, message: str
+) -> None:
+    env = {f"KASSA_{section.upper()}": url, "KASSA_PROXY_STATE_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, env=env)

@@ -115,6 +115,10 @@ class DeviceUrl:
         return options
 
 
+def _query_options(query: str) -> dict[str, str]:
+    return dict(parse_qsl(query, keep_blank_values=True))
+
+
 def parse_device_url(url: str, kind: DeviceKind) -> DeviceUrl:
     """Parse and check a device URL for `kind`; raise ConfigError with the reason."""
     raw = url.strip()
@@ -127,7 +131,7 @@ def parse_device_url(url: str, kind: DeviceKind) -> DeviceUrl:
     if scheme not in _SCHEMES[kind]:
         allowed = ", ".join(sorted(_SCHEMES[kind]))
         raise ConfigError(f"{kind} URL {raw!r}: scheme must be one of {allowed}")
-    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    options = _query_options(parts.query)
     if scheme == "tcp":
         try:
             port = parts.port or 9100
@@ -280,7 +284,8 @@ class Settings:
 
     @property
     def display_protocol(self) -> str:
-        return self.display_url.options.get("protocol", self.display.protocol)
+        """The display's command set (a `?protocol=` in its URL was copied there at load)."""
+        return self.display.protocol
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:
@@ -288,6 +293,26 @@ def default_state_dir(env: Mapping[str, str]) -> Path:
         return Path(env["STATE_DIRECTORY"].split(":")[0])
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "kassa-proxy"
+
+
+# Section keys a device URL may set with a query option; the URL wins over the key.
+URL_OVERRIDES = (("display", "protocol"), ("scanner", "layout"))
+
+
+def _url_overrides(data: dict[str, Any]) -> None:
+    """Copy `?protocol=` and `?layout=` from the device URLs into their sections, so the
+    section's validation checks them like a value written there."""
+    for section, option in URL_OVERRIDES:
+        values = data.get(section)
+        if not isinstance(values, dict) or not isinstance(values.get("url"), str):
+            continue  # the model validation reports a section or URL of the wrong type
+        try:
+            query = urlsplit(values["url"].strip()).query
+        except ValueError:
+            continue  # parse_device_url reports a malformed URL
+        options = _query_options(query)
+        if option in options:
+            values[option] = options[option]
 
 
 def load_settings(
@@ -330,6 +355,7 @@ def load_settings(
             data.setdefault(key, {}).update(value)
         else:
             data[key] = value
+    _url_overrides(data)
     try:
         file = FileSettings.model_validate(data)
     except ValidationError as exc:

@@ -358,5 +358,5 @@ def scanner_for(url: DeviceUrl, *, layout: str, grab: bool) -> Scanner:
     if url.scheme == "serial":
         return SerialScanner(url)
     if url.scheme == "evdev":
-        return EvdevScanner(url.path, layout=url.options.get("layout", layout), grab=grab)
+        return EvdevScanner(url.path, layout=layout, grab=grab)
     raise ValueError(f"no scanner for {url.raw!r}")
