@@ -185,10 +185,8 @@ class VirtualDisplayTransport(DisplayTransport):
     def __init__(self, *, columns: int, rows: int, codec: str) -> None:
         self.description = "virtual:"
         self.emulator = DisplayEmulator(columns=columns, rows=rows, codec=codec)
-        self.received = bytearray()
 
     def write(self, data: bytes) -> None:
-        self.received += data
         self.emulator.feed(data)
 
 

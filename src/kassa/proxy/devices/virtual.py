@@ -85,8 +85,6 @@ class VirtualPrinter(PrinterTransport):
         self._answers = bytearray()
         self._held = bytearray()
         self.drawer_open = False
-        self.drawer_kicks = 0
-        self.received = bytearray()
         self._decoder = EscPosDecoder(
             on_cut=self._printed,
             on_drawer_kick=self._kicked,
@@ -123,7 +121,6 @@ class VirtualPrinter(PrinterTransport):
     def write(self, data: bytes) -> None:
         self.open()
         with self._lock:
-            self.received += data
             if _only_status_queries(data):
                 for index in range(2, len(data), 3):
                     self._answer(data[index])  # real-time: answered even while stopped
@@ -164,7 +161,6 @@ class VirtualPrinter(PrinterTransport):
 
     def _kicked(self, pin: int) -> None:
         self.drawer_open = True
-        self.drawer_kicks += 1
 
     def _printed(self, elements: list[Element]) -> None:
         self._receipts.append(
