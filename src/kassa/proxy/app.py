@@ -312,7 +312,6 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
         openapi_url="/api/v1/openapi.json",
     )
     app.state.hardware = hardware
-    app.state.settings = settings
     app.add_middleware(_LazyGuard)
 
     @app.exception_handler(ProxyError)

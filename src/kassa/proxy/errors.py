@@ -26,11 +26,6 @@ class ConfigError(ProxyError):
     code = "config_error"
 
 
-class InvalidRequest(ProxyError):
-    code = "invalid_request"
-    status = 422
-
-
 class NotFound(ProxyError):
     code = "not_found"
     status = 404
@@ -67,12 +62,6 @@ class DeviceWriteError(DeviceError):
     """The device failed while data was being sent: part of it may have arrived."""
 
     code = "write_interrupted"
-
-
-class PrinterFault(DeviceError):
-    """The printer reports a condition that stops printing (cover open, paper out...)."""
-
-    code = "printer_fault"
 
 
 class StateDirLocked(ProxyError):

@@ -32,11 +32,7 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[Event | None]] = set()
         self._queue_size = queue_size
         self._last_id = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
 
     @property
     def last_id(self) -> int:
@@ -56,11 +52,6 @@ class EventBus:
                 queue.get_nowait()
                 queue.put_nowait(None)
         return event
-
-    def publish_threadsafe(self, kind: str, data: dict[str, Any]) -> None:
-        if self._loop is None:
-            raise RuntimeError("event bus not bound to a loop")
-        self._loop.call_soon_threadsafe(self.publish, kind, data)
 
     def subscribe(self, last_id: int | None = None) -> asyncio.Queue[Event | None]:
         """A queue of events (None: the stream is over); call `unsubscribe` when done.
@@ -91,7 +82,3 @@ class EventBus:
                 queue.get_nowait()
                 queue.put_nowait(None)
         self._subscribers.clear()
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)

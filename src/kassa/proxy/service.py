@@ -190,7 +190,6 @@ class Hardware:
     async def start(self, *, background: bool = True) -> None:
         """Open the store and start the workers; `background=False` skips scanner and welcome."""
         self.lock_state_dir()
-        self.bus.bind(asyncio.get_running_loop())
         self.store = Store(self.settings.state_dir / "proxy.sqlite3")
         for job_id in self.store.jobs_recover():
             log.warning(

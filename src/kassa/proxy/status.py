@@ -52,9 +52,6 @@ class PrinterStatus:
         return {**asdict(self), "fault": self.fault}
 
 
-UNKNOWN = PrinterStatus(detail="no status answer")
-
-
 def parse_status(
     printer: int | None,
     offline_cause: int | None,

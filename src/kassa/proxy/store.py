@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 JobState = Literal["queued", "printing", "printed", "failed", "waiting"]
-PENDING_STATES = ("queued", "waiting")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -126,7 +125,6 @@ def _job(row: sqlite3.Row) -> Job:
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row

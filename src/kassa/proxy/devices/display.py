@@ -249,15 +249,14 @@ class Display:
 def display_for(
     url: DeviceUrl, *, protocol: str, columns: int, rows: int, code_page: str
 ) -> Display:
-    codec = code_page if code_page != "ascii" else "ascii"
     transport: DisplayTransport
     if url.scheme == "virtual":
-        transport = VirtualDisplayTransport(columns=columns, rows=rows, codec=codec)
+        transport = VirtualDisplayTransport(columns=columns, rows=rows, codec=code_page)
     elif url.scheme == "serial":
         transport = SerialDisplayTransport(url)
     else:
         raise ConfigError(f"no display transport for {url.raw!r}")
-    return Display(transport, protocol=protocol, columns=columns, rows=rows, code_page=codec)
+    return Display(transport, protocol=protocol, columns=columns, rows=rows, code_page=code_page)
 
 
 # -- ready-made messages ------------------------------------------------------------------

@@ -147,11 +147,6 @@ class EscPosDecoder:
                 break
         del self._buffer[:position]
 
-    @property
-    def pending(self) -> bool:
-        """Something was printed since the last cut."""
-        return bool(self.elements or self._line)
-
     def _need(self, position: int, count: int) -> bytes:
         end = position + count
         if end > len(self._buffer):
