@@ -20,7 +20,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from kassa.money import DISCOUNT_PLACES, QUANTITY_PLACES, RATE_PLACES, to_decimal
 from kassa.proxy._escpos import Dummy, EscposImage
-from kassa.proxy.text import CODE_PAGES, CodePage, transliterate
+from kassa.proxy.text import (
+    CODE_PAGES,
+    CURRENCY_SYMBOLS,
+    CodePage,
+    format_amount,
+    format_quantity,
+    transliterate,
+)
 
 
 def _decimal_string(places: int) -> BeforeValidator:
@@ -135,8 +142,6 @@ DEFAULT_LABELS: dict[str, str] = {
     "test_title": "Kassa test print",
 }
 
-CURRENCY_SYMBOLS: dict[str, str] = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥"}
-
 ESC = b"\x1b"
 GS = b"\x1d"
 
@@ -155,16 +160,6 @@ class Layout:
 
     def label(self, name: str) -> str:
         return self.labels.get(name, DEFAULT_LABELS[name])
-
-
-def format_amount(value: Decimal, separator: str = ".") -> str:
-    text = f"{value:.2f}"
-    return text.replace(".", separator) if separator != "." else text
-
-
-def format_quantity(value: Decimal, separator: str = ".") -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", separator) if separator != "." else text
 
 
 def logo_raster(path: str | Path, dots: int) -> bytes:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from kassa.proxy.errors import ConfigError, DeviceOffline
 from kassa.proxy.settings import DeviceUrl
-from kassa.proxy.text import transliterate
+from kassa.proxy.text import CURRENCY_SYMBOLS, format_amount, format_quantity, transliterate
 
 Protocol = Literal["epson", "cd5220"]
 ESC = b"\x1b"
@@ -271,16 +271,6 @@ def _pair(left: str, right: str, columns: int) -> str:
     return left[:room].ljust(room) + " " + right
 
 
-def _amount(value: Decimal, separator: str) -> str:
-    text = f"{value:.2f}"
-    return text.replace(".", separator) if separator != "." else text
-
-
-def _quantity(value: Decimal, separator: str) -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", separator) if separator != "." else text
-
-
 def item_lines(
     *,
     name: str,
@@ -292,10 +282,10 @@ def item_lines(
     separator: str = ".",
 ) -> list[str]:
     """Line 1 the product, line 2 `quantity x price` and the line total at the right."""
-    detail = f"{_quantity(quantity, separator)} x {_amount(unit_price, separator)}"
+    detail = f"{format_quantity(quantity, separator)} x {format_amount(unit_price, separator)}"
     return [
         transliterate(name, codec),
-        _pair(detail, _amount(total, separator), columns),
+        _pair(detail, format_amount(total, separator), columns),
     ]
 
 
@@ -309,7 +299,8 @@ def total_lines(
     labels: dict[str, str] | None = None,
 ) -> list[str]:
     labels = labels or DISPLAY_LABELS
-    amount = transliterate(f"{_amount(total, separator)} {_symbol(currency)}", codec)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    amount = transliterate(f"{format_amount(total, separator)} {symbol}", codec)
     return [transliterate(labels.get("total", "TOTAL"), codec), amount.rjust(columns)]
 
 
@@ -324,14 +315,14 @@ def change_lines(
 ) -> list[str]:
     labels = labels or DISPLAY_LABELS
     return [
-        _pair(transliterate(labels.get("paid", "Paid"), codec), _amount(paid, separator), columns),
+        _pair(
+            transliterate(labels.get("paid", "Paid"), codec),
+            format_amount(paid, separator),
+            columns,
+        ),
         _pair(
             transliterate(labels.get("change", "Change"), codec),
-            _amount(change, separator),
+            format_amount(change, separator),
             columns,
         ),
     ]
-
-
-def _symbol(currency: str) -> str:
-    return {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥"}.get(currency, currency)
