@@ -322,12 +322,9 @@ class Printer:
             for attempt in range(2):
                 try:
                     return self._query()
-                except DeviceOffline as exc:
+                except (DeviceOffline, DeviceWriteError) as exc:
                     # A kept-open connection the printer dropped: reconnect once.
                     self.transport.close()
-                    if attempt == 1:
-                        return PrinterStatus(state="offline", detail=exc.message)
-                except DeviceWriteError as exc:
                     if attempt == 1:
                         return PrinterStatus(state="offline", detail=exc.message)
         raise AssertionError("unreachable")
