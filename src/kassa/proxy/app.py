@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa import __version__
-from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError
+from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError, error_body
 from kassa.proxy.page import status_page
 from kassa.proxy.schemas import (
     DisplayChangeRequest,
@@ -41,10 +41,6 @@ from kassa.proxy.settings import Settings
 
 log = logging.getLogger("kassa.proxy")
 HEARTBEAT_SECONDS = 15.0
-
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
 
 
 def _hardware(request: Request) -> Hardware:

@@ -1,10 +1,18 @@
 """Every exception the proxy raises on purpose, in one place.
 
 Each carries a stable `code` and an HTTP status, so the API turns it into
-`{"error": {"code": ..., "message": ...}}` without a handler per class.
+`{"error": {"code": ..., "message": ...}}` without a handler per class; `error_body`
+builds that body for the API and for the guard middleware alike.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The JSON body of every error answer: `{"error": {"code": ..., "message": ...}}`."""
+    return {"error": {"code": code, "message": message, **extra}}
 
 
 class ProxyError(Exception):

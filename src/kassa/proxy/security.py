@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from kassa.proxy.errors import Forbidden, Unauthorized
+from kassa.proxy.errors import Forbidden, Unauthorized, error_body
 from kassa.proxy.settings import Settings, normalize_origin
 from kassa.proxy.store import Store
 
@@ -152,7 +152,7 @@ def _headers(scope: Scope) -> dict[str, str]:
 async def _send_json(
     send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send(
         {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
