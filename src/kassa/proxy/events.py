@@ -49,8 +49,7 @@ class EventBus:
             except asyncio.QueueFull:
                 # A stuck client: end its stream; it reconnects with Last-Event-ID.
                 self._subscribers.discard(queue)
-                queue.get_nowait()
-                queue.put_nowait(None)
+                _end(queue)
         return event
 
     def subscribe(self, last_id: int | None = None) -> asyncio.Queue[Event | None]:
@@ -76,9 +75,14 @@ class EventBus:
         """End every stream (shutdown)."""
         self.closed = True
         for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(None)
-            except asyncio.QueueFull:
-                queue.get_nowait()
-                queue.put_nowait(None)
+            _end(queue)
         self._subscribers.clear()
+
+
+def _end(queue: asyncio.Queue[Event | None]) -> None:
+    """Put the end-of-stream marker, dropping the oldest event when the queue is full."""
+    try:
+        queue.put_nowait(None)
+    except asyncio.QueueFull:
+        queue.get_nowait()
+        queue.put_nowait(None)
