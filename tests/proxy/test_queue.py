@@ -75,6 +75,36 @@ def test_a_receipt_is_printed_once_even_when_sent_twice(
     assert tcp_printer.printed() == expected
 
 
+def test_a_receipt_sent_again_is_answered_from_its_job_without_rendering(
+    make_settings: Any, tcp_printer: TcpPrinter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kassa.proxy.service as service
+
+    rendered: list[bool] = []
+
+    def counting_render(receipt: Receipt, layout: Any, *, copy: bool = False) -> bytes:
+        rendered.append(copy)
+        return render_receipt(receipt, layout, copy=copy)
+
+    monkeypatch.setattr(service, "render_receipt", counting_render)
+    settings = printer_settings(make_settings, tcp_printer)
+
+    async def scenario(hardware: Hardware) -> tuple[Any, ...]:
+        first, _ = hardware.print_receipt(key="order-9", receipt=RECEIPT)
+        again, created = hardware.print_receipt(key="order-9", receipt=RECEIPT)
+        copy, copy_created = hardware.print_receipt(key="order-9", receipt=RECEIPT, reprint=True)
+        await hardware.wait_job(copy.id, 5)
+        assert hardware.store is not None
+        by_key = hardware.store.job_by_key("order-9")
+        return first, again, created, copy, copy_created, by_key
+
+    first, again, created, copy, copy_created, by_key = run(settings, scenario)
+    assert (again.id, created) == (first.id, False)
+    assert copy.id != first.id and copy_created
+    assert by_key is not None and by_key.id == first.id  # the original, not the reprint
+    assert rendered == [False, True]
+
+
 def layout_for(settings: Settings) -> Any:
     from kassa.proxy.service import build_layout
 

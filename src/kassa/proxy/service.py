@@ -350,8 +350,15 @@ class Hardware:
     ) -> tuple[Job, bool]:
         """Queue a receipt; the same key returns the first job unless `reprint`."""
         self._require_printer()
+        store = self._store()
+        if not reprint:
+            # A terminal retrying a receipt it already sent: answer without rendering it.
+            existing = store.job_by_key(key)
+            if existing is not None:
+                return existing, False
         payload = render_receipt(receipt, self.layout, copy=reprint)
-        job, created = self._store().job_add(
+        # job_add checks the key again, in its transaction: it has the last word.
+        job, created = store.job_add(
             key=key, kind="receipt", payload=payload, open_drawer=open_drawer, reprint=reprint
         )
         if created:

@@ -173,6 +173,14 @@ class Store:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             return _job(row), True
 
+    def job_by_key(self, key: str) -> Job | None:
+        """The original (not a reprint) job queued under an idempotency key, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM jobs WHERE key = ? AND reprint = 0", (key,)
+            ).fetchone()
+        return None if row is None else _job(row)
+
     def job_get(self, job_id: str) -> Job | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
