@@ -11,6 +11,7 @@ import pytest
 from kassa.proxy.devices.display import (
     Display,
     DisplayEmulator,
+    DisplayTransport,
     SerialDisplayTransport,
     cd5220_frame,
     change_lines,
@@ -191,3 +192,41 @@ def test_the_service_shows_messages_and_returns_to_welcome_when_idle(make_settin
         ["TOTAL               ", "            3,10 EUR"],
         ["Willkommen          ", " " * 20],
     ]
+
+
+class _StuckTransport(DisplayTransport):
+    """A display whose writes hang until released (a serial port that stopped draining)."""
+
+    description = "stuck"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+
+    def write(self, data: bytes) -> None:
+        self.release.wait(5)
+
+    def close(self) -> None:
+        pass
+
+
+def test_stopping_cancels_every_welcome_still_being_shown(make_settings: Any) -> None:
+    settings = make_settings(display={"url": "virtual:", "idle_seconds": 0})
+    transport = _StuckTransport()
+
+    async def scenario() -> list[bool]:
+        hardware = Hardware(settings, display=Display(transport))
+        before = asyncio.all_tasks()
+        await hardware.start()  # the first welcome hangs in the display's write
+        await asyncio.sleep(0.02)
+        hardware._welcome_later()  # the idle timer's welcome, queued behind it
+        await asyncio.sleep(0.02)
+        welcomes = asyncio.all_tasks() - before - {asyncio.current_task()}
+        assert len(welcomes) == 2
+        # the port drains a little later (stop closes the display once it is free)
+        asyncio.get_running_loop().call_later(0.2, transport.release.set)
+        await hardware.stop()
+        return [task.cancelled() for task in welcomes]
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [True, True]

@@ -127,8 +127,9 @@ class Hardware:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._printer_task: asyncio.Task[None] | None = None
         self._welcome_timer: asyncio.TimerHandle | None = None
-        self._welcome_task: asyncio.Task[None] | None = None
+        self._welcome_tasks: set[asyncio.Task[None]] = set()
 
     # -- construction ---------------------------------------------------------------------
     def _make_printer(self) -> Printer | None:
@@ -197,11 +198,12 @@ class Hardware:
             )
         self._stopping = False
         if self.printer is not None:
-            self._tasks.append(asyncio.create_task(self._printer_worker(), name="printer"))
+            self._printer_task = asyncio.create_task(self._printer_worker(), name="printer")
+            self._tasks.append(self._printer_task)
         if background and self.scanner is not None:
             self._tasks.append(asyncio.create_task(self._scanner_reader(), name="scanner"))
         if background and self.display is not None:
-            self._welcome_task = asyncio.create_task(self._show_welcome())
+            self._start_welcome()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -209,19 +211,21 @@ class Hardware:
         self.bus.close()
         if self._welcome_timer is not None:
             self._welcome_timer.cancel()
-        printer_task = next((task for task in self._tasks if task.get_name() == "printer"), None)
-        if printer_task is not None:
+        if self._printer_task is not None:
             # Let a job being sent finish, so it is not left "printing" (= failed) on disk.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    asyncio.shield(printer_task), self.settings.printer.timeout + 1
+                    asyncio.shield(self._printer_task), self.settings.printer.timeout + 1
                 )
-        for task in [*self._tasks, *([self._welcome_task] if self._welcome_task else [])]:
+        tasks = [*self._tasks, *self._welcome_tasks]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *([self._welcome_task] if self._welcome_task else [])]:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self._welcome_tasks.clear()
+        self._printer_task = None
         if self.printer is not None:
             await asyncio.to_thread(self.printer.close)
         if self.display is not None:
@@ -462,7 +466,13 @@ class Hardware:
 
     def _welcome_later(self) -> None:
         if not self._stopping:
-            self._welcome_task = asyncio.create_task(self._show_welcome())
+            self._start_welcome()
+
+    def _start_welcome(self) -> None:
+        """Show the welcome lines in a task; stop() cancels every one still running."""
+        task = asyncio.create_task(self._show_welcome())
+        self._welcome_tasks.add(task)
+        task.add_done_callback(self._welcome_tasks.discard)
 
     async def _show_welcome(self) -> None:
         try:
