@@ -84,10 +84,8 @@ def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
         process.communicate(timeout=20)
 
 
-def test_import_products_command(tmp_path: Path) -> None:
-    csv_file = tmp_path / "products.csv"
-    csv_file.write_text("name,ref,price,tax\nMints,MINT,1.20,VAT 21%\n")
-    run = subprocess.run(
+def _import_products(tmp_path: Path, csv_file: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "kassa.cli", "import-products", str(csv_file)],
         env=_env(tmp_path),
         capture_output=True,
@@ -95,18 +93,17 @@ def test_import_products_command(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+def test_import_products_command(tmp_path: Path) -> None:
+    csv_file = tmp_path / "products.csv"
+    csv_file.write_text("name,ref,price,tax\nMints,MINT,1.20,VAT 21%\n")
+    run = _import_products(tmp_path, csv_file)
     # no taxes exist in a fresh database: the row is refused with its line number
     assert run.returncode == 1
     assert "Nothing imported: 1 of 1 rows have errors." in run.stdout
     assert "line 2: tax 'VAT 21%' is unknown (known: none defined)" in run.stdout
-    missing = subprocess.run(
-        [sys.executable, "-m", "kassa.cli", "import-products", str(tmp_path / "nope.csv")],
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    missing = _import_products(tmp_path, tmp_path / "nope.csv")
     assert missing.returncode == 2
     assert "No such file" in missing.stderr
 

@@ -24,6 +24,17 @@ def _open(device: Device, shop: Shop, session_uuid: str, opening: str = "100.00"
     )
 
 
+def _close(device: Device, shop: Shop, session_uuid: object, counted: str):
+    return device.post(
+        f"sessions/{session_uuid}/close",
+        {
+            "cashier_id": shop.alice.pk,
+            "closed_at": timezone.now().isoformat(),
+            "counted_cash": counted,
+        },
+    )
+
+
 def test_open_is_idempotent_and_one_per_terminal(device: Device, shop: Shop) -> None:
     first = str(uuid.uuid4())
     response = _open(device, shop, first)
@@ -45,14 +56,7 @@ def test_close_computes_expected_cash_and_difference(
     session = orders.session
     device.post("orders/sync", {"orders": [orders.order(cash="5.00"), orders.order()]})
     # when the cashier counts 101.50
-    response = device.post(
-        f"sessions/{session.uuid}/close",
-        {
-            "cashier_id": shop.alice.pk,
-            "closed_at": timezone.now().isoformat(),
-            "counted_cash": "101.50",
-        },
-    )
+    response = _close(device, shop, session.uuid, "101.50")
     # then expected is 100.00 + 5.00 - 3.02 change = 101.98 and 0.48 is missing
     assert response.status_code == 200
     body = response.json()
@@ -62,14 +66,7 @@ def test_close_computes_expected_cash_and_difference(
         "-0.48",
     )
     # closing again changes nothing
-    again = device.post(
-        f"sessions/{session.uuid}/close",
-        {
-            "cashier_id": shop.alice.pk,
-            "closed_at": timezone.now().isoformat(),
-            "counted_cash": "500.00",
-        },
-    )
+    again = _close(device, shop, session.uuid, "500.00")
     assert again.json()["counted_cash"] == "101.50"
     # and a new session can be opened now
     assert _open(device, shop, str(uuid.uuid4())).status_code == 201
@@ -89,14 +86,7 @@ def test_bad_session_requests(device: Device, shop: Shop) -> None:
     response = _open(device, shop, str(uuid.uuid4()), opening="5e2")
     assert response.status_code == 422
     assert "opening_float: must be a decimal string" in response.json()["message"]
-    unknown = device.post(
-        f"sessions/{uuid.uuid4()}/close",
-        {
-            "cashier_id": shop.alice.pk,
-            "closed_at": timezone.now().isoformat(),
-            "counted_cash": "1.00",
-        },
-    )
+    unknown = _close(device, shop, uuid.uuid4(), "1.00")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "unknown_session"
     assert CashSession.objects.count() == 0
