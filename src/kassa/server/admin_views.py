@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.http import HttpRequest
+from django.contrib import admin
+from django.db.models import Model
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
 
 class ReadOnlyAdminMixin:
@@ -19,3 +24,35 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+class ImportAdmin(admin.ModelAdmin[_M]):
+    """A model's back-office page with an "Import" page beside its change list, at
+    `import/` (URL name `<app>_<model>_import`, template `admin/<app>/<model>/import.html`).
+    Subclasses write import_view and render with import_page."""
+
+    import_title = "Import"
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        view = self.admin_site.admin_view(self.import_view)
+        name = f"{opts.app_label}_{opts.model_name}_import"
+        return [path("import/", view, name=name), *super().get_urls()]
+
+    def import_page(self, request: HttpRequest, form: Form, report: object) -> TemplateResponse:
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": self.import_title,
+            "form": form,
+            "report": report,
+            "opts": opts,
+        }
+        template = f"admin/{opts.app_label}/{opts.model_name}/import.html"
+        return TemplateResponse(request, template, context)

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+
+from kassa.server.admin_views import ImportAdmin
 
 from .barcodes import BarcodeError, barcode_normalise
 from .importer import product_import
@@ -47,7 +47,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin[Product]):
+class ProductAdmin(ImportAdmin[Product]):
     list_display = ["name", "ref", "category", "price", "tax", "unit", "weighed", "active"]
     list_filter = ["active", "weighed", "tax", "category"]
     search_fields = ["name", "ref", "barcodes__code"]
@@ -55,6 +55,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     inlines = [BarcodeInline]
     actions = ["deactivate", "activate"]
     change_list_template = "admin/catalog/product/change_list.html"
+    import_title = "Import products"
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -79,16 +80,6 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         Product.objects.filter(pk__in=ids).update(active=True)
         products_touch(product_ids=ids)
 
-    def get_urls(self) -> list[URLPattern]:
-        custom = [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="catalog_product_import",
-            )
-        ]
-        return custom + super().get_urls()
-
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request) or not self.has_change_permission(request):
             messages.error(request, "You may not import products.")
@@ -101,14 +92,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
             )
             level = messages.SUCCESS if report.imported and not report.errors else messages.WARNING
             messages.add_message(request, level, report.summary().splitlines()[0])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import products",
-            "form": form,
-            "report": report,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/catalog/product/import.html", context)
+        return self.import_page(request, form, report)
 
 
 @admin.register(Tax)

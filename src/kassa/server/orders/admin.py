@@ -6,10 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
 
-from kassa.server.admin_views import ReadOnlyAdminMixin
+from kassa.server.admin_views import ImportAdmin, ReadOnlyAdminMixin
 from kassa.server.errors import ApiError
 
 from .importer import outbox_import
@@ -55,7 +53,7 @@ class OutboxImportForm(forms.Form):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Order]):
+class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
     """Orders are paid when they arrive: the back office reads them, never edits them."""
 
     list_display = [
@@ -73,16 +71,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Order]):
     list_select_related = ["terminal", "cashier"]
     inlines = [OrderLineInline, PaymentInline]
     change_list_template = "admin/orders/order/change_list.html"
-
-    def get_urls(self) -> list[URLPattern]:
-        custom = [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="orders_order_import",
-            )
-        ]
-        return custom + super().get_urls()
+    import_title = "Import a terminal's exported orders"
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_superuser:
@@ -97,11 +86,4 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Order]):
                 form.add_error("file", exc.message)
             else:
                 messages.success(request, report.summary().splitlines()[0])
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import a terminal's exported orders",
-            "form": form,
-            "report": report,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/orders/order/import.html", context)
+        return self.import_page(request, form, report)
