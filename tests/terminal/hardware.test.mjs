@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { addPayment, addProduct, createOrder, stampOrder } from "../../src/kassa/terminal/domain/cart.js";
-import { faultText, itemFrame, opensDrawer, printDocument, printerSummary, shortQuantity } from "../../src/kassa/terminal/domain/hardware.js";
+import { faultText, itemFrame, opensDrawer, printDocument, printerSummary } from "../../src/kassa/terminal/domain/hardware.js";
+import { formatQuantityShort } from "../../src/kassa/terminal/domain/money.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 
 const cash = { id: 1, name: "Cash", is_cash: true };
@@ -81,8 +82,8 @@ test("display frames: product and line total, quantity × price and the running 
   for (const frame of [itemFrame(line, 123456789, { places: 2 }), itemFrame(weighed, 5, { places: 2, columns: 16 })]) {
     assert.ok(frame.every((text) => text.length <= 20));
   }
-  assert.equal(shortQuantity(3000), "3");
-  assert.equal(shortQuantity(-1500), "-1.5");
+  assert.equal(formatQuantityShort(3000), "3");
+  assert.equal(formatQuantityShort(-1500), "-1.5");
 });
 
 test("printer faults in the cashier's words", () => {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  MoneyError, displayMoney, formatAmount, formatDiscount, formatQuantity, formatRate, linePrice,
+  MoneyError, displayMoney, formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate, linePrice,
   orderTotals, parseAmount, parseDiscount, parseQuantity, parseRate, roundDiv, taxBreakdown,
 } from "../../src/kassa/terminal/domain/money.js";
 
@@ -101,6 +101,12 @@ test("formatting gives the API's decimal strings", () => {
   assert.equal(formatAmount(12n, 3), "0.012");
   assert.equal(formatQuantity(1500), "1.500");
   assert.equal(formatQuantity(-1000), "-1.000");
+  assert.equal(formatQuantityShort(3000), "3");
+  assert.equal(formatQuantityShort(1250), "1.25");
+  assert.equal(formatQuantityShort(455), "0.455");
+  assert.equal(formatQuantityShort(10000), "10");
+  assert.equal(formatQuantityShort(0), "0");
+  assert.equal(formatQuantityShort(-1500), "-1.5");
   assert.equal(formatDiscount(0), "0");
   assert.equal(formatDiscount(1250), "12.5");
   assert.equal(formatDiscount(3333), "33.33");

@@ -5,7 +5,7 @@
  * customer display's frames, whether a sale opens the drawer, and the cashier's words for
  * the proxy's printer faults. No DOM, no I/O.
  */
-import { formatAmount, formatDiscount, formatQuantity, formatRate } from "./money.js";
+import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate } from "./money.js";
 
 /** The proxy's limits (receipts.py), so a long name is cut here, not refused there. */
 const LIMIT = { line: 200, unit: 10, cashier: 60, method: 60, number: 60, headerLines: 20 };
@@ -75,14 +75,6 @@ export function opensDrawer(receipt, policy) {
 }
 
 /**
- * A quantity as a customer reads it: 3000 → "3", 1250 → "1.25".
- * @param {number} milli
- */
-export function shortQuantity(milli) {
-  return formatQuantity(milli).replace(/\.?0+$/, "");
-}
-
-/**
  * @param {string} left
  * @param {string} right
  * @param {number} columns
@@ -105,7 +97,7 @@ function spread(left, right, columns) {
  */
 export function itemFrame(line, total, { places, columns = 20 }) {
   const money = (/** @type {number} */ minor) => formatAmount(minor, places);
-  const quantity = `${shortQuantity(line.quantity)}${line.weighed && line.unit ? line.unit : ""}`;
+  const quantity = `${formatQuantityShort(line.quantity)}${line.weighed && line.unit ? line.unit : ""}`;
   const detail = `${quantity} x ${money(line.unitPrice)}`;
   const sum = `Tot ${money(total)}`;
   const second = detail.length + sum.length + 1 <= columns ? spread(detail, sum, columns) : spread("Total", money(total), columns);

@@ -119,6 +119,11 @@ export function formatQuantity(milli) {
   return formatDecimal(milli, QUANTITY_PLACES);
 }
 
+/** A quantity as people read it, without trailing zeros: 3000 → "3", 1250 → "1.25". @param {number | bigint} milli @returns {string} */
+export function formatQuantityShort(milli) {
+  return formatDecimalShort(milli, QUANTITY_PLACES);
+}
+
 /** "12.5" → 1250 hundredths of a percent; must be within 0..100 %. @param {string} text @returns {number} */
 export function parseDiscount(text) {
   const value = parseDecimal(text, DISCOUNT_PLACES, "discount");

@@ -1,6 +1,6 @@
 // @ts-check
 /** Small building blocks shared by the screens: numpads, money, dialogs, messages. */
-import { displayMoney, formatQuantity } from "../domain/money.js";
+import { displayMoney, formatQuantity, formatQuantityShort } from "../domain/money.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { pushScanHandler, pushTypedHandler } from "./scanner.js";
 import { getState, setState, useStore } from "./store.js";
@@ -22,7 +22,7 @@ export function money(minor) {
  * @param {boolean} [weighed]
  */
 export function quantity(milli, unit = "pc", weighed = false) {
-  const text = weighed ? formatQuantity(milli) : formatQuantity(milli).replace(/\.?0+$/, "");
+  const text = weighed ? formatQuantity(milli) : formatQuantityShort(milli);
   return unit && unit !== "pc" ? `${text} ${unit}` : text;
 }
 
