@@ -192,3 +192,28 @@ def test_weighed_product_from_a_tile_asks_its_weight(till: Till, server: KassaSe
     till.wait_synced()
     (order,) = server.orders()
     assert order["lines"][0][:3] == ("Bananas", Decimal("0.750"), Decimal("1.49"))
+
+
+def test_an_amount_with_too_many_decimals_is_refused_on_the_payment_pad(till: Till) -> None:
+    # given an order on the payment screen, in a currency with 2 decimals
+    till.start()
+    till.add("Baguette")
+    till.page.click("[data-test=pay]")
+    # when the cashier types 1.234 on the payment pad and pays with it
+    for key in "1.234":
+        till.page.click(f"[data-test=pay-pad] [data-key='{key}']")
+    till.page.click("[data-test=method][data-name='Cash']")
+    # then the amount is refused and the payment screen keeps working
+    till.page.wait_for_selector("[data-test=toast]:has-text('1.234 is not an amount')")
+    assert till.page.get_attribute("[data-test=pay-amount]", "data-valid") == "false"
+    assert till.page.locator("[data-test=payment]").count() == 0
+    assert till.page.inner_text("[data-test=pay-remaining]") == "€1.49"
+    # and once the amount is corrected the sale goes on
+    till.page.click("[data-test=pay-pad] [data-key='⌫']")
+    assert till.page.inner_text("[data-test=pay-amount]") == "€1.23"
+    till.page.click("[data-test=method][data-name='Cash']")
+    till.page.wait_for_function(
+        "document.querySelector('[data-test=pay-remaining]').innerText === '€0.26'"
+    )
+    till.pay("Card")
+    assert till.validate() == "POS1-1-000001"

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   MoneyError, displayMoney, formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate, linePrice,
-  orderTotals, parseAmount, parseDiscount, parseQuantity, parseRate, roundDiv, taxBreakdown,
+  orderTotals, parseAmount, parseDiscount, parseQuantity, parseRate, parseTyped, roundDiv, taxBreakdown, typedAmount,
 } from "../../src/kassa/terminal/domain/money.js";
 
 const { cases } = JSON.parse(readFileSync(new URL("../shared/money_cases.json", import.meta.url), "utf8"));
@@ -162,4 +162,24 @@ test("displayMoney formats with Intl for the screen", () => {
   assert.equal(displayMoney(28, "EUR", "en-US"), "€0.28");
   assert.equal(displayMoney(90071992547409, "USD", "en-US"), "$900,719,925,474.09");
   assert.match(displayMoney(123456, "EUR", "de-DE"), /^1\.234,56\s€$/);
+});
+
+test("a typed amount the currency cannot hold is null, not an exception (the payment pad renders it)", () => {
+  // given what a cashier can type on a numpad (digits, one ".", at most 12 characters)
+  assert.equal(typedAmount("1.234", 2), null);
+  assert.equal(typedAmount("1.23", 2), 123);
+  assert.equal(typedAmount("12.", 2), 1200);
+  assert.equal(typedAmount("0.", 2), 0);
+  assert.equal(typedAmount("1.230", 2), 123); // extra zeros, as parseAmount takes them
+  assert.equal(typedAmount("", 2), null);
+  assert.equal(typedAmount("5.", 0), 5);
+  assert.equal(typedAmount("5.5", 0), null);
+  assert.equal(typedAmount("999999999999", 2), 99999999999900);
+  // the same reading for the other kinds
+  assert.equal(parseTyped("0.455", parseQuantity), 455);
+  assert.equal(parseTyped("1.2345", parseQuantity), null);
+  assert.equal(parseTyped("12.5", parseDiscount), 1250);
+  assert.equal(parseTyped("101", parseDiscount), null);
+  // a bug in the parser is not hidden as "not a number"
+  assert.throws(() => parseTyped("1", () => { throw new TypeError("bug"); }), TypeError);
 });

@@ -99,6 +99,35 @@ export function parseAmount(text, places) {
 }
 
 /**
+ * A number as the cashier typed it on a numpad, read by `parse` (parseAmount, parseQuantity,
+ * parseDiscount): a trailing "." (decimals not typed yet) is ignored. Null, not an exception,
+ * when `parse` refuses it ("1.234" as an amount with 2 places), so a screen can show the
+ * typed text as invalid while it renders.
+ * @param {string} buffer
+ * @param {(text: string) => number} parse
+ * @returns {number | null}
+ */
+export function parseTyped(buffer, parse) {
+  try {
+    return parse(buffer.replace(/\.$/, ""));
+  } catch (error) {
+    if (error instanceof MoneyError) return null;
+    throw error;
+  }
+}
+
+/**
+ * An amount typed on a numpad ("12." is 12.00), in minor units; null when it is not an
+ * amount at `places`.
+ * @param {string} buffer
+ * @param {number} places
+ * @returns {number | null}
+ */
+export function typedAmount(buffer, places) {
+  return parseTyped(buffer, (text) => parseAmount(text, places));
+}
+
+/**
  * 1000 → "10.00" (places = 2); the form the server API uses.
  * @param {number | bigint} minor
  * @param {number} places

@@ -9,7 +9,7 @@
 import * as cart from "../domain/cart.js";
 import { faultText, printerSummary } from "../domain/hardware.js";
 import * as hw from "../hardware/proxy.js";
-import { formatDiscount, parseAmount } from "../domain/money.js";
+import { formatDiscount, parseAmount, typedAmount } from "../domain/money.js";
 import { searchProducts } from "../domain/search.js";
 import { Modal, Numpad, PinPad, Toasts, clock, money, quantity, useKeyboardPad } from "./components.js";
 import { html, useEffect, useMemo, useRef, useState } from "./html.js";
@@ -224,19 +224,15 @@ function FloatScreen() {
   const { config, cashier } = useStore();
   const [buffer, setBuffer] = useState("");
   const [busy, setBusy] = useState(false);
-  let amount = 0;
-  let valid = true;
-  try {
-    amount = buffer ? parseAmount(buffer.replace(/\.$/, ""), config.currency_places) : 0;
-  } catch {
-    valid = false;
-  }
+  const typed = buffer ? typedAmount(buffer, config.currency_places) : 0;
+  const valid = typed !== null;
+  const amount = typed ?? 0;
   const open = async () => {
     if (!valid || busy) return;
     setBusy(true);
     await t.openSession(amount);
   };
-  const onKey = (/** @type {string} */ key) => (key === "OK" ? open() : setBuffer((b) => t.editBuffer(b, key).replace(/^-/, "")));
+  const onKey = (/** @type {string} */ key) => (key === "OK" ? open() : setBuffer((b) => t.editUnsigned(b, key)));
   useKeyboardPad(onKey);
   return html`<div class="center-screen">
     <div class="card float-card">
@@ -466,6 +462,8 @@ function PaymentScreen() {
   const changeDue = cart.change(order);
   const ready = cart.isFullyPaid(order);
   const problem = cart.paymentProblem(order);
+  // What the cashier typed: null when it is not an amount (too many decimals), shown as such.
+  const typed = payBuffer ? typedAmount(payBuffer, config.currency_places) : 0;
   const names = new Map(methods.map((/** @type {any} */ m) => [m.id, m.name]));
   const cash = methods.find((/** @type {any} */ m) => m.is_cash);
   useKeyboardPad((key) => (key === "OK" ? (ready ? t.validate() : undefined) : t.payKey(key)), { onEscape: t.closePayment });
@@ -492,7 +490,9 @@ function PaymentScreen() {
       </button>
     </section>
     <section class="pay-entry">
-      <div class="amount-display" data-test="pay-amount">${payBuffer ? money(parseAmount(payBuffer.replace(/\.$/, "") || "0", config.currency_places)) : html`<span class="muted">${money(due)}</span>`}</div>
+      <div class="amount-display" data-test="pay-amount" data-valid=${String(typed !== null)}>
+        ${!payBuffer ? html`<span class="muted">${money(due)}</span>` : typed === null ? html`<span class="bad">${payBuffer}</span>` : money(typed)}
+      </div>
       ${cash && due > 0
         ? html`<div class="quick-cash" data-test="quick-cash">
             ${cart.quickCashAmounts(due, config.currency_places).map(
@@ -591,16 +591,12 @@ function CloseScreen() {
   const { session, config, openOrders, order } = useStore();
   const [buffer, setBuffer] = useState("");
   const [busy, setBusy] = useState(false);
-  let counted = 0;
-  let valid = buffer !== "";
-  try {
-    counted = buffer ? parseAmount(buffer.replace(/\.$/, ""), config.currency_places) : 0;
-  } catch {
-    valid = false;
-  }
+  const typed = typedAmount(buffer, config.currency_places);
+  const valid = buffer !== "" && typed !== null;
+  const counted = valid ? /** @type {number} */ (typed) : 0;
   const expected = t.expectedCash(session);
   const difference = counted - expected;
-  const onKey = (/** @type {string} */ key) => (key === "OK" ? undefined : setBuffer((b) => t.editBuffer(b, key).replace(/^-/, "")));
+  const onKey = (/** @type {string} */ key) => (key === "OK" ? undefined : setBuffer((b) => t.editUnsigned(b, key)));
   useKeyboardPad(onKey, { onEscape: () => setState({ view: "sale" }) });
   const openCount = openOrders.length + (order.lines.length ? 1 : 0);
   const confirm = async () => {
@@ -709,7 +705,7 @@ function WeightDialog({ product, onClose }) {
     onClose();
     t.addToOrder(product, { quantity: milli });
   };
-  const onKey = (/** @type {string} */ key) => (key === "OK" ? submit() : setBuffer((b) => t.editBuffer(b, key).replace(/^-/, "")));
+  const onKey = (/** @type {string} */ key) => (key === "OK" ? submit() : setBuffer((b) => t.editUnsigned(b, key)));
   useKeyboardPad(onKey, { onEscape: onClose });
   return html`<${Modal} title=${`Weight of ${product.name}`} onClose=${onClose} test="weight-dialog">
     <div class="amount-display">${buffer || "0"} ${product.unit}</div>

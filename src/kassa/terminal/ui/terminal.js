@@ -9,7 +9,7 @@
  */
 import * as cart from "../domain/cart.js";
 import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
-import { formatAmount, parseAmount, parseDiscount, parseQuantity } from "../domain/money.js";
+import { formatAmount, formatDiscount, parseAmount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
 import { checkPin, createLockoutState, lockoutStatus } from "../domain/pin.js";
 import { buildReceipt } from "../domain/receipt.js";
 import { INDEX_FORMAT, buildSearchIndex, lookupBarcode, restoreSearchIndex, storableSearchIndex } from "../domain/search.js";
@@ -571,18 +571,25 @@ export function editBuffer(buffer, key) {
   return buffer;
 }
 
+/**
+ * editBuffer for a pad without a sign (cash counted or paid, a weight): "±" does nothing.
+ * @param {string} buffer
+ * @param {string} key
+ */
+export function editUnsigned(buffer, key) {
+  return editBuffer(buffer, key).replace(/^-/, "");
+}
+
 /** Apply the numpad buffer to the selected line (quantity, discount % or price). */
 export function applyNumpad() {
   const { numpad, order, config, cashier } = getState();
   const line = order.lines.find((/** @type {any} */ l) => l.id === order.selectedLineId);
   if (!line || !numpad.buffer) return;
-  const text = numpad.buffer.endsWith(".") ? numpad.buffer.slice(0, -1) : numpad.buffer;
-  let value;
-  try {
-    if (numpad.mode === "qty") value = parseQuantity(text);
-    else if (numpad.mode === "discount") value = parseDiscount(text);
-    else value = parseAmount(text, config.currency_places);
-  } catch {
+  const value =
+    numpad.mode === "qty" ? parseTyped(numpad.buffer, parseQuantity)
+    : numpad.mode === "discount" ? parseTyped(numpad.buffer, parseDiscount)
+    : typedAmount(numpad.buffer, config.currency_places);
+  if (value === null) {
     toast(`${numpad.buffer} is not a valid ${numpad.mode === "qty" ? "quantity" : numpad.mode === "discount" ? "discount" : "price"}.`, "error");
     return;
   }
@@ -611,7 +618,7 @@ export function applyNumpad() {
     setState({
       dialog: {
         kind: "manager",
-        reason: numpad.mode === "discount" ? `A discount of ${text} % needs a manager.` : "A price change needs a manager.",
+        reason: numpad.mode === "discount" ? `A discount of ${formatDiscount(value)} % needs a manager.` : "A price change needs a manager.",
         onApproved: (/** @type {any} */ manager) => apply(manager.id),
       },
     });
@@ -671,7 +678,7 @@ export function closePayment() {
 
 /** @param {string} key */
 export function payKey(key) {
-  setState({ payBuffer: editBuffer(getState().payBuffer ?? "", key).replace(/^-/, "") });
+  setState({ payBuffer: editUnsigned(getState().payBuffer ?? "", key) });
 }
 
 /**
@@ -684,12 +691,12 @@ export function pay(method, amount) {
   let value = amount;
   if (value === undefined) {
     if (payBuffer) {
-      try {
-        value = parseAmount(payBuffer.replace(/\.$/, ""), config.currency_places);
-      } catch {
+      const typed = typedAmount(payBuffer, config.currency_places);
+      if (typed === null) {
         toast(`${payBuffer} is not an amount.`, "error");
         return;
       }
+      value = typed;
     } else {
       value = cart.amountDue(order);
     }
