@@ -9,7 +9,7 @@
 import * as cart from "../domain/cart.js";
 import { faultText, printerSummary } from "../domain/hardware.js";
 import * as hw from "../hardware/proxy.js";
-import { formatDiscount, parseAmount, typedAmount } from "../domain/money.js";
+import { formatDiscount, formatRate, parseAmount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
 import { searchProducts } from "../domain/search.js";
 import { Modal, Numpad, PinPad, Toasts, clock, money, quantity, useKeyboardPad } from "./components.js";
 import { html, useEffect, useMemo, useRef, useState } from "./html.js";
@@ -577,7 +577,7 @@ export function ReceiptPaper({ receipt }) {
     <table class="paper-taxes">
       <tr><th>VAT</th><th class="num">Net</th><th class="num">Tax</th><th class="num">Gross</th></tr>
       ${r.taxes.map(
-        (/** @type {any} */ g) => html`<tr><td>${g.rate / 10000} %${g.priceIncludesTax ? "" : " (excl.)"}</td><td class="num">${money(g.net)}</td><td class="num">${money(g.tax)}</td><td class="num">${money(g.gross)}</td></tr>`,
+        (/** @type {any} */ g) => html`<tr><td>${formatRate(g.rate)} %${g.priceIncludesTax ? "" : " (excl.)"}</td><td class="num">${money(g.net)}</td><td class="num">${money(g.tax)}</td><td class="num">${money(g.gross)}</td></tr>`,
       )}
     </table>
     ${r.note ? html`<div class="paper-note">${r.note}</div>` : null}
@@ -697,8 +697,9 @@ function Dialog({ dialog }) {
 function WeightDialog({ product, onClose }) {
   const [buffer, setBuffer] = useState("");
   const submit = () => {
-    const milli = Math.round(Number(buffer) * 1000);
-    if (!buffer || !Number.isFinite(milli) || milli <= 0 || !/^\d+(\.\d{0,3})?$/.test(buffer)) {
+    // Digits with at most three decimals ("0." too), read exactly, never through a float.
+    const milli = /^\d+(\.\d{0,3})?$/.test(buffer) ? parseTyped(buffer, parseQuantity) : null;
+    if (milli === null || milli <= 0) {
       t.toast("Enter the weight in kg, e.g. 0.455.", "error");
       return;
     }
