@@ -258,3 +258,29 @@ test("stampOrder sets the receipt number and time taken when the order is paid",
   assert.ok(Object.isFrozen(stamped));
   assert.throws(() => stampOrder(order, { receiptNumber: "", createdAt: "x" }), { code: "receipt_number" });
 });
+
+test("prices and totals are computed once per lines array, frozen, and follow every line change", () => {
+  // given an order with two lines
+  let order = addProduct(newOrder(), { product: COLA, tax: VAT21 });
+  order = addProduct(order, { product: APPLES, tax: VAT9, quantity: 1000 });
+  const priced = pricedLines(order);
+  const sum = totals(order);
+  // then asking again, or after a payment or a selection (same lines), gives the same frozen values
+  assert.ok(Object.isFrozen(priced) && priced.every((line) => Object.isFrozen(line)) && Object.isFrozen(sum));
+  const paidPart = addPayment(selectLine(order, "1"), { method: CARD, amount: 500 });
+  assert.equal(paidPart.lines, order.lines);
+  assert.equal(pricedLines(paidPart), priced);
+  assert.equal(totals(paidPart), sum);
+  // and a changed line gives new prices
+  const more = setQuantity(order, "1", 2000);
+  assert.notEqual(pricedLines(more), priced);
+  assert.equal(totals(more).gross, 2249);
+  assert.equal(totals(order).gross, 1249);
+  // an order that is not frozen (as read back from IndexedDB) is priced on every call
+  const stored = structuredClone(order);
+  assert.deepEqual(pricedLines(stored), priced);
+  stored.lines[0].quantity = 3000;
+  assert.equal(totals(stored).gross, 3249);
+  // the same lines at other places are priced again (and checked: 7 places is refused)
+  assert.throws(() => pricedLines({ ...order, places: 7 }), /places/);
+});

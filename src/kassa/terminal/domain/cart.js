@@ -336,20 +336,44 @@ export function removePayment(order, paymentId) {
 }
 
 /**
- * The lines with their net, tax and gross.
+ * Priced lines by the `order.lines` array they were computed from, and totals by the priced
+ * lines. Only a frozen array of frozen lines is a key (every order made here is, see
+ * `freeze`), so a cached result can never go stale; an order that is not frozen (read back
+ * from IndexedDB, made by hand) is priced again on every call. A new array of lines (any
+ * line changed) is a new key; paying or selecting keeps the array and so the prices.
+ * @type {WeakMap<readonly Line[], {places: number, priced: readonly PricedLine[]}>}
+ */
+const pricedCache = new WeakMap();
+/** @type {WeakMap<readonly PricedLine[], Readonly<import("./money.js").TaxedAmount>>} */
+const totalsCache = new WeakMap();
+
+/**
+ * The lines with their net, tax and gross (frozen: the same result is handed to every
+ * caller of the same lines).
  * @param {Order} order
- * @returns {PricedLine[]}
+ * @returns {readonly PricedLine[]}
  */
 export function pricedLines(order) {
-  return order.lines.map((line) => ({ ...line, ...priceLine(line, order.places) }));
+  const { lines, places } = order;
+  const cached = pricedCache.get(lines);
+  if (cached && cached.places === places) return cached.priced;
+  const priced = Object.freeze(lines.map((line) => Object.freeze({ ...line, ...priceLine(line, places) })));
+  if (Object.isFrozen(lines) && lines.every((line) => Object.isFrozen(line))) pricedCache.set(lines, { places, priced });
+  return priced;
 }
 
 /**
  * @param {Order} order
- * @returns {import("./money.js").TaxedAmount}
+ * @returns {Readonly<import("./money.js").TaxedAmount>} frozen
  */
 export function totals(order) {
-  return orderTotals(pricedLines(order));
+  const priced = pricedLines(order);
+  let sum = totalsCache.get(priced);
+  if (!sum) {
+    sum = Object.freeze(orderTotals(priced));
+    totalsCache.set(priced, sum);
+  }
+  return sum;
 }
 
 /**
