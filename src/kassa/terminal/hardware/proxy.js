@@ -18,7 +18,7 @@
  * - Device state comes from `GET status` and then the proxy's server-sent events (printer,
  *   job, drawer, scan); scans are handed to the same handler as keyboard-wedge scans.
  */
-import { amountDue, change as changeOf, paid as paidOf, pricedLines, totals } from "../domain/cart.js";
+import { amountDue, pricedLines, totals } from "../domain/cart.js";
 import { faultText, itemFrame, opensDrawer, printDocument } from "../domain/hardware.js";
 import { formatAmount } from "../domain/money.js";
 import * as data from "../data/db.js";
@@ -331,15 +331,16 @@ export async function reprintReceipt(receipt) {
   await sendReceipt(receipt, { reprint: true });
 }
 
-/** @param {{order: any, receipt: any}} detail */
-async function onValidated({ order, receipt }) {
+/** @param {{receipt: any}} detail */
+async function onValidated({ receipt }) {
   const config = getState().config;
   const kept = { ...receipt, print: { owed: true } };
   owed.set(receipt.uuid, kept);
   publishOwed();
   setPrint(receipt.uuid, { state: "printing", fault: null });
   const places = config.currency_places;
-  display("display/change", { paid: formatAmount(paidOf(order), places), change: formatAmount(changeOf(order), places) });
+  // The receipt was built from this very order: its paid and change are the order's.
+  display("display/change", { paid: formatAmount(receipt.paid, places), change: formatAmount(receipt.change, places) });
   const drawer = opensDrawer(receipt, config.drawer_policy);
   await sendReceipt(kept, { openDrawer: drawer });
   const state = getState().hw?.prints?.[receipt.uuid]?.state;
@@ -373,6 +374,11 @@ export async function openDrawer(reason) {
 let displayNext = null;
 let displayBusy = false;
 
+/** Whether anything is sent to the customer display: paired, and the proxy has not said it has none. */
+function displayWanted() {
+  return Boolean(link.token) && getState().hw?.status?.display?.configured !== false;
+}
+
 /**
  * Show something on the customer display; only the latest wish is sent when the display
  * is slower than the cashier.
@@ -380,7 +386,7 @@ let displayBusy = false;
  * @param {unknown} body
  */
 function display(path, body) {
-  if (!link.token || getState().hw?.status?.display?.configured === false) return;
+  if (!displayWanted()) return;
   displayNext = { path, body };
   if (!displayBusy) pumpDisplay();
 }
@@ -401,7 +407,7 @@ async function pumpDisplay() {
 /** @param {{order: any}} detail */
 function onOrderChanged({ order }) {
   const { view, config } = getState();
-  if (view === "receipt" || !config) return;
+  if (view === "receipt" || !config || !displayWanted()) return;
   const places = config.currency_places;
   if (view === "payment") {
     display("display/total", { total: formatAmount(amountDue(order), places), currency: config.currency });
@@ -411,7 +417,8 @@ function onOrderChanged({ order }) {
     display("display/welcome", {});
     return;
   }
-  const line = pricedLines(order).find((/** @type {any} */ l) => l.id === order.selectedLineId) ?? pricedLines(order).at(-1);
+  const lines = pricedLines(order);
+  const line = lines.find((/** @type {any} */ l) => l.id === order.selectedLineId) ?? lines.at(-1);
   const size = getState().hw?.status?.display?.size;
   display("display", { lines: itemFrame(line, totals(order).gross, { places, columns: size?.[1] ?? 20 }) });
 }
