@@ -203,16 +203,27 @@ function startSync() {
     },
     onCatalogCheck: async () => {
       const token = await getToken();
-      if (!token) return;
-      const { config, cashiers } = await staffAndConfigUpdate(db, token);
-      setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
-      emit("terminal.ready", { config }); // the proxy URL may have changed
-      if (await catalogUpdate(db, token)) {
-        channel?.postMessage({ type: "catalog" });
-        await reloadCatalog();
-      }
+      if (token) await refreshFromServer(token);
     },
   });
+}
+
+/**
+ * Configuration and cashiers, then what changed in the catalog, from the server (the sync
+ * loop's periodic check and the menu's *Update catalog*).
+ * @param {string} token
+ * @returns {Promise<boolean>} whether the catalog changed
+ */
+async function refreshFromServer(token) {
+  const { config, cashiers } = await staffAndConfigUpdate(db, token);
+  setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
+  emit("terminal.ready", { config }); // the proxy URL may have changed
+  const changed = await catalogUpdate(db, token);
+  if (changed) {
+    channel?.postMessage({ type: "catalog" });
+    await reloadCatalog();
+  }
+  return changed;
 }
 
 export async function refreshCounts() {
@@ -818,13 +829,7 @@ export async function updateCatalog() {
   const token = await getToken();
   if (!token) return;
   try {
-    const { config, cashiers } = await staffAndConfigUpdate(db, token);
-    setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
-    const changed = await catalogUpdate(db, token);
-    if (changed) {
-      await reloadCatalog();
-      channel?.postMessage({ type: "catalog" });
-    }
+    const changed = await refreshFromServer(token);
     toast(changed ? "Catalog updated." : "The catalog is up to date.", "info");
   } catch (error) {
     toast(error instanceof NetworkError ? "The server cannot be reached." : String(error), "error");
