@@ -15,6 +15,24 @@ import { META, applyCatalogDelta, getMeta, putCashiers, putCatalog, putPaymentMe
 export const PAGE_SIZE = 25_000;
 
 /**
+ * The pages of `GET catalog/products`, following `next_after` until it is null: the whole
+ * catalog, or with `since` what changed after that token.
+ * @param {string} token  the device token
+ * @param {number} [since]
+ * @returns {AsyncGenerator<any>}
+ */
+async function* productPages(token, since) {
+  const changed = since === undefined ? "" : `since=${since}&`;
+  let after = 0;
+  for (;;) {
+    const page = await api(`catalog/products?${changed}after=${after}&limit=${PAGE_SIZE}`, { token, timeout: 120_000 });
+    yield page;
+    if (page.next_after === null) return;
+    after = page.next_after;
+  }
+}
+
+/**
  * Download the whole catalog.
  * @param {any} db
  * @param {string} token  the device token
@@ -27,14 +45,10 @@ export async function catalogDownload(db, token, onProgress) {
   const products = [];
   /** @type {number | null} */
   let total = null;
-  let after = 0;
-  for (;;) {
-    const page = await api(`catalog/products?after=${after}&limit=${PAGE_SIZE}`, { token, timeout: 120_000 });
+  for await (const page of productPages(token)) {
     if (page.total !== undefined && page.total !== null) total = page.total;
     for (const product of page.products) products.push(product);
     onProgress?.({ loaded: products.length, total });
-    if (page.next_after === null) break;
-    after = page.next_after;
   }
   const snapshot = { products, categories: meta.categories, taxes: meta.taxes, token: meta.token };
   await putCatalog(db, snapshot);
@@ -59,13 +73,9 @@ export async function catalogUpdate(db, token) {
   const products = [];
   /** @type {number[]} */
   const deleted = [];
-  let after = 0;
-  for (;;) {
-    const page = await api(`catalog/products?since=${stored}&after=${after}&limit=${PAGE_SIZE}`, { token, timeout: 120_000 });
+  for await (const page of productPages(token, stored)) {
     products.push(...page.products);
     deleted.push(...page.deleted);
-    if (page.next_after === null) break;
-    after = page.next_after;
   }
   await applyCatalogDelta(db, { products, deleted, categories: meta.categories, taxes: meta.taxes, token: meta.token });
   return true;
