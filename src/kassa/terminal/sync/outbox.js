@@ -53,6 +53,20 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
   for (;;) {
     const entries = await outboxPending(db, MAX_BATCH);
     if (entries.length === 0) return { sent, rejected };
+    const before = sent + rejected;
+    try {
+      await sendFront(entries);
+    } finally {
+      // Every round that changed the outbox is reported, also when a later step failed.
+      if (sent + rejected !== before) onProgress?.(sent);
+    }
+  }
+
+  /**
+   * Send the front of the queue: a batch of consecutive orders, or one session entry.
+   * @param {import("../data/db.js").OutboxEntry[]} entries  pending, oldest first
+   */
+  async function sendFront(entries) {
     const first = entries[0];
     if (first.kind === "order") {
       const batch = [];
@@ -67,9 +81,11 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
         if (!isFinal(error)) throw error;
         // The server refused the whole request (it checks each order on its own, so this
         // is a malformed batch): every order keeps the reason.
-        for (const entry of batch) await outboxMarkRejected(db, entry.key, reason(error));
-        rejected += batch.length;
-        continue;
+        for (const entry of batch) {
+          await outboxMarkRejected(db, entry.key, reason(error));
+          rejected++;
+        }
+        return;
       }
       /** @type {string[]} */
       const done = [];
@@ -103,7 +119,6 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
         rejected++;
       }
     }
-    onProgress?.(sent);
   }
 }
 
@@ -208,10 +223,8 @@ export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatal
         const cameBack = status.online !== true;
         failures = 0;
         update({ online: true, authError: false, syncing: false, lastSyncAt: now });
-        if (sent || rejected) {
-          onOutboxChanged();
-          channel?.postMessage({ type: "outbox" });
-        }
+        // This tab's counts were refreshed by onProgress as entries changed; tell the others.
+        if (sent || rejected) channel?.postMessage({ type: "outbox" });
         if (cameBack || Date.now() - lastCatalogCheck > CATALOG_CHECK_MS) {
           lastCatalogCheck = Date.now();
           await onCatalogCheck().catch((error) => console.warn("catalog update failed", error));
@@ -223,7 +236,6 @@ export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatal
           if (!(error instanceof NetworkError)) console.error("sync failed", error);
           update({ online: false, syncing: false });
         }
-        onOutboxChanged();
       }
       const delay = failures === 0 ? HEARTBEAT_MS : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
       await sleep(delay);
