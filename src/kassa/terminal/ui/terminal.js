@@ -389,9 +389,21 @@ export async function closeSession(counted) {
   setState({ session: null, cashier: null, phase: "login", view: "sale", lastClosed: closed });
 }
 
+/**
+ * The open orders kept in the database, oldest first, without those finished (paid or
+ * discarded) in this tab whose removal may still be on its way.
+ * @returns {Promise<any[]>}
+ */
+async function loadOpenOrders() {
+  const orders = await data.listOrders(db);
+  return orders
+    .filter((/** @type {any} */ o) => !finished.has(o.uuid))
+    .sort((/** @type {any} */ a, /** @type {any} */ b) => (a.openedAt ?? "").localeCompare(b.openedAt ?? ""));
+}
+
 /** @param {any} session */
 async function enterSale(session) {
-  const orders = (await data.listOrders(db)).sort((/** @type {any} */ a, /** @type {any} */ b) => (a.openedAt ?? "").localeCompare(b.openedAt ?? ""));
+  const orders = await loadOpenOrders();
   const current = getState().order;
   const sale = { session, phase: "sale", view: "sale" };
   if (current && !finished.has(current.uuid)) {
@@ -407,8 +419,8 @@ async function enterSale(session) {
 async function refreshOpenOrders() {
   if (!db || getState().phase !== "sale") return;
   const current = getState().order;
-  const orders = await data.listOrders(db);
-  setState({ openOrders: orders.filter((/** @type {any} */ o) => o.uuid !== current?.uuid && !finished.has(o.uuid)) });
+  const orders = await loadOpenOrders();
+  setState({ openOrders: orders.filter((/** @type {any} */ o) => o.uuid !== current?.uuid) });
 }
 
 // ---------------------------------------------------------------- the order
