@@ -38,7 +38,6 @@ import { normalizeBarcode } from "./barcode.js";
  * @property {string[]} refs       normalised references, sorted
  * @property {Int32Array} refPositions product position of refs[i]
  * @property {Map<string, number[]>} barcodes normalised barcode → product positions
- * @property {Map<number, P>} byId
  * @property {Uint32Array} marks   scratch space for queries
  * @property {{generation: number}} scratch
  */
@@ -67,7 +66,30 @@ export function storableSearchIndex(index) {
  * @returns {SearchIndex<P>}
  */
 export function restoreSearchIndex(stored) {
-  return { ...stored, marks: new Uint32Array(stored.products.length), scratch: { generation: 0 } };
+  // An index stored by an earlier terminal also holds `byId` (products by id, which nothing
+  // used): it is left out; the rest has the same format, so INDEX_FORMAT did not change.
+  const { byId, ...rest } = /** @type {any} */ (stored);
+  return { ...rest, marks: new Uint32Array(stored.products.length), scratch: { generation: 0 } };
+}
+
+/** @type {WeakMap<SearchIndex<any>, Map<number, any>>} */
+const byIdOf = new WeakMap();
+
+/**
+ * A product of the index by id, or undefined. The map behind it is made on the first call
+ * for an index and is not part of the index (nor of the stored copy).
+ * @template {SearchableProduct} P
+ * @param {SearchIndex<P>} index
+ * @param {number} id
+ * @returns {P | undefined}
+ */
+export function productById(index, id) {
+  let byId = byIdOf.get(index);
+  if (!byId) {
+    byId = new Map(index.products.map((product) => [product.id, product]));
+    byIdOf.set(index, byId);
+  }
+  return byId.get(id);
 }
 
 /**
@@ -135,11 +157,8 @@ export function buildSearchIndex(catalog) {
   const refPairs = [];
   /** @type {Map<string, number[]>} */
   const barcodes = new Map();
-  /** @type {Map<number, P>} */
-  const byId = new Map();
   for (let position = 0; position < n; position++) {
     const product = products[position];
-    byId.set(product.id, product);
     const words = names[position].split(" ");
     for (let k = 1; k < words.length; k++) {
       const list = wordMap.get(words[k]);
@@ -176,7 +195,6 @@ export function buildSearchIndex(catalog) {
     refs: refPairs.map((pair) => pair[0]),
     refPositions: Int32Array.from(refPairs, (pair) => pair[1]),
     barcodes,
-    byId,
     marks: new Uint32Array(products.length),
     scratch: { generation: 0 },
   };
