@@ -55,9 +55,9 @@ test("upgrade from the current version changes nothing", () => {
 
 test("the module exports the data API", () => {
   for (const name of [
-    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog", "getProduct",
+    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog",
     "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
-    "outboxKey", "outboxAdd", "outboxPending", "outboxRejected", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
+    "outboxKey", "outboxAdd", "outboxPending", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
     "outboxRequeue", "nextReceiptNumber", "orderFinish", "getReceipt", "outboxAll", "getSearchIndex", "putSearchIndex",
   ]) {
     assert.equal(typeof /** @type {any} */ (db)[name], "function", name);

@@ -239,17 +239,6 @@ export async function putSearchIndex(db, cache) {
 }
 
 /**
- * One product by id, or undefined.
- * @param {TerminalDb} db
- * @param {number} id
- * @returns {Promise<CatalogProduct | undefined>}
- */
-export async function getProduct(db, id) {
-  const stored = await db.get("productChunks", chunkOf(id));
-  return stored?.products.find((/** @type {CatalogProduct} */ product) => product.id === id);
-}
-
-/**
  * Replace all cashiers (with their PIN verifiers).
  * @param {TerminalDb} db
  * @param {object[]} cashiers
@@ -341,12 +330,7 @@ export function outboxKey(kind, uuid) {
  */
 export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } = {}) {
   const tx = db.transaction(["outbox", "meta", "orders", "sessions"], "readwrite", { durability: "strict" });
-  const meta = tx.objectStore("meta");
-  const seq = ((await meta.get(META.outboxSeq)) ?? 0) + 1;
-  /** @type {OutboxEntry} */
-  const stored = { key: outboxKey(entry.kind, entry.uuid), ...entry, seq, state: "pending", error: null };
-  unwrap(meta).put(seq, META.outboxSeq);
-  unwrap(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
+  const stored = queueEntry(tx, entry, await nextCounter(tx.objectStore("meta"), META.outboxSeq));
   if (orderUuid !== undefined) unwrap(tx.objectStore("orders")).delete(orderUuid);
   if (session) unwrap(tx.objectStore("sessions")).put(session);
   await tx.done;
@@ -381,10 +365,9 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } =
 export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, digits = 6 }) {
   const tx = db.transaction(["outbox", "meta", "orders", "sessions", "receipts"], "readwrite", { durability: "strict" });
   const meta = tx.objectStore("meta");
-  const counterKey = META.receiptCounterPrefix + prefix;
-  const [last, lastSeq, stored] = await Promise.all([
-    meta.get(counterKey),
-    meta.get(META.outboxSeq),
+  const [number, seq, stored] = await Promise.all([
+    receiptCounter(meta, prefix, digits),
+    nextCounter(meta, META.outboxSeq),
     tx.objectStore("sessions").get(sessionUuid),
   ]);
   if (!stored) {
@@ -392,19 +375,16 @@ export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdA
     await tx.done.catch(() => {});
     throw new Error(`no cash session ${sessionUuid}`);
   }
-  const number = (last ?? 0) + 1;
-  const seq = (lastSeq ?? 0) + 1;
-  const receiptNumber = prefix + String(number).padStart(digits, "0");
+  const receiptNumber = number.receiptNumber;
+  // Nothing is written before build and updateSession returned: if one throws, the
+  // transaction commits no change (no number is used up).
   const { payload, receipt } = build(receiptNumber);
-  /** @type {OutboxEntry} */
-  const entry = { key: outboxKey("order", orderUuid), uuid: orderUuid, seq, kind: "order", payload, state: "pending", error: null, createdAt };
   const session = updateSession(stored);
-  unwrap(meta).put(number, counterKey);
-  unwrap(meta).put(seq, META.outboxSeq);
-  unwrap(tx.objectStore("outbox")).add(entry);
+  number.keep();
+  const entry = queueEntry(tx, { uuid: orderUuid, kind: "order", payload, createdAt }, seq);
   unwrap(tx.objectStore("orders")).delete(orderUuid);
   unwrap(tx.objectStore("sessions")).put(session);
-  unwrap(tx.objectStore("receipts")).put({ ...receipt, uuid: orderUuid, seq, receiptNumber });
+  unwrap(tx.objectStore("receipts")).put({ ...receipt, uuid: orderUuid, seq: entry.seq, receiptNumber });
   await tx.done;
   pruneReceipts(db).catch(() => {}); // housekeeping; a failure only keeps a few more
   return { entry, receiptNumber, session };
@@ -495,16 +475,6 @@ export async function outboxPending(db, limit = 100) {
 }
 
 /**
- * Entries the server refused, for a manager to see.
- * @param {TerminalDb} db
- * @returns {Promise<OutboxEntry[]>}
- */
-export async function outboxRejected(db) {
-  const all = /** @type {OutboxEntry[]} */ (await db.getAllFromIndex("outbox", "seq"));
-  return all.filter((entry) => entry.state === "rejected");
-}
-
-/**
  * How many entries wait and how many were refused (for the status bar).
  * @param {TerminalDb} db
  * @returns {Promise<{pending: number, rejected: number}>}
@@ -555,12 +525,52 @@ export async function outboxRequeue(db, key) {
  * @returns {Promise<string>}
  */
 export async function nextReceiptNumber(db, prefix, digits = 6) {
-  const key = META.receiptCounterPrefix + prefix;
   const tx = db.transaction("meta", "readwrite", { durability: "strict" });
-  const number = ((await tx.store.get(key)) ?? 0) + 1;
-  unwrap(tx.store).put(number, key);
+  const number = await receiptCounter(tx.store, prefix, digits);
+  number.keep();
   await tx.done;
-  return prefix + String(number).padStart(digits, "0");
+  return number.receiptNumber;
+}
+
+/**
+ * A counter of the `meta` store (the outbox sequence, a receipt prefix's last number), read
+ * in the caller's transaction: its next value, and `keep()` to store it once the caller goes
+ * ahead (a value read but not kept is not used up).
+ * @param {any} meta  the transaction's meta store (idb's wrapper)
+ * @param {string} key
+ * @returns {Promise<{value: number, keep: () => void}>}
+ */
+async function nextCounter(meta, key) {
+  const value = ((await meta.get(key)) ?? 0) + 1;
+  return { value, keep: () => unwrap(meta).put(value, key) };
+}
+
+/**
+ * The next receipt number for a prefix, in the caller's transaction: `keep()` takes it.
+ * @param {any} meta  the transaction's meta store
+ * @param {string} prefix
+ * @param {number} digits
+ * @returns {Promise<{receiptNumber: string, keep: () => void}>}
+ */
+async function receiptCounter(meta, prefix, digits) {
+  const { value, keep } = await nextCounter(meta, META.receiptCounterPrefix + prefix);
+  return { receiptNumber: prefix + String(value).padStart(digits, "0"), keep };
+}
+
+/**
+ * Add an entry at the end of the outbox in the caller's transaction (stores "outbox" and
+ * "meta"), with `seq` from nextCounter(meta, META.outboxSeq), which it keeps.
+ * @param {any} tx
+ * @param {{uuid: string, kind: OutboxKind, payload: unknown, createdAt: string}} entry
+ * @param {{value: number, keep: () => void}} seq
+ * @returns {OutboxEntry}
+ */
+function queueEntry(tx, { uuid, kind, payload, createdAt }, seq) {
+  /** @type {OutboxEntry} */
+  const stored = { key: outboxKey(kind, uuid), uuid, seq: seq.value, kind, payload, state: "pending", error: null, createdAt };
+  seq.keep();
+  unwrap(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
+  return stored;
 }
 
 /**

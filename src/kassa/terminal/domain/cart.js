@@ -103,7 +103,8 @@ export class CartError extends Error {
  * A new, empty order.
  * @param {object} init
  * @param {() => string} init.newUuid      uuid4 generator (crypto.randomUUID in the app)
- * @param {string} init.receiptNumber      from data/db.js nextReceiptNumber
+ * @param {string} init.receiptNumber      "" in the app: the number is given when the order is
+ *                                         paid (data/db.js orderFinish, then stampOrder)
  * @param {string} init.createdAt          use localIsoString(new Date()) in the app
  * @param {number} init.places             the currency's decimals
  * @returns {Order}
