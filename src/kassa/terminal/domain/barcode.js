@@ -150,14 +150,14 @@ export function parseBarcode(code, patterns = DEFAULT_PATTERNS, { places = 2, ac
   validatePatterns([pattern], places);
 
   const itemEnd = pattern.prefix.length + pattern.itemDigits;
+  const itemCode = lookupCode.slice(pattern.prefix.length, itemEnd);
   const raw = Number(lookupCode.slice(itemEnd, itemEnd + pattern.valueDigits));
   const unitPlaces = pattern.kind === "weight" ? 3 : places;
-  const head = lookupCode.slice(0, itemEnd) + "0".repeat(pattern.valueDigits);
   return {
     kind: pattern.kind,
     code,
-    lookupCode: head + checkDigit(head),
-    itemCode: lookupCode.slice(pattern.prefix.length, itemEnd),
+    lookupCode: embeddedLookupCode(pattern.prefix, itemCode, pattern.valueDigits),
+    itemCode,
     value: raw * 10 ** (unitPlaces - pattern.decimals),
   };
 }

@@ -38,16 +38,7 @@ export function App() {
       screen = html`<${FloatScreen} />`;
       break;
     case "sale":
-      screen =
-        state.view === "payment"
-          ? html`<${PaymentScreen} />`
-          : state.view === "receipt"
-            ? html`<${ReceiptScreen} />`
-            : state.view === "close"
-              ? html`<${CloseScreen} />`
-              : state.view === "outbox"
-                ? html`<${OutboxScreen} />`
-                : html`<${SaleScreen} />`;
+      screen = html`<${SALE_VIEWS.get(state.view) ?? SaleScreen} />`;
       break;
     case "fatal":
       screen = html`<div class="center-screen"><div class="card"><h1>Kassa cannot start</h1><p>${state.fatal}</p></div></div>`;
@@ -63,6 +54,14 @@ export function App() {
     <${Toasts} />
   </div>`;
 }
+
+/** The screens of the sale phase by `state.view`; any other view is the sale screen. */
+const SALE_VIEWS = new Map([
+  ["payment", PaymentScreen],
+  ["receipt", ReceiptScreen],
+  ["close", CloseScreen],
+  ["outbox", OutboxScreen],
+]);
 
 // ---------------------------------------------------------------- status bar
 
@@ -106,7 +105,7 @@ function DevicesPill() {
   else if (h.reachable === false) [level, text] = ["bad", "Proxy offline"];
   else if (h.status) ({ level, text } = printerSummary(h.status.printer));
   const printer = h.status?.printer;
-  return html`<button type="button" class=${`pill pill-${level === "good" ? "good" : level === "unknown" ? "unknown" : level === "warn" ? "warn" : "bad"}`}
+  return html`<button type="button" class=${`pill pill-${level}`}
       data-test="devices" data-paired=${String(Boolean(h.paired))} data-reachable=${String(h.reachable)}
       data-printer=${printer ? printer.fault ?? printer.state : "unknown"} onClick=${open}><span class="led"></span>${text}</button>
     ${h.owed
