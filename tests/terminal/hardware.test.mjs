@@ -1,29 +1,16 @@
 // domain/hardware.js: the proxy's receipt document, display frames, the drawer rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addPayment, addProduct, createOrder, stampOrder } from "../../src/kassa/terminal/domain/cart.js";
 import { faultText, itemFrame, opensDrawer, printDocument, printerSummary } from "../../src/kassa/terminal/domain/hardware.js";
 import { formatQuantityShort } from "../../src/kassa/terminal/domain/money.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
+import { card, cash, config as baseConfig, sampleOrder } from "./fixtures.mjs";
 
-const cash = { id: 1, name: "Cash", is_cash: true };
-const card = { id: 2, name: "Card", is_cash: false };
-const vat9 = { id: 2, rate: "9", price_includes_tax: true };
-const vat21net = { id: 3, rate: "21", price_includes_tax: false };
-const bread = { id: 18, name: "Baguette", price: "1.49", tax_id: 2 };
-const bananas = { id: 1, name: "Bananas", price: "1.99", tax_id: 2, unit: "kg", weighed: true };
-const wrapping = { id: 9, name: "Gift wrapping", price: "2.00", tax_id: 3 };
-const config = { currency: "EUR", store_name: "Shop", store_address: "Street 1\n1234 Town", store_tax_id: "NL1", receipt_header: "", receipt_footer: "Thanks", name: "Till 1" };
+const config = { ...baseConfig, store_address: "Street 1\n1234 Town" };
 
-function sale(payments = [[card, 300], [cash, 1000]]) {
-  let order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "x", places: 2 });
-  order = addProduct(order, { product: bread, tax: vat9 });
-  order = addProduct(order, { product: bread, tax: vat9 });
-  order = addProduct(order, { product: bananas, tax: vat9, quantity: 1234 });
-  order = addProduct(order, { product: wrapping, tax: vat21net });
-  for (const [method, amount] of payments) order = addPayment(order, { method, amount });
-  order = stampOrder(order, { receiptNumber: "POS1-1-000003", createdAt: "2026-03-14T10:00:00.000+01:00" });
-  return buildReceipt(order, { config, cashier: "Alice", methods: [cash, card] });
+/** The sample sale's receipt, with these payments. @param {Parameters<typeof sampleOrder>[0]} [payments] */
+function sale(payments) {
+  return buildReceipt(sampleOrder(payments), { config, cashier: "Alice", methods: [cash, card] });
 }
 
 test("the print document is the proxy's Receipt: decimal strings, balanced tax lines", () => {

@@ -1,17 +1,10 @@
 // domain/receipt.js, quick cash amounts and the export file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addPayment, addProduct, createOrder, quickCashAmounts, stampOrder } from "../../src/kassa/terminal/domain/cart.js";
+import { quickCashAmounts } from "../../src/kassa/terminal/domain/cart.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 import { EXPORT_FORMAT, exportFileName, outboxExport } from "../../src/kassa/terminal/sync/export.js";
-
-const cash = { id: 1, name: "Cash", is_cash: true };
-const card = { id: 2, name: "Card", is_cash: false };
-const vat9 = { id: 2, rate: "9", price_includes_tax: true };
-const vat21net = { id: 3, rate: "21", price_includes_tax: false };
-const bread = { id: 18, name: "Baguette", price: "1.49", tax_id: 2 };
-const bananas = { id: 1, name: "Bananas", price: "1.99", tax_id: 2, unit: "kg", weighed: true };
-const wrapping = { id: 9, name: "Gift wrapping", price: "2.00", tax_id: 3 };
+import { card, cash, config, sampleOrder } from "./fixtures.mjs";
 
 test("quick cash: the amount due, then the notes that cover it", () => {
   assert.deepEqual(quickCashAmounts(1735, 2), [1735, 2000, 5000, 10000]);
@@ -23,16 +16,7 @@ test("quick cash: the amount due, then the notes that cover it", () => {
 });
 
 test("the receipt document carries lines, taxes, payments and change in minor units", () => {
-  let order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "x", places: 2 });
-  order = addProduct(order, { product: bread, tax: vat9 });
-  order = addProduct(order, { product: bread, tax: vat9 });
-  order = addProduct(order, { product: bananas, tax: vat9, quantity: 1234 });
-  order = addProduct(order, { product: wrapping, tax: vat21net });
-  order = addPayment(order, { method: card, amount: 300 });
-  order = addPayment(order, { method: cash, amount: 1000 });
-  order = stampOrder(order, { receiptNumber: "POS1-1-000003", createdAt: "2026-03-14T10:00:00.000+01:00" });
-  const config = { currency: "EUR", store_name: "Shop", store_address: "Street 1", store_tax_id: "NL1", receipt_header: "", receipt_footer: "Thanks", name: "Till 1" };
-  const receipt = buildReceipt(order, { config, cashier: "Alice", methods: [cash, card] });
+  const receipt = buildReceipt(sampleOrder(), { config, cashier: "Alice", methods: [cash, card] });
   assert.equal(receipt.receiptNumber, "POS1-1-000003");
   assert.deepEqual(receipt.lines.map((l) => [l.name, l.quantity, l.gross]), [["Baguette", 2000, 298], ["Bananas", 1234, 246], ["Gift wrapping", 1000, 242]]);
   assert.deepEqual(receipt.totals, { net: 699, tax: 87, gross: 786 });
