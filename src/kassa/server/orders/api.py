@@ -4,7 +4,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field, ValidationError
 
@@ -64,7 +64,6 @@ def parse_batch(body: bytes) -> list[Any]:
 @router.post(
     "orders/sync",
     response=SyncOut,
-    exclude_none=True,
     summary="Store a batch of orders, each exactly once",
     description=(
         "Idempotent by order UUID: an order already stored answers `duplicate`. Each "
@@ -90,8 +89,11 @@ def parse_batch(body: bytes) -> list[Any]:
         }
     },
 )
-def sync(request: HttpRequest) -> dict[str, Any]:
+def sync(request: HttpRequest) -> HttpResponse:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
     orders = parse_batch(request.body)
     results = order_sync(terminal=token.terminal, items=orders)
-    return {"results": [r.as_dict() for r in results]}
+    # Serialised here: SyncResult.as_dict is already SyncOut's shape, and Ninja's check of
+    # the 50 results cost every batch about a millisecond. SyncOut documents the answer.
+    body = orjson.dumps({"results": [r.as_dict() for r in results]})
+    return HttpResponse(body, content_type="application/json")
