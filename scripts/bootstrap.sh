@@ -2,7 +2,8 @@
 # Installs what Kassa's demo and test suite need on a fresh Debian machine, then the
 # Python environment from uv.lock. Safe to run again: it only installs what is missing.
 #   scripts/bootstrap.sh            Python environment only (enough for the demo)
-#   scripts/bootstrap.sh --test     also Debian's chromium, postgresql and node
+#   scripts/bootstrap.sh --test     also Debian's chromium, postgresql, node and npm, and the
+#                                   JavaScript checkers (tsc, biome) from package-lock.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ if [ "$want_test" = 1 ]; then
     have chromium || apt_missing+=(chromium)
     [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || apt_missing+=(postgresql)
     have node || apt_missing+=(nodejs)
+    # Debian ships npm as its own package (NodeSource's nodejs bundles it).
+    have npm || apt_missing+=(npm)
 fi
 have python3 || apt_missing+=(python3 python3-venv python3-pip)
 
@@ -36,3 +39,11 @@ if ! have uv; then
 fi
 
 uv sync --frozen --quiet
+
+# The JavaScript checkers (make lint, make types); the demo needs none of them. npm ci starts
+# from an empty node_modules each time, so it runs only when package-lock.json changed since.
+if [ "$want_test" = 1 ] && ! cmp -s package-lock.json node_modules/.kassa-package-lock.json; then
+    echo "bootstrap: installing the JavaScript checkers from package-lock.json"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.kassa-package-lock.json
+fi
