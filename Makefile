@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv run --frozen
+# --no-install: without the pinned tools in node_modules (scripts/bootstrap.sh --test), npx would
+# fetch an unrelated npm package that happens to be called "tsc".
+NPX := npx --no-install
 
 .PHONY: help demo test check lint types test-py test-pg test-js test-browser bench
 
@@ -22,8 +25,9 @@ lint: ## ruff lint and format check
 	$(UV) ruff check .
 	$(UV) ruff format --check .
 
-types: ## mypy, and no model change without its migration
+types: ## mypy, tsc on the terminal's JSDoc types, and no model change without its migration
 	$(UV) mypy
+	$(NPX) tsc -p jsconfig.json
 	$(UV) kassa manage makemigrations --check --dry-run
 
 test-py: ## Python tests on SQLite (browser tests excluded)

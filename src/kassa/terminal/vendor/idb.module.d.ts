@@ -1,0 +1,2 @@
+// Types for idb.module.js: those of the same release from npm (package.json pins it).
+export * from "idb";
