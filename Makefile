@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv run --frozen
 # --no-install: without the pinned tools in node_modules (scripts/bootstrap.sh --test), npx would
-# fetch an unrelated npm package that happens to be called "tsc".
+# fetch unrelated npm packages that happen to be called "tsc" and "biome".
 NPX := npx --no-install
 
 .PHONY: help demo test check lint types test-py test-pg test-js test-browser bench
@@ -21,9 +21,10 @@ test: ## the whole suite: lint, types, Python on SQLite and PostgreSQL, JavaScri
 
 check: lint types ## lint, format check, types, migrations check
 
-lint: ## ruff lint and format check
+lint: ## ruff lint and format check; biome format and lint check of the JavaScript
 	$(UV) ruff check .
 	$(UV) ruff format --check .
+	$(NPX) biome check --error-on-warnings
 
 types: ## mypy, tsc on the terminal's JSDoc types, and no model change without its migration
 	$(UV) mypy
