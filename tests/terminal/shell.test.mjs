@@ -41,9 +41,3 @@ test("index.html preloads every module but the entry point", () => {
   const modules = appFiles.filter((path) => path.endsWith(".js") && path !== "app.js");
   assert.deepEqual(preloaded, modules);
 });
-
-test("every terminal module is checked by TypeScript's JSDoc mode", () => {
-  for (const path of appFiles.filter((p) => p.endsWith(".js") && !p.startsWith("vendor/"))) {
-    assert.match(readFileSync(join(root, path), "utf8"), /^\/\/ @ts-check/, path);
-  }
-});
