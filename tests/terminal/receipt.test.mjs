@@ -1,8 +1,9 @@
-// domain/receipt.js, quick cash amounts and the export file.
+// domain/receipt.js (the sale's receipt and its block document), quick cash amounts and the export file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { quickCashAmounts } from "../../src/kassa/terminal/domain/cart.js";
-import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
+import { buildReceipt, RECEIPT_LABELS, receiptDocument } from "../../src/kassa/terminal/domain/receipt.js";
+import { layoutReceipt } from "../../src/kassa/terminal/domain/receipt_layout.js";
 import { EXPORT_FORMAT, exportFileName, outboxExport } from "../../src/kassa/terminal/sync/export.js";
 import { card, cash, config, sampleOrder } from "./fixtures.mjs";
 
@@ -44,4 +45,218 @@ test("the export file holds every outbox entry in order, as the back office impo
     entries: entries.map((e) => ({ kind: e.kind, payload: e.payload })),
   });
   assert.match(exportFileName("POS 1/x", now), /^kassa-POS_1_x-20260314-\d{4}\.json$/);
+});
+
+// ---------------------------------------------------------------- the receipt document
+
+const sp = (/** @type {number} */ n) => " ".repeat(n);
+/** @param {string} text */
+const row = (text, align = "left", bold = false, size = "normal") => ({ text, align, bold, size });
+const sampleReceipt = () => buildReceipt(sampleOrder(), { config, cashier: "Alice", methods: [cash, card] });
+
+/**
+ * A receipt of one line at 10 % tax included, paid in cash; amounts in minor units.
+ * @param {{currency: string, places: number, price: number, discount?: number, gross: number, tax: number, given: number}} sale
+ * @returns {import("../../src/kassa/terminal/domain/receipt.js").Receipt}
+ */
+function oneLineReceipt({ currency, places, price, discount = 0, gross, tax, given }) {
+  return {
+    ...sampleReceipt(),
+    currency,
+    places,
+    lines: [{ name: "Ramen", quantity: 1000, unit: "pc", weighed: false, unitPrice: price, discount, gross }],
+    totals: { net: gross - tax, tax, gross },
+    taxes: [{ rate: 100000, priceIncludesTax: true, net: gross - tax, tax, gross }],
+    payments: [{ name: "Cash", isCash: true, amount: given }],
+    paid: given,
+    cashPaid: given,
+    change: given - gross,
+  };
+}
+
+/** The pairs and columns after the header's date row: lines, total, payments, change, taxes. @param {any} document */
+const money = (document) => document.blocks.filter((/** @type {any} */ b) => b.type === "pair" || b.type === "columns").slice(1);
+
+test("the receipt document of the sample sale, block by block", () => {
+  assert.deepEqual(receiptDocument(sampleReceipt()), {
+    format: "kassa.receipt",
+    version: 1,
+    blocks: [
+      { type: "text", text: "Shop", align: "center", bold: true, size: "large" },
+      { type: "text", text: "Street 1", align: "center" },
+      { type: "text", text: "Tax ID NL1", align: "center" },
+      { type: "blank" },
+      { type: "text", text: "Receipt POS1-1-000003" },
+      { type: "pair", left: "2026-03-14 10:00", right: "Till 1" },
+      { type: "text", text: "Cashier: Alice" },
+      { type: "rule" },
+      { type: "text", text: "Baguette" },
+      { type: "pair", left: "2 × 1.49", right: "2.98" },
+      { type: "text", text: "Bananas" },
+      { type: "pair", left: "1.234 kg × 1.99", right: "2.46" },
+      { type: "text", text: "Gift wrapping" },
+      { type: "pair", left: "1 × 2.00", right: "2.42" },
+      { type: "rule" },
+      { type: "pair", left: "TOTAL", right: "7.86 €", bold: true, size: "large" },
+      { type: "pair", left: "Card", right: "3.00" },
+      { type: "pair", left: "Cash", right: "10.00" },
+      { type: "pair", left: "Change", right: "5.14" },
+      { type: "blank" },
+      { type: "columns", cells: ["Rate", "Net", "Tax", "Gross"] },
+      { type: "columns", cells: ["9%", "4.99", "0.45", "5.44"] },
+      { type: "columns", cells: ["21% excl.", "2.00", "0.42", "2.42"] },
+      { type: "blank" },
+      { type: "text", text: "Thanks", align: "center" },
+      { type: "blank" },
+      { type: "code", format: "code128", value: "POS1-1-000003" },
+    ],
+  });
+});
+
+test("the sample sale laid out at 48 columns, row by row", () => {
+  assert.deepEqual(layoutReceipt(receiptDocument(sampleReceipt()), 48), [
+    row("Shop", "center", true, "large"),
+    row("Street 1", "center"),
+    row("Tax ID NL1", "center"),
+    row(""),
+    row("Receipt POS1-1-000003"),
+    row("2026-03-14 10:00" + sp(26) + "Till 1"),
+    row("Cashier: Alice"),
+    row("-".repeat(48)),
+    row("Baguette"),
+    row("2 × 1.49" + sp(36) + "2.98"),
+    row("Bananas"),
+    row("1.234 kg × 1.99" + sp(29) + "2.46"),
+    row("Gift wrapping"),
+    row("1 × 2.00" + sp(36) + "2.42"),
+    row("-".repeat(48)),
+    row("TOTAL" + sp(37) + "7.86 €", "left", true, "large"),
+    row("Card" + sp(40) + "3.00"),
+    row("Cash" + sp(39) + "10.00"),
+    row("Change" + sp(38) + "5.14"),
+    row(""),
+    row("Rate" + sp(8) + sp(9) + "Net" + sp(9) + "Tax" + sp(7) + "Gross"),
+    row("9%" + sp(10) + sp(8) + "4.99" + sp(8) + "0.45" + sp(8) + "5.44"),
+    row("21% excl." + sp(3) + sp(8) + "2.00" + sp(8) + "0.42" + sp(8) + "2.42"),
+    row(""),
+    row("Thanks", "center"),
+    row(""),
+    { code: "code128", value: "POS1-1-000003" },
+  ]);
+});
+
+test("a reprint carries the copy mark under the store's header; nothing else changes", () => {
+  const original = receiptDocument(sampleReceipt()).blocks;
+  const copy = receiptDocument(sampleReceipt(), { copy: true }).blocks;
+  assert.deepEqual(copy[3], { type: "text", text: "*** COPY ***", align: "center", bold: true });
+  assert.deepEqual([...copy.slice(0, 3), ...copy.slice(4)], original);
+});
+
+test("yen have no decimals: 315 ¥", () => {
+  const document = receiptDocument(oneLineReceipt({ currency: "JPY", places: 0, price: 315, gross: 315, tax: 29, given: 1000 }));
+  assert.deepEqual(money(document), [
+    { type: "pair", left: "1 × 315", right: "315" },
+    { type: "pair", left: "TOTAL", right: "315 ¥", bold: true, size: "large" },
+    { type: "pair", left: "Cash", right: "1000" },
+    { type: "pair", left: "Change", right: "685" },
+    { type: "columns", cells: ["Rate", "Net", "Tax", "Gross"] },
+    { type: "columns", cells: ["10%", "286", "29", "315"] },
+  ]);
+});
+
+test("euros have two decimals, and a discount is shown on its line", () => {
+  const document = receiptDocument(oneLineReceipt({ currency: "EUR", places: 2, price: 1250, discount: 1000, gross: 1125, tax: 102, given: 2000 }));
+  assert.deepEqual(money(document), [
+    { type: "pair", left: "1 × 12.50 -10%", right: "11.25" },
+    { type: "pair", left: "TOTAL", right: "11.25 €", bold: true, size: "large" },
+    { type: "pair", left: "Cash", right: "20.00" },
+    { type: "pair", left: "Change", right: "8.75" },
+    { type: "columns", cells: ["Rate", "Net", "Tax", "Gross"] },
+    { type: "columns", cells: ["10%", "10.23", "1.02", "11.25"] },
+  ]);
+});
+
+test("Kuwaiti dinars have three decimals and no symbol: 1.234 KWD", () => {
+  const document = receiptDocument(oneLineReceipt({ currency: "KWD", places: 3, price: 1234, gross: 1234, tax: 112, given: 5000 }));
+  assert.deepEqual(money(document), [
+    { type: "pair", left: "1 × 1.234", right: "1.234" },
+    { type: "pair", left: "TOTAL", right: "1.234 KWD", bold: true, size: "large" },
+    { type: "pair", left: "Cash", right: "5.000" },
+    { type: "pair", left: "Change", right: "3.766" },
+    { type: "columns", cells: ["Rate", "Net", "Tax", "Gross"] },
+    { type: "columns", cells: ["10%", "1.122", "0.112", "1.234"] },
+  ]);
+});
+
+test("every label comes from one table, and a till may replace any of them", () => {
+  assert.deepEqual(RECEIPT_LABELS, {
+    copy: "*** COPY ***", receipt: "Receipt", cashier: "Cashier", taxId: "Tax ID", total: "TOTAL", change: "Change",
+    rate: "Rate", net: "Net", tax: "Tax", gross: "Gross", taxExcluded: "excl.",
+  });
+  const labels = { copy: "KOPIE", receipt: "Bon", cashier: "Kassierer", taxId: "USt-IdNr.", total: "SUMME", change: "Rückgeld", rate: "Satz", net: "Netto", tax: "MwSt", gross: "Brutto", taxExcluded: "zzgl." };
+  const words = JSON.stringify(receiptDocument(sampleReceipt(), { copy: true, labels }));
+  for (const english of Object.values(RECEIPT_LABELS)) assert.doesNotMatch(words, new RegExp(`"${english.replace(/[*.]/g, "\\$&")}[" ]`));
+  for (const german of ["KOPIE", "Bon POS1-1-000003", "Kassierer: Alice", "USt-IdNr. NL1", "SUMME", "Rückgeld", "Satz", "Netto", "MwSt", "Brutto", "21% zzgl."]) {
+    assert.ok(words.includes(`"${german}"`), german);
+  }
+});
+
+test("multi-line settings and the note become one text block per line, without control characters", () => {
+  const receipt = sampleReceipt();
+  const document = receiptDocument({
+    ...receipt,
+    store: { name: "Shop\tBerlin", address: "Street 1\r\n\r\n10115 Berlin\n", taxId: "DE1", header: "Open 8–20\rSundays closed", footer: "Thanks\u2028See you" },
+    note: "Deliver\x1b@ on Tuesday\nRing twice",
+    cashier: "",
+    terminal: "",
+  });
+  assert.deepEqual(document.blocks.slice(0, 9), [
+    { type: "text", text: "Shop Berlin", align: "center", bold: true, size: "large" },
+    { type: "text", text: "Street 1", align: "center" },
+    { type: "text", text: "10115 Berlin", align: "center" },
+    { type: "text", text: "Tax ID DE1", align: "center" },
+    { type: "text", text: "Open 8–20", align: "center" },
+    { type: "text", text: "Sundays closed", align: "center" },
+    { type: "blank" },
+    { type: "text", text: "Receipt POS1-1-000003" },
+    { type: "text", text: "2026-03-14 10:00" },
+  ]);
+  assert.deepEqual(document.blocks.slice(-7, -2), [
+    { type: "blank" },
+    { type: "text", text: "Deliver @ on Tuesday", align: "center" },
+    { type: "text", text: "Ring twice", align: "center" },
+    { type: "text", text: "Thanks", align: "center" },
+    { type: "text", text: "See you", align: "center" },
+  ]);
+  const strings = JSON.stringify(document.blocks).match(/"(?:[^"\\]|\\.)*"/g) ?? [];
+  for (const text of strings) assert.doesNotMatch(JSON.parse(text), /[\p{Cc}\u2028\u2029]/u);
+});
+
+test("long strings are cut to 500 code points; a long receipt number is printed as a QR code", () => {
+  const receipt = sampleReceipt();
+  const name = "🥐".repeat(600);
+  const number = "N".repeat(41);
+  const document = receiptDocument({ ...receipt, receiptNumber: number, lines: [{ ...receipt.lines[0], name }], note: "x".repeat(700) });
+  const texts = document.blocks.flatMap((/** @type {any} */ b) => [b.text, b.left, b.right, b.value, ...(b.cells ?? [])]).filter(Boolean);
+  assert.ok(texts.every((/** @type {string} */ t) => Array.from(t).length <= 500));
+  assert.ok(texts.includes("🥐".repeat(500)));
+  assert.ok(texts.includes("x".repeat(500)));
+  assert.deepEqual(document.blocks.at(-1), { type: "code", format: "qr", value: number });
+  const unicode = receiptDocument({ ...receipt, receiptNumber: "KÖLN-1" });
+  assert.deepEqual(unicode.blocks.at(-1), { type: "code", format: "qr", value: "KÖLN-1" });
+  const forty = receiptDocument({ ...receipt, receiptNumber: "N".repeat(40) });
+  assert.deepEqual(forty.blocks.at(-1), { type: "code", format: "code128", value: "N".repeat(40) });
+});
+
+test("a sale without taxes, change, note or footer prints no empty sections", () => {
+  const receipt = sampleReceipt();
+  const document = receiptDocument({ ...receipt, taxes: [], change: 0, note: "", store: { ...receipt.store, footer: "", taxId: "" } });
+  assert.deepEqual(document.blocks.slice(-5), [
+    { type: "pair", left: "TOTAL", right: "7.86 €", bold: true, size: "large" },
+    { type: "pair", left: "Card", right: "3.00" },
+    { type: "pair", left: "Cash", right: "10.00" },
+    { type: "blank" },
+    { type: "code", format: "code128", value: "POS1-1-000003" },
+  ]);
+  assert.ok(!JSON.stringify(document).includes("Tax ID"));
 });

@@ -1,10 +1,13 @@
 // @ts-check
 /**
- * The receipt as a document: what the screen shows now and what the receipt printer will
- * print later (the hardware proxy renders the same document). Pure: amounts stay integers
- * in minor units, quantities in thousandths; formatting is the renderer's job.
+ * The receipt, twice: `buildReceipt` keeps the sale's figures (integers in minor units,
+ * quantities in thousandths), and `receiptDocument` turns them into the version-1 block
+ * document of docs/receipt.md, where every word, date and amount is already written. The
+ * printer (through the hardware proxy) and the screen preview lay out that one document
+ * with domain/receipt_layout.js and add no word of their own. Pure.
  */
 import { cashPaid, change, paid, pricedLines, taxes, totals } from "./cart.js";
+import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate } from "./money.js";
 
 /**
  * @typedef {object} ReceiptLine
@@ -81,4 +84,161 @@ export function buildReceipt(order, { config, cashier, methods }) {
     change: change(order),
     note: order.note,
   };
+}
+
+/**
+ * Every word the receipt prints, in English; one word per concept ("Tax" for the tax id,
+ * the tax column and nowhere "VAT"). A till in another language passes its own `labels`.
+ */
+export const RECEIPT_LABELS = Object.freeze({
+  copy: "*** COPY ***",
+  receipt: "Receipt",
+  cashier: "Cashier",
+  taxId: "Tax ID",
+  total: "TOTAL",
+  change: "Change",
+  rate: "Rate",
+  net: "Net",
+  tax: "Tax",
+  gross: "Gross",
+  taxExcluded: "excl.",
+});
+
+/** @typedef {{-readonly [K in keyof typeof RECEIPT_LABELS]: string}} ReceiptLabels */
+
+/** The total is the one amount printed with its currency; other codes print as the code. */
+const CURRENCY_SYMBOLS = Object.freeze(/** @type {Record<string, string>} */ ({ EUR: "€", GBP: "£", USD: "$", JPY: "¥" }));
+
+/** docs/receipt.md's limits, so the proxy never refuses what the terminal built. */
+const MAX_TEXT = 500; // code points in any string
+const MAX_FIELD_LINES = 20; // lines kept of a multi-line store header, address, footer or note
+const MAX_QR = 300;
+
+const LINE_BREAK = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
+const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
+
+/**
+ * One line of the document: control characters (a tab, an ESC hidden in a product name)
+ * become spaces, the ends are trimmed, and it is cut to 500 code points.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function clean(value) {
+  const text = String(value ?? "").replace(CONTROL, " ").trim();
+  return text.length <= MAX_TEXT ? text : Array.from(text).slice(0, MAX_TEXT).join("");
+}
+
+/**
+ * A multi-line setting or note as its non-empty lines, each a line of the document.
+ * @param {string} text
+ * @returns {string[]}
+ */
+function textLines(text) {
+  return String(text ?? "")
+    .split(LINE_BREAK)
+    .map(clean)
+    .filter(Boolean)
+    .slice(0, MAX_FIELD_LINES);
+}
+
+/** @typedef {import("./receipt_layout.js").Block} Block */
+
+/**
+ * @param {string} text
+ * @param {{align?: import("./receipt_layout.js").Align, bold?: boolean, size?: import("./receipt_layout.js").Size}} [style]
+ * @returns {Block}
+ */
+const textBlock = (text, style = {}) => ({ type: "text", text: clean(text), ...style });
+
+/**
+ * @param {string} left
+ * @param {string} right
+ * @param {{bold?: boolean, size?: import("./receipt_layout.js").Size}} [style]
+ * @returns {Block}
+ */
+const pairBlock = (left, right, style = {}) => ({ type: "pair", left: clean(left), right: clean(right), ...style });
+
+/** @param {string[]} cells @returns {Block} */
+const columnsBlock = (cells) => ({ type: "columns", cells: cells.map(clean) });
+
+/** "2026-03-14T10:00:00.000+01:00" → "2026-03-14 10:00": the till's wall clock as stamped. */
+function dateTime(/** @type {string} */ iso) {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso ?? "");
+  return match ? `${match[1]} ${match[2]}` : String(iso ?? "");
+}
+
+/**
+ * The receipt number as a code to scan for a return: Code 128 when it is printable ASCII of
+ * at most 40 characters, else a QR code (as printDocument chose).
+ * @param {string} number already cleaned
+ * @returns {Block | null}
+ */
+function referenceCode(number) {
+  if (!number) return null;
+  if (/^[\x20-\x7e]{1,40}$/.test(number)) return { type: "code", format: "code128", value: number };
+  return { type: "code", format: "qr", value: Array.from(number).slice(0, MAX_QR).join("") };
+}
+
+/**
+ * The receipt as docs/receipt.md's version-1 block document: everything the printer prints
+ * and the preview shows, amounts written with the receipt's `places`.
+ * @param {Receipt} receipt from buildReceipt
+ * @param {object} [options]
+ * @param {boolean} [options.copy]      a reprint: the copy mark under the store's header
+ * @param {Partial<ReceiptLabels>} [options.labels] words replacing RECEIPT_LABELS
+ * @returns {import("./receipt_layout.js").ReceiptDocument}
+ */
+export function receiptDocument(receipt, { copy = false, labels = {} } = {}) {
+  const word = { ...RECEIPT_LABELS, ...labels };
+  const money = (/** @type {number} */ minor) => formatAmount(minor, receipt.places);
+  const number = clean(receipt.receiptNumber);
+  const center = /** @type {const} */ ({ align: "center" });
+  /** @type {Block[]} */
+  const blocks = [];
+
+  if (clean(receipt.store.name)) blocks.push(textBlock(receipt.store.name, { align: "center", bold: true, size: "large" }));
+  for (const line of textLines(receipt.store.address)) blocks.push(textBlock(line, center));
+  if (clean(receipt.store.taxId)) blocks.push(textBlock(`${word.taxId} ${clean(receipt.store.taxId)}`, center));
+  for (const line of textLines(receipt.store.header)) blocks.push(textBlock(line, center));
+  if (copy) blocks.push(textBlock(word.copy, { align: "center", bold: true }));
+  blocks.push({ type: "blank" });
+
+  blocks.push(textBlock(`${word.receipt} ${number}`));
+  const terminal = clean(receipt.terminal);
+  blocks.push(terminal ? pairBlock(dateTime(receipt.createdAt), terminal) : textBlock(dateTime(receipt.createdAt)));
+  if (clean(receipt.cashier)) blocks.push(textBlock(`${word.cashier}: ${clean(receipt.cashier)}`));
+  blocks.push({ type: "rule" });
+
+  for (const line of receipt.lines) {
+    const quantity = line.weighed ? formatQuantity(line.quantity) : formatQuantityShort(line.quantity);
+    const unit = line.unit && line.unit !== "pc" ? ` ${line.unit}` : "";
+    const discount = line.discount ? ` -${formatDiscount(line.discount)}%` : "";
+    blocks.push(textBlock(clean(line.name) || "?"));
+    blocks.push(pairBlock(`${quantity}${unit} × ${money(line.unitPrice)}${discount}`, money(line.gross)));
+  }
+  blocks.push({ type: "rule" });
+
+  const symbol = CURRENCY_SYMBOLS[receipt.currency] ?? receipt.currency;
+  blocks.push(pairBlock(word.total, `${money(receipt.totals.gross)} ${symbol}`, { bold: true, size: "large" }));
+  for (const payment of receipt.payments) blocks.push(pairBlock(clean(payment.name) || "?", money(payment.amount)));
+  if (receipt.change) blocks.push(pairBlock(word.change, money(receipt.change)));
+
+  if (receipt.taxes.length) {
+    blocks.push({ type: "blank" });
+    blocks.push(columnsBlock([word.rate, word.net, word.tax, word.gross]));
+    for (const group of receipt.taxes) {
+      const rate = `${formatRate(group.rate)}%${group.priceIncludesTax ? "" : ` ${word.taxExcluded}`}`;
+      blocks.push(columnsBlock([rate, money(group.net), money(group.tax), money(group.gross)]));
+    }
+  }
+
+  const closing = [...textLines(receipt.note), ...textLines(receipt.store.footer)];
+  if (closing.length) {
+    blocks.push({ type: "blank" });
+    for (const line of closing) blocks.push(textBlock(line, center));
+  }
+
+  const code = referenceCode(number);
+  if (code) blocks.push({ type: "blank" }, code);
+  return { format: "kassa.receipt", version: 1, blocks };
 }
