@@ -1,5 +1,5 @@
-"""No request gets a 500 or an HTML page: every refusal is JSON with a code and a message,
-and stores nothing."""
+"""No request gets a 500 or an HTML page: every refusal is JSON
+`{"error": {"code", "message", "details"?}}`, and stores nothing."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ def _assert_json_error(response: Any, status: int, code: str) -> None:
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert body["code"] == code
-    assert body["message"]
+    assert list(body) == ["error"]
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert set(body["error"]) <= {"code", "message", "details"}
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ def test_hostile_bodies(device: Device, body: bytes) -> None:
         response = device.post(path, body)
         assert 400 <= response.status_code < 500, (path, body[:20], response.content[:200])
         assert response["Content-Type"] == "application/json"
-        assert response.json()["code"]
+        assert response.json()["error"]["code"]
     assert CashSession.objects.count() == 0
 
 

@@ -18,7 +18,7 @@ from kassa.server.catalog.barcodes import gtin_check_digit
 from kassa.server.catalog.models import Barcode, Product, Tax
 from kassa.server.demo import demo_banner, demo_seed
 from kassa.server.staff.models import Cashier
-from kassa.server.staff.services import cashier_check_pin
+from kassa.server.staff.selectors import cashier_check_pin
 from kassa.server.terminals.models import PaymentMethod, Terminal
 from kassa.server.terminals.services import terminal_pair
 

@@ -1,13 +1,16 @@
 """The terminal API: one NinjaAPI at /api/, routes under /api/v1/, OpenAPI at /api/openapi.json.
 
-Every error is JSON `{"code", "message"}` (plus `details` where useful); no request ever
-gets a 500 page.
+The project level: it adds each app's router, and it alone turns errors into HTTP. Every
+error answer is JSON `{"error": {"code", "message", "details"?}}` (the hardware proxy
+answers the same shape); no request ever gets a 500 page. A service raises a domain error
+with a code from its app's enum; the status comes from that app's `api.ERROR_STATUS`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -18,20 +21,53 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from kassa.server.errors import ApiError, validation_details, validation_message
+from kassa.server.cash import api as cash_api
+from kassa.server.cash.errors import CashErrorCode
+from kassa.server.catalog import api as catalog_api
+from kassa.server.catalog.errors import CatalogErrorCode
+from kassa.server.common.errors import (
+    DomainError,
+    RequestErrorCode,
+    validation_details,
+    validation_message,
+)
+from kassa.server.orders import api as orders_api
+from kassa.server.orders.errors import OrderErrorCode
+from kassa.server.staff import api as staff_api
+from kassa.server.staff.errors import StaffErrorCode
+from kassa.server.terminals import api as terminals_api
+from kassa.server.terminals.errors import TerminalErrorCode
 from kassa.server.terminals.models import DeviceToken
 from kassa.server.terminals.services import device_token_authenticate
 
 logger = logging.getLogger(__name__)
 
 _HTTP_CODES = {
-    400: "malformed_json",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "request_too_large",
-    415: "unsupported_media_type",
+    400: RequestErrorCode.MALFORMED_JSON,
+    401: RequestErrorCode.UNAUTHORIZED,
+    403: RequestErrorCode.FORBIDDEN,
+    404: RequestErrorCode.NOT_FOUND,
+    405: RequestErrorCode.METHOD_NOT_ALLOWED,
+    413: RequestErrorCode.REQUEST_TOO_LARGE,
+    415: RequestErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+REQUEST_ERROR_STATUS: dict[RequestErrorCode, int] = {
+    **{code: status for status, code in _HTTP_CODES.items()},
+    RequestErrorCode.INVALID_REQUEST: 422,
+    RequestErrorCode.ERROR: 400,
+    RequestErrorCode.INTERNAL_ERROR: 500,
+}
+
+# The HTTP status of every domain error code, by its enum: two apps may share a code's
+# text (cash's and orders' "unknown_cashier") and still answer different statuses.
+ERROR_STATUS: dict[type[StrEnum], Mapping[Any, int]] = {
+    RequestErrorCode: REQUEST_ERROR_STATUS,
+    CatalogErrorCode: catalog_api.ERROR_STATUS,
+    StaffErrorCode: staff_api.ERROR_STATUS,
+    TerminalErrorCode: terminals_api.ERROR_STATUS,
+    CashErrorCode: cash_api.ERROR_STATUS,
+    OrderErrorCode: orders_api.ERROR_STATUS,
 }
 
 
@@ -56,8 +92,21 @@ class KassaAPI(NinjaAPI):
         return schema
 
 
-def error_response(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
-    return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
+def error_body(
+    code: StrEnum, message: str, details: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The one error shape of every API Kassa ships (the proxy's too)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def error_response(
+    status: int, code: StrEnum, message: str, details: list[dict[str, str]] | None = None
+) -> HttpResponse:
+    body = orjson.dumps(error_body(code, message, details))
+    return HttpResponse(body, status=status, content_type="application/json")
 
 
 api = KassaAPI(
@@ -72,56 +121,49 @@ api = KassaAPI(
 )
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return error_response(request, exc.status, exc.payload())
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = ERROR_STATUS[type(exc.code)][exc.code]
+    return error_response(status, exc.code, exc.message, exc.details)
 
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     details = validation_details(exc.errors)
     message = validation_message(details)
-    return error_response(
-        request, 422, {"code": "invalid_request", "message": message, "details": details}
-    )
+    return error_response(422, RequestErrorCode.INVALID_REQUEST, message, details)
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(
-        request,
         401,
-        {
-            "code": "unauthorized",
-            "message": "A valid device token is required (Authorization: Bearer …); "
-            "pair the terminal, or ask for a new pairing code if it was revoked.",
-        },
+        RequestErrorCode.UNAUTHORIZED,
+        "A valid device token is required (Authorization: Bearer …); "
+        "pair the terminal, or ask for a new pairing code if it was revoked.",
     )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = _HTTP_CODES.get(exc.status_code, "error")
+    code = _HTTP_CODES.get(exc.status_code, RequestErrorCode.ERROR)
     message = str(exc)
     if exc.status_code == 400:
         message = "The request body is not valid JSON."
-    return error_response(request, exc.status_code, {"code": code, "message": message})
+    return error_response(exc.status_code, code, message)
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, {"code": "not_found", "message": "Not found."})
+    return error_response(404, RequestErrorCode.NOT_FOUND, "Not found.")
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(
-        request,
         413,
-        {
-            "code": "request_too_large",
-            "message": "The request body is too large; send fewer orders.",
-        },
+        RequestErrorCode.REQUEST_TOO_LARGE,
+        "The request body is too large; send fewer orders.",
     )
 
 
@@ -129,15 +171,13 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unexpected error in %s %s", request.method, request.path)
     return error_response(
-        request,
-        500,
-        {"code": "internal_error", "message": "The server failed; nothing was stored."},
+        500, RequestErrorCode.INTERNAL_ERROR, "The server failed; nothing was stored."
     )
 
 
 class ApiJsonErrorsMiddleware:
     """Under /api/, answers that Django or Ninja make outside the API's handlers (an
-    unknown path, a wrong method) are JSON with a code and a message like the others."""
+    unknown path, a wrong method) are JSON errors like the others."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -149,27 +189,21 @@ class ApiJsonErrorsMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            code = _HTTP_CODES.get(response.status_code, "error")
+            code = _HTTP_CODES.get(response.status_code, RequestErrorCode.ERROR)
             message = {
                 404: "Not found.",
                 405: f"Method {request.method} is not allowed here.",
             }.get(response.status_code, "The request was refused.")
-            return error_response(request, response.status_code, {"code": code, "message": message})
+            return error_response(response.status_code, code, message)
         return response
 
 
-def _register_routers() -> None:
-    from kassa.server.cash.api import router as cash_router
-    from kassa.server.catalog.api import router as catalog_router
-    from kassa.server.orders.api import router as orders_router
-    from kassa.server.staff.api import router as staff_router
-    from kassa.server.terminals.api import router as terminals_router
-
-    api.add_router("/v1/", terminals_router)
-    api.add_router("/v1/", staff_router)
-    api.add_router("/v1/", catalog_router)
-    api.add_router("/v1/", cash_router)
-    api.add_router("/v1/", orders_router)
-
-
-_register_routers()
+api.extra_schemas.update(orders_api.OPENAPI_SCHEMAS)
+for _router in (
+    terminals_api.router,
+    staff_api.router,
+    catalog_api.router,
+    cash_api.router,
+    orders_api.router,
+):
+    api.add_router("/v1/", _router)

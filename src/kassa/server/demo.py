@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from kassa.server.catalog.barcodes import gtin_check_digit
+from kassa.server.catalog.barcodes import embedded_lookup_code, gtin_check_digit
 from kassa.server.catalog.models import Barcode, Category, Product, Tax
 from kassa.server.catalog.services import catalog_version_next
 from kassa.server.staff.models import Cashier, Role
@@ -164,8 +164,7 @@ def _ean13(rng: random.Random) -> str:
 
 
 def _embedded(prefix: str, item: int) -> str:
-    body = f"{prefix}{item:05d}00000"
-    return body + str(gtin_check_digit(body))
+    return embedded_lookup_code(prefix, f"{item:05d}", 5)
 
 
 @transaction.atomic

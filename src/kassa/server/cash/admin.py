@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from kassa.server.admin_views import ReadOnlyAdminMixin
+from kassa.server.common.admin import ReadOnlyAdminMixin
 
 from .models import CashSession
 

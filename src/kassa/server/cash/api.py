@@ -1,34 +1,32 @@
+"""Cash sessions: open, the current one, close."""
+
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from kassa.money import MoneyError, to_decimal
-from kassa.server.errors import ApiError
 from kassa.server.terminals.models import DeviceToken
 
+from .errors import CashError, CashErrorCode
 from .models import CashSession
-from .schemas import SessionCloseIn, SessionOpenIn
+from .schemas import SessionCloseIn, SessionOpenIn, SessionOut
+from .selectors import session_current
 from .services import session_close, session_open
 
 router = Router(tags=["cash sessions"])
 
-
-class SessionOut(Schema):
-    uuid: UUID
-    state: str
-    opened_by: int
-    opened_at: datetime
-    opening_float: str
-    closed_by: int | None
-    closed_at: datetime | None
-    counted_cash: str | None
-    expected_cash: str | None
-    difference: str | None
+ERROR_STATUS: dict[CashErrorCode, int] = {
+    CashErrorCode.INVALID_AMOUNT: 422,
+    CashErrorCode.NO_OPEN_SESSION: 404,
+    CashErrorCode.SESSION_ALREADY_OPEN: 409,
+    CashErrorCode.SESSION_OTHER_TERMINAL: 409,
+    CashErrorCode.UNKNOWN_CASHIER: 422,
+    CashErrorCode.UNKNOWN_SESSION: 404,
+}
 
 
 def _out(session: CashSession) -> SessionOut:
@@ -53,7 +51,7 @@ def _money(value: str, places: int, field: str) -> Decimal:
     try:
         return to_decimal(value, places=places, field=field)
     except MoneyError as exc:
-        raise ApiError("invalid_amount", str(exc), status=422) from None
+        raise CashError(CashErrorCode.INVALID_AMOUNT, str(exc)) from None
 
 
 @router.post("sessions", response={200: SessionOut, 201: SessionOut}, summary="Open a cash session")
@@ -73,9 +71,9 @@ def open_session(request: HttpRequest, body: SessionOpenIn) -> Status[SessionOut
 @router.get("sessions/current", response=SessionOut, summary="This terminal's open session")
 def current_session(request: HttpRequest) -> SessionOut:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
-    session = CashSession.objects.filter(terminal=token.terminal, state="open").first()
+    session = session_current(terminal=token.terminal)
     if session is None:
-        raise ApiError("no_open_session", "This terminal has no open cash session.", status=404)
+        raise CashError(CashErrorCode.NO_OPEN_SESSION, "This terminal has no open cash session.")
     return _out(session)
 
 

@@ -3,12 +3,13 @@ entries in a terminal's exported outbox (orders.importer)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
-from kassa.server.orders.schemas import DecimalStr
+from kassa.server.common.types import DecimalStr
 
 
 class SessionOpenIn(Schema):
@@ -22,3 +23,16 @@ class SessionCloseIn(Schema):
     cashier_id: int = Field(gt=0)
     closed_at: AwareDatetime
     counted_cash: DecimalStr
+
+
+class SessionOut(Schema):
+    uuid: UUID
+    state: str
+    opened_by: int
+    opened_at: datetime
+    opening_float: str
+    closed_by: int | None
+    closed_at: datetime | None
+    counted_cash: str | None
+    expected_cash: str | None
+    difference: str | None

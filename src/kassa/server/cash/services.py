@@ -7,20 +7,20 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 
 from kassa.money import money_round
-from kassa.server.errors import ApiError, Conflict
 from kassa.server.staff.models import Cashier
 from kassa.server.terminals.models import Terminal
 
+from .errors import CashError, CashErrorCode
 from .models import CashSession, SessionState
+from .selectors import session_expected_cash
 
 
 def _cashier(cashier_id: int) -> Cashier:
     cashier = Cashier.objects.filter(pk=cashier_id).first()
     if cashier is None:
-        raise ApiError("unknown_cashier", f"Cashier {cashier_id} does not exist.", status=422)
+        raise CashError(CashErrorCode.UNKNOWN_CASHIER, f"Cashier {cashier_id} does not exist.")
     return cashier
 
 
@@ -36,10 +36,12 @@ def session_open(
     existing = CashSession.objects.filter(uuid=uuid).first()
     if existing is not None:
         if existing.terminal_id != terminal.pk:
-            raise Conflict("session_other_terminal", "This session belongs to another terminal.")
+            raise CashError(
+                CashErrorCode.SESSION_OTHER_TERMINAL, "This session belongs to another terminal."
+            )
         return existing, False
     if opening_float < 0:
-        raise ApiError("invalid_amount", "The opening float cannot be negative.", status=422)
+        raise CashError(CashErrorCode.INVALID_AMOUNT, "The opening float cannot be negative.")
     cashier = _cashier(cashier_id)
     try:
         with transaction.atomic():
@@ -55,24 +57,11 @@ def session_open(
         existing = CashSession.objects.filter(uuid=uuid).first()
         if existing is not None and existing.terminal_id == terminal.pk:
             return existing, False
-        raise Conflict(
-            "session_already_open",
+        raise CashError(
+            CashErrorCode.SESSION_ALREADY_OPEN,
             "This terminal already has an open cash session; close it first.",
         ) from None
     return session, True
-
-
-def session_expected_cash(session: CashSession) -> Decimal:
-    """Opening float + cash taken − change given, from the orders stored so far."""
-    from kassa.server.orders.models import Order, Payment
-
-    cash_in = Payment.objects.filter(order__session=session, method__is_cash=True).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal(0)
-    change = Order.objects.filter(session=session).aggregate(total=Sum("change"))[
-        "total"
-    ] or Decimal(0)
-    return money_round(session.opening_float + cash_in - change, session.terminal.currency_places)
 
 
 @transaction.atomic
@@ -87,11 +76,11 @@ def session_close(
     """Close a session with the counted cash; closing it again returns it unchanged."""
     session = CashSession.objects.select_for_update().filter(uuid=uuid, terminal=terminal).first()
     if session is None:
-        raise ApiError("unknown_session", f"Cash session {uuid} is not known.", status=404)
+        raise CashError(CashErrorCode.UNKNOWN_SESSION, f"Cash session {uuid} is not known.")
     if session.state == SessionState.CLOSED:
         return session
     if counted_cash < 0:
-        raise ApiError("invalid_amount", "The counted cash cannot be negative.", status=422)
+        raise CashError(CashErrorCode.INVALID_AMOUNT, "The counted cash cannot be negative.")
     session.closed_by = _cashier(cashier_id)
     session.closed_at = closed_at
     session.counted_cash = money_round(counted_cash, terminal.currency_places)

@@ -8,12 +8,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from kassa.server.admin_views import ImportAdmin
+from kassa.server.common.admin import ImportAdmin
 
 from .barcodes import BarcodeError, barcode_normalise
 from .importer import product_import
 from .models import Barcode, Category, Product, Tax
-from .services import products_delete, products_touch
+from .services import products_delete, products_set_active, products_touch
 
 
 class BarcodeForm(forms.ModelForm[Barcode]):
@@ -25,7 +25,7 @@ class BarcodeForm(forms.ModelForm[Barcode]):
         try:
             return barcode_normalise(self.cleaned_data["code"])
         except BarcodeError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(exc.message) from None
 
 
 class BarcodeInline(admin.TabularInline[Barcode, Product]):
@@ -70,15 +70,11 @@ class ProductAdmin(ImportAdmin[Product]):
 
     @admin.action(description="Deactivate (terminals stop selling them)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        Product.objects.filter(pk__in=ids).update(active=False)
-        products_touch(product_ids=ids)
+        products_set_active(product_ids=queryset.values_list("pk", flat=True), active=False)
 
     @admin.action(description="Activate")
     def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        Product.objects.filter(pk__in=ids).update(active=True)
-        products_touch(product_ids=ids)
+        products_set_active(product_ids=queryset.values_list("pk", flat=True), active=True)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request) or not self.has_change_permission(request):

@@ -1,4 +1,5 @@
-"""Product CSV import: `product_import`. The format is described in docs/import.md.
+"""Product CSV import: `product_import`, a service (it writes) of its own module for its
+size. The format is described in docs/import.md.
 
 The whole file is validated before anything is written. With errors, nothing is imported
 unless `partial=True`, in which case the good rows are imported and the report says so.
@@ -204,7 +205,7 @@ def _parse_row(
         try:
             code = barcode_normalise(raw)
         except BarcodeError as exc:
-            problems.append(str(exc))
+            problems.append(exc.message)
             continue
         if code not in barcodes:
             barcodes.append(code)

@@ -1,15 +1,18 @@
 """Catalog reads for terminals, built for 100,000 products: plain cursors, no model
-instances, and JSON bytes produced by orjson."""
+instances, and JSON bytes produced by orjson, cached per catalog version."""
 
 from __future__ import annotations
 
+import gzip
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import orjson
+from django.core.cache import cache
 from django.db import connection
 
-from .models import Barcode, Category, Product, Tax, Tombstone
-from .services import catalog_version_current
+from .models import Barcode, CatalogVersion, Category, Product, Tax, Tombstone
 
 _CENT = Decimal("0.01")
 _PRODUCT_KEYS = (
@@ -23,6 +26,16 @@ _PRODUCT_KEYS = (
     "unit",
     "weighed",
 )
+
+
+def catalog_version_current() -> int:
+    return CatalogVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+def catalog_cache_key() -> str:
+    """Changes with every catalog write, and differs between databases."""
+    row = CatalogVersion.objects.filter(pk=1).values_list("epoch", "value").first()
+    return f"{row[0].hex}:{row[1]}" if row else "empty"
 
 
 def _decimal_str(value: Any) -> str:
@@ -136,3 +149,34 @@ def catalog_products(*, since: int | None, after: int, limit: int) -> dict[str, 
     if since is None and after == 0:
         result["total"] = Product.objects.filter(active=True).count()
     return result
+
+
+def catalog_product_page_bytes(
+    *, since: int | None, after: int, limit: int, gzipped: bool
+) -> bytes:
+    """A page as JSON bytes, cached per catalog version: when a shop's tills start in the
+    morning, the first download builds the pages and the others are served from cache.
+    A catalog write moves the version on, so a cached page is never served stale. The
+    gzipped page is made from the cached JSON, so the page is built once for both."""
+    key = f"kassa:products:{catalog_cache_key()}:{since}:{after}:{limit}"
+
+    def page_json() -> bytes:
+        return _cached(key, lambda: _page_json(since=since, after=after, limit=limit))
+
+    if not gzipped:
+        return page_json()
+    # Level 1: a seventh of the size for ~60 ms per 100,000 products.
+    return _cached(f"{key}:gzip", lambda: gzip.compress(page_json(), compresslevel=1))
+
+
+def _page_json(*, since: int | None, after: int, limit: int) -> bytes:
+    # Built by hand: pydantic would take most of the time on 100,000 products.
+    return orjson.dumps(catalog_products(since=since, after=after, limit=limit))
+
+
+def _cached(key: str, build: Callable[[], bytes]) -> bytes:
+    body: bytes | None = cache.get(key)
+    if body is None:
+        body = build()
+        cache.set(key, body, timeout=24 * 3600)
+    return body

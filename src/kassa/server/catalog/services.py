@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from kassa.server.orders.services import SHARE, order_lines_lock
+from kassa.server.common.locks import sales_lock
 
 from .barcodes import barcode_normalise
 from .models import Barcode, CatalogVersion, Category, Product, Tax, Tombstone
@@ -27,16 +27,6 @@ def catalog_version_next() -> int:
     return row.value
 
 
-def catalog_version_current() -> int:
-    return CatalogVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
-
-
-def catalog_cache_key() -> str:
-    """Changes with every catalog write, and differs between databases."""
-    row = CatalogVersion.objects.filter(pk=1).values_list("epoch", "value").first()
-    return f"{row[0].hex}:{row[1]}" if row else "empty"
-
-
 @transaction.atomic
 def products_touch(*, product_ids: Iterable[int]) -> int:
     """Mark products changed (after an edit in the back office) for incremental downloads.
@@ -45,6 +35,16 @@ def products_touch(*, product_ids: Iterable[int]) -> int:
     """
     version = catalog_version_next()
     Product.objects.filter(pk__in=list(product_ids)).update(version=version)
+    return version
+
+
+@transaction.atomic
+def products_set_active(*, product_ids: Iterable[int], active: bool) -> int:
+    """Activate or deactivate products (terminals stop selling inactive ones); returns
+    the catalog version that carries the change."""
+    ids = list(product_ids)
+    version = catalog_version_next()
+    Product.objects.filter(pk__in=ids).update(active=active, version=version)
     return version
 
 
@@ -87,10 +87,10 @@ def products_delete(*, product_ids: Sequence[int]) -> int:
 
     A sold product is protected by PROTECT on OrderLine.product, checked below in Python:
     order lines have no database constraint to their product. So first wait for the order
-    syncs in flight and hold off new ones (see order_lines_lock), or a sync could store a
-    line of a product deleted in between.
+    syncs in flight and hold off new ones (see common.locks.sales_lock), or a sync could
+    store a line of a product deleted in between.
     """
-    order_lines_lock(SHARE)
+    sales_lock(exclusive=True)
     version = catalog_version_next()
     ids = list(product_ids)
     Tombstone.objects.bulk_create([Tombstone(product_id=pk, version=version) for pk in ids])

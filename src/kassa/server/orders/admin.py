@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from kassa.server.admin_views import ImportAdmin, ReadOnlyAdminMixin
-from kassa.server.errors import ApiError
+from kassa.server.common.admin import ImportAdmin, ReadOnlyAdminMixin
 
+from .errors import OrderError
 from .importer import outbox_import
 from .models import Order, OrderLine, Payment
 
@@ -82,7 +82,7 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         if request.method == "POST" and form.is_valid():
             try:
                 report = outbox_import(form.cleaned_data["file"].read())
-            except ApiError as exc:
+            except OrderError as exc:
                 form.add_error("file", exc.message)
             else:
                 messages.success(request, report.summary().splitlines()[0])

@@ -1,3 +1,5 @@
+"""Order sync: a batch of orders in, one result per order out."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -5,34 +7,31 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
-from pydantic import Field, ValidationError
+from ninja import Router
+from pydantic import ValidationError
 
-from kassa.server.api import api
-from kassa.server.errors import ApiError
+from kassa.server.common.errors import RequestError, RequestErrorCode
 from kassa.server.terminals.models import DeviceToken
 
-from .schemas import BatchIn, OrderIn
+from .errors import OrderError, OrderErrorCode
+from .schemas import BatchIn, OrderIn, SyncOut
 from .services import order_sync
 
 router = Router(tags=["orders"])
 
+# Only BATCH_TOO_LARGE answers a request: a rejected order is a result inside a 200, and
+# the outbox codes are the back office's import. Each has a status all the same, so
+# that no code can reach a client without one.
+ERROR_STATUS: dict[OrderErrorCode, int] = {
+    **dict.fromkeys(OrderErrorCode, 422),
+    OrderErrorCode.BATCH_TOO_LARGE: 413,
+    OrderErrorCode.MALFORMED_JSON: 400,
+}
 
-class SyncResultOut(Schema):
-    index: int = Field(description="Position of the order in the batch")
-    uuid: str | None
-    status: str = Field(description="accepted, duplicate (already stored) or rejected")
-    code: str | None = Field(default=None, description="Why it was rejected")
-    message: str | None = None
-
-
-class SyncOut(Schema):
-    results: list[SyncResultOut]
-
-
+# The sync reads its body itself (parse_batch), so Ninja cannot document it: the project
+# API adds these to its OpenAPI components.
 _order_schema = OrderIn.model_json_schema(ref_template="#/components/schemas/{model}")
-api.extra_schemas.update(_order_schema.pop("$defs", {}))
-api.extra_schemas["OrderIn"] = _order_schema
+OPENAPI_SCHEMAS: dict[str, Any] = {**_order_schema.pop("$defs", {}), "OrderIn": _order_schema}
 
 
 def parse_batch(body: bytes) -> list[Any]:
@@ -45,18 +44,19 @@ def parse_batch(body: bytes) -> list[Any]:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise ApiError("malformed_json", "The request body is not valid JSON.") from None
+            raise RequestError(
+                RequestErrorCode.MALFORMED_JSON, "The request body is not valid JSON."
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
-            raise ApiError(
-                "invalid_request", 'The body must be an object {"orders": [...]}.', status=422
+            raise RequestError(
+                RequestErrorCode.INVALID_REQUEST, 'The body must be an object {"orders": [...]}.'
             ) from None
         orders = data["orders"]
     limit = settings.KASSA_SYNC_MAX_BATCH
     if len(orders) > limit:
-        raise ApiError(
-            "batch_too_large",
+        raise OrderError(
+            OrderErrorCode.BATCH_TOO_LARGE,
             f"A batch holds at most {limit} orders; this one has {len(orders)}.",
-            status=413,
         )
     return orders
 

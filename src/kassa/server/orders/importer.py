@@ -1,4 +1,5 @@
 """Import of a terminal's exported outbox: the way in for a till that cannot reach the server.
+A service (it writes), in a module of its own like the catalog's product import.
 
 The file is what the terminal's "Export unsynced orders" writes (docs/api.md): the cash
 session openings, orders and closings it could not send, in the order they happened.
@@ -18,9 +19,10 @@ from pydantic import ValidationError
 from kassa.money import MoneyError, to_decimal
 from kassa.server.cash.schemas import SessionCloseIn, SessionOpenIn
 from kassa.server.cash.services import session_close, session_open
-from kassa.server.errors import ApiError
+from kassa.server.common.errors import DomainError
 from kassa.server.terminals.models import Terminal
 
+from .errors import OrderError, OrderErrorCode
 from .models import OrderSource
 from .services import REJECTED, order_sync
 
@@ -47,9 +49,13 @@ def outbox_import(data: bytes) -> OutboxImportReport:
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
-        raise ApiError("malformed_json", "The file is not a Kassa export (not JSON).") from None
+        raise OrderError(
+            OrderErrorCode.MALFORMED_JSON, "The file is not a Kassa export (not JSON)."
+        ) from None
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
-        raise ApiError("invalid_file", f"The file is not a Kassa export ({EXPORT_FORMAT}).")
+        raise OrderError(
+            OrderErrorCode.INVALID_FILE, f"The file is not a Kassa export ({EXPORT_FORMAT})."
+        )
     code = (
         (document.get("terminal") or {}).get("code")
         if isinstance(document.get("terminal"), dict)
@@ -57,10 +63,13 @@ def outbox_import(data: bytes) -> OutboxImportReport:
     )
     terminal = Terminal.objects.filter(code=code).first() if isinstance(code, str) else None
     if terminal is None:
-        raise ApiError("unknown_terminal", f"The file names terminal {code!r}, which is not known.")
+        raise OrderError(
+            OrderErrorCode.UNKNOWN_TERMINAL,
+            f"The file names terminal {code!r}, which is not known.",
+        )
     entries = document.get("entries")
     if not isinstance(entries, list):
-        raise ApiError("invalid_file", "The export has no list of entries.")
+        raise OrderError(OrderErrorCode.INVALID_FILE, "The export has no list of entries.")
     report = OutboxImportReport(terminal=terminal.name)
     places = terminal.currency_places
     for number, entry in enumerate(entries, start=1):
@@ -95,9 +104,9 @@ def outbox_import(data: bytes) -> OutboxImportReport:
                 )
                 report.counts["sessions closed"] += 1
             else:
-                raise ApiError("invalid_entry", f"unknown kind {kind!r}")
-        except (ApiError, ValidationError, MoneyError) as exc:
-            message = exc.message if isinstance(exc, ApiError) else str(exc).splitlines()[0]
+                raise OrderError(OrderErrorCode.INVALID_ENTRY, f"unknown kind {kind!r}")
+        except (DomainError, ValidationError, MoneyError) as exc:
+            message = exc.message if isinstance(exc, DomainError) else str(exc).splitlines()[0]
             report.counts["entries rejected"] += 1
             report.problems.append(f"entry {number} ({kind}): {message}")
     return report

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from ninja import Schema
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from kassa.money import DECIMAL_PATTERN
-
-# Checked by pydantic-core's own pattern matcher, not by Python code per value: a batch
-# of 50 orders holds 2,000 of them. The services turn them into scaled integers
-# (kassa.money.to_scaled) and check the places each field allows.
-DecimalStr = Annotated[
-    str,
-    StringConstraints(max_length=32, pattern=DECIMAL_PATTERN),
-    Field(description='A decimal string such as "10.00" or "-1.5", never a JSON number'),
-]
+from kassa.server.common.types import DecimalStr
 
 
 class Strict(BaseModel):
@@ -64,3 +55,15 @@ class OrderIn(Strict):
 
 class BatchIn(Strict):
     orders: list[OrderIn]
+
+
+class SyncResultOut(Schema):
+    index: int = Field(description="Position of the order in the batch")
+    uuid: str | None
+    status: str = Field(description="accepted, duplicate (already stored) or rejected")
+    code: str | None = Field(default=None, description="Why it was rejected")
+    message: str | None = None
+
+
+class SyncOut(Schema):
+    results: list[SyncResultOut]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -31,10 +31,12 @@ from kassa.money import (
 )
 from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product, Tax
-from kassa.server.errors import validation_details, validation_message
+from kassa.server.common.errors import validation_details, validation_message
+from kassa.server.common.locks import sales_lock
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.terminals.models import Terminal
 
+from .errors import OrderError, OrderErrorCode
 from .models import Order, OrderLine, OrderSource, Payment
 from .schemas import OrderIn
 
@@ -48,7 +50,7 @@ class SyncResult:
     index: int
     uuid: str | None
     status: str
-    code: str | None = None
+    code: OrderErrorCode | None = None
     message: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,13 +59,6 @@ class SyncResult:
             result["code"] = self.code
             result["message"] = self.message
         return result
-
-
-class OrderRejected(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass
@@ -81,7 +76,7 @@ def _number(value: str, places: int, field: str) -> int:
     try:
         return to_scaled(value, places, field)
     except MoneyError as exc:
-        raise OrderRejected("invalid_number", str(exc)) from None
+        raise OrderError(OrderErrorCode.INVALID_NUMBER, str(exc)) from None
 
 
 def _amount(value: str, ctx: _Context, field: str) -> int:
@@ -89,52 +84,64 @@ def _amount(value: str, ctx: _Context, field: str) -> int:
     try:
         amount = to_scaled(value, ctx.places, field)
     except MoneyError as exc:
-        raise OrderRejected("invalid_amount", str(exc)) from None
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, str(exc)) from None
     if abs(amount) > ctx.max_amount:
-        raise OrderRejected("absurd_amount", f"{field}: {value} is out of range")
+        raise OrderError(OrderErrorCode.ABSURD_AMOUNT, f"{field}: {value} is out of range")
     return amount
 
 
 def _check_order(order: OrderIn, ctx: _Context) -> None:
-    """Raise OrderRejected unless the order is consistent, priced as kassa.money prices it
+    """Raise OrderError unless the order is consistent, priced as kassa.money prices it
     (in scaled integers, as the terminal computes), and paid."""
     if order.cashier_id not in ctx.cashiers:
-        raise OrderRejected("unknown_cashier", f"Cashier {order.cashier_id} does not exist.")
+        raise OrderError(
+            OrderErrorCode.UNKNOWN_CASHIER, f"Cashier {order.cashier_id} does not exist."
+        )
     session = ctx.sessions.get(order.session_uuid)
     if session is None:
-        raise OrderRejected(
-            "unknown_session",
+        raise OrderError(
+            OrderErrorCode.UNKNOWN_SESSION,
             f"Cash session {order.session_uuid} is not known for this terminal; "
             "sync the session opening first.",
         )
     if session[1] != SessionState.OPEN:
-        raise OrderRejected("session_closed", f"Cash session {order.session_uuid} is closed.")
+        raise OrderError(
+            OrderErrorCode.SESSION_CLOSED, f"Cash session {order.session_uuid} is closed."
+        )
     net_sum = tax_sum = gross_sum = 0
     for number, line in enumerate(order.lines, start=1):
         where = f"line {number}"
         if line.product_id not in ctx.products:
-            raise OrderRejected(
-                "unknown_product", f"{where}: product {line.product_id} is unknown."
+            raise OrderError(
+                OrderErrorCode.UNKNOWN_PRODUCT, f"{where}: product {line.product_id} is unknown."
             )
         if line.tax_id not in ctx.taxes:
-            raise OrderRejected("unknown_tax", f"{where}: tax {line.tax_id} is unknown.")
+            raise OrderError(OrderErrorCode.UNKNOWN_TAX, f"{where}: tax {line.tax_id} is unknown.")
         quantity = _number(line.quantity, QUANTITY_PLACES, f"{where} quantity")
         discount = _number(line.discount, DISCOUNT_PLACES, f"{where} discount")
         rate = _number(line.tax_rate, RATE_PLACES, f"{where} tax_rate")
         if quantity == 0 or abs(quantity) > MAX_QUANTITY * QUANTITY_SCALE:
-            raise OrderRejected(
-                "absurd_quantity", f"{where}: quantity {line.quantity} is out of range."
+            raise OrderError(
+                OrderErrorCode.ABSURD_QUANTITY,
+                f"{where}: quantity {line.quantity} is out of range.",
             )
         if not 0 <= discount <= PERCENT_DISCOUNT:
-            raise OrderRejected("invalid_discount", f"{where}: discount must be 0 to 100%.")
+            raise OrderError(
+                OrderErrorCode.INVALID_DISCOUNT, f"{where}: discount must be 0 to 100%."
+            )
         if not 0 <= rate <= PERCENT_RATE:
-            raise OrderRejected("invalid_tax_rate", f"{where}: tax rate must be 0 to 100%.")
+            raise OrderError(
+                OrderErrorCode.INVALID_TAX_RATE, f"{where}: tax rate must be 0 to 100%."
+            )
         unit_price = _amount(line.unit_price, ctx, f"{where} unit_price")
         if unit_price < 0:
-            raise OrderRejected("invalid_price", f"{where}: unit price cannot be negative.")
+            raise OrderError(
+                OrderErrorCode.INVALID_PRICE, f"{where}: unit price cannot be negative."
+            )
         if line.approved_by is not None and ctx.cashiers.get(line.approved_by) != Role.MANAGER:
-            raise OrderRejected(
-                "approval_invalid", f"{where}: approved_by {line.approved_by} is not a manager."
+            raise OrderError(
+                OrderErrorCode.APPROVAL_INVALID,
+                f"{where}: approved_by {line.approved_by} is not a manager.",
             )
         expected = line_price_scaled(
             quantity=quantity,
@@ -150,8 +157,8 @@ def _check_order(order: OrderIn, ctx: _Context) -> None:
         )
         if sent != expected:
             net, tax, gross = (from_scaled(v, ctx.places) for v in expected)
-            raise OrderRejected(
-                "line_total_mismatch",
+            raise OrderError(
+                OrderErrorCode.LINE_TOTAL_MISMATCH,
                 f"{where}: {line.quantity} × {line.unit_price} less {line.discount}% at "
                 f"{line.tax_rate}% is net {net} tax {tax} gross {gross}, the order says "
                 f"net {line.net} tax {line.tax} gross {line.gross}.",
@@ -166,8 +173,8 @@ def _check_order(order: OrderIn, ctx: _Context) -> None:
     )
     if sent_totals != (net_sum, tax_sum, gross_sum):
         net, tax, gross = (from_scaled(v, ctx.places) for v in (net_sum, tax_sum, gross_sum))
-        raise OrderRejected(
-            "total_mismatch",
+        raise OrderError(
+            OrderErrorCode.TOTAL_MISMATCH,
             f"The lines add up to net {net} tax {tax} gross {gross}, the order says "
             f"net {order.totals.net} tax {order.totals.tax} gross {order.totals.gross}.",
         )
@@ -179,14 +186,14 @@ def _check_payments(order: OrderIn, ctx: _Context, due: int) -> None:
     for number, payment in enumerate(order.payments, start=1):
         is_cash = ctx.methods.get(payment.method_id)
         if is_cash is None:
-            raise OrderRejected(
-                "unknown_payment_method",
+            raise OrderError(
+                OrderErrorCode.UNKNOWN_PAYMENT_METHOD,
                 f"payment {number}: method {payment.method_id} is not allowed on this terminal.",
             )
         amount = _amount(payment.amount, ctx, f"payment {number} amount")
         if amount == 0 or (amount < 0) != (due < 0):
-            raise OrderRejected(
-                "invalid_payment",
+            raise OrderError(
+                OrderErrorCode.INVALID_PAYMENT,
                 f"payment {number}: {payment.amount} has the wrong sign for an order of "
                 f"{from_scaled(due, ctx.places)}.",
             )
@@ -195,14 +202,14 @@ def _check_payments(order: OrderIn, ctx: _Context, due: int) -> None:
             cash += amount
     change = _amount(order.change, ctx, "change")
     if change < 0 or change > max(cash, 0):
-        raise OrderRejected(
-            "change_invalid",
+        raise OrderError(
+            OrderErrorCode.CHANGE_INVALID,
             f"Change {order.change} must be between 0 and the cash paid "
             f"({from_scaled(cash, ctx.places)}).",
         )
     if paid - change != due:
-        raise OrderRejected(
-            "payment_mismatch",
+        raise OrderError(
+            OrderErrorCode.PAYMENT_MISMATCH,
             f"Payments {from_scaled(paid, ctx.places)} less change {order.change} do not "
             f"equal the total {from_scaled(due, ctx.places)}.",
         )
@@ -286,7 +293,7 @@ def order_sync(
                 index,
                 raw_uuid if isinstance(raw_uuid, str) else None,
                 REJECTED,
-                "invalid_order",
+                OrderErrorCode.INVALID_ORDER,
                 validation_message(validation_details(exc.errors(), root="order")),
             )
     # The same UUID twice in one batch: the first one counts, later ones are duplicates.
@@ -301,27 +308,10 @@ def order_sync(
 
     if unique:
         with transaction.atomic():
-            order_lines_lock(ROW_EXCLUSIVE)
+            # Before reading which products exist: see common.locks.
+            sales_lock(exclusive=False)
             _store(terminal, unique, results, source)
     return [r for r in results if r is not None]
-
-
-ROW_EXCLUSIVE: Final = "ROW EXCLUSIVE"
-SHARE: Final = "SHARE"
-
-
-def order_lines_lock(mode: Literal["ROW EXCLUSIVE", "SHARE"]) -> None:
-    """Lock the order lines' table until the transaction ends, on PostgreSQL.
-
-    Order lines keep no database foreign key to their product (see OrderLine.product).
-    Instead, a sync takes ROW EXCLUSIVE, which never waits for another sync, before it
-    reads which products exist; products_delete takes SHARE, which waits for the syncs
-    in flight and makes new ones wait, before it checks that a product was never sold.
-    SQLite runs one writing transaction at a time and needs no lock.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {OrderLine._meta.db_table} IN {mode} MODE")
 
 
 def _stored(uuids: Collection[uuid_module.UUID]) -> set[uuid_module.UUID]:
@@ -354,7 +344,7 @@ def _store(
     for index, order in fresh:
         try:
             _check_order(order, ctx)
-        except OrderRejected as exc:
+        except OrderError as exc:
             results[index] = SyncResult(index, str(order.uuid), REJECTED, exc.code, exc.message)
             continue
         valid.append((index, order))
@@ -437,7 +427,7 @@ def _insert(
                         index,
                         str(order.uuid),
                         REJECTED,
-                        "receipt_number_taken",
+                        OrderErrorCode.RECEIPT_NUMBER_TAKEN,
                         _RECEIPT_TAKEN.format(order.receipt_number),
                     )
                 continue

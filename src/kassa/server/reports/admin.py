@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from kassa.server.admin_views import ReadOnlyAdminMixin
+from kassa.server.common.admin import ReadOnlyAdminMixin
 from kassa.server.terminals.models import Terminal
 
 from .models import SalesSummary

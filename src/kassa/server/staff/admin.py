@@ -6,8 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from kassa.server.errors import ApiError
-
+from .errors import StaffError
 from .models import Cashier
 from .services import cashier_set_pin, pin_validate
 
@@ -32,7 +31,7 @@ class CashierForm(forms.ModelForm[Cashier]):
         if pin:
             try:
                 pin_validate(pin)
-            except ApiError as exc:
+            except StaffError as exc:
                 raise forms.ValidationError(exc.message) from None
         return pin
 

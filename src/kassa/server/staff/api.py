@@ -1,26 +1,21 @@
+"""The cashiers a terminal may log in, with their offline PIN verifiers."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
-from .models import Cashier
-from .services import cashier_verifier
+from .errors import StaffErrorCode
+from .schemas import CashierOut, PinVerifierOut
+from .selectors import cashier_list_active, cashier_verifier
 
 router = Router(tags=["staff"])
 
-
-class PinVerifierOut(Schema):
-    algorithm: str
-    iterations: int
-    salt: str
-    hash: str
-
-
-class CashierOut(Schema):
-    id: int
-    name: str
-    role: str
-    pin_verifier: PinVerifierOut
+# The API answers none of these: cashiers are created and changed in the back office.
+ERROR_STATUS: dict[StaffErrorCode, int] = {
+    StaffErrorCode.PIN_INVALID: 422,
+    StaffErrorCode.ROLE_INVALID: 422,
+}
 
 
 @router.get(
@@ -34,7 +29,7 @@ def cashiers(request: HttpRequest) -> list[CashierOut]:
             id=c.pk,
             name=c.name,
             role=c.role,
-            pin_verifier=PinVerifierOut(**cashier_verifier(c)),  # type: ignore[arg-type]
+            pin_verifier=PinVerifierOut.model_validate(cashier_verifier(c)),
         )
-        for c in Cashier.objects.filter(active=True).order_by("name")
+        for c in cashier_list_active()
     ]

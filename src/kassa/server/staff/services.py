@@ -1,4 +1,5 @@
-"""Cashier PINs: hashed for the server, and a slow salted verifier for offline login."""
+"""Cashier writes. PINs are hashed for the server, with a slow salted verifier for offline
+login."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from kassa.server.errors import ApiError
-
+from .errors import StaffError, StaffErrorCode
 from .models import Cashier, Role
 
 PIN_MIN_LENGTH = 4
@@ -20,8 +20,8 @@ PIN_MAX_LENGTH = 8
 
 def pin_validate(pin: str) -> None:
     if not pin.isascii() or not pin.isdigit() or not PIN_MIN_LENGTH <= len(pin) <= PIN_MAX_LENGTH:
-        raise ApiError(
-            "pin_invalid", f"A PIN is {PIN_MIN_LENGTH} to {PIN_MAX_LENGTH} digits.", status=422
+        raise StaffError(
+            StaffErrorCode.PIN_INVALID, f"A PIN is {PIN_MIN_LENGTH} to {PIN_MAX_LENGTH} digits."
         )
 
 
@@ -47,22 +47,10 @@ def cashier_set_pin(*, cashier: Cashier, pin: str, save: bool = True) -> None:
 @transaction.atomic
 def cashier_create(*, name: str, pin: str, role: str = Role.CASHIER) -> Cashier:
     if role not in Role.values:
-        raise ApiError("role_invalid", f"Role must be one of {', '.join(Role.values)}.")
+        raise StaffError(
+            StaffErrorCode.ROLE_INVALID, f"Role must be one of {', '.join(Role.values)}."
+        )
     cashier = Cashier(name=name, role=role)
     cashier_set_pin(cashier=cashier, pin=pin, save=False)
     cashier.save()
     return cashier
-
-
-def cashier_check_pin(*, cashier: Cashier, pin: str) -> bool:
-    return bool(cashier.pin_hash) and check_password(pin, cashier.pin_hash)
-
-
-def cashier_verifier(cashier: Cashier) -> dict[str, object]:
-    """What a terminal needs to check a PIN offline; never the PIN or the server's hash."""
-    return {
-        "algorithm": "pbkdf2_sha256",
-        "iterations": cashier.verifier_iterations,
-        "salt": cashier.verifier_salt,
-        "hash": cashier.verifier_hash,
-    }

@@ -8,6 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from kassa.server.catalog.barcodes import (
+    DEFAULT_PATTERNS,
+    BarcodePatternError,
+    barcode_patterns_check,
+)
+
 # ISO 4217 minor units for the currencies whose places differ from 2.
 CURRENCY_PLACES = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
 # Prices, orders, payments and cash sessions are stored with 2 decimals: a currency with
@@ -28,36 +34,16 @@ def validate_currency(value: str) -> None:
 
 def default_barcode_patterns() -> list[dict[str, object]]:
     """In-store barcodes with an embedded value: 21… weight in grams, 23… price in cents."""
-    return [
-        {"prefix": "21", "kind": "weight", "itemDigits": 5, "valueDigits": 5, "decimals": 3},
-        {"prefix": "23", "kind": "price", "itemDigits": 5, "valueDigits": 5, "decimals": 2},
-    ]
+    return [dict(pattern) for pattern in DEFAULT_PATTERNS]
 
 
 def validate_barcode_patterns(value: object) -> None:
-    """The rules the terminal's domain/barcode.js validatePatterns applies."""
-    if not isinstance(value, list):
-        raise ValidationError("A list of patterns is expected.")
-    keys = {"prefix", "kind", "itemDigits", "valueDigits", "decimals"}
-    for pattern in value:
-        where = f"Pattern {pattern!r}"
-        if not isinstance(pattern, dict) or set(pattern) != keys:
-            raise ValidationError(f"{where}: needs exactly the keys {', '.join(sorted(keys))}.")
-        prefix = pattern["prefix"]
-        if not (isinstance(prefix, str) and prefix.isdigit() and 1 <= len(prefix) <= 3):
-            raise ValidationError(f"{where}: prefix must be 1 to 3 digits.")
-        if pattern["kind"] not in ("weight", "price"):
-            raise ValidationError(f"{where}: kind must be weight or price.")
-        numbers = [pattern[k] for k in ("itemDigits", "valueDigits", "decimals")]
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
-            raise ValidationError(
-                f"{where}: itemDigits, valueDigits and decimals are whole numbers."
-            )
-        item, digits, decimals = numbers
-        if item < 1 or digits < 1 or len(prefix) + item + digits + 1 != 13:
-            raise ValidationError(f"{where}: prefix + item + value + check digit must make 13.")
-        if not 0 <= decimals <= 3:
-            raise ValidationError(f"{where}: decimals must be 0 to 3.")
+    """The rules the terminal's domain/barcode.js validatePatterns applies, for a currency
+    with the most places a terminal may have (MAX_CURRENCY_PLACES)."""
+    try:
+        barcode_patterns_check(value, places=MAX_CURRENCY_PLACES)
+    except BarcodePatternError as exc:
+        raise ValidationError(exc.message) from None
 
 
 class PaymentMethod(models.Model):

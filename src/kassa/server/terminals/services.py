@@ -1,4 +1,4 @@
-"""Terminal pairing and device tokens."""
+"""Terminal writes: pairing codes, pairing, device tokens."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kassa.server.errors import ApiError
-
+from .errors import TerminalError, TerminalErrorCode
 from .models import DeviceToken, PairingCode, Terminal
 
 # Unambiguous characters: no 0/O, 1/I/L, so a code read off a screen is typed right.
@@ -49,14 +48,15 @@ def terminal_pair(*, code: str, label: str = "") -> tuple[DeviceToken, str]:
         .first()
     )
     if pairing is None or pairing.used_at is not None or pairing.expires_at <= now:
-        raise ApiError(
-            "pairing_code_invalid",
+        raise TerminalError(
+            TerminalErrorCode.PAIRING_CODE_INVALID,
             "This pairing code is unknown, used or expired. Ask for a new one in the back office.",
-            status=403,
         )
     terminal = pairing.terminal
     if not terminal.active:
-        raise ApiError("terminal_inactive", f"Terminal {terminal.name} is disabled.", status=403)
+        raise TerminalError(
+            TerminalErrorCode.TERMINAL_INACTIVE, f"Terminal {terminal.name} is disabled."
+        )
     pairing.used_at = now
     pairing.save(update_fields=["used_at"])
     secret = secrets.token_urlsafe(32)
@@ -76,6 +76,8 @@ def terminal_pair(*, code: str, label: str = "") -> tuple[DeviceToken, str]:
 
 
 def device_token_authenticate(secret: str) -> DeviceToken | None:
+    """The live token with this secret, or None. A service, not a selector: it records
+    when the token was last seen."""
     token = (
         DeviceToken.objects.select_related("terminal")
         .filter(token_hash=_digest(secret), revoked_at__isnull=True, terminal__active=True)

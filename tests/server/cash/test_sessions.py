@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from kassa.server.cash.models import CashSession
 
-from .conftest import Device, OrderBuilder, Shop
+from ..conftest import Device, OrderBuilder, Shop
 
 
 def _open(device: Device, shop: Shop, session_uuid: str, opening: str = "100.00"):
@@ -44,7 +44,7 @@ def test_open_is_idempotent_and_one_per_terminal(device: Device, shop: Shop) -> 
     assert _open(device, shop, first).status_code == 200
     second = _open(device, shop, str(uuid.uuid4()))
     assert second.status_code == 409
-    assert second.json()["code"] == "session_already_open"
+    assert second.json()["error"]["code"] == "session_already_open"
     assert CashSession.objects.count() == 1
     assert device.get("sessions/current").json()["uuid"] == first
 
@@ -74,21 +74,25 @@ def test_close_computes_expected_cash_and_difference(
 
 def test_bad_session_requests(device: Device, shop: Shop) -> None:
     assert (
-        _open(device, shop, str(uuid.uuid4()), opening="-5.00").json()["code"] == "invalid_amount"
+        _open(device, shop, str(uuid.uuid4()), opening="-5.00").json()["error"]["code"]
+        == "invalid_amount"
     )
     assert (
-        _open(device, shop, str(uuid.uuid4()), opening="1.001").json()["code"] == "invalid_amount"
+        _open(device, shop, str(uuid.uuid4()), opening="1.001").json()["error"]["code"]
+        == "invalid_amount"
     )
     response = _open(device, shop, str(uuid.uuid4()), opening=5)  # type: ignore[arg-type]
     assert response.status_code == 422
-    assert response.json()["code"] == "invalid_request"
-    assert 'decimal strings such as "10.00", not JSON numbers' in response.json()["message"]
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert (
+        'decimal strings such as "10.00", not JSON numbers' in response.json()["error"]["message"]
+    )
     response = _open(device, shop, str(uuid.uuid4()), opening="5e2")
     assert response.status_code == 422
-    assert "opening_float: must be a decimal string" in response.json()["message"]
+    assert "opening_float: must be a decimal string" in response.json()["error"]["message"]
     unknown = _close(device, shop, uuid.uuid4(), "1.00")
     assert unknown.status_code == 404
-    assert unknown.json()["code"] == "unknown_session"
+    assert unknown.json()["error"]["code"] == "unknown_session"
     assert CashSession.objects.count() == 0
     assert device.get("sessions/current").status_code == 404
     assert Decimal(0) == sum((s.opening_float for s in CashSession.objects.all()), Decimal(0))

@@ -8,9 +8,9 @@ import pytest
 
 from kassa.server.catalog.importer import product_import
 from kassa.server.catalog.models import Barcode, Category, Product
-from kassa.server.catalog.services import catalog_version_current
+from kassa.server.catalog.selectors import catalog_version_current
 
-from .conftest import Shop
+from ..conftest import Shop
 
 HEADER = "name,ref,barcodes,category,price,tax,unit,weighed,active\n"
 

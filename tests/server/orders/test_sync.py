@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from kassa.server.orders.models import ImmutableOrderError, Order, OrderLine, Payment
 
-from .conftest import Device, OrderBuilder, Shop, pair
+from ..conftest import Device, OrderBuilder, Shop, pair
 
 
 def stored() -> tuple[int, int, int]:
@@ -259,8 +259,8 @@ def test_malformed_requests_get_a_json_error(
     response = device.post("orders/sync", body)
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
-    assert response.json()["code"] == code
-    assert response.json()["message"]
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
     assert stored() == (0, 0, 0)
 
 
@@ -280,7 +280,7 @@ def test_non_object_items_are_rejected_individually(device: Device, orders: Orde
 def test_oversized_batch_is_refused_whole(device: Device, orders: OrderBuilder) -> None:
     response = device.post("orders/sync", {"orders": [orders.order() for _ in range(4)]})
     assert response.status_code == 413
-    assert response.json()["code"] == "batch_too_large"
+    assert response.json()["error"]["code"] == "batch_too_large"
     assert stored() == (0, 0, 0)
 
 
@@ -291,7 +291,7 @@ def test_sync_requires_a_device_token(client, orders: OrderBuilder) -> None:
         content_type="application/json",
     )
     assert response.status_code == 401
-    assert response.json()["code"] == "unauthorized"
+    assert response.json()["error"]["code"] == "unauthorized"
     bad = client.post(
         "/api/v1/orders/sync",
         "{}",

@@ -16,7 +16,7 @@ from kassa.server.catalog.services import products_delete
 from kassa.server.orders import services
 from kassa.server.orders.models import Order, OrderLine, Payment
 
-from .conftest import OrderBuilder, Shop, pair
+from ..conftest import OrderBuilder, Shop, pair
 
 CLIENTS = 10
 

@@ -1,39 +1,56 @@
-"""The API's errors: every failure is JSON `{"code": ..., "message": ...}`, never a 500 page."""
+"""The domain error every service raises, and pydantic's errors in words people read.
+
+A service refuses with `SomeError(SomeErrorCode.X, "sentence")`, where the code comes
+from its app's enum (`<app>/errors.py`). It knows nothing of HTTP: only the API layer
+(`kassa.server.api` with each app's `api.ERROR_STATUS`) turns a code into a status,
+and the back office shows the message.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any
 
 from kassa.money import DECIMAL_PATTERN
 
 
-class ApiError(Exception):
-    """A request the server refuses; raised by services, rendered by the API."""
+class DomainError(Exception):
+    """A request a service refuses: a machine code from an app's enum and a sentence."""
 
-    status = 400
-
-    def __init__(self, code: str, message: str, *, status: int | None = None, details: Any = None):
+    def __init__(self, code: StrEnum, message: str, *, details: list[dict[str, str]] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
-        if status is not None:
-            self.status = status
-
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details is not None:
-            body["details"] = self.details
-        return body
 
 
-class NotFound(ApiError):
-    status = 404
+class RequestErrorCode(StrEnum):
+    """Refusals of a request as a whole, before any app's service runs."""
+
+    MALFORMED_JSON = "malformed_json"
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    ERROR = "error"  # a refusal with a status none of the above describes
+    INTERNAL_ERROR = "internal_error"
 
 
-class Conflict(ApiError):
-    status = 409
+class RequestError(DomainError):
+    code: RequestErrorCode
+
+    def __init__(
+        self,
+        code: RequestErrorCode,
+        message: str,
+        *,
+        details: list[dict[str, str]] | None = None,
+    ):
+        super().__init__(code, message, details=details)
 
 
 _NOT_A_STRING = 'must be a string; amounts are decimal strings such as "10.00", not JSON numbers'

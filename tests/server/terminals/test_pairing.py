@@ -11,7 +11,7 @@ from django.utils import timezone
 from kassa.server.terminals.models import DeviceToken, PairingCode
 from kassa.server.terminals.services import device_token_revoke, pairing_code_create
 
-from .conftest import Shop
+from ..conftest import Shop
 
 
 def _pair(client: Client, code: str) -> tuple[int, dict]:
@@ -40,7 +40,7 @@ def test_code_is_exchanged_for_a_token_once(client: Client, shop: Shop) -> None:
     # the same code a second time is refused
     status, body = _pair(client, code)
     assert status == 403
-    assert body["code"] == "pairing_code_invalid"
+    assert body["error"]["code"] == "pairing_code_invalid"
     assert DeviceToken.objects.count() == 1
 
 
@@ -70,7 +70,7 @@ def test_revoked_token_is_refused(client: Client, shop: Shop) -> None:
     device_token_revoke(token=DeviceToken.objects.get())
     response = client.get("/api/v1/terminal", headers={"Authorization": f"Bearer {body['token']}"})
     assert response.status_code == 401
-    assert response.json()["code"] == "unauthorized"
+    assert response.json()["error"]["code"] == "unauthorized"
 
 
 def test_disabled_terminal_cannot_pair_or_call(client: Client, shop: Shop) -> None:
@@ -80,7 +80,7 @@ def test_disabled_terminal_cannot_pair_or_call(client: Client, shop: Shop) -> No
     shop.terminal.save()
     assert _pair(client, code) == (
         403,
-        {"code": "terminal_inactive", "message": "Terminal Till 1 is disabled."},
+        {"error": {"code": "terminal_inactive", "message": "Terminal Till 1 is disabled."}},
     )
     response = client.get("/api/v1/terminal", headers={"Authorization": f"Bearer {body['token']}"})
     assert response.status_code == 401
@@ -97,7 +97,7 @@ def test_every_endpoint_but_pairing_requires_a_token(client: Client, shop: Shop)
             url = path.replace("{uuid}", "00000000-0000-4000-8000-000000000000")
             response = getattr(client, method)(url, content_type="application/json")
             assert response.status_code == 401, (method, path)
-            assert response.json()["code"] == "unauthorized"
+            assert response.json()["error"]["code"] == "unauthorized"
 
 
 def test_bad_pairing_body_is_a_json_422(client: Client, shop: Shop) -> None:
@@ -105,8 +105,8 @@ def test_bad_pairing_body_is_a_json_422(client: Client, shop: Shop) -> None:
         "/api/v1/pair", json.dumps({"code": 12}), content_type="application/json"
     )
     assert response.status_code == 422
-    assert response.json()["code"] == "invalid_request"
-    assert "code" in response.json()["message"]
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "code" in response.json()["error"]["message"]
 
 
 def test_terminal_config_has_barcode_patterns(client: Client, shop: Shop) -> None:

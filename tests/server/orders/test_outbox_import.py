@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from kassa.server.cash.models import CashSession
-from kassa.server.errors import ApiError
+from kassa.server.orders.errors import OrderError
 from kassa.server.orders.importer import outbox_import
 from kassa.server.orders.models import Order
 
-from .conftest import OrderBuilder, Shop
+from ..conftest import OrderBuilder, Shop
 
 
 def _export(shop: Shop) -> tuple[bytes, list[dict]]:
@@ -92,7 +92,7 @@ def test_import_is_idempotent(shop: Shop) -> None:
     ],
 )
 def test_bad_files_are_refused(shop: Shop, data: bytes, code: str) -> None:
-    with pytest.raises(ApiError) as error:
+    with pytest.raises(OrderError) as error:
         outbox_import(data)
     assert error.value.code == code
     assert Order.objects.count() == 0
