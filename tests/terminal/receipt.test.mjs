@@ -1,6 +1,7 @@
 // domain/receipt.js (the sale's receipt and its block document), quick cash amounts and the export file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { quickCashAmounts } from "../../src/kassa/terminal/domain/cart.js";
 import { buildReceipt, RECEIPT_LABELS, receiptDocument } from "../../src/kassa/terminal/domain/receipt.js";
 import { layoutReceipt } from "../../src/kassa/terminal/domain/receipt_layout.js";
@@ -19,21 +20,62 @@ test("quick cash: the amount due, then the notes that cover it", () => {
 test("the receipt document carries lines, taxes, payments and change in minor units", () => {
   const receipt = buildReceipt(sampleOrder(), { config, cashier: "Alice", methods: [cash, card] });
   assert.equal(receipt.receiptNumber, "POS1-1-000003");
-  assert.deepEqual(receipt.lines.map((l) => [l.name, l.quantity, l.gross]), [["Baguette", 2000, 298], ["Bananas", 1234, 246], ["Gift wrapping", 1000, 242]]);
+  assert.deepEqual(
+    receipt.lines.map((l) => [l.name, l.quantity, l.gross]),
+    [
+      ["Baguette", 2000, 298],
+      ["Bananas", 1234, 246],
+      ["Gift wrapping", 1000, 242],
+    ],
+  );
   assert.deepEqual(receipt.totals, { net: 699, tax: 87, gross: 786 });
-  assert.deepEqual(receipt.taxes.map((g) => [g.rate, g.priceIncludesTax, g.tax]), [[90000, true, 45], [210000, false, 42]]);
-  assert.deepEqual(receipt.payments, [{ name: "Card", isCash: false, amount: 300 }, { name: "Cash", isCash: true, amount: 1000 }]);
+  assert.deepEqual(
+    receipt.taxes.map((g) => [g.rate, g.priceIncludesTax, g.tax]),
+    [
+      [90000, true, 45],
+      [210000, false, 42],
+    ],
+  );
+  assert.deepEqual(receipt.payments, [
+    { name: "Card", isCash: false, amount: 300 },
+    { name: "Cash", isCash: true, amount: 1000 },
+  ]);
   assert.equal(receipt.change, 514);
   assert.deepEqual(receipt.store, { name: "Shop", address: "Street 1", taxId: "NL1", header: "", footer: "Thanks" });
 });
 
 test("the export file holds every outbox entry in order, as the back office imports it", async () => {
   const entries = [
-    { key: "session_open:s", uuid: "s", seq: 1, kind: "session_open", payload: { uuid: "s", cashier_id: 1, opened_at: "t", opening_float: "100.00" }, state: "pending" },
-    { key: "order:o", uuid: "o", seq: 2, kind: "order", payload: { uuid: "o", receipt_number: "POS1-1-000001" }, state: "rejected" },
-    { key: "session_close:s", uuid: "s", seq: 3, kind: "session_close", payload: { uuid: "s", cashier_id: 1, closed_at: "t", counted_cash: "99.00" }, state: "pending" },
+    {
+      key: "session_open:s",
+      uuid: "s",
+      seq: 1,
+      kind: "session_open",
+      payload: { uuid: "s", cashier_id: 1, opened_at: "t", opening_float: "100.00" },
+      state: "pending",
+    },
+    {
+      key: "order:o",
+      uuid: "o",
+      seq: 2,
+      kind: "order",
+      payload: { uuid: "o", receipt_number: "POS1-1-000001" },
+      state: "rejected",
+    },
+    {
+      key: "session_close:s",
+      uuid: "s",
+      seq: 3,
+      kind: "session_close",
+      payload: { uuid: "s", cashier_id: 1, closed_at: "t", counted_cash: "99.00" },
+      state: "pending",
+    },
   ];
-  const db = { getAllFromIndex: async (/** @type {string} */ store, /** @type {string} */ index) => (assert.deepEqual([store, index], ["outbox", "seq"]), entries) };
+  const db = {
+    getAllFromIndex: async (/** @type {string} */ store, /** @type {string} */ index) => (
+      assert.deepEqual([store, index], ["outbox", "seq"]), entries
+    ),
+  };
   const now = new Date("2026-03-14T15:32:00Z");
   const { document, count } = await outboxExport(db, { code: "POS1" }, now);
   assert.equal(count, 3);
@@ -75,7 +117,8 @@ function oneLineReceipt({ currency, places, price, discount = 0, gross, tax, giv
 }
 
 /** The pairs and columns after the header's date row: lines, total, payments, change, taxes. @param {any} document */
-const money = (document) => document.blocks.filter((/** @type {any} */ b) => b.type === "pair" || b.type === "columns").slice(1);
+const money = (document) =>
+  document.blocks.filter((/** @type {any} */ b) => b.type === "pair" || b.type === "columns").slice(1);
 
 test("the receipt document of the sample sale, block by block", () => {
   assert.deepEqual(receiptDocument(sampleReceipt()), {
@@ -153,7 +196,9 @@ test("a reprint carries the copy mark under the store's header; nothing else cha
 });
 
 test("yen have no decimals: 315 ¥", () => {
-  const document = receiptDocument(oneLineReceipt({ currency: "JPY", places: 0, price: 315, gross: 315, tax: 29, given: 1000 }));
+  const document = receiptDocument(
+    oneLineReceipt({ currency: "JPY", places: 0, price: 315, gross: 315, tax: 29, given: 1000 }),
+  );
   assert.deepEqual(money(document), [
     { type: "pair", left: "1 × 315", right: "315" },
     { type: "pair", left: "TOTAL", right: "315 ¥", bold: true, size: "large" },
@@ -165,7 +210,9 @@ test("yen have no decimals: 315 ¥", () => {
 });
 
 test("euros have two decimals, and a discount is shown on its line", () => {
-  const document = receiptDocument(oneLineReceipt({ currency: "EUR", places: 2, price: 1250, discount: 1000, gross: 1125, tax: 102, given: 2000 }));
+  const document = receiptDocument(
+    oneLineReceipt({ currency: "EUR", places: 2, price: 1250, discount: 1000, gross: 1125, tax: 102, given: 2000 }),
+  );
   assert.deepEqual(money(document), [
     { type: "pair", left: "1 × 12.50 -10%", right: "11.25" },
     { type: "pair", left: "TOTAL", right: "11.25 €", bold: true, size: "large" },
@@ -177,7 +224,9 @@ test("euros have two decimals, and a discount is shown on its line", () => {
 });
 
 test("Kuwaiti dinars have three decimals and no symbol: 1.234 KWD", () => {
-  const document = receiptDocument(oneLineReceipt({ currency: "KWD", places: 3, price: 1234, gross: 1234, tax: 112, given: 5000 }));
+  const document = receiptDocument(
+    oneLineReceipt({ currency: "KWD", places: 3, price: 1234, gross: 1234, tax: 112, given: 5000 }),
+  );
   assert.deepEqual(money(document), [
     { type: "pair", left: "1 × 1.234", right: "1.234" },
     { type: "pair", left: "TOTAL", right: "1.234 KWD", bold: true, size: "large" },
@@ -190,13 +239,47 @@ test("Kuwaiti dinars have three decimals and no symbol: 1.234 KWD", () => {
 
 test("every label comes from one table, and a till may replace any of them", () => {
   assert.deepEqual(RECEIPT_LABELS, {
-    copy: "*** COPY ***", receipt: "Receipt", cashier: "Cashier", taxId: "Tax ID", total: "TOTAL", change: "Change",
-    rate: "Rate", net: "Net", tax: "Tax", gross: "Gross", taxExcluded: "excl.",
+    copy: "*** COPY ***",
+    receipt: "Receipt",
+    cashier: "Cashier",
+    taxId: "Tax ID",
+    total: "TOTAL",
+    change: "Change",
+    rate: "Rate",
+    net: "Net",
+    tax: "Tax",
+    gross: "Gross",
+    taxExcluded: "excl.",
   });
-  const labels = { copy: "KOPIE", receipt: "Bon", cashier: "Kassierer", taxId: "USt-IdNr.", total: "SUMME", change: "Rückgeld", rate: "Satz", net: "Netto", tax: "MwSt", gross: "Brutto", taxExcluded: "zzgl." };
+  const labels = {
+    copy: "KOPIE",
+    receipt: "Bon",
+    cashier: "Kassierer",
+    taxId: "USt-IdNr.",
+    total: "SUMME",
+    change: "Rückgeld",
+    rate: "Satz",
+    net: "Netto",
+    tax: "MwSt",
+    gross: "Brutto",
+    taxExcluded: "zzgl.",
+  };
   const words = JSON.stringify(receiptDocument(sampleReceipt(), { copy: true, labels }));
-  for (const english of Object.values(RECEIPT_LABELS)) assert.doesNotMatch(words, new RegExp(`"${english.replace(/[*.]/g, "\\$&")}[" ]`));
-  for (const german of ["KOPIE", "Bon POS1-1-000003", "Kassierer: Alice", "USt-IdNr. NL1", "SUMME", "Rückgeld", "Satz", "Netto", "MwSt", "Brutto", "21% zzgl."]) {
+  for (const english of Object.values(RECEIPT_LABELS))
+    assert.doesNotMatch(words, new RegExp(`"${english.replace(/[*.]/g, "\\$&")}[" ]`));
+  for (const german of [
+    "KOPIE",
+    "Bon POS1-1-000003",
+    "Kassierer: Alice",
+    "USt-IdNr. NL1",
+    "SUMME",
+    "Rückgeld",
+    "Satz",
+    "Netto",
+    "MwSt",
+    "Brutto",
+    "21% zzgl.",
+  ]) {
     assert.ok(words.includes(`"${german}"`), german);
   }
 });
@@ -205,7 +288,13 @@ test("multi-line settings and the note become one text block per line, without c
   const receipt = sampleReceipt();
   const document = receiptDocument({
     ...receipt,
-    store: { name: "Shop\tBerlin", address: "Street 1\r\n\r\n10115 Berlin\n", taxId: "DE1", header: "Open 8–20\rSundays closed", footer: "Thanks\u2028See you" },
+    store: {
+      name: "Shop\tBerlin",
+      address: "Street 1\r\n\r\n10115 Berlin\n",
+      taxId: "DE1",
+      header: "Open 8–20\rSundays closed",
+      footer: "Thanks\u2028See you",
+    },
     note: "Deliver\x1b@ on Tuesday\nRing twice",
     cashier: "",
     terminal: "",
@@ -236,8 +325,15 @@ test("long strings are cut to 500 code points; a long receipt number is printed 
   const receipt = sampleReceipt();
   const name = "🥐".repeat(600);
   const number = "N".repeat(41);
-  const document = receiptDocument({ ...receipt, receiptNumber: number, lines: [{ ...receipt.lines[0], name }], note: "x".repeat(700) });
-  const texts = document.blocks.flatMap((/** @type {any} */ b) => [b.text, b.left, b.right, b.value, ...(b.cells ?? [])]).filter(Boolean);
+  const document = receiptDocument({
+    ...receipt,
+    receiptNumber: number,
+    lines: [{ ...receipt.lines[0], name }],
+    note: "x".repeat(700),
+  });
+  const texts = document.blocks
+    .flatMap((/** @type {any} */ b) => [b.text, b.left, b.right, b.value, ...(b.cells ?? [])])
+    .filter(Boolean);
   assert.ok(texts.every((/** @type {string} */ t) => Array.from(t).length <= 500));
   assert.ok(texts.includes("🥐".repeat(500)));
   assert.ok(texts.includes("x".repeat(500)));
@@ -250,7 +346,13 @@ test("long strings are cut to 500 code points; a long receipt number is printed 
 
 test("a sale without taxes, change, note or footer prints no empty sections", () => {
   const receipt = sampleReceipt();
-  const document = receiptDocument({ ...receipt, taxes: [], change: 0, note: "", store: { ...receipt.store, footer: "", taxId: "" } });
+  const document = receiptDocument({
+    ...receipt,
+    taxes: [],
+    change: 0,
+    note: "",
+    store: { ...receipt.store, footer: "", taxId: "" },
+  });
   assert.deepEqual(document.blocks.slice(-5), [
     { type: "pair", left: "TOTAL", right: "7.86 €", bold: true, size: "large" },
     { type: "pair", left: "Card", right: "3.00" },
@@ -259,4 +361,10 @@ test("a sale without taxes, change, note or footer prints no empty sections", ()
     { type: "code", format: "code128", value: "POS1-1-000003" },
   ]);
   assert.ok(!JSON.stringify(document).includes("Tax ID"));
+});
+
+test("the shared layout case of a whole receipt is the sample sale's reprint, as built here", () => {
+  const { cases } = JSON.parse(readFileSync(new URL("../shared/receipt_layout_cases.json", import.meta.url), "utf8"));
+  const shared = cases.find((/** @type {any} */ c) => c.name.startsWith("a whole receipt: the terminal's sample sale"));
+  assert.deepEqual(receiptDocument(sampleReceipt(), { copy: true }), shared.document);
 });

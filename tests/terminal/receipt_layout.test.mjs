@@ -15,7 +15,9 @@ for (const { name, columns, document, rows } of cases) {
 
 test("the shared cases cover the widths 32, 42 and 48 and every block type", () => {
   assert.deepEqual([...new Set(cases.map((/** @type {any} */ c) => c.columns))].sort(), [32, 42, 48]);
-  const types = new Set(cases.flatMap((/** @type {any} */ c) => c.document.blocks.map((/** @type {any} */ b) => b.type)));
+  const types = new Set(
+    cases.flatMap((/** @type {any} */ c) => c.document.blocks.map((/** @type {any} */ b) => b.type)),
+  );
   assert.deepEqual([...types].sort(), ["blank", "code", "columns", "pair", "rule", "text"]);
 });
 
@@ -48,9 +50,13 @@ test("an unknown block type or a width below 1 is refused", () => {
 // ---------------------------------------------------------------- the preview
 
 /** The children of a Preact vnode, flattened. @param {any} vnode @returns {any[]} */
-const children = (vnode) => [vnode?.props?.children].flat(Infinity).filter((child) => child != null && child !== "" && typeof child !== "boolean");
+const children = (vnode) =>
+  [vnode?.props?.children]
+    .flat(Infinity)
+    .filter((child) => child != null && child !== "" && typeof child !== "boolean");
 /** A vnode's text. @param {any} vnode @returns {string} */
-const textOf = (vnode) => (typeof vnode === "string" || typeof vnode === "number" ? String(vnode) : children(vnode).map(textOf).join(""));
+const textOf = (vnode) =>
+  typeof vnode === "string" || typeof vnode === "number" ? String(vnode) : children(vnode).map(textOf).join("");
 
 test("the preview shows exactly the layout's rows in a box as wide as the paper", async () => {
   const { ReceiptPreview } = await import("../../src/kassa/terminal/ui/receipt_preview.js");
@@ -69,15 +75,26 @@ test("the preview shows exactly the layout's rows in a box as wide as the paper"
   assert.equal(box.props.style.width, "32ch");
   assert.equal(box.props.style.whiteSpace, "pre");
   const [title, pair, blank, code] = children(box);
-  assert.deepEqual([title, pair, blank].map((row) => [row.props["data-test"], textOf(row), row.props.style.textAlign, row.props.style.fontWeight]), [
-    ["receipt-row", "Kassa Demo Shop", "center", "bold"],
-    ["receipt-row", "Grüße 🥐" + " ".repeat(21) + "2.50", "left", "normal"],
-    ["receipt-row", "", "left", "normal"],
-  ]);
+  assert.deepEqual(
+    [title, pair, blank].map((row) => [
+      row.props["data-test"],
+      textOf(row),
+      row.props.style.textAlign,
+      row.props.style.fontWeight,
+    ]),
+    [
+      ["receipt-row", "Kassa Demo Shop", "center", "bold"],
+      ["receipt-row", "Grüße 🥐" + " ".repeat(21) + "2.50", "left", "normal"],
+      ["receipt-row", "", "left", "normal"],
+    ],
+  );
   // a large row is twice as tall as a normal one, never wider
   assert.equal(title.props.style.height, "2.5em");
   assert.equal(pair.props.style.height, "1.25em");
   assert.equal(blank.props.style.height, "1.25em");
-  assert.deepEqual([code.props["data-test"], code.props["data-format"], textOf(code)], ["receipt-code", "code128", "T1-000042"]);
+  assert.deepEqual(
+    [code.props["data-test"], code.props["data-format"], textOf(code)],
+    ["receipt-code", "code128", "T1-000042"],
+  );
   assert.equal(children(box).length, layoutReceipt(document, 32).length);
 });

@@ -107,14 +107,16 @@ export const RECEIPT_LABELS = Object.freeze({
 /** @typedef {{-readonly [K in keyof typeof RECEIPT_LABELS]: string}} ReceiptLabels */
 
 /** The total is the one amount printed with its currency; other codes print as the code. */
-const CURRENCY_SYMBOLS = Object.freeze(/** @type {Record<string, string>} */ ({ EUR: "€", GBP: "£", USD: "$", JPY: "¥" }));
+const CURRENCY_SYMBOLS = Object.freeze(
+  /** @type {Record<string, string>} */ ({ EUR: "€", GBP: "£", USD: "$", JPY: "¥" }),
+);
 
 /** docs/receipt.md's limits, so the proxy never refuses what the terminal built. */
 const MAX_TEXT = 500; // code points in any string
 const MAX_FIELD_LINES = 20; // lines kept of a multi-line store header, address, footer or note
 const MAX_QR = 300;
 
-const LINE_BREAK = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
+const LINE_BREAK = /\r\n|[\n\v\f\r\u2028\u2029]/;
 const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
 
 /**
@@ -124,7 +126,9 @@ const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
  * @returns {string}
  */
 function clean(value) {
-  const text = String(value ?? "").replace(CONTROL, " ").trim();
+  const text = String(value ?? "")
+    .replace(CONTROL, " ")
+    .trim();
   return text.length <= MAX_TEXT ? text : Array.from(text).slice(0, MAX_TEXT).join("");
 }
 
@@ -196,7 +200,8 @@ export function receiptDocument(receipt, { copy = false, labels = {} } = {}) {
   /** @type {Block[]} */
   const blocks = [];
 
-  if (clean(receipt.store.name)) blocks.push(textBlock(receipt.store.name, { align: "center", bold: true, size: "large" }));
+  if (clean(receipt.store.name))
+    blocks.push(textBlock(receipt.store.name, { align: "center", bold: true, size: "large" }));
   for (const line of textLines(receipt.store.address)) blocks.push(textBlock(line, center));
   if (clean(receipt.store.taxId)) blocks.push(textBlock(`${word.taxId} ${clean(receipt.store.taxId)}`, center));
   for (const line of textLines(receipt.store.header)) blocks.push(textBlock(line, center));

@@ -35,6 +35,7 @@
  * White space as Python's `str.split()` sees it (JavaScript's `\s` has U+FEFF and lacks
  * U+001C..U+001F and U+0085), so both renderings split a text into the same words.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's str.split() splits on these controls too
 const WHITE_SPACE = /[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /** Length in code points. @param {string} text */
@@ -125,7 +126,9 @@ function blockRows(block, width) {
     case "columns": {
       const cellWidth = Math.floor(width / block.cells.length);
       const text = block.cells
-        .map((cell, index) => (index === 0 ? padRight(cut(cell, cellWidth), cellWidth) : padLeft(cut(cell, cellWidth - 1), cellWidth)))
+        .map((cell, index) =>
+          index === 0 ? padRight(cut(cell, cellWidth), cellWidth) : padLeft(cut(cell, cellWidth - 1), cellWidth),
+        )
         .join("");
       return [row(cut(text, width), { bold: block.bold })];
     }

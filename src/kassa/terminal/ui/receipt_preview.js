@@ -16,7 +16,13 @@ const LINE = 1.25;
 export function ReceiptPreview({ document, columns = 48 }) {
   const rows = layoutReceipt(document, columns);
   // The box's content is exactly `columns` ch: content-box, whatever app.css does to boxes.
-  const box = { width: `${columns}ch`, boxSizing: "content-box", fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, monospace", whiteSpace: "pre", overflow: "hidden" };
+  const box = {
+    width: `${columns}ch`,
+    boxSizing: "content-box",
+    fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, monospace",
+    whiteSpace: "pre",
+    overflow: "hidden",
+  };
   return html`<div class="receipt-preview" data-test="receipt-preview" data-columns=${columns} style=${box}>
     ${rows.map((row, index) => ("code" in row ? CodeRow(row, index) : TextRow(row, index)))}
   </div>`;
@@ -31,7 +37,9 @@ function TextRow(row, index) {
   const height = `${large ? 2 * LINE : LINE}em`;
   const style = { textAlign: row.align, fontWeight: row.bold ? "bold" : "normal", height, lineHeight: height };
   // Double height only: the glyphs are stretched upwards, never widened, so columns line up.
-  const text = large ? html`<span style=${{ display: "inline-block", transform: "scaleY(2)" }}>${row.text}</span>` : row.text;
+  const text = large
+    ? html`<span style=${{ display: "inline-block", transform: "scaleY(2)" }}>${row.text}</span>`
+    : row.text;
   return html`<div key=${index} class=${large ? "receipt-row receipt-large" : "receipt-row"} data-test="receipt-row" data-align=${row.align} data-bold=${String(row.bold)} data-size=${row.size} style=${style}>${text}</div>`;
 }
 
@@ -41,6 +49,12 @@ function TextRow(row, index) {
  * @param {number} index
  */
 function CodeRow(row, index) {
-  const style = { textAlign: "center", whiteSpace: "pre-wrap", overflowWrap: "anywhere", lineHeight: `${LINE}em`, margin: `${LINE / 2}em 0` };
+  const style = {
+    textAlign: "center",
+    whiteSpace: "pre-wrap",
+    overflowWrap: "anywhere",
+    lineHeight: `${LINE}em`,
+    margin: `${LINE / 2}em 0`,
+  };
   return html`<div key=${index} class="receipt-code" data-test="receipt-code" data-format=${row.code} style=${style}>${row.value}</div>`;
 }
