@@ -245,26 +245,64 @@ def test_the_status_page_is_same_origin_and_cannot_be_framed(client: AppClient) 
     )
 
 
+def with_block(block: dict[str, Any]) -> dict[str, Any]:
+    data = receipt_data()
+    data["blocks"].append(block)
+    return data
+
+
 @pytest.mark.parametrize(
-    ("body", "status", "code", "field"),
+    ("body", "field"),
     [
-        (print_body(receipt=receipt_data(total=12.5)), 422, "invalid_request", "receipt.total"),
-        (print_body(receipt=receipt_data(total="1e3x")), 422, "invalid_request", "receipt.total"),
-        ({"key": "", "receipt": receipt_data()}, 422, "invalid_request", "key"),
-        ({"receipt": receipt_data()}, 422, "invalid_request", "key"),
-        (print_body(unknown=True), 422, "invalid_request", "unknown"),
+        (
+            print_body(receipt=with_block({"type": "pair", "left": "x"})),
+            "receipt.blocks.17.pair.right",
+        ),
+        (
+            print_body(receipt=with_block({"type": "text", "text": "a\x1bp"})),
+            "receipt.blocks.17.text.text",
+        ),
+        (print_body(receipt=with_block({"type": "image"})), "receipt.blocks.17"),
+        (print_body(receipt={**receipt_data(), "version": 2}), "receipt.version"),
+        (print_body(receipt={"total": "2.75"}), "receipt.format"),
+        ({"key": "", "receipt": receipt_data()}, "key"),
+        ({"receipt": receipt_data()}, "key"),
+        (print_body(unknown=True), "unknown"),
     ],
 )
-def test_bad_input_is_a_4xx_json_error(
-    client: AppClient, body: dict[str, Any], status: int, code: str, field: str
+def test_bad_input_is_a_422_json_error_with_details(
+    client: AppClient, body: dict[str, Any], field: str
 ) -> None:
     token = pair(client)
     response = client.post("/api/v1/print/receipt", json=body, headers=auth(token))
-    assert response.status_code == status
+    assert response.status_code == 422
     error = response.json()["error"]
-    assert error["code"] == code
+    assert error["code"] == "invalid_request"
     assert field in [detail["field"] for detail in error["details"]]
+    assert all(set(detail) == {"field", "message"} for detail in error["details"])
     assert client.get("/api/v1/status").json()["printer"]["pending_jobs"] == 0
+    assert client.get("/api/v1/jobs", headers=auth(token)).json() == []
+
+
+def test_a_validation_error_names_the_field_and_the_reason(client: AppClient) -> None:
+    token = pair(client)
+    body = print_body(receipt=with_block({"type": "code", "format": "ean13", "value": "1"}))
+    response = client.post("/api/v1/print/receipt", json=body, headers=auth(token))
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "receipt.blocks.17.code: Value error, an ean13 value is 12 or 13 digits",
+                "details": [
+                    {
+                        "field": "receipt.blocks.17.code",
+                        "message": "Value error, an ean13 value is 12 or 13 digits",
+                    }
+                ],
+            }
+        },
+    )
 
 
 def test_malformed_json_unknown_paths_and_methods(client: AppClient) -> None:
@@ -316,11 +354,12 @@ def test_missing_devices_are_503_not_500(make_settings: Any) -> None:
         assert status["scanner"]["state"] == "not_configured"
 
 
-def test_display_endpoints_drive_the_virtual_display(client: AppClient) -> None:
+def test_the_display_shows_the_terminals_lines_as_they_fit(client: AppClient) -> None:
     token = pair(client)
     headers = auth(token)
-    item = {"name": "Brötchen", "quantity": "3", "unit_price": "0.45", "total": "1.35"}
-    assert client.post("/api/v1/display/item", json=item, headers=headers).json()["lines"] == [
+    # the terminal builds each frame, amounts formatted with its currency's places
+    item = {"lines": ["Brötchen", "3 x 0.45        1.35"]}
+    assert client.post("/api/v1/display", json=item, headers=headers).json()["lines"] == [
         "Brotchen            ",
         "3 x 0.45        1.35",
     ]
@@ -328,16 +367,16 @@ def test_display_endpoints_drive_the_virtual_display(client: AppClient) -> None:
         "lines": ["Brotchen            ", "3 x 0.45        1.35"],
         "size": [2, 20],
     }
-    assert client.post("/api/v1/display/total", json={"total": "1.35"}, headers=headers).json()[
-        "lines"
-    ] == [
+    total = {"lines": ["TOTAL", "315 ¥".rjust(20)]}
+    assert client.post("/api/v1/display", json=total, headers=headers).json()["lines"] == [
         "TOTAL               ",
-        "            1.35 EUR",
+        "               315 J",  # ¥ is JPY on an ASCII display, cut to the 20 columns
     ]
-    change = client.post(
-        "/api/v1/display/change", json={"paid": "2.00", "change": "0.65"}, headers=headers
-    )
-    assert change.json()["lines"] == ["Paid            2.00", "Change          0.65"]
+    long = {"lines": ["A line longer than the twenty columns"]}
+    assert client.post("/api/v1/display", json=long, headers=headers).json()["lines"] == [
+        "A line longer than t",
+        " " * 20,
+    ]
     assert client.post("/api/v1/display/clear", headers=headers).json()["lines"] == [
         " " * 20,
         " " * 20,
@@ -350,5 +389,16 @@ def test_display_endpoints_drive_the_virtual_display(client: AppClient) -> None:
         "/api/v1/display", json={"lines": ["1", "2", "3", "4", "5"]}, headers=headers
     )
     assert too_many.status_code == 422
-    floats = client.post("/api/v1/display/total", json={"total": 1.35}, headers=headers)
-    assert floats.status_code == 422
+    assert too_many.json()["error"]["details"][0]["field"] == "lines"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/display/item", "/api/v1/display/total", "/api/v1/display/change"]
+)
+def test_the_proxy_formats_no_amount_for_the_display(client: AppClient, path: str) -> None:
+    # the endpoints that formatted amounts on the proxy are gone: the terminal sends lines
+    token = pair(client)
+    before = client.get("/api/v1/virtual/display", headers=auth(token)).json()
+    response = client.post(path, json={"total": "1.35"}, headers=auth(token))
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+    assert client.get("/api/v1/virtual/display", headers=auth(token)).json() == before

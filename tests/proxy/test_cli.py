@@ -96,7 +96,7 @@ def test_test_print_on_a_faulted_printer_leaves_the_job_waiting(
 
 
 def _short_wait(self: Any, settings: Any, *, wait: float) -> None:
-    from kassa.proxy.service import Hardware
+    from kassa.proxy.hardware import Hardware
 
     self.hardware = Hardware(settings)
     self.wait = 0.3

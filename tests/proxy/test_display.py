@@ -1,9 +1,8 @@
-"""Customer display command sets, byte by byte, and a serial display on a pseudo-terminal."""
+"""Customer display command sets, byte by byte, and a serial display on a pseudo-terminal.
+The display as the terminal uses it (frames, welcome, idle timer) is in test_customer_display.py."""
 
 from __future__ import annotations
 
-import asyncio
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,18 +10,13 @@ import pytest
 from kassa.proxy.devices.display import (
     Display,
     DisplayEmulator,
-    DisplayTransport,
     SerialDisplayTransport,
     cd5220_frame,
-    change_lines,
     epson_frame,
     epson_init,
     fit_lines,
-    item_lines,
-    total_lines,
 )
 from kassa.proxy.errors import DeviceOffline
-from kassa.proxy.service import Hardware
 from kassa.proxy.settings import parse_device_url
 from tests.proxy.conftest import Pty
 
@@ -64,33 +58,6 @@ def test_the_emulator_shows_what_each_command_set_draws(protocol: str) -> None:
     display.show(["Brot", "1 x 2.50        2.50"])
     emulator.feed(display.transport.data)  # type: ignore[attr-defined]
     assert emulator.frame == ["Brot                ", "1 x 2.50        2.50"]
-
-
-def test_ready_messages() -> None:
-    assert item_lines(
-        name="Äpfel Braeburn",
-        quantity=Decimal("1.250"),
-        unit_price=Decimal("2.00"),
-        total=Decimal("2.50"),
-        columns=20,
-        codec="ascii",
-    ) == ["Apfel Braeburn", "1.25 x 2.00     2.50"]
-    assert total_lines(total=Decimal("12.50"), currency="EUR", columns=20, codec="ascii") == [
-        "TOTAL",
-        "           12.50 EUR",
-    ]
-    assert total_lines(
-        total=Decimal("12.50"), currency="EUR", columns=20, codec="cp858", separator=","
-    ) == [
-        "TOTAL",
-        "             12,50 €",
-    ]
-    assert change_lines(
-        paid=Decimal("20.00"), change=Decimal("7.50"), columns=20, codec="ascii"
-    ) == [
-        "Paid           20.00",
-        "Change          7.50",
-    ]
 
 
 class _Recorder:
@@ -162,71 +129,3 @@ def test_a_missing_serial_display_is_offline(tmp_path: Any) -> None:
     display = Display(SerialDisplayTransport(url))
     with pytest.raises(DeviceOffline, match="ttyUSB9"):
         display.show(["x"])
-
-
-def test_the_service_shows_messages_and_returns_to_welcome_when_idle(make_settings: Any) -> None:
-    settings = make_settings(
-        display={"url": "virtual:", "welcome": ["Willkommen", ""], "idle_seconds": 0.2},
-        decimal_separator=",",
-    )
-
-    async def scenario() -> list[list[str]]:
-        hardware = Hardware(settings)
-        await hardware.start()
-        frames = []
-        try:
-            await asyncio.sleep(0.05)
-            assert hardware.virtual_display is not None
-            frames.append(list(hardware.virtual_display.emulator.frame))
-            await hardware.display_total(total=Decimal("3.10"))
-            frames.append(list(hardware.virtual_display.emulator.frame))
-            await asyncio.sleep(0.4)
-            frames.append(list(hardware.virtual_display.emulator.frame))
-        finally:
-            await hardware.stop()
-        return frames
-
-    frames = asyncio.run(scenario())
-    assert frames == [
-        ["Willkommen          ", " " * 20],
-        ["TOTAL               ", "            3,10 EUR"],
-        ["Willkommen          ", " " * 20],
-    ]
-
-
-class _StuckTransport(DisplayTransport):
-    """A display whose writes hang until released (a serial port that stopped draining)."""
-
-    description = "stuck"
-
-    def __init__(self) -> None:
-        import threading
-
-        self.release = threading.Event()
-
-    def write(self, data: bytes) -> None:
-        self.release.wait(5)
-
-    def close(self) -> None:
-        pass
-
-
-def test_stopping_cancels_every_welcome_still_being_shown(make_settings: Any) -> None:
-    settings = make_settings(display={"url": "virtual:", "idle_seconds": 0})
-    transport = _StuckTransport()
-
-    async def scenario() -> list[bool]:
-        hardware = Hardware(settings, display=Display(transport))
-        before = asyncio.all_tasks()
-        await hardware.start()  # the first welcome hangs in the display's write
-        await asyncio.sleep(0.02)
-        hardware._welcome_later()  # the idle timer's welcome, queued behind it
-        await asyncio.sleep(0.02)
-        welcomes = asyncio.all_tasks() - before - {asyncio.current_task()}
-        assert len(welcomes) == 2
-        # the port drains a little later (stop closes the display once it is free)
-        asyncio.get_running_loop().call_later(0.2, transport.release.set)
-        await hardware.stop()
-        return [task.cancelled() for task in welcomes]
-
-    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [True, True]

@@ -1,8 +1,8 @@
-"""Receipt rendering, byte by byte: python-escpos Dummy output as the printer receives it."""
+"""The receipt document: its validation, and its rendering byte by byte (python-escpos Dummy
+output as the printer receives it). The layout's own rules are in test_receipt_layout.py."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from kassa.proxy.receipts import (
     Layout,
-    Receipt,
+    PairBlock,
+    ReceiptDocument,
     drawer_kick,
     ean13_digits,
     logo_raster,
@@ -22,54 +23,61 @@ from kassa.proxy.text import CODE_PAGES
 
 INIT = b"\x1b@"
 CP858 = b"\x1bt\x13"
-NORMAL = b"\x1b!\x00\x1b!\x00\x1b!\x00\x1bE\x00\x1ba\x00"
-CENTER_BOLD_TALL = b"\x1b!\x00\x1b!\x00\x1b!\x10\x1bE\x01\x1ba\x01"
-BOLD_TALL = b"\x1b!\x00\x1b!\x00\x1b!\x10\x1bE\x01\x1ba\x00"
-CENTER = b"\x1b!\x00\x1b!\x00\x1b!\x00\x1bE\x00\x1ba\x01"
+LEFT, CENTER = b"\x1ba\x00", b"\x1ba\x01"
+BOLD, NOT_BOLD = b"\x1bE\x01", b"\x1bE\x00"
+LARGE, NORMAL = b"\x1d!\x01", b"\x1d!\x00"
 PARTIAL_CUT = b"\x1bd\x06\x1dV\x01"
 
 
-def receipt_data(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "header": ["Café Ünal"],
-        "number": "R-7",
-        "date": "2024-05-03T14:22:05+02:00",
-        "cashier": "Anna",
-        "lines": [
-            {"name": "Brötchen", "quantity": "1", "unit_price": "0.50", "total": "0.50"},
-            {
-                "name": "Äpfel",
-                "quantity": "1.250",
-                "unit": "kg",
-                "unit_price": "2.00",
-                "discount": "10",
-                "total": "2.25",
-            },
-        ],
-        "taxes": [{"rate": "7", "net": "2.57", "tax": "0.18", "gross": "2.75"}],
-        "total": "2.75",
-        "payments": [{"method": "Bar", "amount": "5.00"}],
-        "change": "2.25",
-        "footer": ["Danke!"],
-    }
-    data.update(changes)
-    return data
+def document(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"format": "kassa.receipt", "version": 1, "blocks": blocks}
+
+
+def receipt_data(*, code: dict[str, Any] | None = None, number: str = "R-7") -> dict[str, Any]:
+    """A small sale as the terminal sends it: every word and amount already decided."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "text", "text": "Café Ünal", "align": "center", "bold": True, "size": "large"},
+        {"type": "blank"},
+        {"type": "text", "text": f"Receipt {number}"},
+        {"type": "pair", "left": "2024-05-03 14:22", "right": "Cashier: Anna"},
+        {"type": "rule"},
+        {"type": "pair", "left": "Brötchen", "right": "0.50"},
+        {"type": "text", "text": "Äpfel"},
+        {"type": "pair", "left": "1.25 kg x 2.00 -10%", "right": "2.25"},
+        {"type": "rule"},
+        {"type": "pair", "left": "TOTAL", "right": "2.75 €", "bold": True, "size": "large"},
+        {"type": "pair", "left": "Bar", "right": "5.00"},
+        {"type": "pair", "left": "Change", "right": "2.25"},
+        {"type": "blank"},
+        {"type": "columns", "cells": ["Tax", "Net", "Tax amt", "Gross"]},
+        {"type": "columns", "cells": ["7%", "2.57", "0.18", "2.75"]},
+        {"type": "blank"},
+        {"type": "text", "text": "Danke!", "align": "center"},
+    ]
+    if code is not None:
+        blocks.append({"type": "code", **code})
+    return document(blocks)
 
 
 def test_a_whole_receipt_renders_to_exact_bytes() -> None:
     # given a small receipt and a 58 mm layout in CP858
-    receipt = Receipt.model_validate(receipt_data())
+    receipt = ReceiptDocument.model_validate(receipt_data())
     layout = Layout(columns=32, dots=384)
 
     # when it is rendered
     data = render_receipt(receipt, layout)
 
-    # then every byte is the expected one: init, CP858, text in CP858 with € at 0xD5, cut
+    # then every byte is the expected one: init, CP858, styles only where they change,
+    # text in CP858 with € at 0xD5, feed and cut
     expected = (
         INIT
         + CP858
-        + CENTER_BOLD_TALL
+        + CENTER
+        + BOLD
+        + LARGE
         + b"Caf\x82 \x9anal\n"
+        + LEFT
+        + NOT_BOLD
         + NORMAL
         + b"\n"
         + b"Receipt R-7\n"
@@ -78,11 +86,13 @@ def test_a_whole_receipt_renders_to_exact_bytes() -> None:
         + b"\n"
         + b"Br\x94tchen                    0.50\n"
         + b"\x8epfel\n"
-        + b"  1.25 kg x 2.00 -10%       2.25\n"
+        + b"1.25 kg x 2.00 -10%         2.25\n"
         + b"-" * 32
         + b"\n"
-        + BOLD_TALL
+        + BOLD
+        + LARGE
         + b"TOTAL                     2.75 \xd5\n"
+        + NOT_BOLD
         + NORMAL
         + b"Bar                         5.00\n"
         + b"Change                      2.25\n"
@@ -92,9 +102,7 @@ def test_a_whole_receipt_renders_to_exact_bytes() -> None:
         + b"\n"
         + CENTER
         + b"Danke!\n"
-        + NORMAL
-        + b"\n"
-        + NORMAL
+        + LEFT
         + PARTIAL_CUT
     )
     assert data == expected
@@ -102,61 +110,61 @@ def test_a_whole_receipt_renders_to_exact_bytes() -> None:
 
 def test_the_code_page_is_selected_again_right_after_init() -> None:
     # python-escpos 3.1 forgets to re-send the code page after ESC @
-    data = render_receipt(Receipt.model_validate(receipt_data()), Layout())
+    data = render_receipt(ReceiptDocument.model_validate(receipt_data()), Layout())
     assert data.startswith(INIT + CP858)
     assert data.count(b"\x1bt") == 1
 
 
 def test_euro_uses_wpc1252_when_configured_and_no_greek_code_page_ever() -> None:
     layout = Layout(code_page=CODE_PAGES["WPC1252"])
-    data = render_receipt(Receipt.model_validate(receipt_data()), layout)
+    data = render_receipt(ReceiptDocument.model_validate(receipt_data()), layout)
     assert data.startswith(INIT + b"\x1bt\x10")
-    assert b"2.75 \x80\n" in data  # € in Windows-1252
+    assert b" 2.75 \x80\n" in data  # € in Windows-1252
     assert b"\x1bt\x0f" not in data  # ISO-8859-7, python-escpos's automatic pick
 
 
-def test_characters_outside_the_code_page_are_transliterated() -> None:
-    # given names with characters CP437 lacks (€, ł, „ “) and CP437 selected
-    receipt = Receipt.model_validate(
-        receipt_data(
-            header=["Łódź „Sklep“"],
-            lines=[
-                {"name": "Żubr – 0,5 l", "quantity": "1", "unit_price": "3.00", "total": "3.00"}
-            ],
+def test_characters_outside_the_code_page_are_transliterated_after_the_layout() -> None:
+    # given words with characters CP437 lacks (€, ł, „ “, –) and CP437 selected
+    receipt = ReceiptDocument.model_validate(
+        document(
+            [
+                {"type": "text", "text": "Łódź „Sklep“", "align": "center"},
+                {"type": "pair", "left": "Żubr – 0,5 l", "right": "3.00"},
+                {"type": "pair", "left": "TOTAL", "right": "2.75 €"},
+            ]
         )
     )
     data = render_receipt(receipt, Layout(columns=32, code_page=CODE_PAGES["CP437"]))
 
-    assert b"\x1bt\x00" in data
-    assert b'L\xa2dz "Sklep"\n' in data
+    assert data.startswith(INIT + b"\x1bt\x00")
+    assert CENTER + b'L\xa2dz "Sklep"\n' in data
     assert b"Zubr - 0,5 l                3.00\n" in data
-    assert b"2.75 EUR\n" in data
+    # laid out with "€" as one character, then "EUR": two more, and cut to the 32 columns
+    assert b"TOTAL" + b" " * 21 + b"2.75 E\n" in data
     assert b"?" not in data
 
 
-def test_control_characters_in_the_document_never_reach_the_printer() -> None:
+def test_control_characters_are_refused_and_never_reach_the_printer() -> None:
     # a product name carrying ESC p (drawer kick) and a cut command
-    receipt = Receipt.model_validate(
-        receipt_data(
-            lines=[
-                {
-                    "name": "evil\x1bp\x00\x19\xfa\x1dV\x00",
-                    "quantity": "1",
-                    "unit_price": "1.00",
-                    "total": "1.00",
-                }
-            ]
-        )
+    evil = document([{"type": "pair", "left": "evil\x1bp\x00\x19\x1dV\x00", "right": "1.00"}])
+    with pytest.raises(ValidationError, match="control character U\\+001B is not allowed"):
+        ReceiptDocument.model_validate(evil)
+    # and a document built in code without validation still cannot send one
+    pair = PairBlock.model_construct(
+        type="pair", left="evil\x1bp\x00\x19\xfa\x1dV\x00", right="1.00", bold=False, size="normal"
     )
-    data = render_receipt(receipt, Layout(columns=32))
+    built = ReceiptDocument.model_construct(format="kassa.receipt", version=1, blocks=[pair])
+    data = render_receipt(built, Layout(columns=32))
     assert b"\x1bp" not in data
     assert data.count(b"\x1dV") == 1
     # each control character became a space; \xfa is "ú", printable, so it stays
     assert ("evil p  ú V ".ljust(27) + " 1.00\n").encode("cp858") in data
 
 
-def test_the_reference_prints_as_native_qr_code() -> None:
-    receipt = Receipt.model_validate(receipt_data(reference="K-ORDER-42"))
+def test_a_qr_code_prints_natively() -> None:
+    receipt = ReceiptDocument.model_validate(
+        receipt_data(code={"format": "qr", "value": "K-ORDER-42"})
+    )
     data = render_receipt(receipt, Layout())
     qr = (
         b"\x1d(k\x04\x001A2\x00"  # model 2
@@ -165,83 +173,149 @@ def test_the_reference_prints_as_native_qr_code() -> None:
         b"\x1d(k\x0d\x001P0K-ORDER-42"  # store: pL = len + 3
         b"\x1d(k\x03\x001Q0"  # print
     )
-    assert CENTER + qr + b"\n" in data
+    # centred already by "Danke!" before it
+    assert data.endswith(CENTER + b"Danke!\n" + qr + b"\n" + LEFT + PARTIAL_CUT)
 
 
-def test_the_reference_prints_as_ean13_with_its_check_digit() -> None:
-    receipt = Receipt.model_validate(
-        receipt_data(reference="400638133393", reference_format="ean13")
+def test_an_ean13_code_prints_with_its_check_digit() -> None:
+    receipt = ReceiptDocument.model_validate(
+        receipt_data(code={"format": "ean13", "value": "400638133393"})
     )
     data = render_receipt(receipt, Layout())
-    assert b"\x1dh\x50\x1dw\x02\x1dH\x02\x1dkC\x0d4006381333931\n" in data
+    assert b"Danke!\n\x1dh\x50\x1dw\x02\x1dH\x02\x1dkC\x0d4006381333931\n" in data
 
 
-def test_the_reference_prints_as_code128() -> None:
-    receipt = Receipt.model_validate(receipt_data(reference="K-42", reference_format="code128"))
+def test_a_code128_code_centres_itself_and_resets_the_style_after() -> None:
+    receipt = ReceiptDocument.model_validate(
+        document(
+            [
+                {"type": "text", "text": "A", "bold": True},
+                {"type": "code", "format": "code128", "value": "K-42"},
+                {"type": "text", "text": "B"},
+            ]
+        )
+    )
     data = render_receipt(receipt, Layout())
-    assert b"\x1dkI\x06{BK-42\n" in data
+    assert data == (
+        INIT
+        + CP858
+        + BOLD
+        + b"A\n"
+        + CENTER
+        + NOT_BOLD
+        + b"\x1dh\x50\x1dw\x02\x1dH\x02\x1dkI\x06{BK-42\n"
+        + LEFT
+        + b"B\n"
+        + PARTIAL_CUT
+    )
 
 
-def test_a_reprint_is_marked_as_copy_and_full_cut_is_honoured() -> None:
-    receipt = Receipt.model_validate(receipt_data())
-    data = render_receipt(receipt, Layout(columns=32, cut="full"), copy=True)
-    assert b"\x1bE\x01\x1ba\x01*** COPY ***\n" in data
+def test_a_reprint_prints_what_the_document_says_and_full_cut_is_honoured() -> None:
+    # the copy mark is the terminal's block, not the proxy's word
+    copy = receipt_data()
+    copy["blocks"].insert(
+        1, {"type": "text", "text": "*** COPY ***", "align": "center", "bold": True}
+    )
+    data = render_receipt(ReceiptDocument.model_validate(copy), Layout(columns=32, cut="full"))
+    assert b"\x1d!\x00*** COPY ***\n" in data
     assert data.endswith(b"\x1bd\x06\x1dV\x00")
+    assert b"COPY" not in render_receipt(ReceiptDocument.model_validate(receipt_data()), Layout())
 
 
-def test_decimal_comma_and_label_overrides() -> None:
-    receipt = Receipt.model_validate(receipt_data())
-    layout = Layout(
-        columns=32, decimal_separator=",", labels={"total": "SUMME", "change": "Rückgeld"}
+def test_large_is_double_height_only_so_a_large_row_has_all_the_columns() -> None:
+    receipt = ReceiptDocument.model_validate(
+        document([{"type": "pair", "left": "TOTAL", "right": "315 ¥", "size": "large"}])
     )
-    data = render_receipt(receipt, layout)
-    assert b"SUMME                     2,75 \xd5\n" in data
-    assert b"R\x81ckgeld                    2,25\n" in data
-    assert b"  1,25 kg x 2,00 -10%       2,25\n" in data
+    data = render_receipt(receipt, Layout(columns=24))
+    row = b"TOTAL" + b" " * 14 + b"315 \xbe"  # 24 columns, ¥ at 0xBE in CP858
+    assert data == INIT + CP858 + LARGE + row + b"\n" + NORMAL + PARTIAL_CUT
 
 
-def test_long_names_wrap_within_the_columns() -> None:
+def test_long_texts_wrap_within_the_columns() -> None:
     name = "Bio Vollkornbrot mit Sonnenblumenkernen aus der Backstube"
-    receipt = Receipt.model_validate(
-        receipt_data(lines=[{"name": name, "quantity": "2", "unit_price": "3.10", "total": "6.20"}])
+    receipt = ReceiptDocument.model_validate(
+        document([{"type": "pair", "left": name, "right": "6.20"}])
     )
     data = render_receipt(receipt, Layout(columns=32))
-    assert b"Bio Vollkornbrot mit\nSonnenblumenkernen aus der\nBackstube\n  2 x 3.10" in data
-    for line in data.split(b"\n"):
-        text = line.split(b"\x1ba")[-1][1:] if b"\x1ba" in line else line
-        assert len(text) <= 32
+    assert data == (
+        INIT
+        + CP858
+        + b"Bio Vollkornbrot mit        6.20\n"
+        + b"Sonnenblumenkernen aus der\n"
+        + b"Backstube\n"
+        + PARTIAL_CUT
+    )
+
+
+def block_error(block: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as raised:
+        ReceiptDocument.model_validate(document([block]))
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({"type": "code", "format": "ean13", "value": "4006381333932"}, "check digit should be 1"),
+        ({"type": "code", "format": "ean13", "value": "40063813339"}, "12 or 13 digits"),
+        ({"type": "code", "format": "code128", "value": "K-1\n"}, "printable ASCII"),
+        ({"type": "code", "format": "code128", "value": "K" * 41}, "at most 40 characters"),
+        ({"type": "code", "format": "code128", "value": "Kö"}, "printable ASCII"),
+        ({"type": "code", "format": "qr", "value": "x" * 301}, "at most 300 characters"),
+        ({"type": "code", "format": "qr", "value": ""}, "at least 1 character"),
+        ({"type": "code", "format": "pdf417", "value": "x"}, "'qr', 'code128' or 'ean13'"),
+        ({"type": "text", "text": "x" * 501}, "at most 500 characters"),
+        ({"type": "text", "text": "two\nlines"}, "control character U+000A"),
+        ({"type": "text", "text": "x", "align": "justify"}, "'left', 'center' or 'right'"),
+        ({"type": "text", "text": "x", "size": "huge"}, "'normal' or 'large'"),
+        ({"type": "text", "text": "x", "bold": "yes please"}, "valid boolean"),
+        ({"type": "text", "text": "x", "colour": "red"}, "Extra inputs are not permitted"),
+        ({"type": "text"}, "Field required"),
+        ({"type": "pair", "left": "x"}, "Field required"),
+        ({"type": "pair", "left": "x", "right": "1", "align": "left"}, "Extra inputs"),
+        ({"type": "columns", "cells": ["only one"]}, "at least 2 items"),
+        ({"type": "columns", "cells": ["c"] * 7}, "at most 6 items"),
+        ({"type": "columns", "cells": ["a", "b"], "size": "large"}, "Extra inputs"),
+        ({"type": "rule", "char": "="}, "Extra inputs"),
+        ({"type": "blank", "text": ""}, "Extra inputs"),
+        ({"type": "image", "src": "x"}, "does not match any of the expected tags"),
+        ({"text": "no type"}, "Unable to extract tag using discriminator 'type'"),
+    ],
+)
+def test_blocks_that_cannot_print_are_refused(block: dict[str, Any], message: str) -> None:
+    assert message in block_error(block)
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"total": 2.75}, "must be a decimal string"),
-        ({"total": "2.755"}, "more than 2 decimals"),
-        ({"total": "NaN"}, "not a finite number"),
-        ({"taxes": [{"rate": "7", "net": "2.57", "tax": "0.18", "gross": "2.76"}]}, "!= gross"),
-        ({"reference": "4006381333932", "reference_format": "ean13"}, "check digit should be 1"),
-        ({"reference": "K-1\n", "reference_format": "code128"}, "printable ASCII"),
-        (
-            {
-                "lines": [
-                    {"name": "x", "quantity": "1", "unit_price": "1", "total": "1", "vat": "1"}
-                ]
-            },
-            "Extra inputs",
-        ),
+        ({"format": "kassa.invoice"}, "Input should be 'kassa.receipt'"),
+        ({"version": 2}, "Input should be 1"),
+        ({"blocks": [{"type": "blank"}] * 2001}, "at most 2000 items"),
+        ({"title": "x"}, "Extra inputs are not permitted"),
     ],
 )
-def test_documents_that_cannot_be_money_or_print_are_rejected(
+def test_documents_of_another_kind_version_or_size_are_refused(
     changes: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        Receipt.model_validate(receipt_data(**changes))
+        ReceiptDocument.model_validate({**receipt_data(), **changes})
+    for field in ("format", "version", "blocks"):
+        data = receipt_data()
+        del data[field]
+        with pytest.raises(ValidationError, match="Field required"):
+            ReceiptDocument.model_validate(data)
 
 
-def test_amounts_are_decimals_and_serialise_as_strings() -> None:
-    receipt = Receipt.model_validate(receipt_data())
-    assert receipt.total == Decimal("2.75")
-    assert receipt.model_dump(mode="json")["lines"][1]["quantity"] == "1.250"
+def test_the_limits_themselves_are_accepted() -> None:
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": "x" * 500}] * 1995 + [
+        {"type": "columns", "cells": ["a"] * 6},
+        {"type": "columns", "cells": ["a", "b"]},
+        {"type": "code", "format": "code128", "value": "~" * 40},
+        {"type": "code", "format": "qr", "value": "ü" * 300},
+        {"type": "code", "format": "ean13", "value": "2305000123451"},
+    ]
+    assert len(ReceiptDocument.model_validate(document(blocks)).blocks) == 2000
 
 
 def test_ean13_digits() -> None:
@@ -274,14 +348,35 @@ def test_the_logo_is_a_centred_raster_image(tmp_path: Path) -> None:
 
     # then GS v 0 with 4 bytes x 2 rows, the black dots centred (dots 8..15)
     assert raster == b"\x1dv0\x00\x04\x00\x02\x00" + b"\x00\xff\x00\x00" * 2
-    data = render_receipt(Receipt.model_validate(receipt_data()), Layout(logo=raster))
-    assert data.startswith(INIT + CP858 + CENTER + raster + b"\n")
+    data = render_receipt(ReceiptDocument.model_validate(receipt_data()), Layout(logo=raster))
+    assert data.startswith(INIT + CP858 + CENTER + raster + b"\n" + BOLD + LARGE + b"Caf")
 
 
 def test_the_test_page_names_the_printer_and_shows_the_code_page() -> None:
     data = render_test_page(
-        Layout(columns=32), printer="tcp://10.0.0.9:9100", details=["paper: 58 mm"]
+        Layout(columns=32, test_title="Testdruck"),
+        printer="tcp://10.0.0.9:9100",
+        details=["paper: 58 mm"],
     )
-    assert b"printer: tcp://10.0.0.9:9100\n" in data
-    assert b"\xd5 \x9c $ \x8e\x99\x9a \x84\x94\x81 \xe1" in data
-    assert data.endswith(PARTIAL_CUT)
+    assert data == (
+        INIT
+        + CP858
+        + CENTER
+        + BOLD
+        + LARGE
+        + b"Testdruck\n"
+        + LEFT
+        + NOT_BOLD
+        + NORMAL
+        + b"\n"
+        + b"printer: tcp://10.0.0.9:9100\n"
+        + b"code page: CP858, 32 columns\n"
+        + b"paper: 58 mm\n"
+        + b"-" * 32
+        + b"\n"
+        + "€ £ $ ÄÖÜ äöü ß éèêë àâ ç ñ øå\n".encode("cp858")
+        + b"12345678901234567890123456789012\n"
+        + b"-" * 32
+        + b"\n"
+        + PARTIAL_CUT
+    )

@@ -61,7 +61,11 @@ def test_runtime_file_names_the_url_and_admin_token(server: ProxyServer) -> None
 
 
 def test_a_receipt_prints_on_the_virtual_printer_with_its_drawer(terminal: httpx.Client) -> None:
-    body = {"key": "order-9", "receipt": receipt_data(reference="K-9"), "open_drawer": True}
+    body = {
+        "key": "order-9",
+        "receipt": receipt_data(code={"format": "qr", "value": "K-9"}),
+        "open_drawer": True,
+    }
     job = terminal.post("/api/v1/print/receipt", json=body).json()
     wait_job(terminal, job["job_id"], "printed")
 

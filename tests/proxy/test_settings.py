@@ -9,7 +9,7 @@ import pytest
 
 from kassa.proxy.devices.scanner import EvdevScanner
 from kassa.proxy.errors import ConfigError
-from kassa.proxy.service import Hardware
+from kassa.proxy.hardware import Hardware
 from kassa.proxy.settings import load_settings, normalize_origin, parse_device_url
 
 
@@ -201,3 +201,47 @@ def test_a_bad_protocol_or_layout_in_a_url_is_a_config_error_at_load(
     env = {f"KASSA_{section.upper()}": url, "KASSA_PROXY_STATE_DIR": str(tmp_path)}
     with pytest.raises(ConfigError, match=message):
         load_settings(None, env=env)
+
+
+def test_an_older_configuration_with_money_and_receipt_words_still_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a configuration from before the terminal decided every word and amount
+    config = tmp_path / "proxy.toml"
+    config.write_text(
+        """
+state_dir = "state"
+currency = "EUR"
+decimal_separator = ","
+[printer]
+url = "virtual:"
+[printer.labels]
+total = "SUMME"
+change = "Rückgeld"
+test_title = "Testdruck"
+""",
+        encoding="utf-8",
+    )
+
+    # when it is loaded
+    with caplog.at_level("WARNING", logger="kassa.proxy"):
+        settings = load_settings(config, env={})
+
+    # then the retired keys are dropped with a warning, and the test page keeps its title
+    assert settings.printer.labels == {"test_title": "Testdruck"}
+    assert not hasattr(settings.file, "currency")
+    assert not hasattr(settings.file, "decimal_separator")
+    assert [record.getMessage() for record in caplog.records] == [
+        "configuration: currency, decimal_separator ignored"
+        " (amounts are formatted by the terminal)",
+        "configuration: printer.labels.change, printer.labels.total ignored"
+        " (receipt words come from the terminal)",
+    ]
+    assert Hardware(settings).layout.test_title == "Testdruck"
+
+
+def test_other_unknown_keys_are_still_errors(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.toml"
+    config.write_text('currency = "EUR"\ncurrencey = "EUR"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="currencey: Extra inputs are not permitted"):
+        load_settings(config, env={})

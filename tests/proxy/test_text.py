@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from kassa.proxy.text import encode, format_amount, format_quantity, transliterate
+from kassa.proxy.text import encode, transliterate
 
 
 @pytest.mark.parametrize(
@@ -31,11 +29,3 @@ def test_encode_never_raises_and_never_emits_controls() -> None:
     data = encode("€\x1b\x10\x04\x01 ok", "cp437")
     assert data == b"EUR  \x04\x01 ok".replace(b"\x04\x01", b"  ")
     assert all(byte >= 0x20 for byte in data)
-
-
-def test_amounts_and_quantities_with_either_decimal_separator() -> None:
-    assert format_amount(Decimal("12.5")) == "12.50"
-    assert format_amount(Decimal("-0.99"), ",") == "-0,99"
-    assert format_quantity(Decimal("1.500")) == "1.5"
-    assert format_quantity(Decimal("2.000"), ",") == "2"
-    assert format_quantity(Decimal("0.125"), ",") == "0,125"

@@ -8,14 +8,14 @@ from kassa.proxy.devices.escpos_decoder import Barcode, EscPosDecoder, QrCode, R
 from kassa.proxy.devices.printer import Printer
 from kassa.proxy.devices.virtual import VirtualPrinter
 from kassa.proxy.errors import DeviceOffline
-from kassa.proxy.receipts import Layout, Receipt, drawer_kick, render_receipt
+from kassa.proxy.receipts import Layout, ReceiptDocument, drawer_kick, render_receipt
 from kassa.proxy.text import CODE_PAGES
 from tests.proxy.test_receipts import receipt_data
 
 
 def test_a_rendered_receipt_reads_back_as_text() -> None:
-    receipt = Receipt.model_validate(
-        receipt_data(reference="400638133393", reference_format="ean13")
+    receipt = ReceiptDocument.model_validate(
+        receipt_data(code={"format": "ean13", "value": "400638133393"})
     )
     printer = VirtualPrinter(columns=32, dots=384)
     printer.write(render_receipt(receipt, Layout(columns=32, dots=384)))
@@ -29,7 +29,7 @@ def test_a_rendered_receipt_reads_back_as_text() -> None:
         "--------------------------------\n"
         "Brötchen                    0.50\n"
         "Äpfel\n"
-        "  1.25 kg x 2.00 -10%       2.25\n"
+        "1.25 kg x 2.00 -10%         2.25\n"
         "--------------------------------\n"
         "TOTAL                     2.75 €\n"
         "Bar                         5.00\n"
@@ -39,10 +39,9 @@ def test_a_rendered_receipt_reads_back_as_text() -> None:
         "7%          2.57    0.18    2.75\n"
         "\n"
         "             Danke!\n"
-        "\n"
         "     [EAN13: 4006381333931]\n"
     )
-    assert TextLine("Café Ünal", "center", bold=True, tall=True) == printed.elements[0]
+    assert printed.elements[0] == TextLine("Café Ünal", "center", bold=True, tall=True)
     assert printed.png().startswith(b"\x89PNG")
 
 
@@ -69,7 +68,7 @@ def test_the_virtual_printer_holds_data_while_stopped_and_answers_status() -> No
     virtual = VirtualPrinter()
     printer = Printer(virtual, drawer_sensor="open_high")
     receipt = render_receipt(
-        Receipt.model_validate(receipt_data()), Layout(code_page=CODE_PAGES["CP858"])
+        ReceiptDocument.model_validate(receipt_data()), Layout(code_page=CODE_PAGES["CP858"])
     )
 
     virtual.set_faults(paper="out")

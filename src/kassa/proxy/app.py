@@ -23,12 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa import __version__
 from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError, error_body
+from kassa.proxy.hardware import Hardware
 from kassa.proxy.page import status_page
 from kassa.proxy.schemas import (
-    DisplayChangeRequest,
-    DisplayItemRequest,
     DisplayRequest,
-    DisplayTotalRequest,
     DrawerOpenRequest,
     PairRequest,
     PrintReceiptRequest,
@@ -36,7 +34,6 @@ from kassa.proxy.schemas import (
     VirtualFaultRequest,
 )
 from kassa.proxy.security import GuardMiddleware, Principal, Security, bearer_token
-from kassa.proxy.service import Hardware
 from kassa.proxy.settings import Settings
 
 log = logging.getLogger("kassa.proxy")
@@ -91,7 +88,7 @@ async def print_receipt(
     body: PrintReceiptRequest, hardware: HardwareDep, _: Authorized
 ) -> JSONResponse:
     job, created = hardware.print_receipt(
-        key=body.key, receipt=body.receipt, open_drawer=body.open_drawer, reprint=body.reprint
+        key=body.key, document=body.receipt, open_drawer=body.open_drawer, reprint=body.reprint
     )
     content = {"job_id": job.id, "state": job.state, "fault": job.fault, "duplicate": not created}
     return JSONResponse(content, status_code=202 if created else 200)
@@ -132,31 +129,8 @@ async def drawer_openings(
 
 @router.post("/display")
 async def display(body: DisplayRequest, hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
+    """Show the terminal's lines (it formats every amount); fitted to the display."""
     return {"lines": await hardware.display_show(body.lines)}
-
-
-@router.post("/display/item")
-async def display_item(
-    body: DisplayItemRequest, hardware: HardwareDep, _: Authorized
-) -> dict[str, Any]:
-    lines = await hardware.display_item(
-        name=body.name, quantity=body.quantity, unit_price=body.unit_price, total=body.total
-    )
-    return {"lines": lines}
-
-
-@router.post("/display/total")
-async def display_total(
-    body: DisplayTotalRequest, hardware: HardwareDep, _: Authorized
-) -> dict[str, Any]:
-    return {"lines": await hardware.display_total(total=body.total, currency=body.currency)}
-
-
-@router.post("/display/change")
-async def display_change(
-    body: DisplayChangeRequest, hardware: HardwareDep, _: Authorized
-) -> dict[str, Any]:
-    return {"lines": await hardware.display_change(paid=body.paid, change=body.change)}
 
 
 @router.post("/display/welcome")
@@ -166,7 +140,7 @@ async def display_welcome(hardware: HardwareDep, _: Authorized) -> dict[str, Any
 
 @router.post("/display/clear")
 async def display_clear(hardware: HardwareDep, _: Authorized) -> dict[str, Any]:
-    return {"lines": await hardware.display_show([])}
+    return {"lines": await hardware.display_clear()}
 
 
 @router.get("/events")

@@ -125,7 +125,7 @@ class DirectClient(Client):
     """No proxy running: start the service here, do one thing, stop it."""
 
     def __init__(self, settings: Settings, *, wait: float) -> None:
-        from kassa.proxy.service import Hardware
+        from kassa.proxy.hardware import Hardware
 
         self.hardware = Hardware(settings)
         self.wait = wait
@@ -166,8 +166,8 @@ class DirectClient(Client):
 def client_for(settings: Settings, *, wait: float = 20.0) -> Client:
     """HTTP to the running proxy if one holds the state directory, else the devices directly."""
     from kassa.proxy.errors import StateDirLocked
+    from kassa.proxy.hardware import lock_state_dir
     from kassa.proxy.server import read_runtime
-    from kassa.proxy.service import lock_state_dir
 
     try:
         lock_state_dir(settings.state_dir).close()

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from fastapi.responses import HTMLResponse
 
 if TYPE_CHECKING:
+    from kassa.proxy.hardware import Hardware
     from kassa.proxy.security import Security
-    from kassa.proxy.service import Hardware
 
 TEMPLATE = (resources.files("kassa.proxy") / "status_page.html").read_text(encoding="utf-8")
 

@@ -1,113 +1,118 @@
-"""The receipt document and its rendering to ESC/POS: a pure function, document in, bytes out.
+"""The receipt document (docs/receipt.md) and its printing: layout, then ESC/POS bytes.
+
+The terminal builds the document and decides every word; this module lays it out with the
+one algorithm of docs/receipt.md (`layout_receipt`, the same rules as the terminal's preview,
+checked against `tests/shared/receipt_layout_cases.json`) and renders the rows
+(`render_receipt`), adding only the configured logo, the feed and the cut.
 
 Rendering goes through python-escpos's `Dummy` printer with its 3.1 pitfalls worked around:
 the code page is forced (never the automatic choice, which picks ISO-8859-7 for €) and sent
-again after `ESC @`; text is transliterated for the code page before python-escpos sees it;
-barcodes and the logo are built here because python-escpos prints to stdout while making them.
+again after `ESC @`; text is transliterated for the code page before it is encoded;
+styles, barcodes and the logo are built here because python-escpos prints to stdout while
+making some of them.
 """
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from kassa.money import DISCOUNT_PLACES, QUANTITY_PLACES, RATE_PLACES, to_decimal
 from kassa.proxy._escpos import Dummy, EscposImage
-from kassa.proxy.text import (
-    CODE_PAGES,
-    CURRENCY_SYMBOLS,
-    CodePage,
-    format_amount,
-    format_quantity,
-    transliterate,
-)
+from kassa.proxy.text import CODE_PAGES, CodePage, transliterate
+
+MAX_BLOCKS = 2000
+MAX_STRING = 500
+MAX_QR = 300
+MAX_CODE128 = 40
+TEST_TITLE = "Kassa test print"  # `[printer.labels] test_title`
+
+Align = Literal["left", "center", "right"]
+Size = Literal["normal", "large"]
 
 
-def _decimal_string(places: int) -> BeforeValidator:
-    def parse(value: Any) -> Decimal:
-        if not isinstance(value, str | Decimal):
-            raise ValueError(
-                f'must be a decimal string such as "12.50", not {type(value).__name__}'
-            )
-        return to_decimal(value, places=places)
-
-    return BeforeValidator(parse)
+def _no_control_characters(value: str) -> str:
+    # A control character would break the layout (a line feed) or drive the printer (ESC p
+    # opens the drawer); a multi-line header is several text blocks.
+    for char in value:
+        if unicodedata.category(char) == "Cc":
+            raise ValueError(f"control character U+{ord(char):04X} is not allowed")
+    return value
 
 
-Money = Annotated[Decimal, _decimal_string(2)]
-Quantity = Annotated[Decimal, _decimal_string(QUANTITY_PLACES)]
-Percent = Annotated[Decimal, _decimal_string(DISCOUNT_PLACES)]
-Rate = Annotated[Decimal, _decimal_string(RATE_PLACES)]
-Line = Annotated[str, Field(max_length=200)]
+Text = Annotated[str, Field(max_length=MAX_STRING), AfterValidator(_no_control_characters)]
 
 
-class _Document(BaseModel):
+class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ReceiptLine(_Document):
-    name: Line
-    quantity: Quantity
-    unit: Annotated[str, Field(max_length=10)] = ""
-    unit_price: Money
-    discount: Percent = Decimal(0)
-    total: Money
+class TextBlock(_Block):
+    type: Literal["text"]
+    text: Text
+    align: Align = "left"
+    bold: bool = False
+    size: Size = "normal"
 
 
-class TaxLine(_Document):
-    rate: Rate
-    net: Money
-    tax: Money
-    gross: Money
+class PairBlock(_Block):
+    type: Literal["pair"]
+    left: Text
+    right: Text
+    bold: bool = False
+    size: Size = "normal"
+
+
+class ColumnsBlock(_Block):
+    type: Literal["columns"]
+    cells: Annotated[list[Text], Field(min_length=2, max_length=6)]
+    bold: bool = False
+
+
+class RuleBlock(_Block):
+    type: Literal["rule"]
+
+
+class BlankBlock(_Block):
+    type: Literal["blank"]
+
+
+class CodeBlock(_Block):
+    type: Literal["code"]
+    format: Literal["qr", "code128", "ean13"]
+    value: Annotated[str, Field(min_length=1, max_length=MAX_QR)]
 
     @model_validator(mode="after")
-    def _balanced(self) -> TaxLine:
-        if self.net + self.tax != self.gross:
-            raise ValueError(f"net {self.net} + tax {self.tax} != gross {self.gross}")
+    def _printable(self) -> CodeBlock:
+        if self.format == "ean13":
+            ean13_digits(self.value)
+        elif self.format == "code128":
+            if not (self.value.isascii() and self.value.isprintable()):
+                raise ValueError("a code128 value must be printable ASCII")
+            if len(self.value) > MAX_CODE128:
+                raise ValueError(f"a code128 value is at most {MAX_CODE128} characters")
+        else:
+            _no_control_characters(self.value)
         return self
 
 
-class Payment(_Document):
-    method: Annotated[str, Field(min_length=1, max_length=60)]
-    amount: Money
+Block = Annotated[
+    TextBlock | PairBlock | ColumnsBlock | RuleBlock | BlankBlock | CodeBlock,
+    Field(discriminator="type"),
+]
 
 
-class Receipt(_Document):
-    """What the terminal sends to print; amounts are decimal strings."""
+class ReceiptDocument(_Block):
+    """What the terminal sends to print: `{"format": "kassa.receipt", "version": 1, "blocks"}`."""
 
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
-    header: Annotated[list[Line], Field(max_length=20)] = []
-    number: Annotated[str, Field(min_length=1, max_length=60)]
-    date: datetime
-    cashier: Annotated[str, Field(max_length=60)] = ""
-    lines: Annotated[list[ReceiptLine], Field(max_length=1000)]
-    taxes: Annotated[list[TaxLine], Field(max_length=20)] = []
-    total: Money
-    payments: Annotated[list[Payment], Field(max_length=20)] = []
-    change: Money = Decimal(0)
-    footer: Annotated[list[Line], Field(max_length=20)] = []
-    reference: Annotated[str, Field(min_length=1, max_length=300)] | None = None
-    reference_format: Literal["qr", "code128", "ean13"] = "qr"
-
-    @model_validator(mode="after")
-    def _printable_reference(self) -> Receipt:
-        if self.reference is None:
-            return self
-        if self.reference_format == "ean13":
-            ean13_digits(self.reference)
-        elif self.reference_format == "code128":
-            if not (self.reference.isascii() and self.reference.isprintable()):
-                raise ValueError("a code128 reference must be printable ASCII")
-            if len(self.reference) > 40:
-                raise ValueError("a code128 reference is at most 40 characters")
-        return self
+    format: Literal["kassa.receipt"]
+    version: Literal[1]
+    blocks: Annotated[list[Block], Field(max_length=MAX_BLOCKS)]
 
 
 def ean_check_digit(digits: str) -> int:
@@ -121,45 +126,133 @@ def ean_check_digit(digits: str) -> int:
 def ean13_digits(value: str) -> str:
     """12 digits get their check digit; 13 digits must carry the right one."""
     if not value.isascii() or not value.isdigit() or len(value) not in {12, 13}:
-        raise ValueError("an ean13 reference is 12 or 13 digits")
+        raise ValueError("an ean13 value is 12 or 13 digits")
     check = ean_check_digit(value[:12])
     if len(value) == 13 and int(value[12]) != check:
         raise ValueError(f"ean13 check digit should be {check}")
     return value[:12] + str(check)
 
 
-DEFAULT_LABELS: dict[str, str] = {
-    "receipt": "Receipt",
-    "cashier": "Cashier",
-    "total": "TOTAL",
-    "change": "Change",
-    "tax_rate": "Tax",
-    "net": "Net",
-    "tax": "Tax amt",
-    "gross": "Gross",
-    "copy": "*** COPY ***",
-    "discount": "disc.",
-    "test_title": "Kassa test print",
-}
+# -- layout: document and width in, rows out (docs/receipt.md) ------------------------------
+
+# JavaScript's `\s`, character for character, so that `wrap` splits words where the
+# terminal's preview does (Python's str.split() differs on U+FEFF and some controls).
+_WHITE_SPACE = re.compile(
+    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One printed line: its text (not padded for alignment), alignment, emphasis, size."""
+
+    text: str
+    align: Align = "left"
+    bold: bool = False
+    size: Size = "normal"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "align": self.align, "bold": self.bold, "size": self.size}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRow:
+    """A QR code or barcode, printed natively by the printer."""
+
+    code: Literal["qr", "code128", "ean13"]
+    value: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "value": self.value}
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap on white space; a word longer than `width` is cut into pieces.
+
+    Lengths are code points, as JavaScript's `Array.from(s).length`. No words: `[""]`.
+    """
+    if width < 1:
+        raise ValueError(f"cannot wrap to width {width}")
+    lines: list[str] = []
+    current = ""
+    for word in _WHITE_SPACE.split(text):
+        if not word:
+            continue
+        if len(word) > width:
+            if current:
+                lines.append(current)
+            pieces = [word[start : start + width] for start in range(0, len(word), width)]
+            lines.extend(pieces[:-1])
+            current = pieces[-1]
+        elif not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current = f"{current} {word}"
+        else:
+            lines.append(current)
+            current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _pair_rows(block: PairBlock, width: int) -> list[Row]:
+    right = block.right[:width]
+    room = width - len(right) - 1
+    if room < 1:
+        return [Row(right.rjust(width), bold=block.bold, size=block.size)]
+    first, *rest = wrap(block.left, room)
+    rows = [Row(f"{first.ljust(room)} {right}", bold=block.bold, size=block.size)]
+    rows += [Row(line, bold=block.bold, size=block.size) for line in rest]
+    return rows
+
+
+def _columns_row(block: ColumnsBlock, width: int) -> Row:
+    cell_width = width // len(block.cells)
+    first, *others = block.cells
+    text = first[:cell_width].ljust(cell_width)
+    text += "".join(cell[: cell_width - 1].rjust(cell_width) for cell in others)
+    return Row(text[:width], bold=block.bold)
+
+
+def layout_receipt(document: ReceiptDocument, columns: int) -> list[Row | CodeRow]:
+    """The rows of `document` on paper `columns` characters wide, per docs/receipt.md."""
+    rows: list[Row | CodeRow] = []
+    for block in document.blocks:
+        if isinstance(block, TextBlock):
+            rows += [
+                Row(line, block.align, block.bold, block.size) for line in wrap(block.text, columns)
+            ]
+        elif isinstance(block, PairBlock):
+            rows += _pair_rows(block, columns)
+        elif isinstance(block, ColumnsBlock):
+            rows.append(_columns_row(block, columns))
+        elif isinstance(block, RuleBlock):
+            rows.append(Row("-" * columns))
+        elif isinstance(block, BlankBlock):
+            rows.append(Row(""))
+        else:
+            rows.append(CodeRow(block.format, block.value))
+    return rows
+
+
+# -- rendering: rows in, ESC/POS bytes out ----------------------------------------------------
 
 ESC = b"\x1b"
 GS = b"\x1d"
+_ALIGN = {"left": 0, "center": 1, "right": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """How receipts look on one printer; built once from the printer settings."""
+    """How receipts print on one printer; built once from the printer settings."""
 
     columns: int = 48
     code_page: CodePage = CODE_PAGES["CP858"]
     cut: Literal["full", "partial"] = "partial"
-    decimal_separator: str = "."
     dots: int = 576
-    labels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
     logo: bytes = b""
-
-    def label(self, name: str) -> str:
-        return self.labels.get(name, DEFAULT_LABELS[name])
+    test_title: str = TEST_TITLE
 
 
 def logo_raster(path: str | Path, dots: int) -> bytes:
@@ -197,188 +290,108 @@ def drawer_pulse(pin: int) -> bytes:
 
 
 class _Writer:
-    """python-escpos `Dummy` plus the layout rules: everything is transliterated first."""
+    """python-escpos `Dummy` for init, code page, QR and cut; styles sent only on change."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.width = layout.columns
         self.printer = Dummy()
         self.printer.hw("INIT")
         # pitfall: ESC @ resets the printer's code page but python-escpos still believes
         # the old one is selected, so forget it and select ours again.
         self.printer.magic.encoding = None
         self.printer.charcode(layout.code_page.name)
-
-    def clean(self, text: str) -> str:
-        return transliterate(text, self.layout.code_page.codec)
-
-    def style(self, *, align: str = "left", bold: bool = False, tall: bool = False) -> None:
-        self.printer.set(align=align, bold=bold, double_height=tall, normal_textsize=not tall)
-
-    def text(self, text: str) -> None:
-        """Already transliterated text: encoded here, in the one code page selected at init.
-
-        python-escpos's per-character encoder would give the same bytes (the code page is
-        forced), at half the speed of the codec.
-        """
-        self.printer._raw(text.encode(self.layout.code_page.codec))
-
-    def line(self, text: str = "") -> None:
-        self.text(self.clean(text)[: self.width] + "\n")
-
-    def wrapped(self, text: str, *, indent: str = "") -> None:
-        for piece in textwrap.wrap(self.clean(text), self.width, subsequent_indent=indent) or [""]:
-            self.text(piece + "\n")
-
-    def pair(self, left: str, right: str) -> None:
-        left, right = self.clean(left), self.clean(right)[: self.width]
-        room = self.width - len(right) - 1
-        if room < 1:
-            self.text(right.rjust(self.width) + "\n")
-            return
-        self.text(left[:room].ljust(room) + " " + right + "\n")
-
-    def rule(self, char: str = "-") -> None:
-        self.text(char * self.width + "\n")
+        # What ESC @ left selected: left aligned, not emphasised, normal size.
+        self._align: Align = "left"
+        self._bold = False
+        self._size: Size = "normal"
 
     def raw(self, data: bytes) -> None:
         self.printer._raw(data)
 
+    def style(self, *, align: Align = "left", bold: bool = False, size: Size = "normal") -> None:
+        """`ESC a` alignment, `ESC E` emphasis, `GS !` double height, each only when it changes."""
+        if align != self._align:
+            self.raw(ESC + b"a" + bytes([_ALIGN[align]]))
+            self._align = align
+        if bold != self._bold:
+            self.raw(ESC + b"E" + bytes([int(bold)]))
+            self._bold = bold
+        if size != self._size:
+            self.raw(GS + b"!" + (b"\x01" if size == "large" else b"\x00"))
+            self._size = size
+
+    def row(self, row: Row) -> None:
+        # Transliteration can lengthen a row (€ is EUR in CP437): cut it to the paper again.
+        text = transliterate(row.text, self.layout.code_page.codec)[: self.layout.columns]
+        self.style(align=row.align, bold=row.bold, size=row.size)
+        # Encoded here, in the one code page selected at init; python-escpos's per-character
+        # encoder would give the same bytes at half the speed of the codec.
+        self.raw(text.encode(self.layout.code_page.codec) + b"\n")
+
+    def code(self, row: CodeRow) -> None:
+        self.style(align="center")
+        if row.code == "qr":
+            # Native QR: the printer draws it from a few bytes instead of a raster image.
+            self.printer.qr(row.value, native=True, size=5 if self.layout.dots > 400 else 4)
+            self.raw(b"\n")
+            return
+        # Height 80 dots, module width 2, human readable text below.
+        self.raw(GS + b"h\x50" + GS + b"w\x02" + GS + b"H\x02")
+        if row.code == "ean13":
+            self.raw(GS + b"kC\x0d" + ean13_digits(row.value).encode("ascii"))
+        else:
+            data = b"{B" + row.value.encode("ascii")
+            self.raw(GS + b"kI" + bytes([len(data)]) + data)
+        self.raw(b"\n")
+
     def finish(self) -> bytes:
         self.style()
-        if self.layout.cut == "full":
-            self.printer.cut(mode="FULL")
-        else:
-            self.printer.cut(mode="PART")
+        # Feed (ESC d 6) then cut.
+        self.printer.cut(mode="FULL" if self.layout.cut == "full" else "PART")
         return bytes(self.printer.output)
 
 
-def _money(layout: Layout, value: Decimal) -> str:
-    return format_amount(value, layout.decimal_separator)
-
-
-def _line_detail(layout: Layout, line: ReceiptLine) -> str:
-    quantity = format_quantity(line.quantity, layout.decimal_separator)
-    unit = f" {line.unit}" if line.unit else ""
-    detail = f"  {quantity}{unit} x {_money(layout, line.unit_price)}"
-    if line.discount:
-        detail += f" -{format_quantity(line.discount, layout.decimal_separator)}%"
-    return detail
-
-
-def _reference(writer: _Writer, receipt: Receipt) -> None:
-    if receipt.reference is None:
-        return
-    writer.style(align="center")
-    if receipt.reference_format == "qr":
-        # Native QR: the printer draws it from a few bytes instead of a raster image.
-        writer.printer.qr(receipt.reference, native=True, size=5 if writer.layout.dots > 400 else 4)
-        writer.text("\n")
-        return
-    # Height 80 dots, module width 2, human readable text below.
-    writer.raw(GS + b"h\x50" + GS + b"w\x02" + GS + b"H\x02")
-    if receipt.reference_format == "ean13":
-        writer.raw(GS + b"kC\x0d" + ean13_digits(receipt.reference).encode("ascii"))
-    else:
-        data = b"{B" + receipt.reference.encode("ascii")
-        writer.raw(GS + b"kI" + bytes([len(data)]) + data)
-    writer.text("\n")
-
-
-def render_receipt(receipt: Receipt, layout: Layout, *, copy: bool = False) -> bytes:
-    """ESC/POS bytes for `receipt`: init, code page, logo, text, reference code, feed and cut."""
+def render_receipt(document: ReceiptDocument, layout: Layout) -> bytes:
+    """ESC/POS bytes for `document`: init, code page, logo, its rows, feed and cut."""
     writer = _Writer(layout)
     if layout.logo:
         writer.style(align="center")
-        writer.raw(layout.logo)
-        writer.text("\n")
-    for index, text in enumerate(receipt.header):
-        writer.style(align="center", bold=index == 0, tall=index == 0)
-        writer.wrapped(text)
-    writer.style()
-    if copy:
-        writer.style(align="center", bold=True)
-        writer.line(layout.label("copy"))
-        writer.style()
-    writer.line()
-    writer.line(f"{layout.label('receipt')} {receipt.number}")
-    date = receipt.date.strftime("%Y-%m-%d %H:%M")
-    cashier = f"{layout.label('cashier')}: {receipt.cashier}" if receipt.cashier else ""
-    writer.pair(date, cashier)
-    writer.rule()
-    for line in receipt.lines:
-        total = _money(layout, line.total)
-        if line.quantity == 1 and not line.discount and not line.unit:
-            writer.pair(line.name, total)
-            continue
-        writer.wrapped(line.name)
-        writer.pair(_line_detail(layout, line), total)
-    writer.rule()
-    symbol = CURRENCY_SYMBOLS.get(receipt.currency, receipt.currency)
-    writer.style(bold=True, tall=True)
-    writer.pair(layout.label("total"), f"{_money(layout, receipt.total)} {symbol}")
-    writer.style()
-    for payment in receipt.payments:
-        writer.pair(payment.method, _money(layout, payment.amount))
-    if receipt.change:
-        writer.pair(layout.label("change"), _money(layout, receipt.change))
-    if receipt.taxes:
-        writer.line()
-        writer.line(
-            _tax_row(
-                layout,
-                (
-                    layout.label("tax_rate"),
-                    layout.label("net"),
-                    layout.label("tax"),
-                    layout.label("gross"),
-                ),
-            )
-        )
-        for tax in receipt.taxes:
-            rate = format_quantity(tax.rate, layout.decimal_separator) + "%"
-            writer.line(
-                _tax_row(
-                    layout,
-                    (
-                        rate,
-                        _money(layout, tax.net),
-                        _money(layout, tax.tax),
-                        _money(layout, tax.gross),
-                    ),
-                )
-            )
-    if receipt.footer:
-        writer.line()
-        writer.style(align="center")
-        for text in receipt.footer:
-            writer.wrapped(text)
-    writer.style()
-    writer.line()
-    _reference(writer, receipt)
+        writer.raw(layout.logo + b"\n")
+    for row in layout_receipt(document, layout.columns):
+        if isinstance(row, Row):
+            writer.row(row)
+        else:
+            writer.code(row)
     return writer.finish()
 
 
-def _tax_row(layout: Layout, cells: Sequence[str]) -> str:
-    width = layout.columns // 4
-    first = cells[0][:width].ljust(width)
-    rest = "".join(cell[: width - 1].rjust(width) for cell in cells[1:])
-    return (first + rest)[: layout.columns]
+def self_test_document(layout: Layout, *, printer: str, details: Sequence[str]) -> ReceiptDocument:
+    """The technician's test print, the one document whose words are the proxy's own."""
+    ruler = "".join(str(index % 10) for index in range(1, layout.columns + 1))
+    lines = [
+        f"printer: {printer}",
+        f"code page: {layout.code_page.name}, {layout.columns} columns",
+        *details,
+    ]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "text",
+            "text": layout.test_title,
+            "align": "center",
+            "bold": True,
+            "size": "large",
+        },
+        {"type": "blank"},
+        *({"type": "text", "text": line} for line in lines),
+        {"type": "rule"},
+        {"type": "text", "text": "€ £ $ ÄÖÜ äöü ß éèêë àâ ç ñ øå"},
+        {"type": "text", "text": ruler},
+        {"type": "rule"},
+    ]
+    return ReceiptDocument.model_validate(
+        {"format": "kassa.receipt", "version": 1, "blocks": blocks}
+    )
 
 
 def render_test_page(layout: Layout, *, printer: str, details: Sequence[str]) -> bytes:
-    """The technician's test print: the settings in use and a code page sample."""
-    writer = _Writer(layout)
-    writer.style(align="center", bold=True, tall=True)
-    writer.wrapped(layout.label("test_title"))
-    writer.style()
-    writer.line()
-    writer.wrapped(f"printer: {printer}")
-    writer.wrapped(f"code page: {layout.code_page.name}, {layout.columns} columns")
-    for detail in details:
-        writer.wrapped(detail)
-    writer.rule()
-    writer.line("€ £ $ ÄÖÜ äöü ß éèêë àâ ç ñ øå")
-    writer.line("".join(str(index % 10) for index in range(1, layout.columns + 1)))
-    writer.rule()
-    return writer.finish()
+    return render_receipt(self_test_document(layout, printer=printer, details=details), layout)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kassa.proxy.receipts import Money, Quantity, Receipt
+from kassa.proxy.receipts import ReceiptDocument
 
 
 class _Body(BaseModel):
@@ -19,7 +19,7 @@ class PairRequest(_Body):
 
 class PrintReceiptRequest(_Body):
     key: Annotated[str, Field(min_length=1, max_length=200)]
-    receipt: Receipt
+    receipt: ReceiptDocument
     open_drawer: bool = False
     reprint: bool = False
 
@@ -30,23 +30,6 @@ class DrawerOpenRequest(_Body):
 
 class DisplayRequest(_Body):
     lines: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=4)]
-
-
-class DisplayItemRequest(_Body):
-    name: Annotated[str, Field(max_length=200)]
-    quantity: Quantity
-    unit_price: Money
-    total: Money
-
-
-class DisplayTotalRequest(_Body):
-    total: Money
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
-
-
-class DisplayChangeRequest(_Body):
-    paid: Money
-    change: Money
 
 
 class VirtualFaultRequest(_Body):

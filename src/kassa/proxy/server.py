@@ -22,8 +22,8 @@ import uvicorn
 
 from kassa.proxy.app import create_app
 from kassa.proxy.errors import ProxyError
+from kassa.proxy.hardware import Hardware
 from kassa.proxy.security import Security
-from kassa.proxy.service import Hardware
 from kassa.proxy.settings import Settings
 
 log = logging.getLogger("kassa.proxy")

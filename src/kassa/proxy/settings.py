@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,9 +18,18 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kassa.proxy.errors import ConfigError
+
+log = logging.getLogger("kassa.proxy")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -180,6 +190,23 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Keys of older configurations that no longer mean anything: the terminal now decides every
+# word and amount on receipts and on the customer display. A configuration that still has
+# them must start, so they are accepted and dropped with a warning.
+RETIRED_KEYS = ("currency", "decimal_separator")
+# The only label the proxy prints itself: the title of the technician's test page.
+PRINTER_LABELS = ("test_title",)
+
+
+def _drop_retired(data: Any, keys: tuple[str, ...], where: str, why: str) -> Any:
+    if not isinstance(data, dict):
+        return data  # the model validation reports a section of the wrong type
+    retired = sorted(key for key in keys if key in data)
+    if retired:
+        log.warning("configuration: %s ignored (%s)", ", ".join(where + k for k in retired), why)
+    return {key: value for key, value in data.items() if key not in retired}
+
+
 class PrinterSettings(_Section):
     url: str = "none:"
     paper_width: Literal[58, 80] = 80
@@ -194,6 +221,16 @@ class PrinterSettings(_Section):
     cut: Literal["full", "partial"] = "partial"
     logo: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _test_page_labels_only(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        retired = tuple(key for key in value if key not in PRINTER_LABELS)
+        return _drop_retired(
+            value, retired, "printer.labels.", "receipt words come from the terminal"
+        )
 
     @field_validator("code_page")
     @classmethod
@@ -240,11 +277,14 @@ class FileSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     allowed_hosts: list[str] = Field(default_factory=list)
     pairing_code: str = ""
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    decimal_separator: Literal[".", ","] = "."
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        return _drop_retired(data, RETIRED_KEYS, "", "amounts are formatted by the terminal")
 
     @field_validator("allowed_origins")
     @classmethod

@@ -3,14 +3,13 @@
 A printer or display shows what its code page holds; everything else is transliterated
 (`é` → `e`, `€` → `EUR`, `„` → `"`) rather than printed as garbage. Control characters
 from a request never reach a device: an `ESC p` hidden in a product name would open the
-drawer. Amounts and quantities are formatted here too, the same on receipt and display.
+drawer. No amount is formatted here or anywhere in the proxy: the terminal sends the words.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 
 
@@ -131,18 +130,3 @@ def transliterate(text: str, codec: str) -> str:
 def encode(text: str, codec: str) -> bytes:
     """Transliterate then encode: never raises, never emits control bytes from `text`."""
     return transliterate(text, codec).encode(codec)
-
-
-# -- amounts, as the receipt and the customer display show them ---------------------------
-
-CURRENCY_SYMBOLS: dict[str, str] = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥"}
-
-
-def format_amount(value: Decimal, separator: str = ".") -> str:
-    text = f"{value:.2f}"
-    return text.replace(".", separator) if separator != "." else text
-
-
-def format_quantity(value: Decimal, separator: str = ".") -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", separator) if separator != "." else text

@@ -1,9 +1,10 @@
-"""Customer displays (VFD pole displays, usually 2x20): command sets, transports, messages.
+"""Customer displays (VFD pole displays, usually 2x20): command sets and transports.
 
 Two command sets, chosen per device because cheap displays pick theirs by DIP switch:
 Epson DM-D ("Epson mode", also Bixolon) and CD5220. Text is transliterated to what the
 display's code page holds; every frame rewrites every line, so a display that missed a
-byte is right again at the next update.
+byte is right again at the next update. The words come from the terminal, which builds
+every frame (item, total, change) with its currency's places; the proxy only fits them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, Literal
 
 from kassa.proxy.errors import ConfigError, DeviceOffline
 from kassa.proxy.settings import DeviceUrl
-from kassa.proxy.text import CURRENCY_SYMBOLS, format_amount, format_quantity, transliterate
+from kassa.proxy.text import transliterate
 
 Protocol = Literal["epson", "cd5220"]
 ESC = b"\x1b"
@@ -257,72 +257,3 @@ def display_for(
     else:
         raise ConfigError(f"no display transport for {url.raw!r}")
     return Display(transport, protocol=protocol, columns=columns, rows=rows, code_page=code_page)
-
-
-# -- ready-made messages ------------------------------------------------------------------
-
-DISPLAY_LABELS = {"total": "TOTAL", "paid": "Paid", "change": "Change"}
-
-
-def _pair(left: str, right: str, columns: int) -> str:
-    room = columns - len(right) - 1
-    if room < 1:
-        return right[-columns:]
-    return left[:room].ljust(room) + " " + right
-
-
-def item_lines(
-    *,
-    name: str,
-    quantity: Decimal,
-    unit_price: Decimal,
-    total: Decimal,
-    columns: int,
-    codec: str,
-    separator: str = ".",
-) -> list[str]:
-    """Line 1 the product, line 2 `quantity x price` and the line total at the right."""
-    detail = f"{format_quantity(quantity, separator)} x {format_amount(unit_price, separator)}"
-    return [
-        transliterate(name, codec),
-        _pair(detail, format_amount(total, separator), columns),
-    ]
-
-
-def total_lines(
-    *,
-    total: Decimal,
-    currency: str,
-    columns: int,
-    codec: str,
-    separator: str = ".",
-    labels: dict[str, str] | None = None,
-) -> list[str]:
-    labels = labels or DISPLAY_LABELS
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    amount = transliterate(f"{format_amount(total, separator)} {symbol}", codec)
-    return [transliterate(labels.get("total", "TOTAL"), codec), amount.rjust(columns)]
-
-
-def change_lines(
-    *,
-    paid: Decimal,
-    change: Decimal,
-    columns: int,
-    codec: str,
-    separator: str = ".",
-    labels: dict[str, str] | None = None,
-) -> list[str]:
-    labels = labels or DISPLAY_LABELS
-    return [
-        _pair(
-            transliterate(labels.get("paid", "Paid"), codec),
-            format_amount(paid, separator),
-            columns,
-        ),
-        _pair(
-            transliterate(labels.get("change", "Change"), codec),
-            format_amount(change, separator),
-            columns,
-        ),
-    ]

@@ -1,26 +1,23 @@
 """The print queue against a network printer on 127.0.0.1: once, in order, through faults
-and restarts."""
+and restarts. The drawer's part of a receipt is in test_drawer.py."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
-from kassa.proxy.errors import DeviceOffline, StateDirLocked
-from kassa.proxy.receipts import Receipt, render_receipt
-from kassa.proxy.service import Hardware
+from kassa.proxy.hardware import Hardware, build_layout
+from kassa.proxy.receipts import ReceiptDocument, render_receipt
 from kassa.proxy.settings import Settings
 from kassa.proxy.store import Store
 from tests.proxy.conftest import TcpPrinter
 from tests.proxy.test_receipts import receipt_data
 
 T = TypeVar("T")
-KICK = b"\x1bp\x00\x32\x32"
 
 
 def printer_settings(make_settings: Any, printer: TcpPrinter, **printer_options: Any) -> Settings:
@@ -51,7 +48,7 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         await asyncio.sleep(0.005)
 
 
-RECEIPT = Receipt.model_validate(receipt_data(reference="K-1"))
+RECEIPT = ReceiptDocument.model_validate(receipt_data(code={"format": "qr", "value": "K-1"}))
 
 
 def test_a_receipt_is_printed_once_even_when_sent_twice(
@@ -60,9 +57,9 @@ def test_a_receipt_is_printed_once_even_when_sent_twice(
     settings = printer_settings(make_settings, tcp_printer)
 
     async def scenario(hardware: Hardware) -> tuple[Any, ...]:
-        first, created_first = hardware.print_receipt(key="order-1", receipt=RECEIPT)
+        first, created_first = hardware.print_receipt(key="order-1", document=RECEIPT)
         printed = await hardware.wait_job(first.id, 5)
-        second, created_second = hardware.print_receipt(key="order-1", receipt=RECEIPT)
+        second, created_second = hardware.print_receipt(key="order-1", document=RECEIPT)
         await asyncio.sleep(0.1)
         return first, created_first, printed, second, created_second
 
@@ -71,28 +68,28 @@ def test_a_receipt_is_printed_once_even_when_sent_twice(
     assert (created_first, created_second) == (True, False)
     assert second.id == first.id
     assert (printed.state, printed.fault, printed.attempts) == ("printed", None, 1)
-    expected = render_receipt(RECEIPT, layout_for(settings))
+    expected = render_receipt(RECEIPT, build_layout(settings))
     assert tcp_printer.printed() == expected
 
 
 def test_a_receipt_sent_again_is_answered_from_its_job_without_rendering(
     make_settings: Any, tcp_printer: TcpPrinter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kassa.proxy.service as service
+    import kassa.proxy.print_queue as print_queue
 
-    rendered: list[bool] = []
+    rendered: list[ReceiptDocument] = []
 
-    def counting_render(receipt: Receipt, layout: Any, *, copy: bool = False) -> bytes:
-        rendered.append(copy)
-        return render_receipt(receipt, layout, copy=copy)
+    def counting_render(document: ReceiptDocument, layout: Any) -> bytes:
+        rendered.append(document)
+        return render_receipt(document, layout)
 
-    monkeypatch.setattr(service, "render_receipt", counting_render)
+    monkeypatch.setattr(print_queue, "render_receipt", counting_render)
     settings = printer_settings(make_settings, tcp_printer)
 
     async def scenario(hardware: Hardware) -> tuple[Any, ...]:
-        first, _ = hardware.print_receipt(key="order-9", receipt=RECEIPT)
-        again, created = hardware.print_receipt(key="order-9", receipt=RECEIPT)
-        copy, copy_created = hardware.print_receipt(key="order-9", receipt=RECEIPT, reprint=True)
+        first, _ = hardware.print_receipt(key="order-9", document=RECEIPT)
+        again, created = hardware.print_receipt(key="order-9", document=RECEIPT)
+        copy, copy_created = hardware.print_receipt(key="order-9", document=RECEIPT, reprint=True)
         await hardware.wait_job(copy.id, 5)
         assert hardware.store is not None
         by_key = hardware.store.job_by_key("order-9")
@@ -102,51 +99,32 @@ def test_a_receipt_sent_again_is_answered_from_its_job_without_rendering(
     assert (again.id, created) == (first.id, False)
     assert copy.id != first.id and copy_created
     assert by_key is not None and by_key.id == first.id  # the original, not the reprint
-    assert rendered == [False, True]
+    assert rendered == [RECEIPT, RECEIPT]  # the first request and the reprint only
 
 
-def layout_for(settings: Settings) -> Any:
-    from kassa.proxy.service import build_layout
-
-    return build_layout(settings)
-
-
-def test_the_drawer_opens_after_the_receipt_and_the_opening_is_logged(
+def test_a_reprint_is_a_new_job_that_prints_the_documents_words_only(
     make_settings: Any, tcp_printer: TcpPrinter
 ) -> None:
     settings = printer_settings(make_settings, tcp_printer)
-
-    async def scenario(hardware: Hardware) -> list[dict[str, Any]]:
-        job, _ = hardware.print_receipt(key="order-2", receipt=RECEIPT, open_drawer=True)
-        await hardware.wait_job(job.id, 5)
-        assert hardware.store is not None
-        return hardware.store.drawer_openings()
-
-    openings = run(settings, scenario)
-    data = tcp_printer.printed()
-    assert data.endswith(b"\x1dV\x01" + KICK)
-    assert data.count(KICK) == 1
-    assert [(o["reason"], o["source"], o["ok"]) for o in openings] == [
-        ("receipt order-2", "print job", True)
-    ]
-
-
-def test_a_reprint_is_a_new_job_marked_copy(make_settings: Any, tcp_printer: TcpPrinter) -> None:
-    settings = printer_settings(make_settings, tcp_printer)
+    # the terminal marks its copy with a block of its own; the proxy adds no word
+    marked = receipt_data(code={"format": "qr", "value": "K-1"})
+    marked["blocks"].insert(0, {"type": "text", "text": "*** COPY ***", "align": "center"})
+    copy_document = ReceiptDocument.model_validate(marked)
 
     async def scenario(hardware: Hardware) -> tuple[str, str]:
-        original, _ = hardware.print_receipt(key="order-3", receipt=RECEIPT)
+        original, _ = hardware.print_receipt(key="order-3", document=RECEIPT)
         await hardware.wait_job(original.id, 5)
-        copy, created = hardware.print_receipt(key="order-3", receipt=RECEIPT, reprint=True)
+        copy, created = hardware.print_receipt(key="order-3", document=copy_document, reprint=True)
         assert created
         await hardware.wait_job(copy.id, 5)
         return original.id, copy.id
 
     original_id, copy_id = run(settings, scenario)
     assert original_id != copy_id
-    data = tcp_printer.printed()
-    assert data.count(b"\x1dV\x01") == 2
-    assert data.count(b"*** COPY ***") == 1
+    layout = build_layout(settings)
+    expected = render_receipt(RECEIPT, layout) + render_receipt(copy_document, layout)
+    assert tcp_printer.printed() == expected
+    assert expected.count(b"*** COPY ***") == 1
 
 
 @pytest.mark.parametrize(
@@ -172,7 +150,7 @@ def test_a_job_waits_for_a_fault_to_clear_then_prints_once(
 
     async def scenario(hardware: Hardware) -> tuple[Any, Any, bytes]:
         # when a receipt is sent
-        job, _ = hardware.print_receipt(key="order-4", receipt=RECEIPT)
+        job, _ = hardware.print_receipt(key="order-4", document=RECEIPT)
         await until(lambda: hardware.job(job.id).state == "waiting")
         waiting = hardware.job(job.id)
         await asyncio.sleep(0.15)  # several retries while the fault lasts
@@ -221,7 +199,7 @@ def test_an_offline_printer_gets_the_job_when_it_comes_back(
     settings = printer_settings(make_settings, tcp_printer)
 
     async def scenario(hardware: Hardware) -> tuple[Any, Any]:
-        job, _ = hardware.print_receipt(key="order-5", receipt=RECEIPT)
+        job, _ = hardware.print_receipt(key="order-5", document=RECEIPT)
         await until(lambda: hardware.job(job.id).state == "waiting")
         waiting = hardware.job(job.id)
         tcp_printer.start(port)
@@ -239,11 +217,11 @@ def test_jobs_survive_a_restart_and_print_in_order(
     # given two receipts queued while the paper is out, and the proxy stopped
     tcp_printer.faults.paper = "out"
     settings = printer_settings(make_settings, tcp_printer)
-    second_receipt = Receipt.model_validate(receipt_data(number="R-8"))
+    second_receipt = ReceiptDocument.model_validate(receipt_data(number="R-8"))
 
     async def before(hardware: Hardware) -> list[str]:
-        first, _ = hardware.print_receipt(key="a", receipt=RECEIPT)
-        second, _ = hardware.print_receipt(key="b", receipt=second_receipt)
+        first, _ = hardware.print_receipt(key="a", document=RECEIPT)
+        second, _ = hardware.print_receipt(key="b", document=second_receipt)
         await until(lambda: hardware.job(first.id).state == "waiting")
         return [first.id, second.id]
 
@@ -256,7 +234,7 @@ def test_jobs_survive_a_restart_and_print_in_order(
     async def after(hardware: Hardware) -> list[str]:
         for job_id in ids:
             await hardware.wait_job(job_id, 5)
-        duplicate, created = hardware.print_receipt(key="a", receipt=RECEIPT)
+        duplicate, created = hardware.print_receipt(key="a", document=RECEIPT)
         assert (duplicate.id, created) == (ids[0], False)
         return [hardware.job(job_id).state for job_id in ids]
 
@@ -293,7 +271,7 @@ def test_a_write_error_fails_the_job_without_retrying(make_settings: Any) -> Non
     settings = make_settings(printer={"url": "file:///dev/full", "status_interval": 0.03})
 
     async def scenario(hardware: Hardware) -> Any:
-        job, _ = hardware.print_receipt(key="d", receipt=RECEIPT)
+        job, _ = hardware.print_receipt(key="d", document=RECEIPT)
         return await hardware.wait_job(job.id, 5)
 
     failed = run(settings, scenario)
@@ -305,103 +283,8 @@ def test_a_file_printer_prints_without_status(make_settings: Any, tmp_path: Path
     settings = make_settings(printer={"url": f"file://{path}", "status_interval": 0.03})
 
     async def scenario(hardware: Hardware) -> Any:
-        job, _ = hardware.print_receipt(key="e", receipt=RECEIPT)
+        job, _ = hardware.print_receipt(key="e", document=RECEIPT)
         return await hardware.wait_job(job.id, 5)
 
     assert run(settings, scenario).state == "printed"
-    assert path.read_bytes() == render_receipt(RECEIPT, layout_for(settings))
-
-
-def test_the_drawer_opens_on_request_and_every_attempt_is_logged(
-    make_settings: Any, tcp_printer: TcpPrinter
-) -> None:
-    settings = printer_settings(make_settings, tcp_printer)
-
-    async def scenario(hardware: Hardware) -> list[dict[str, Any]]:
-        result = await hardware.open_drawer(reason="change for a customer", source="terminal A")
-        assert result["opened"] is True
-        await until(lambda: KICK in tcp_printer.printed())
-        tcp_printer.stop()
-        with pytest.raises(DeviceOffline, match="not opened"):
-            await hardware.open_drawer(reason="no sale", source="terminal A")
-        assert hardware.store is not None
-        return hardware.store.drawer_openings()
-
-    openings = run(settings, scenario)
-    assert [(o["reason"], o["ok"]) for o in openings][-1] == ("change for a customer", True)
-    assert openings[0]["reason"] == "no sale"
-    assert openings[0]["ok"] is False
-    assert tcp_printer.printed().count(KICK) >= 1
-
-
-def test_one_proxy_per_state_directory(make_settings: Any, tcp_printer: TcpPrinter) -> None:
-    settings = printer_settings(make_settings, tcp_printer)
-
-    async def scenario(hardware: Hardware) -> None:
-        other = Hardware(settings)
-        with pytest.raises(StateDirLocked, match="another kassa proxy"):
-            await other.start()
-
-    run(settings, scenario)
-    assert not os.path.exists(settings.state_dir / "proxy.json")
-
-
-PULSE = b"\x10\x14\x01\x00\x01"
-
-
-@pytest.mark.parametrize(
-    ("inject", "clear"),
-    [({"paper": "out"}, {"paper": "ok"}), ({"cover_open": True}, {"cover_open": False})],
-)
-def test_a_waiting_receipt_opens_its_drawer_at_once_and_not_again_when_printed(
-    make_settings: Any, tcp_printer: TcpPrinter, inject: dict[str, Any], clear: dict[str, Any]
-) -> None:
-    # given a printer stopped on a fault
-    for name, value in inject.items():
-        setattr(tcp_printer.faults, name, value)
-    settings = printer_settings(make_settings, tcp_printer)
-
-    async def scenario(hardware: Hardware) -> tuple[Any, bytes, list[dict[str, Any]]]:
-        # when a cash sale's receipt asks for the drawer
-        job, _ = hardware.print_receipt(key="order-7", receipt=RECEIPT, open_drawer=True)
-        await until(lambda: hardware.job(job.id).state == "waiting")
-        await asyncio.sleep(0.15)  # several retries while the fault lasts
-        sent_while_faulted = tcp_printer.printed()
-        for name, value in clear.items():
-            setattr(tcp_printer.faults, name, value)
-        printed = await hardware.wait_job(job.id, 5)
-        assert hardware.store is not None
-        return printed, sent_while_faulted, hardware.store.drawer_openings()
-
-    printed, sent_while_faulted, openings = run(settings, scenario)
-
-    # then the drawer got the real-time pulse at once, once, and the receipt no kick later
-    assert sent_while_faulted == PULSE
-    assert printed.state == "printed"
-    data = tcp_printer.printed()
-    assert data.count(PULSE) == 1
-    assert KICK not in data
-    assert data.endswith(b"\x1dV\x01")
-    assert [(o["reason"], o["ok"]) for o in openings] == [("receipt order-7", True)]
-
-
-def test_a_receipt_for_an_unreachable_printer_does_not_open_the_drawer_later(
-    make_settings: Any, tcp_printer: TcpPrinter
-) -> None:
-    port = tcp_printer.port
-    tcp_printer.stop()
-    settings = printer_settings(make_settings, tcp_printer)
-
-    async def scenario(hardware: Hardware) -> tuple[Any, list[dict[str, Any]]]:
-        job, _ = hardware.print_receipt(key="order-8", receipt=RECEIPT, open_drawer=True)
-        await until(lambda: hardware.job(job.id).state == "waiting")
-        tcp_printer.start(port)
-        printed = await hardware.wait_job(job.id, 5)
-        assert hardware.store is not None
-        return printed, hardware.store.drawer_openings()
-
-    printed, openings = run(settings, scenario)
-    assert printed.state == "printed"
-    data = tcp_printer.printed()
-    assert KICK not in data and PULSE not in data
-    assert [(o["reason"], o["ok"]) for o in openings] == [("receipt order-8", False)]
+    assert path.read_bytes() == render_receipt(RECEIPT, build_layout(settings))
