@@ -140,3 +140,68 @@ def test_unauthenticated_pair_with_garbage(client: Client) -> None:
         response = client.post("/api/v1/pair", body, content_type="application/json")
         assert 400 <= response.status_code < 500
         assert response["Content-Type"] == "application/json"
+
+
+def test_every_domain_error_code_has_a_status() -> None:
+    # given every app's error enum, then the API knows a status for each of its codes,
+    # so no domain error can reach a client without one
+    from enum import StrEnum
+
+    from kassa.server.api import ERROR_STATUS
+    from kassa.server.cash.errors import CashErrorCode
+    from kassa.server.catalog.errors import CatalogErrorCode
+    from kassa.server.common.errors import RequestErrorCode
+    from kassa.server.orders.errors import OrderErrorCode
+    from kassa.server.staff.errors import StaffErrorCode
+    from kassa.server.terminals.errors import TerminalErrorCode
+
+    enums: list[type[StrEnum]] = [
+        RequestErrorCode,
+        CatalogErrorCode,
+        StaffErrorCode,
+        TerminalErrorCode,
+        CashErrorCode,
+        OrderErrorCode,
+    ]
+    assert set(ERROR_STATUS) == set(enums)
+    for enum in enums:
+        assert set(ERROR_STATUS[enum]) == set(enum), enum
+        assert all(400 <= status <= 599 for status in ERROR_STATUS[enum].values())
+
+
+_NOT_A_STRING = 'must be a string; amounts are decimal strings such as "10.00", not JSON numbers'
+
+
+def test_validation_error_body_has_details_per_field(client: Client) -> None:
+    response = client.post("/api/v1/pair", b'{"code": 12}', content_type="application/json")
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "code": "invalid_request",
+            "message": "body.body.code: " + _NOT_A_STRING,
+            "details": [{"field": "body.body.code", "message": _NOT_A_STRING}],
+        }
+    }
+
+
+def test_an_unknown_path_answers_the_error_body_exactly(device: Device) -> None:
+    response = device.get("no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}
+
+
+def test_a_domain_error_answers_its_status_and_stores_nothing(device: Device, shop: Any) -> None:
+    # given a session request for a cashier that does not exist
+    body = {
+        "uuid": "00000000-0000-4000-8000-000000000001",
+        "cashier_id": 999_999,
+        "opened_at": "2026-11-21T08:00:00+01:00",
+        "opening_float": "100.00",
+    }
+    # when it is sent, then the cash app's code comes with its status, and nothing is stored
+    response = device.post("sessions", body)
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {"code": "unknown_cashier", "message": "Cashier 999999 does not exist."}
+    }
+    assert CashSession.objects.count() == 0

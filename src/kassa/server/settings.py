@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "kassa.server.cash",
     "kassa.server.orders",
     "kassa.server.reports",
+    # The project itself, for the commands that span every app (management/commands).
+    "kassa.server",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,8 @@
-"""`kassa manage demo_seed [--json]`: the demo shop, and a fresh pairing code for its till."""
+"""`kassa manage demo_seed [--json]`: the demo shop, and a fresh pairing code for its till.
+
+A project-level command (it spans every app), so it lives beside kassa/server/demo.py and
+not in an app, which may not import the project modules.
+"""
 
 from __future__ import annotations
 
