@@ -36,8 +36,9 @@ def read_exactly(fd: int, size: int) -> bytes:
     return data
 
 
-def item(index: int) -> dict[str, str]:
-    return {"name": f"Product {index}", "quantity": "2", "unit_price": "1.99", "total": "3.98"}
+def item(index: int) -> dict[str, list[str]]:
+    """An item frame as the terminal builds it: the name, then quantity x price and total."""
+    return {"lines": [f"Product {index}", "2 x 1.99        3.98"]}
 
 
 def bench(display_url: str, updates: int, warmup: int, master: int | None) -> list[float]:
@@ -61,7 +62,7 @@ def bench(display_url: str, updates: int, warmup: int, master: int | None) -> li
                     os.read(master, 65536)  # the welcome frame and the init
                 for index in range(warmup + updates):
                     started = time.perf_counter()
-                    client.post("/api/v1/display/item", json=item(index)).raise_for_status()
+                    client.post("/api/v1/display", json=item(index)).raise_for_status()
                     if master is not None:
                         read_exactly(master, FRAME_BYTES)
                     if index >= warmup:

@@ -22,7 +22,7 @@ import time
 import httpx
 
 from figures import percentile, report
-from kassa.proxy.receipts import Layout, Receipt, render_receipt
+from kassa.proxy.receipts import Layout, ReceiptDocument, render_receipt
 from kassa.proxy.server import ProxyServer
 from kassa.proxy.settings import load_settings
 
@@ -79,29 +79,40 @@ class Printer:
 
 
 def receipt(lines: int) -> dict[str, object]:
-    return {
-        "header": ["Kassa Bench Shop", "Main Street 1", "VAT ID DE123456789"],
-        "number": "2024-000001",
-        "date": "2024-05-03T14:22:00+02:00",
-        "cashier": "Anna",
-        "lines": [
-            {
-                "name": f"Product number {index} with a longer name",
-                "quantity": "2",
-                "unit": "pc",
-                "unit_price": "1.99",
-                "discount": "10",
-                "total": "3.58",
-            }
-            for index in range(lines)
-        ],
-        "taxes": [{"rate": "19", "net": "36.10", "tax": "6.86", "gross": "42.96"}],
-        "total": "42.96",
-        "payments": [{"method": "Cash", "amount": "50.00"}],
-        "change": "7.04",
-        "footer": ["Thank you!"],
-        "reference": "K-2024-000001",
-    }
+    """A sale as the terminal sends it (docs/receipt.md): `lines` items with a detail row."""
+    items: list[dict[str, object]] = []
+    for index in range(lines):
+        items += [
+            {"type": "text", "text": f"Product number {index} with a longer name"},
+            {"type": "pair", "left": "2 pc x 1.99 -10%", "right": "3.58"},
+        ]
+    blocks: list[dict[str, object]] = [
+        {
+            "type": "text",
+            "text": "Kassa Bench Shop",
+            "align": "center",
+            "bold": True,
+            "size": "large",
+        },
+        {"type": "text", "text": "Main Street 1", "align": "center"},
+        {"type": "text", "text": "VAT ID DE123456789", "align": "center"},
+        {"type": "blank"},
+        {"type": "text", "text": "Receipt 2024-000001"},
+        {"type": "pair", "left": "2024-05-03 14:22", "right": "Cashier: Anna"},
+        {"type": "rule"},
+        *items,
+        {"type": "rule"},
+        {"type": "pair", "left": "TOTAL", "right": "42.96 €", "bold": True, "size": "large"},
+        {"type": "pair", "left": "Cash", "right": "50.00"},
+        {"type": "pair", "left": "Change", "right": "7.04"},
+        {"type": "blank"},
+        {"type": "columns", "cells": ["Tax", "Net", "Tax amt", "Gross"]},
+        {"type": "columns", "cells": ["19%", "36.10", "6.86", "42.96"]},
+        {"type": "blank"},
+        {"type": "text", "text": "Thank you!", "align": "center"},
+        {"type": "code", "format": "qr", "value": "K-2024-000001"},
+    ]
+    return {"format": "kassa.receipt", "version": 1, "blocks": blocks}
 
 
 def main() -> None:
@@ -124,11 +135,11 @@ def main() -> None:
             },
         )
         document = receipt(args.lines)
-        payload = render_receipt(Receipt.model_validate(document), Layout(columns=48))
+        payload = render_receipt(ReceiptDocument.model_validate(document), Layout(columns=48))
         render = []
         for _ in range(200):
             started = time.perf_counter()
-            render_receipt(Receipt.model_validate(document), Layout(columns=48))
+            render_receipt(ReceiptDocument.model_validate(document), Layout(columns=48))
             render.append(time.perf_counter() - started)
 
         end_to_end: list[float] = []
@@ -156,7 +167,7 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"state dir on: {tempfile.gettempdir()}")
-    report("render only (validate + ESC/POS)", render, width=38)
+    report("render only (validate, layout, ESC/POS)", render, width=38)
     report("HTTP request -> 202 response", response_times, width=38)
     report("request -> last byte at TCP printer", end_to_end, width=38)
     p95 = percentile(end_to_end, 0.95) * 1000
