@@ -242,3 +242,18 @@ def test_the_demo_entry_point_runs_every_device_virtual(tmp_path: Any) -> None:
         )
         assert paired.status_code == 200
     assert (tmp_path / "proxy" / "proxy.sqlite3").exists()
+
+
+def test_an_unexpected_failure_is_a_json_error_too(
+    server: ProxyServer, terminal: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> dict[str, Any]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(server.hardware, "status", broken)
+    response = terminal.get("/api/v1/status")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal_error", "message": "unexpected error, see the proxy log"}
+    }
+    assert response.headers["access-control-allow-origin"] == TERMINAL

@@ -282,6 +282,8 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
         openapi_url="/api/v1/openapi.json",
     )
     app.state.hardware = hardware
+    # Added first, so it runs inside the guard: a bug's 500 gets the CORS headers too.
+    app.add_middleware(_UnexpectedErrors)
     app.add_middleware(_LazyGuard)
 
     @app.exception_handler(ProxyError)
@@ -305,10 +307,9 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The last resort, outside every middleware (a bug in the guard itself).
         log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse(
-            error_body("internal_error", "unexpected error, see the proxy log"), status_code=500
-        )
+        return _internal_error()
 
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:
@@ -316,6 +317,42 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
 
     app.include_router(router)
     return app
+
+
+def _internal_error() -> JSONResponse:
+    return JSONResponse(
+        error_body("internal_error", "unexpected error, see the proxy log"), status_code=500
+    )
+
+
+class _UnexpectedErrors:
+    """A bug answers 500 in the error shape from inside the guard, with its CORS headers.
+
+    Starlette's handler for `Exception` sits outside every middleware, so its answer would
+    reach a cross-origin terminal without CORS headers: a network error it cannot read.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            if started:
+                raise  # part of the answer is out: nothing to replace it with
+            log.exception("unexpected error on %s", scope.get("path", ""))
+            await _internal_error()(scope, receive, send)
 
 
 class _LazyGuard:
