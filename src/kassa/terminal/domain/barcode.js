@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * Barcodes: EAN-13, EAN-8 and UPC-A check digits, and in-store codes with an embedded
+ * Barcodes: EAN-8, UPC-A, EAN-13 and GTIN-14 check digits, and in-store codes with an embedded
  * weight or price (prefixes 20–29, whose layout is configuration, not a standard).
  *
  * Lookup keys: a UPC-A code (12 digits) is looked up as its EAN-13 form ("0" + code), so a
@@ -61,13 +61,14 @@ export function checkDigit(digits) {
 }
 
 /**
- * Whether an EAN-8, UPC-A (12) or EAN-13 code has a correct check digit.
+ * Whether an EAN-8, UPC-A (12), EAN-13 or GTIN-14 code has a correct check digit. The server
+ * stores all four (catalog/barcodes.py); tests/shared/barcode_cases.json holds both to it.
  * @param {string} code
  * @returns {boolean}
  */
 export function isValidGtin(code) {
   return (
-    /^(\d{8}|\d{12}|\d{13})$/.test(code) && checkDigit(code.slice(0, -1)) === Number(code[code.length - 1])
+    /^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code) && checkDigit(code.slice(0, -1)) === Number(code[code.length - 1])
   );
 }
 
@@ -110,7 +111,7 @@ export function validatePatterns(patterns, places = 2) {
 /**
  * Interpret a scanned code.
  *
- * Accepts EAN-8, UPC-A and EAN-13 with a valid check digit. An EAN-13 (or UPC-A in EAN-13
+ * Accepts EAN-8, UPC-A, EAN-13 and GTIN-14 with a valid check digit. An EAN-13 (or UPC-A in EAN-13
  * form) whose leading digits match a pattern is an embedded weight or price; the longest
  * matching prefix wins. With `acceptOther`, any other code of 1–64 printable ASCII characters
  * (Code 128, Code 39 internal labels) is a plain code looked up as it is.
@@ -127,11 +128,11 @@ export function parseBarcode(code, patterns = DEFAULT_PATTERNS, { places = 2, ac
     if (acceptOther && /^[\x21-\x7e]{1,64}$/.test(scanned)) return { kind: "plain", code, lookupCode: scanned };
     return { error: "characters", message: `barcode ${JSON.stringify(code)} has characters other than digits` };
   }
-  if (![8, 12, 13].includes(scanned.length)) {
+  if (![8, 12, 13, 14].includes(scanned.length)) {
     if (acceptOther && scanned.length <= 64) return { kind: "plain", code, lookupCode: scanned };
     return {
       error: "length",
-      message: `barcode ${scanned} has ${scanned.length} digits; EAN-8, UPC-A and EAN-13 have 8, 12 and 13`,
+      message: `barcode ${scanned} has ${scanned.length} digits; EAN-8, UPC-A, EAN-13 and GTIN-14 have 8, 12, 13 and 14`,
     };
   }
   if (!isValidGtin(scanned)) {
