@@ -18,6 +18,10 @@ from kassa.proxy.text import encode, transliterate
         ("Øl, æble, œuvre", "ascii", "Ol, aeble, oeuvre"),
         ("ﬁsh №5", "ascii", "fish No5"),
         ("日本", "cp858", "??"),
+        # a combining accent: composed where the code page has the letter, else dropped
+        ("Cafe\u0301", "cp858", "Café"),
+        ("Cafe\u0301", "ascii", "Cafe"),
+        ("x\u0301y\u20dd", "cp858", "xy"),
         ("a\x1bp\x00b\tc\r\nd\x7f\x85e", "cp858", "a p b c  d  e"),
     ],
 )

@@ -109,6 +109,8 @@ def _transliterate_char(char: str, codec: str) -> str:
         return "".join(_transliterate_char(part, codec) for part in decomposed)
     if unicodedata.category(char).startswith("Z"):
         return " "
+    if unicodedata.category(char) in {"Mn", "Me"}:
+        return ""  # an accent the code page cannot put on its letter: the bare letter
     return "?"
 
 
@@ -124,7 +126,10 @@ def transliterate(text: str, codec: str) -> str:
     """Return `text` with only characters `codec` can encode and no control characters."""
     if text.isascii() and text.isprintable():
         return text  # the common case, and every code page holds printable ASCII
-    return "".join(_transliterate_char(char, codec) for char in clean_controls(text))
+    # Composed first: "e" + U+0301 (as macOS and some keyboards type it) is the code
+    # page's "é", not "e?".
+    text = unicodedata.normalize("NFC", clean_controls(text))
+    return "".join(_transliterate_char(char, codec) for char in text)
 
 
 def encode(text: str, codec: str) -> bytes:
