@@ -32,19 +32,26 @@ from kassa.proxy.receipts import ReceiptDocument, layout_receipt, wrap
         ("€€€€ ßüß", 4, ["€€€€", "ßüß"]),
         ("€€€€ ßüß", 8, ["€€€€ ßüß"]),
         ("𝄞𝄞𝄞 ab", 3, ["𝄞𝄞𝄞", "ab"]),
-        # JavaScript's \s: no-break space, ideographic space and U+FEFF separate words,
-        # a zero-width space does not
-        ("a\u00a0b\u3000c\ufeffd", 3, ["a b", "c d"]),
+        # Python's str.split() white space (docs/receipt.md): no-break space and ideographic
+        # space separate words; U+FEFF (in JavaScript's \s) and a zero-width space do not
+        ("a\u00a0b\u3000c", 3, ["a b", "c"]),
+        ("a\ufeffb c", 3, ["a\ufeffb", "c"]),
         ("a\u200bb c", 3, ["a\u200bb", "c"]),
+        ("a\x1cb\x85c", 5, ["a b c"]),
     ],
 )
 def test_wrap(text: str, width: int, lines: list[str]) -> None:
     assert wrap(text, width) == lines
 
 
-def test_wrap_needs_a_width_of_at_least_one() -> None:
+def test_wrap_and_layout_need_a_width_of_at_least_one() -> None:
     with pytest.raises(ValueError, match="cannot wrap to width 0"):
         wrap("a", 0)
+    document = ReceiptDocument.model_validate(
+        {"format": "kassa.receipt", "version": 1, "blocks": [{"type": "rule"}]}
+    )
+    with pytest.raises(ValueError, match="cannot lay out a receipt 0 columns wide"):
+        layout_receipt(document, 0)
 
 
 def row(text: str, align: str = "left", bold: bool = False, size: str = "normal") -> dict[str, Any]:
@@ -155,6 +162,18 @@ CASES: list[dict[str, Any]] = [
         "columns": 32,
         "document": [{"type": "columns", "cells": ["a", "b", "c", "d", "e", "ffffffff"]}],
         "rows": [row("a        b    c    d    e ffff")],
+    },
+    {
+        "name": "columns: narrower than the cells, cut(s, n <= 0) keeps nothing",
+        "columns": 5,
+        "document": [{"type": "columns", "cells": ["ab", "cd", "ef", "gh", "ij", "kl"]}],
+        "rows": [row("")],
+    },
+    {
+        "name": "columns: one column per cell leaves only the first cell's character",
+        "columns": 3,
+        "document": [{"type": "columns", "cells": ["ab", "cd", "ef"]}],
+        "rows": [row("a  ")],
     },
     {
         "name": "rule, blank and codes",

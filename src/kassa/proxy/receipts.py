@@ -14,7 +14,6 @@ making some of them.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,12 +134,6 @@ def ean13_digits(value: str) -> str:
 
 # -- layout: document and width in, rows out (docs/receipt.md) ------------------------------
 
-# JavaScript's `\s`, character for character, so that `wrap` splits words where the
-# terminal's preview does (Python's str.split() differs on U+FEFF and some controls).
-_WHITE_SPACE = re.compile(
-    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -169,15 +162,15 @@ class CodeRow:
 def wrap(text: str, width: int) -> list[str]:
     """Greedy word wrap on white space; a word longer than `width` is cut into pieces.
 
-    Lengths are code points, as JavaScript's `Array.from(s).length`. No words: `[""]`.
+    Lengths are code points, as JavaScript's `Array.from(s).length`. White space is what
+    `str.split()` splits on (docs/receipt.md; the terminal spells that set out). No words:
+    `[""]`.
     """
     if width < 1:
         raise ValueError(f"cannot wrap to width {width}")
     lines: list[str] = []
     current = ""
-    for word in _WHITE_SPACE.split(text):
-        if not word:
-            continue
+    for word in text.split():
         if len(word) > width:
             if current:
                 lines.append(current)
@@ -196,8 +189,13 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def cut(text: str, count: int) -> str:
+    """The first `count` code points; none when `count` <= 0 (not Python's `s[:-1]`)."""
+    return text[: max(count, 0)]
+
+
 def _pair_rows(block: PairBlock, width: int) -> list[Row]:
-    right = block.right[:width]
+    right = cut(block.right, width)
     room = width - len(right) - 1
     if room < 1:
         return [Row(right.rjust(width), bold=block.bold, size=block.size)]
@@ -210,13 +208,15 @@ def _pair_rows(block: PairBlock, width: int) -> list[Row]:
 def _columns_row(block: ColumnsBlock, width: int) -> Row:
     cell_width = width // len(block.cells)
     first, *others = block.cells
-    text = first[:cell_width].ljust(cell_width)
-    text += "".join(cell[: cell_width - 1].rjust(cell_width) for cell in others)
-    return Row(text[:width], bold=block.bold)
+    text = cut(first, cell_width).ljust(cell_width)
+    text += "".join(cut(cell, cell_width - 1).rjust(cell_width) for cell in others)
+    return Row(cut(text, width), bold=block.bold)
 
 
 def layout_receipt(document: ReceiptDocument, columns: int) -> list[Row | CodeRow]:
     """The rows of `document` on paper `columns` characters wide, per docs/receipt.md."""
+    if columns < 1:
+        raise ValueError(f"cannot lay out a receipt {columns} columns wide")
     rows: list[Row | CodeRow] = []
     for block in document.blocks:
         if isinstance(block, TextBlock):
