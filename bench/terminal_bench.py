@@ -115,7 +115,7 @@ def pin(page: Page, digits: str) -> None:
 
 
 def phases(page: Page) -> str:
-    """The app's own performance.measure entries (ui/terminal.js)."""
+    """The app's own performance.measure entries (flows/start.js)."""
     entries = page.evaluate(
         "performance.getEntriesByType('measure').filter((e) => e.name.startsWith('kassa:'))"
         ".map((e) => [e.name.slice(6), e.duration])"
@@ -171,7 +171,7 @@ SCAN_PROBE_JS = """() => {
 
 QUEUE_JS = """async (count) => {
   const base = new URL('./', location.href).href;
-  const store = await import(base + 'ui/store.js');
+  const store = await import(base + 'state/store.js');
   const cart = await import(base + 'domain/cart.js');
   const data = await import(base + 'data/db.js');
   const { openTerminalDb } = data;
@@ -306,7 +306,7 @@ def measure(
     page.click("[data-test=pair-submit]")
     page.wait_for_selector("[data-test=cashier-tile]", timeout=120_000)
     cold = time.perf_counter() - t0
-    count = page.evaluate("(async () => (await import('./ui/store.js')).getState().productCount)()")
+    count = page.evaluate("(async () => (await import('./state/store.js')).getState().productCount)()")
     out.append(
         f"cold first load to ready: {cold:.2f} s ({count:,} products; app shell {shell:.2f} s;"
         f" {phases(page)})"

@@ -1,8 +1,7 @@
 // domain/hardware.js: the proxy's receipt document, display frames, the drawer rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { faultText, itemFrame, opensDrawer, printDocument, printerSummary } from "../../src/kassa/terminal/domain/hardware.js";
-import { formatQuantityShort } from "../../src/kassa/terminal/domain/money.js";
+import { faultText, opensDrawer, printDocument, printerSummary } from "../../src/kassa/terminal/domain/hardware.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 import { card, cash, config as baseConfig, sampleOrder } from "./fixtures.mjs";
 
@@ -59,18 +58,6 @@ test("the drawer opens for cash, always or never, per terminal setting", () => {
   assert.equal(opensDrawer(cardOnly, undefined), false);
   assert.equal(opensDrawer(cardOnly, "always"), true);
   assert.equal(opensDrawer(withCash, "never"), false);
-});
-
-test("display frames: product and line total, quantity × price and the running total", () => {
-  const line = { name: "Baguette", quantity: 2000, unitPrice: 149, gross: 298 };
-  assert.deepEqual(itemFrame(line, 1235, { places: 2 }), ["Baguette        2.98", "2 x 1.49   Tot 12.35"]);
-  const weighed = { name: "Bananas from Ecuador, organic", quantity: 1234, unit: "kg", weighed: true, unitPrice: 199, gross: 246 };
-  assert.deepEqual(itemFrame(weighed, 246, { places: 2 }), ["Bananas from Ec 2.46", "1.234kg x 1.99      "].map((s, i) => (i ? "Total           2.46" : s)));
-  for (const frame of [itemFrame(line, 123456789, { places: 2 }), itemFrame(weighed, 5, { places: 2, columns: 16 })]) {
-    assert.ok(frame.every((text) => text.length <= 20));
-  }
-  assert.equal(formatQuantityShort(3000), "3");
-  assert.equal(formatQuantityShort(-1500), "-1.5");
 });
 
 test("printer faults in the cashier's words", () => {

@@ -1,17 +1,21 @@
 // @ts-check
 /**
- * The terminal's entry point: render the app, start the scanner listener, open the data
- * and register the service worker that keeps the app available offline.
+ * The terminal's entry point, and the only module that composes the layers: the state and
+ * its bus (state/), the flows (flows/), the device adapter (hardware/) and the screens (ui/).
+ * It renders the app, starts the scanner listener and the hardware, opens the data and
+ * registers the service worker that keeps the app available offline.
  */
+import { database } from "./flows/context.js";
+import { toast } from "./flows/messages.js";
+import { boot } from "./flows/start.js";
 import { installHardware } from "./hardware/proxy.js";
+import { setState } from "./state/store.js";
 import { html, render } from "./ui/html.js";
+import { App } from "./ui/root.js";
 import { installScanner } from "./ui/scanner.js";
-import { App } from "./ui/screens.js";
-import { setState } from "./ui/store.js";
-import { boot } from "./ui/terminal.js";
 
 installScanner();
-installHardware();
+installHardware({ database, toast });
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 root.textContent = "";
 render(html`<${App} />`, root);

@@ -1,11 +1,11 @@
 // @ts-check
 /**
  * What the terminal sends to the hardware proxy, as pure functions: the receipt document
- * the proxy prints (src/kassa/proxy/receipts.py `Receipt`, amounts as decimal strings), the
- * customer display's frames, whether a sale opens the drawer, and the cashier's words for
- * the proxy's printer faults. No DOM, no I/O.
+ * the proxy prints (src/kassa/proxy/receipts.py `Receipt`, amounts as decimal strings),
+ * whether a sale opens the drawer, and the cashier's words for the proxy's printer faults.
+ * The customer display's frames are domain/display.js's. No DOM, no I/O.
  */
-import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate } from "./money.js";
+import { formatAmount, formatDiscount, formatQuantity, formatRate } from "./money.js";
 
 /** The proxy's limits (receipts.py), so a long name is cut here, not refused there. */
 const LIMIT = { line: 200, unit: 10, cashier: 60, method: 60, number: 60, headerLines: 20 };
@@ -72,36 +72,6 @@ export function opensDrawer(receipt, policy) {
   if (policy === "never") return false;
   if (policy === "always") return true;
   return receipt.payments.some((payment) => payment.isCash);
-}
-
-/**
- * @param {string} left
- * @param {string} right
- * @param {number} columns
- */
-function spread(left, right, columns) {
-  const room = columns - right.length - 1;
-  if (room < 1) return right.slice(-columns);
-  const start = left.length > room ? left.slice(0, room) : left;
-  return start + " ".repeat(columns - start.length - right.length) + right;
-}
-
-/**
- * The display frame for the line just added or changed, with the order's running total:
- *   `Baguette        2.98`
- *   `2 x 1.49  Tot 12.35`
- * @param {{name: string, quantity: number, unit?: string, weighed?: boolean, unitPrice: number, gross: number}} line
- * @param {number} total   the order's total so far (minor units)
- * @param {{places: number, columns?: number}} options
- * @returns {string[]}
- */
-export function itemFrame(line, total, { places, columns = 20 }) {
-  const money = (/** @type {number} */ minor) => formatAmount(minor, places);
-  const quantity = `${formatQuantityShort(line.quantity)}${line.weighed && line.unit ? line.unit : ""}`;
-  const detail = `${quantity} x ${money(line.unitPrice)}`;
-  const sum = `Tot ${money(total)}`;
-  const second = detail.length + sum.length + 1 <= columns ? spread(detail, sum, columns) : spread("Total", money(total), columns);
-  return [spread(line.name, money(line.gross), columns), second];
 }
 
 /** The proxy's printer faults (docs/proxy.md) in the cashier's words. */

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The till's hardware through the hardware proxy on this PC (docs/proxy.md): receipts,
- * the cash drawer, the customer display and the proxy's scanner. It only listens to
- * ui/events.js, so the sale never waits for a device and a device never loses a sale.
+ * the cash drawer, the customer display and the proxy's scanner. A device adapter: it
+ * listens to the bus (state/events.js) and publishes what the devices did on it, so the
+ * sale never waits for a device, a device never loses a sale, and no screen is imported.
  *
  * - The proxy is the terminal configuration's `proxy_url`. The terminal pairs with it once
  *   (the code from the proxy's status page) and keeps `{url, token}` in IndexedDB
@@ -16,16 +17,20 @@
  *   proxy kicks at once with a real-time pulse when the receipt must wait for a fault. A
  *   receipt sent again later never opens the drawer.
  * - Device state comes from `GET status` and then the proxy's server-sent events (printer,
- *   job, drawer, scan); scans are handed to the same handler as keyboard-wedge scans.
+ *   job, drawer, scan); a scan is published as `scan.received`, which ui/scanner.js hands
+ *   to the same handler as a keyboard-wedge scan.
+ * - The customer display shows the lines domain/display.js makes (`POST display`); the
+ *   proxy adds no text of its own but its welcome frame.
+ * - The entry point (app.js) hands in the database and the cashier's messages
+ *   (`installHardware`).
  */
 import { amountDue, pricedLines, totals } from "../domain/cart.js";
-import { faultText, itemFrame, opensDrawer, printDocument } from "../domain/hardware.js";
-import { formatAmount } from "../domain/money.js";
+import { changeFrame, displaySize, itemFrame, totalFrame } from "../domain/display.js";
+import { errorFromBody } from "../domain/errors.js";
+import { faultText, opensDrawer, printDocument } from "../domain/hardware.js";
 import * as data from "../data/db.js";
-import { on } from "../ui/events.js";
-import { deliverScan } from "../ui/scanner.js";
-import { getState, setState } from "../ui/store.js";
-import { database, toast } from "../ui/terminal.js";
+import { emit, on } from "../state/events.js";
+import { getState, setState } from "../state/store.js";
 
 const RETRY_MS = 3000;
 
@@ -38,6 +43,21 @@ export class ProxyError extends Error {
   }
 }
 export class ProxyDown extends Error {}
+
+/** @typedef {{database: () => any, toast: (message: string, kind?: "info" | "error") => void}} HardwareDeps */
+
+/** What the entry point hands in: the open database (null before boot) and the messages. */
+/** @type {HardwareDeps} */
+let deps = { database: () => null, toast: () => {} };
+
+/** @param {string} message @param {"info" | "error"} [kind] */
+function toast(message, kind) {
+  deps.toast(message, kind);
+}
+
+function database() {
+  return deps.database();
+}
 
 /** @type {{url: string, token: string | null}} */
 let link = { url: "", token: null };
@@ -53,14 +73,14 @@ const finalJobs = new Set();
 const told = new Map();
 let flushing = false;
 
-/** @param {object} change */
+/** @param {Partial<import("../state/store.js").HardwareState>} change */
 function setHw(change) {
-  setState((/** @type {any} */ s) => ({ hw: { ...s.hw, ...change } }));
+  setState((s) => ({ hw: { ...s.hw, ...change } }));
 }
 
-/** @param {string} uuid @param {object} change */
+/** @param {string} uuid @param {import("../state/store.js").PrintState} change */
 function setPrint(uuid, change) {
-  setState((/** @type {any} */ s) => ({ hw: { ...s.hw, prints: { ...s.hw?.prints, [uuid]: { ...s.hw?.prints?.[uuid], ...change } } } }));
+  setState((s) => ({ hw: { ...s.hw, prints: { ...s.hw.prints, [uuid]: { ...s.hw.prints[uuid], ...change } } } }));
 }
 
 function publishOwed() {
@@ -105,7 +125,8 @@ export async function proxyRequest(path, { method, body, auth = true, timeout = 
   }
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new ProxyError(response.status, answer?.error?.code ?? "error", answer?.error?.message ?? `HTTP ${response.status}`);
+    const { code, message } = errorFromBody(answer, response.status);
+    const error = new ProxyError(response.status, code, message);
     if (response.status === 401 && auth) await forget();
     throw error;
   }
@@ -173,7 +194,7 @@ function openEvents() {
   source.addEventListener("scan", (event) => {
     const { code } = JSON.parse(/** @type {MessageEvent} */ (event).data);
     // Every open tab has its own stream: only the one the cashier sees takes the scan.
-    if (code && document.visibilityState === "visible") deliverScan(String(code));
+    if (code && document.visibilityState === "visible") emit("scan.received", { code: String(code), source: "proxy" });
   });
   source.addEventListener("printer", (event) => {
     const printer = JSON.parse(/** @type {MessageEvent} */ (event).data);
@@ -334,13 +355,14 @@ export async function reprintReceipt(receipt) {
 /** @param {{receipt: any}} detail */
 async function onValidated({ receipt }) {
   const config = getState().config;
+  if (!config) return;
   const kept = { ...receipt, print: { owed: true } };
   owed.set(receipt.uuid, kept);
   publishOwed();
   setPrint(receipt.uuid, { state: "printing", fault: null });
-  const places = config.currency_places;
   // The receipt was built from this very order: its paid and change are the order's.
-  display("display/change", { paid: formatAmount(receipt.paid, places), change: formatAmount(receipt.change, places) });
+  const size = displaySize(getState().hw.status);
+  showLines(changeFrame({ paid: receipt.paid, change: receipt.change }, { places: config.currency_places, ...size }));
   const drawer = opensDrawer(receipt, config.drawer_policy);
   await sendReceipt(kept, { openDrawer: drawer });
   const state = getState().hw?.prints?.[receipt.uuid]?.state;
@@ -382,13 +404,21 @@ function displayWanted() {
 /**
  * Show something on the customer display; only the latest wish is sent when the display
  * is slower than the cashier.
- * @param {string} path
+ * @param {"display" | "display/welcome" | "display/clear"} path
  * @param {unknown} body
  */
 function display(path, body) {
   if (!displayWanted()) return;
   displayNext = { path, body };
   if (!displayBusy) pumpDisplay();
+}
+
+/**
+ * Show the terminal's own lines (domain/display.js).
+ * @param {string[]} lines
+ */
+function showLines(lines) {
+  display("display", { lines });
 }
 
 async function pumpDisplay() {
@@ -409,8 +439,9 @@ function onOrderChanged({ order }) {
   const { view, config } = getState();
   if (view === "receipt" || !config || !displayWanted()) return;
   const places = config.currency_places;
+  const size = displaySize(getState().hw.status);
   if (view === "payment") {
-    display("display/total", { total: formatAmount(amountDue(order), places), currency: config.currency });
+    showLines(totalFrame(amountDue(order), { places, currency: config.currency, ...size }));
     return;
   }
   if (!order.lines.length) {
@@ -418,21 +449,25 @@ function onOrderChanged({ order }) {
     return;
   }
   const lines = pricedLines(order);
-  const line = lines.find((/** @type {any} */ l) => l.id === order.selectedLineId) ?? lines.at(-1);
-  const size = getState().hw?.status?.display?.size;
-  display("display", { lines: itemFrame(line, totals(order).gross, { places, columns: size?.[1] ?? 20 }) });
+  const line = lines.find((l) => l.id === order.selectedLineId) ?? lines.at(-1);
+  if (!line) return;
+  showLines(itemFrame(line, totals(order).gross, { places, ...size }));
 }
 
-/** Listen to the till (once per page). */
-export function installHardware() {
-  setState({ hw: { configured: false, paired: false, reachable: null, status: null, owed: 0, prints: {} } });
+/**
+ * Listen to the till (once per page).
+ * @param {HardwareDeps} given
+ */
+export function installHardware(given) {
+  deps = given;
   on("terminal.ready", () => {
     connect().catch((error) => console.warn("hardware proxy", error));
   });
   on("order.changed", onOrderChanged);
   on("payment.screen", ({ order }) => {
     const config = getState().config;
-    display("display/total", { total: formatAmount(totals(order).gross, config.currency_places), currency: config.currency });
+    if (!config) return;
+    showLines(totalFrame(totals(order).gross, { places: config.currency_places, currency: config.currency, ...displaySize(getState().hw.status) }));
   });
   on("order.validated", (detail) => {
     onValidated(detail).catch((error) => console.error("printing", error));

@@ -2,9 +2,11 @@
 /**
  * The server's terminal API (/api/v1/, same origin). Every call has a timeout; errors are
  * one of two kinds, because the outbox treats them differently:
- * - `ApiError`: the server answered with an error (`status`, and its JSON `code`, `message`);
+ * - `ApiError`: the server answered with an error (`status`, and the `code`, `message` of
+ *   its body `{"error": {"code", "message", "details"?}}`, read by domain/errors.js);
  * - `NetworkError`: no answer (server down, network gone, timeout, a proxy's HTML page).
  */
+import { errorFromBody } from "../domain/errors.js";
 
 export const API_BASE = new URL("../../api/v1/", import.meta.url).href;
 
@@ -68,8 +70,9 @@ export async function api(path, { token = null, method, body, timeout = 15_000 }
     throw new NetworkError(`unreadable answer from ${path}`);
   }
   if (!response.ok) {
-    if (response.status >= 500) throw new NetworkError(`HTTP ${response.status}: ${data?.message ?? ""}`);
-    throw new ApiError(response.status, data?.code ?? "error", data?.message ?? `HTTP ${response.status}`);
+    const { code, message } = errorFromBody(data, response.status);
+    if (response.status >= 500) throw new NetworkError(`HTTP ${response.status}: ${message}`);
+    throw new ApiError(response.status, code, message);
   }
   return data;
 }

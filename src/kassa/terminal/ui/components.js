@@ -1,10 +1,11 @@
 // @ts-check
 /** Small building blocks shared by the screens: numpads, money, dialogs, messages. */
 import { displayMoney, formatQuantity, formatQuantityShort } from "../domain/money.js";
+import { getState } from "../state/store.js";
+import { dismissToast, toast } from "../flows/messages.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { pushScanHandler, pushTypedHandler } from "./scanner.js";
-import { getState, setState, useStore } from "./store.js";
-import { toast } from "./terminal.js";
+import { useStore } from "./store.js";
 
 /**
  * An amount for display, in the terminal's currency.
@@ -154,9 +155,9 @@ export function Toasts() {
   const { toasts } = useStore();
   return html`<div class="toasts" aria-live="polite">
     ${toasts.map(
-      (/** @type {any} */ t) =>
+      (t) =>
         html`<div key=${t.id} class=${`toast toast-${t.kind}`} role=${t.kind === "error" ? "alert" : "status"} data-test="toast"
-          onClick=${() => setState((/** @type {any} */ s) => ({ toasts: s.toasts.filter((/** @type {any} */ x) => x.id !== t.id) }))}>
+          onClick=${() => dismissToast(t.id)}>
           ${t.message}
         </div>`,
     )}

@@ -9,8 +9,11 @@
  *   focused text field, at the caret, or, when no field has the focus, to the topmost
  *   "typed" handler (the sale screen puts it in the search box, the PIN pad takes digits).
  * - A scan's first character that already reached a field is taken back out (`retract`).
+ * - A scan from a device (the bus's `scan.received`, published by hardware/proxy.js) goes
+ *   to the same topmost scan handler.
  */
 import { createScanState, scanDeadline, scanKey, scanTick } from "../domain/scan.js";
+import { on } from "../state/events.js";
 
 /** @typedef {(code: string) => void} ScanHandler */
 /** @typedef {(text: string) => void} TypedHandler */
@@ -59,7 +62,7 @@ export function isEditable(element) {
  * A scan from elsewhere (the hardware proxy's scanner): the same handler as a wedge scan.
  * @param {string} code
  */
-export function deliverScan(code) {
+function deliverScan(code) {
   scanHandlers.at(-1)?.(code);
 }
 
@@ -114,6 +117,7 @@ function schedule() {
 export function installScanner() {
   if (installed) return;
   installed = true;
+  on("scan.received", ({ code }) => deliverScan(code));
   window.addEventListener(
     "keydown",
     (event) => {

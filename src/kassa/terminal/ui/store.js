@@ -1,46 +1,22 @@
 // @ts-check
-/**
- * The app's state: one plain object replaced on every change, and a hook that re-renders a
- * component when it changes. Enough for one screen at a time; no library needed.
- */
+/** The state (state/store.js) for Preact: a hook that re-renders its component on a change. */
+import { getState, subscribe } from "../state/store.js";
 import { useEffect, useState } from "./html.js";
-
-/** @type {any} */
-let state = {};
-/** @type {Set<() => void>} */
-const subscribers = new Set();
-let scheduled = false;
-
-/** @returns {any} */
-export function getState() {
-  return state;
-}
-
-/**
- * Merge a change into the state and notify (once per microtask, however many changes).
- * @param {object | ((state: any) => object)} change
- */
-export function setState(change) {
-  const patch = typeof change === "function" ? change(state) : change;
-  state = { ...state, ...patch };
-  if (!scheduled) {
-    scheduled = true;
-    queueMicrotask(() => {
-      scheduled = false;
-      for (const subscriber of subscribers) subscriber();
-    });
-  }
-}
 
 /** The state, re-rendering the calling component when it changes. */
 export function useStore() {
   const [, setVersion] = useState(0);
-  useEffect(() => {
-    const subscriber = () => setVersion((version) => version + 1);
-    subscribers.add(subscriber);
-    return () => {
-      subscribers.delete(subscriber);
-    };
-  }, []);
-  return state;
+  useEffect(() => subscribe(() => setVersion((version) => version + 1)), []);
+  return getState();
+}
+
+/**
+ * The state of the sale phase, where the configuration, the cash session and the order on
+ * screen exist (the screens of that phase are shown only then).
+ * @param {import("../state/store.js").State} state
+ */
+export function saleState(state) {
+  const { config, session, order } = state;
+  if (!config || !session || !order) throw new Error("the sale phase has no configuration, session or order");
+  return { config, session, order };
 }

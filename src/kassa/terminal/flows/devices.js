@@ -1,0 +1,44 @@
+// @ts-check
+/**
+ * What the cashier asks of the till's devices: pair with the hardware proxy, print the
+ * owed receipts, open the drawer without a sale (a manager, or a cashier with a manager's
+ * PIN; the proxy logs the reason). hardware/proxy.js does the talking.
+ */
+import { openDrawer, pairProxy, printOwed } from "../hardware/proxy.js";
+import { getState, setState } from "../state/store.js";
+
+/**
+ * @param {string} code  the code on the proxy's status page
+ * @returns {Promise<string | null>} an error message, or null when paired
+ */
+export function pairDevices(code) {
+  return pairProxy(code);
+}
+
+/** Send every owed receipt again now (Devices dialog). */
+export function printOwedReceipts() {
+  return printOwed();
+}
+
+/**
+ * Open the drawer without a sale, for a reason the proxy logs: at once for a manager,
+ * else after a manager's PIN (the manager dialog).
+ * @param {string} reason
+ */
+export function requestDrawer(reason) {
+  const why = reason.trim();
+  if (!why) return;
+  const { cashier } = getState();
+  if (cashier?.role === "manager") {
+    setState({ dialog: null });
+    openDrawer(`${why} (${cashier.name})`);
+    return;
+  }
+  setState({
+    dialog: {
+      kind: "manager",
+      reason: "Opening the drawer without a sale needs a manager.",
+      onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) => openDrawer(`${why} (${manager.name}, for ${cashier?.name ?? "?"})`),
+    },
+  });
+}

@@ -1,0 +1,326 @@
+// @ts-check
+/**
+ * Order editing: the open orders (park, resume, discard), adding products (tiles, search,
+ * scans), the lines and the sale screen's numpad. Every change goes through `change`, which
+ * keeps the order in IndexedDB and tells the bus (`order.changed`).
+ */
+import * as cart from "../domain/cart.js";
+import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
+import { formatDiscount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
+import { editBuffer } from "../domain/numpad.js";
+import { lookupBarcode } from "../domain/search.js";
+import * as data from "../data/db.js";
+import { emit } from "../state/events.js";
+import { getState, setState } from "../state/store.js";
+import { channel, runtime } from "./context.js";
+import { toast } from "./messages.js";
+
+/** @typedef {import("../state/store.js").OpenOrder} OpenOrder */
+
+/** Writes of the open orders, one after the other, so a late save never undoes a finish. */
+let orderWrites = Promise.resolve();
+/** Orders finished (paid or discarded) in this tab: a save still queued for them must not bring them back. */
+export const finished = new Set();
+
+/** Resolves when every queued write of an open order is done. */
+export function ordersWritten() {
+  return orderWrites;
+}
+
+/** The order on screen (there is one from the sale phase on). @returns {OpenOrder} */
+export function currentOrder() {
+  const { order } = getState();
+  if (!order) throw new Error("no order: the sale has not started");
+  return order;
+}
+
+/** @returns {import("../state/store.js").TerminalConfig} */
+function config() {
+  const { config } = getState();
+  if (!config) throw new Error("the terminal has no configuration yet");
+  return config;
+}
+
+/** @returns {OpenOrder} */
+export function newOrder() {
+  const order = cart.createOrder({
+    newUuid: () => crypto.randomUUID(),
+    receiptNumber: "",
+    createdAt: cart.localIsoString(new Date()),
+    places: config().currency_places,
+  });
+  // When it was started, to list open orders in order (not part of the synced order).
+  return Object.freeze({ ...order, openedAt: order.createdAt });
+}
+
+/**
+ * Replace the current order and keep it (an empty order is not stored).
+ * @param {OpenOrder} order
+ */
+export function setOrder(order) {
+  setState({ order, numpad: { ...getState().numpad, buffer: "" } });
+  persist(order);
+  emit("order.changed", { order });
+}
+
+/** @param {OpenOrder} order */
+function persist(order) {
+  orderWrites = orderWrites
+    .then(() => {
+      if (finished.has(order.uuid)) return;
+      return order.lines.length || order.note ? data.saveOrder(runtime.db, order) : data.deleteOrder(runtime.db, order.uuid);
+    })
+    .then(() => channel?.postMessage({ type: "orders" }))
+    .catch((error) => toast(`The order could not be saved: ${error}`, "error"));
+}
+
+/**
+ * Apply a cart operation to the current order; a refused one becomes a message.
+ * @param {(order: OpenOrder) => cart.Order} operation
+ * @returns {boolean} whether it was applied
+ */
+export function change(operation) {
+  try {
+    // The cart's operations keep the order's other fields (openedAt).
+    setOrder(/** @type {OpenOrder} */ (operation(currentOrder())));
+    return true;
+  } catch (error) {
+    toast(cartMessage(error), "error");
+    return false;
+  }
+}
+
+/** @param {unknown} error */
+function cartMessage(error) {
+  const code = /** @type {any} */ (error)?.code;
+  /** @type {Record<string, string>} */
+  const messages = {
+    quantity: "That quantity is not possible.",
+    amount: "That amount is too large.",
+    too_many_lines: `An order has at most ${cart.LIMITS.lines} lines.`,
+    too_many_payments: `An order has at most ${cart.LIMITS.payments} payments.`,
+    non_cash_overpay: "Only cash can be more than the amount due.",
+    refund_overpaid: "That pays out more than the refund.",
+    payment_sign: "The payment must go the same way as the total.",
+    note_too_long: `A note has at most ${cart.LIMITS.noteLength} characters.`,
+    discount: "A discount is between 0 and 100 %.",
+  };
+  return messages[code] ?? String(/** @type {any} */ (error)?.message ?? error);
+}
+
+// ---------------------------------------------------------------- open orders
+
+/**
+ * The open orders kept in the database, oldest first, without those finished (paid or
+ * discarded) in this tab whose removal may still be on its way.
+ * @returns {Promise<OpenOrder[]>}
+ */
+async function loadOpenOrders() {
+  /** @type {OpenOrder[]} */
+  const orders = await data.listOrders(runtime.db);
+  return orders.filter((o) => !finished.has(o.uuid)).sort((a, b) => (a.openedAt ?? "").localeCompare(b.openedAt ?? ""));
+}
+
+/**
+ * Into the sale phase with a session: the order on screen stays, else the newest open one,
+ * else a new one.
+ * @param {import("../state/store.js").CashSession} session
+ */
+export async function enterSale(session) {
+  const orders = await loadOpenOrders();
+  const current = getState().order;
+  /** @type {Partial<import("../state/store.js").State>} */
+  const sale = { session, phase: "sale", view: "sale" };
+  if (current && !finished.has(current.uuid)) {
+    setState({ ...sale, openOrders: orders.filter((o) => o.uuid !== current.uuid) });
+  } else if (orders.length) {
+    const [last] = orders.splice(orders.length - 1, 1);
+    setState({ ...sale, order: last, openOrders: orders });
+  } else {
+    setState({ ...sale, order: newOrder(), openOrders: [] });
+  }
+}
+
+/** Another tab changed the open orders. */
+export async function refreshOpenOrders() {
+  if (!runtime.db || getState().phase !== "sale") return;
+  const current = getState().order;
+  const orders = await loadOpenOrders();
+  setState({ openOrders: orders.filter((o) => o.uuid !== current?.uuid) });
+}
+
+/** Park the current order and start a new one. */
+export function newParkedOrder() {
+  const { openOrders } = getState();
+  const order = currentOrder();
+  if (!order.lines.length && !order.note) return;
+  setState({ openOrders: [...openOrders, order], search: "" });
+  setOrder(newOrder());
+}
+
+/**
+ * Switch to another open order (the current one is parked).
+ * @param {string} uuid
+ */
+export function resumeOrder(uuid) {
+  const { openOrders } = getState();
+  const order = currentOrder();
+  const target = openOrders.find((o) => o.uuid === uuid);
+  if (!target) return;
+  const keep = order.lines.length || order.note ? [order] : [];
+  setState({ openOrders: [...openOrders.filter((o) => o.uuid !== uuid), ...keep], view: "sale" });
+  setOrder(target);
+}
+
+/** Drop the current order (after the cashier confirmed). */
+export function discardOrder() {
+  const { openOrders } = getState();
+  const order = currentOrder();
+  orderWrites = orderWrites.then(() => data.deleteOrder(runtime.db, order.uuid)).catch(() => {});
+  finished.add(order.uuid);
+  if (openOrders.length) {
+    const next = openOrders[openOrders.length - 1];
+    setState({ openOrders: openOrders.slice(0, -1) });
+    setOrder(next);
+  } else {
+    setOrder(newOrder());
+  }
+}
+
+// ---------------------------------------------------------------- lines
+
+/**
+ * Add a product to the current order (tile, search result or scan).
+ * @param {any} product
+ * @param {{quantity?: number, unitPrice?: number, merge?: boolean}} [options]
+ */
+export function addToOrder(product, options = {}) {
+  const { taxes, view, phase } = getState();
+  if (phase !== "sale" || view !== "sale") {
+    toast("Finish the payment first, or go back to the order.", "error");
+    return;
+  }
+  if (product.weighed && options.quantity === undefined) {
+    setState({ dialog: { kind: "weight", product } });
+    return;
+  }
+  const tax = taxes?.get(product.tax_id);
+  if (!tax) {
+    toast(`${product.name}: its tax is not known on this terminal.`, "error");
+    return;
+  }
+  if (change((order) => cart.addProduct(order, { product, tax, ...options }))) {
+    const order = currentOrder();
+    emit("line.added", { order, line: order.lines.find((l) => l.id === order.selectedLineId) });
+  }
+}
+
+/**
+ * A scanned (or typed) barcode.
+ * @param {string} code
+ */
+export function handleScan(code) {
+  const { index, config, phase, dialog } = getState();
+  if (phase !== "sale" || !index || !config) {
+    toast("Log in to scan.", "error");
+    return;
+  }
+  if (dialog) return; // a dialog has the cashier's attention; the scan is not guessed into it
+  const parsed = parseBarcode(code, config.barcode_patterns ?? DEFAULT_PATTERNS, { places: config.currency_places, acceptOther: true });
+  if ("error" in parsed) {
+    const message = parsed.error === "check_digit" ? `Barcode ${code} was misread (check digit). Scan it again.` : `${code} is not a barcode this till reads.`;
+    toast(message, "error");
+    emit("scan.error", { code, message });
+    return;
+  }
+  const [product] = lookupBarcode(index, parsed.lookupCode);
+  if (!product) {
+    const message = `Unknown barcode ${code}.`;
+    toast(message, "error");
+    emit("scan.error", { code, message });
+    return;
+  }
+  if (parsed.kind === "weight") addToOrder(product, { quantity: parsed.value });
+  else if (parsed.kind === "price") addToOrder(product, { quantity: 1000, unitPrice: parsed.value, merge: false });
+  else addToOrder(product);
+}
+
+/** @param {string | null} lineId */
+export function selectLine(lineId) {
+  change((order) => cart.selectLine(order, lineId));
+}
+
+export function removeSelectedLine() {
+  const lineId = currentOrder().selectedLineId;
+  if (lineId) change((o) => cart.removeLine(o, lineId));
+}
+
+/** @param {string} note */
+export function setNote(note) {
+  change((order) => cart.setNote(order, note));
+}
+
+// ---------------------------------------------------------------- the sale screen's numpad
+
+/** @param {"qty" | "discount" | "price"} mode */
+export function setNumpadMode(mode) {
+  setState({ numpad: { mode, buffer: "" } });
+}
+
+/**
+ * A numpad key on the sale screen: edits the buffer; "OK" applies it to the selected line.
+ * @param {string} key  "0".."9", ".", "⌫", "C", "±", "OK"
+ */
+export function numpadKey(key) {
+  const { numpad } = getState();
+  if (key === "OK") {
+    applyNumpad();
+    return;
+  }
+  setState({ numpad: { ...numpad, buffer: editBuffer(numpad.buffer, key) } });
+  if (!currentOrder().selectedLineId) toast("Select a line first.", "error");
+}
+
+/** Apply the numpad buffer to the selected line (quantity, discount % or price). */
+export function applyNumpad() {
+  const { numpad, cashier } = getState();
+  const order = currentOrder();
+  const line = order.lines.find((l) => l.id === order.selectedLineId);
+  if (!line || !numpad.buffer || !cashier) return;
+  const value =
+    numpad.mode === "qty" ? parseTyped(numpad.buffer, parseQuantity)
+    : numpad.mode === "discount" ? parseTyped(numpad.buffer, parseDiscount)
+    : typedAmount(numpad.buffer, config().currency_places);
+  if (value === null) {
+    toast(`${numpad.buffer} is not a valid ${numpad.mode === "qty" ? "quantity" : numpad.mode === "discount" ? "discount" : "price"}.`, "error");
+    return;
+  }
+  if (numpad.mode === "qty") {
+    if (value === 0) {
+      toast("To drop the line, use Remove.", "error");
+      return;
+    }
+    change((o) => cart.setQuantity(o, line.id, value));
+    return;
+  }
+  /** @type {cart.LineChange} */
+  const lineChange = numpad.mode === "discount" ? { kind: "discount", discount: value } : { kind: "price", unitPrice: value, listPrice: line.listPrice };
+  const apply = (/** @type {number | null} */ approvedBy) =>
+    change((o) =>
+      numpad.mode === "discount" ? cart.setDiscount(o, line.id, value, { approvedBy }) : cart.setPrice(o, line.id, value, { approvedBy }),
+    );
+  const discountLimit = parseDiscount(config().discount_limit ?? "0");
+  if (!cart.needsManagerApproval(lineChange, { discountLimit })) {
+    apply(null);
+  } else if (cashier.role === "manager") {
+    apply(cashier.id);
+  } else {
+    setState({
+      dialog: {
+        kind: "manager",
+        reason: numpad.mode === "discount" ? `A discount of ${formatDiscount(value)} % needs a manager.` : "A price change needs a manager.",
+        onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) => apply(manager.id),
+      },
+    });
+  }
+}

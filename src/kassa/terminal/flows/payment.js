@@ -1,0 +1,146 @@
+// @ts-check
+/**
+ * Payment and finish: the payment screen, payments, *Validate* (the order durably finished
+ * before anything is shown as done), the receipt screen and *Print again*.
+ *
+ * The one rule that matters most: an order is shown as done only after data/db.js
+ * `orderFinish` resolved, i.e. after its outbox entry committed with strict durability.
+ */
+import * as cart from "../domain/cart.js";
+import { typedAmount } from "../domain/money.js";
+import { editUnsigned } from "../domain/numpad.js";
+import { buildReceipt } from "../domain/receipt.js";
+import * as data from "../data/db.js";
+import { emit } from "../state/events.js";
+import { getState, setState } from "../state/store.js";
+import { channel, runtime } from "./context.js";
+import { toast } from "./messages.js";
+import { change, currentOrder, finished, newOrder, ordersWritten } from "./order.js";
+
+/** @typedef {import("../state/store.js").KeptReceipt} KeptReceipt */
+
+export function openPayment() {
+  const order = currentOrder();
+  if (!order.lines.length) {
+    toast("The order is empty.", "error");
+    return;
+  }
+  setState({ view: "payment", payBuffer: "" });
+  emit("payment.screen", { order });
+}
+
+export function closePayment() {
+  setState({ view: "sale" });
+}
+
+/** @param {string} key */
+export function payKey(key) {
+  setState({ payBuffer: editUnsigned(getState().payBuffer ?? "", key) });
+}
+
+/**
+ * Pay with a method: the typed amount, or what is still due.
+ * @param {import("../state/store.js").PaymentMethod} method
+ * @param {number} [amount] minor units
+ */
+export function pay(method, amount) {
+  const { payBuffer, config } = getState();
+  let value = amount;
+  if (value === undefined) {
+    if (payBuffer) {
+      const typed = config ? typedAmount(payBuffer, config.currency_places) : null;
+      if (typed === null) {
+        toast(`${payBuffer} is not an amount.`, "error");
+        return;
+      }
+      value = typed;
+    } else {
+      value = cart.amountDue(currentOrder());
+    }
+  }
+  if (!value) {
+    toast("Nothing left to pay.", "error");
+    return;
+  }
+  const paying = value;
+  if (change((o) => cart.addPayment(o, { method, amount: paying }))) setState({ payBuffer: "" });
+}
+
+/** @param {string} paymentId */
+export function removePayment(paymentId) {
+  change((order) => cart.removePayment(order, paymentId));
+}
+
+/**
+ * Finish the order: receipt number, outbox entry, session totals and receipt, in one
+ * durable transaction; only then the receipt screen.
+ */
+export async function validate() {
+  const state = getState();
+  const { order, session, cashier, config, methods } = state;
+  if (state.busy || !order || !session || !cashier || !config || !cart.isFullyPaid(order)) return;
+  setState({ busy: true });
+  try {
+    await ordersWritten(); // no save of this order may land after the finish
+    finished.add(order.uuid);
+    const createdAt = cart.localIsoString(new Date());
+    /** @type {KeptReceipt | null} */
+    let receipt = null;
+    /** @type {cart.SyncPayload | null} */
+    let payload = null;
+    const result = await data.orderFinish(runtime.db, {
+      prefix: config.receipt_prefix,
+      orderUuid: order.uuid,
+      sessionUuid: session.uuid,
+      createdAt,
+      build: (/** @type {string} */ receiptNumber) => {
+        const stamped = cart.stampOrder(order, { receiptNumber, createdAt });
+        payload = cart.toSyncPayload(stamped, { sessionUuid: session.uuid, cashierId: cashier.id });
+        // Owed from this very transaction on when the till has a printer proxy: a crash
+        // right after it still knows the customer's receipt is to print (hardware/proxy.js).
+        receipt = { ...buildReceipt(stamped, { config, cashier: cashier.name, methods }), print: { owed: Boolean(config.proxy_url) } };
+        return { payload, receipt };
+      },
+      updateSession: (/** @type {import("../state/store.js").CashSession} */ stored) => ({
+        ...stored,
+        cashIn: stored.cashIn + cart.cashPaid(order),
+        changeOut: stored.changeOut + cart.change(order),
+        orders: stored.orders + 1,
+        sales: stored.sales + cart.totals(order).gross,
+      }),
+    });
+    const kept = /** @type {KeptReceipt} */ (/** @type {unknown} */ (receipt));
+    const { openOrders } = getState();
+    setState({ busy: false, session: result.session, view: "receipt", receipt: { ...kept, receiptNumber: result.receiptNumber }, order: newOrder(), openOrders, search: "" });
+    runtime.syncLoop?.notifyQueued();
+    channel?.postMessage({ type: "orders" });
+    emit("order.validated", { order, receipt: kept, payload: /** @type {cart.SyncPayload} */ (/** @type {unknown} */ (payload)) });
+  } catch (error) {
+    finished.delete(order.uuid);
+    setState({ busy: false });
+    toast(`The order could not be stored: ${error}`, "error");
+  }
+}
+
+/** The receipt screen's "New order". */
+export function receiptDone() {
+  setState({ view: "sale", receipt: null });
+  emit("receipt.done", {});
+}
+
+/** Show the last receipt again (menu). */
+export async function showLastReceipt() {
+  const receipt = await data.getReceipt(runtime.db);
+  if (!receipt) {
+    toast("No receipt yet.", "info");
+    return;
+  }
+  setState({ view: "receipt", receipt, menu: false });
+}
+
+/** @param {KeptReceipt} receipt */
+export function reprint(receipt) {
+  emit("receipt.reprint", { receipt });
+  // Without a hardware proxy the browser's print dialog prints the receipt.
+  if (!getState().config?.proxy_url) window.print();
+}

@@ -1,0 +1,184 @@
+// @ts-check
+/**
+ * Login and the cash session: the PIN checked offline (with lockouts kept in IndexedDB),
+ * the session opened with its float or adopted from the server, locking the till, and
+ * closing the session with the counted cash.
+ */
+import * as cart from "../domain/cart.js";
+import { formatAmount, parseAmount } from "../domain/money.js";
+import { checkPin, createLockoutState, lockoutStatus } from "../domain/pin.js";
+import * as data from "../data/db.js";
+import { api } from "../sync/api.js";
+import { emit } from "../state/events.js";
+import { getState, setState } from "../state/store.js";
+import { pairingToken, runtime } from "./context.js";
+import { enterSale } from "./order.js";
+
+/** @typedef {import("../state/store.js").Cashier} Cashier */
+/** @typedef {import("../state/store.js").CashSession} CashSession */
+
+const LOGIN_KEY = "kassa.cashier"; // sessionStorage: a reload keeps the cashier, a new tab or browser asks the PIN
+
+/** After start: the cashier of this tab's last login (a reload), or the login screen. */
+export async function resumeLogin() {
+  const saved = sessionStorage.getItem(LOGIN_KEY);
+  const cashier = saved ? getState().cashiers.find((c) => String(c.id) === saved) : null;
+  if (!cashier) {
+    setState({ phase: "login", cashier: null });
+    return;
+  }
+  await afterLogin(cashier);
+}
+
+/**
+ * Check a cashier's PIN against the cached verifier (works offline).
+ * @param {Cashier} cashier
+ * @param {string} pin
+ * @returns {Promise<{ok: boolean, lockedFor?: number}>}
+ */
+export async function verifyCashierPin(cashier, pin) {
+  const key = data.META.lockoutPrefix + cashier.id;
+  const state = (await data.getMeta(runtime.db, key)) ?? createLockoutState();
+  const result = await checkPin({ pin, verifier: cashier.pin_verifier, state, now: Date.now() });
+  await data.setMeta(runtime.db, key, result.state);
+  if (result.ok) return { ok: true };
+  return { ok: false, lockedFor: result.locked && result.retryAt ? result.retryAt - Date.now() : 0 };
+}
+
+/**
+ * How long a cashier is still locked out, in ms (0 when not).
+ * @param {Cashier} cashier
+ */
+export async function lockedFor(cashier) {
+  const state = await data.getMeta(runtime.db, data.META.lockoutPrefix + cashier.id);
+  if (!state) return 0;
+  const status = lockoutStatus(state, Date.now());
+  return status.locked && status.retryAt ? status.retryAt - Date.now() : 0;
+}
+
+/**
+ * @param {Cashier} cashier
+ * @param {string} pin
+ * @returns {Promise<{ok: boolean, lockedFor?: number}>}
+ */
+export async function login(cashier, pin) {
+  const result = await verifyCashierPin(cashier, pin);
+  if (result.ok) {
+    sessionStorage.setItem(LOGIN_KEY, String(cashier.id));
+    await afterLogin(cashier);
+  }
+  return result;
+}
+
+/** @param {Cashier} cashier */
+async function afterLogin(cashier) {
+  setState({ cashier });
+  const session = await currentSession();
+  if (session) {
+    await enterSale(session);
+    return;
+  }
+  // None here: maybe the server has one open for this terminal (the browser's data was
+  // lost, or another PC of the same till opened it). Adopt it rather than fail to open.
+  const token = await pairingToken();
+  const places = getState().config?.currency_places;
+  if (token && places !== undefined) {
+    try {
+      const open = await api("sessions/current", { token, timeout: 5_000 });
+      /** @type {CashSession} */
+      const adopted = {
+        uuid: open.uuid, cashierId: open.opened_by, openedAt: open.opened_at,
+        openingFloat: parseAmount(open.opening_float, places), state: "open",
+        cashIn: 0, changeOut: 0, orders: 0, sales: 0, adopted: true,
+      };
+      await data.saveSession(runtime.db, adopted);
+      await data.setMeta(runtime.db, data.META.currentSession, adopted.uuid);
+      await enterSale(adopted);
+      return;
+    } catch (error) {
+      // 404 no_open_session or offline: open one here.
+    }
+  }
+  setState({ phase: "float" });
+}
+
+/** @returns {Promise<CashSession | null>} the open session of this terminal */
+async function currentSession() {
+  const uuid = await data.getMeta(runtime.db, data.META.currentSession);
+  if (!uuid) return null;
+  const session = await data.getSession(runtime.db, uuid);
+  return session?.state === "open" ? session : null;
+}
+
+/** Lock the till: back to the PIN screen (the open orders stay). */
+export function logout() {
+  sessionStorage.removeItem(LOGIN_KEY);
+  setState({ cashier: null, phase: "login", view: "sale", dialog: null, menu: false });
+}
+
+/** @returns {{cashier: Cashier, config: import("../state/store.js").TerminalConfig}} */
+function loggedIn() {
+  const { cashier, config } = getState();
+  if (!cashier || !config) throw new Error("no cashier logged in");
+  return { cashier, config };
+}
+
+/**
+ * Open a cash session with the counted opening float; queued for the server first.
+ * @param {number} openingFloat minor units
+ */
+export async function openSession(openingFloat) {
+  const { cashier, config } = loggedIn();
+  /** @type {CashSession} */
+  const session = {
+    uuid: crypto.randomUUID(), cashierId: cashier.id, openedAt: cart.localIsoString(new Date()),
+    openingFloat, state: "open", cashIn: 0, changeOut: 0, orders: 0, sales: 0,
+  };
+  await data.outboxAdd(
+    runtime.db,
+    {
+      uuid: session.uuid, kind: "session_open", createdAt: session.openedAt,
+      payload: { uuid: session.uuid, cashier_id: cashier.id, opened_at: session.openedAt, opening_float: formatAmount(openingFloat, config.currency_places) },
+    },
+    { session },
+  );
+  await data.setMeta(runtime.db, data.META.currentSession, session.uuid);
+  runtime.syncLoop?.notifyQueued();
+  emit("session.opened", { session });
+  await enterSale(session);
+}
+
+/**
+ * What the drawer should hold now: the opening float, plus cash taken, minus change given,
+ * from the orders finished on this terminal in this session.
+ * @param {CashSession} session
+ */
+export function expectedCash(session) {
+  return session.openingFloat + session.cashIn - session.changeOut;
+}
+
+/**
+ * Close the session with the counted cash; queued for the server.
+ * @param {number} counted minor units
+ */
+export async function closeSession(counted) {
+  const { cashier, config } = loggedIn();
+  const { session } = getState();
+  if (!session) return;
+  const closedAt = cart.localIsoString(new Date());
+  /** @type {CashSession} */
+  const closed = { ...session, state: "closed", closedAt, closedBy: cashier.id, countedCash: counted, expectedCash: expectedCash(session) };
+  await data.outboxAdd(
+    runtime.db,
+    {
+      uuid: session.uuid, kind: "session_close", createdAt: closedAt,
+      payload: { uuid: session.uuid, cashier_id: cashier.id, closed_at: closedAt, counted_cash: formatAmount(counted, config.currency_places) },
+    },
+    { session: closed },
+  );
+  await data.setMeta(runtime.db, data.META.currentSession, null);
+  runtime.syncLoop?.notifyQueued();
+  emit("session.closed", { session: closed });
+  sessionStorage.removeItem(LOGIN_KEY);
+  setState({ session: null, cashier: null, phase: "login", view: "sale", lastClosed: closed });
+}

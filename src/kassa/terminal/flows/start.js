@@ -1,0 +1,204 @@
+// @ts-check
+/**
+ * Start and pairing: open the database, pair with the server, the first catalog download,
+ * the catalog and its search index in memory, the sync loop and the catalog refreshes.
+ */
+import { INDEX_FORMAT, buildSearchIndex, restoreSearchIndex, storableSearchIndex } from "../domain/search.js";
+import * as data from "../data/db.js";
+import { ApiError, NetworkError, api } from "../sync/api.js";
+import { catalogDownload, catalogUpdate, staffAndConfigUpdate } from "../sync/catalog.js";
+import { startSyncLoop } from "../sync/outbox.js";
+import { emit } from "../state/events.js";
+import { getState, setState } from "../state/store.js";
+import { channel, pairingToken, runtime } from "./context.js";
+import { toast } from "./messages.js";
+import { refreshOpenOrders } from "./order.js";
+import { refreshCounts } from "./outbox.js";
+import { resumeLogin } from "./session.js";
+
+/** @typedef {import("../state/store.js").Cashier} Cashier */
+
+/** Open the database and decide the first screen. */
+export async function boot() {
+  try {
+    runtime.db = await data.openTerminalDb({ onBlocking: () => location.reload() });
+  } catch (error) {
+    setState({ phase: "fatal", fatal: `The terminal's storage cannot be opened: ${error}` });
+    return;
+  }
+  channel?.addEventListener("message", (event) => {
+    if (event.data?.type === "catalog") reloadCatalog();
+    if (event.data?.type === "orders") refreshOpenOrders();
+  });
+  const pairing = await data.getMeta(runtime.db, data.META.pairing);
+  if (!pairing) {
+    setState({ phase: "pair" });
+    return;
+  }
+  await start();
+}
+
+async function start() {
+  const db = runtime.db;
+  const [config, token, lastSyncAt] = await Promise.all([
+    data.getMeta(db, data.META.terminalConfig),
+    data.getMeta(db, data.META.catalogToken),
+    data.getMeta(db, data.META.lastSyncAt),
+  ]);
+  setState({ config, sync: { ...getState().sync, lastSyncAt: lastSyncAt ?? null } });
+  /** @type {any} */
+  let downloaded = null;
+  if (token === undefined) {
+    // Paired, but the first download did not finish: do it now (it needs the server).
+    downloaded = await download();
+    if (!downloaded) return;
+  }
+  await reloadCatalog(downloaded?.products);
+  await refreshCounts();
+  startSync();
+  requestPersistence();
+  emit("terminal.ready", { config: getState().config });
+  await resumeLogin();
+}
+
+/** Ask the browser not to evict the terminal's data under storage pressure. */
+function requestPersistence() {
+  navigator.storage?.persist?.().then(
+    (persisted) => setState({ persisted }),
+    () => setState({ persisted: false }),
+  );
+}
+
+/**
+ * Pair with a code from the back office, then download the catalog.
+ * @param {string} code
+ */
+export async function pair(code) {
+  setState({ busy: true, pairError: null });
+  try {
+    const result = await api("pair", { body: { code: code.trim().toUpperCase(), label: navigator.userAgent.slice(0, 200) } });
+    await data.setMeta(runtime.db, data.META.pairing, { token: result.token, terminalId: result.terminal.id });
+    await data.setMeta(runtime.db, data.META.terminalConfig, result.terminal);
+    await data.putPaymentMethods(runtime.db, result.terminal.payment_methods);
+    setState({ config: result.terminal, busy: false });
+    await start();
+  } catch (error) {
+    const message =
+      error instanceof ApiError ? error.message : error instanceof NetworkError ? "The server cannot be reached." : String(error);
+    setState({ busy: false, pairError: message });
+  }
+}
+
+/** First full download, with the progress bar. @returns {Promise<any>} the catalog, or null */
+async function download() {
+  setState({ phase: "download", download: { loaded: 0, total: null, error: null } });
+  const token = await pairingToken();
+  try {
+    if (!token) throw new Error("not paired");
+    await staffAndConfigUpdate(runtime.db, token).then(({ config }) => setState({ config }));
+    const started = performance.now();
+    const catalog = await catalogDownload(runtime.db, token, (progress) => setState({ download: { ...progress, error: null } }));
+    performance.measure("kassa:catalog-download", { start: started, end: performance.now() });
+    return catalog;
+  } catch (error) {
+    const message = error instanceof NetworkError ? "The server cannot be reached." : String(/** @type {any} */ (error).message ?? error);
+    const progress = getState().download ?? { loaded: 0, total: null, error: null };
+    setState({ download: { ...progress, error: message } });
+    return null;
+  }
+}
+
+/** Retry the first download after a failure. */
+export async function retryDownload() {
+  await start();
+}
+
+/**
+ * Read the catalog from IndexedDB and make the in-memory search index: the stored one when
+ * it matches the catalog token, else built (and stored after the screen is ready).
+ * @param {any[]} [products] the products just downloaded and stored, to index without reading them back
+ */
+export async function reloadCatalog(products) {
+  const db = runtime.db;
+  const started = performance.now();
+  const [cached, token] = await Promise.all([products ? undefined : data.getSearchIndex(db), data.getMeta(db, data.META.catalogToken)]);
+  const usable = cached && cached.token === token && cached.format === INDEX_FORMAT;
+  // Products just downloaded are used as they are, not read back.
+  const catalog = await data.loadCatalog(db, { products: !usable && !products });
+  const loaded = performance.now();
+  const index = usable ? restoreSearchIndex(cached.index) : buildSearchIndex(products ?? catalog.products);
+  // Figures for bench/terminal_bench.py and for anyone looking at a slow till.
+  performance.measure(usable ? "kassa:index-read" : "kassa:catalog-read", { start: started, end: loaded });
+  if (!usable) {
+    performance.measure("kassa:index-build", { start: loaded, end: performance.now() });
+    if (token !== undefined) {
+      // Written when the screen is up: the cashier is not kept waiting for it.
+      setTimeout(() => {
+        data.putSearchIndex(db, { token, format: INDEX_FORMAT, index: storableSearchIndex(index) }).catch((error) => console.warn("search index not kept", error));
+      }, 1000);
+    }
+  }
+  const taxes = new Map(catalog.taxes.map((/** @type {any} */ tax) => [tax.id, tax]));
+  const config = getState().config ?? (await data.getMeta(db, data.META.terminalConfig));
+  setState({
+    config,
+    index,
+    taxes,
+    categories: catalog.categories,
+    cashiers: byName(catalog.cashiers),
+    methods: config?.payment_methods ?? catalog.paymentMethods,
+    productCount: index.products.length,
+  });
+}
+
+/** @param {Cashier[]} cashiers */
+function byName(cashiers) {
+  return [...cashiers].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function startSync() {
+  if (runtime.syncLoop) return;
+  runtime.syncLoop = startSyncLoop({
+    db: runtime.db,
+    getToken: pairingToken,
+    lastSyncAt: getState().sync.lastSyncAt,
+    onStatus: (status) => setState({ sync: status }),
+    onOutboxChanged: () => {
+      refreshCounts();
+    },
+    onCatalogCheck: async () => {
+      const token = await pairingToken();
+      if (token) await refreshFromServer(token);
+    },
+  });
+}
+
+/**
+ * Configuration and cashiers, then what changed in the catalog, from the server (the sync
+ * loop's periodic check and the menu's *Update catalog*).
+ * @param {string} token
+ * @returns {Promise<boolean>} whether the catalog changed
+ */
+async function refreshFromServer(token) {
+  const { config, cashiers } = await staffAndConfigUpdate(runtime.db, token);
+  setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
+  emit("terminal.ready", { config }); // the proxy URL may have changed
+  const changed = await catalogUpdate(runtime.db, token);
+  if (changed) {
+    channel?.postMessage({ type: "catalog" });
+    await reloadCatalog();
+  }
+  return changed;
+}
+
+/** Fetch catalog changes now (menu). */
+export async function updateCatalog() {
+  const token = await pairingToken();
+  if (!token) return;
+  try {
+    const changed = await refreshFromServer(token);
+    toast(changed ? "Catalog updated." : "The catalog is up to date.", "info");
+  } catch (error) {
+    toast(error instanceof NetworkError ? "The server cannot be reached." : String(error), "error");
+  }
+}

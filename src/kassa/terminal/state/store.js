@@ -1,0 +1,162 @@
+// @ts-check
+/**
+ * The app's state: one plain object replaced on every change. Not UI: the flows and the
+ * device adapters read and change it here; ui/store.js's `useStore` re-renders the screens
+ * when it changes. Enough for one screen at a time; no library needed.
+ */
+
+/**
+ * @typedef {import("../domain/cart.js").Order & {openedAt?: string}} OpenOrder
+ *   an order being sold or parked; `openedAt` orders the tabs (not part of the synced order)
+ * @typedef {import("../domain/cart.js").CatalogPaymentMethod & {name: string}} PaymentMethod
+ *
+ * @typedef {object} TerminalConfig  the server's terminal configuration (`GET terminal`)
+ * @property {number} id
+ * @property {string} code
+ * @property {string} name
+ * @property {string} store_name
+ * @property {string} currency
+ * @property {number} currency_places
+ * @property {string} receipt_prefix
+ * @property {string} [discount_limit]       percent, decimal string
+ * @property {string | null} [proxy_url]
+ * @property {string} [drawer_policy]        "cash" | "always" | "never"
+ * @property {any[]} [barcode_patterns]
+ * @property {PaymentMethod[]} payment_methods
+ * @property {string} [store_address]
+ * @property {string} [store_tax_id]
+ * @property {string} [receipt_header]
+ * @property {string} [receipt_footer]
+ *
+ * @typedef {object} Cashier
+ * @property {number} id
+ * @property {string} name
+ * @property {string} role                   "cashier" | "manager"
+ * @property {any} pin_verifier
+ *
+ * @typedef {object} CashSession  a cash session as this terminal keeps it (data/db.js `sessions`)
+ * @property {string} uuid
+ * @property {number} cashierId
+ * @property {string} openedAt
+ * @property {number} openingFloat           minor units, like every amount below
+ * @property {"open" | "closed"} state
+ * @property {number} cashIn
+ * @property {number} changeOut
+ * @property {number} orders
+ * @property {number} sales
+ * @property {boolean} [adopted]             opened elsewhere (`GET sessions/current`)
+ * @property {string} [closedAt]
+ * @property {number} [closedBy]
+ * @property {number} [countedCash]
+ * @property {number} [expectedCash]
+ *
+ * @typedef {object} Category
+ * @property {number} id
+ * @property {string} name
+ * @property {number | null} parent_id
+ *
+ * @typedef {{id: number, message: string, kind: "info" | "error"}} Toast
+ * @typedef {{kind: "weight" | "manager" | "note" | "devices" | "drawer" | "confirm", [detail: string]: any}} Dialog
+ * @typedef {{mode: "qty" | "discount" | "price", buffer: string}} NumpadState
+ * @typedef {{online: boolean | null, lastSyncAt: string | null, authError: boolean, syncing: boolean}} SyncStatus
+ * @typedef {{loaded: number, total: number | null, error: string | null}} DownloadProgress
+ * @typedef {import("../domain/receipt.js").Receipt & {print?: {owed: boolean, failed?: boolean, printedAt?: string}}} KeptReceipt
+ *
+ * @typedef {object} PrintState  a receipt's printing as the proxy reported it
+ * @property {"printing" | "printed" | "owed" | "failed" | "error"} state
+ * @property {string | null} fault
+ *
+ * @typedef {object} HardwareState  hardware/proxy.js's view of the till's devices
+ * @property {string} [url]
+ * @property {boolean} configured          a proxy URL is set
+ * @property {boolean} paired
+ * @property {boolean | null} reachable
+ * @property {boolean} [live]              the event stream is open
+ * @property {any} status                  the proxy's `GET status` (printer, drawer, display, scanner)
+ * @property {number} owed                 receipts owed
+ * @property {Record<string, PrintState>} prints  by order uuid
+ * @property {any} [lastDrawer]
+ *
+ * @typedef {object} State
+ * @property {"boot" | "pair" | "download" | "login" | "float" | "sale" | "fatal"} phase
+ * @property {"sale" | "payment" | "receipt" | "close" | "outbox"} view  the screen of the sale phase
+ * @property {string} [fatal]
+ * @property {Toast[]} toasts
+ * @property {Dialog | null} dialog
+ * @property {boolean} menu
+ * @property {string} search
+ * @property {number | null} categoryId
+ * @property {NumpadState} numpad
+ * @property {SyncStatus} sync
+ * @property {{pending: number, rejected: number}} counts
+ * @property {boolean} busy
+ * @property {string | null} [pairError]
+ * @property {DownloadProgress} [download]
+ * @property {TerminalConfig | null} config
+ * @property {Cashier | null} cashier
+ * @property {Cashier[]} cashiers
+ * @property {Category[]} categories
+ * @property {PaymentMethod[]} methods
+ * @property {any} [index]                 domain/search.js's index
+ * @property {Map<number, import("../domain/cart.js").CatalogTax>} [taxes]
+ * @property {number} [productCount]
+ * @property {OpenOrder[]} openOrders      parked, oldest first
+ * @property {OpenOrder | null} order      the order on screen (set from the sale phase on)
+ * @property {CashSession | null} session
+ * @property {CashSession} [lastClosed]
+ * @property {string} payBuffer
+ * @property {KeptReceipt | null} [receipt]  the receipt screen's
+ * @property {boolean} [persisted]
+ * @property {boolean} [swUpdate]
+ * @property {HardwareState} hw
+ */
+
+/** @returns {State} */
+export function initialState() {
+  return {
+    phase: "boot", view: "sale", toasts: [], dialog: null, menu: false, search: "", categoryId: null,
+    numpad: { mode: "qty", buffer: "" }, sync: { online: null, lastSyncAt: null, authError: false, syncing: false },
+    counts: { pending: 0, rejected: 0 }, busy: false, config: null, cashier: null, cashiers: [], categories: [],
+    methods: [], openOrders: [], order: null, session: null, payBuffer: "",
+    hw: { configured: false, paired: false, reachable: null, status: null, owed: 0, prints: {} },
+  };
+}
+
+/** @type {State} */
+let state = initialState();
+/** @type {Set<() => void>} */
+const subscribers = new Set();
+let scheduled = false;
+
+/** @returns {State} */
+export function getState() {
+  return state;
+}
+
+/**
+ * Merge a change into the state and notify (once per microtask, however many changes).
+ * @param {Partial<State> | ((state: State) => Partial<State>)} change
+ */
+export function setState(change) {
+  const patch = typeof change === "function" ? change(state) : change;
+  state = { ...state, ...patch };
+  if (!scheduled) {
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      for (const subscriber of subscribers) subscriber();
+    });
+  }
+}
+
+/**
+ * Be told after changes (at most once per microtask).
+ * @param {() => void} subscriber
+ * @returns {() => void} unsubscribe
+ */
+export function subscribe(subscriber) {
+  subscribers.add(subscriber);
+  return () => {
+    subscribers.delete(subscriber);
+  };
+}

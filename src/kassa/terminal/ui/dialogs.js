@@ -1,0 +1,173 @@
+// @ts-check
+/** The dialogs over the screens: weight, manager approval, note, devices, open drawer, confirm. */
+import * as cart from "../domain/cart.js";
+import { faultText } from "../domain/hardware.js";
+import { parseQuantity, parseTyped } from "../domain/money.js";
+import { editUnsigned } from "../domain/numpad.js";
+import { setState } from "../state/store.js";
+import { printOwedReceipts, pairDevices, requestDrawer } from "../flows/devices.js";
+import { toast } from "../flows/messages.js";
+import { addToOrder, setNote } from "../flows/order.js";
+import { verifyCashierPin } from "../flows/session.js";
+import { Modal, Numpad, PinPad, useKeyboardPad } from "./components.js";
+import { html, useEffect, useRef, useState } from "./html.js";
+import { pushScanHandler } from "./scanner.js";
+import { saleState, useStore } from "./store.js";
+
+/** @param {{dialog: any}} props */
+export function Dialog({ dialog }) {
+  const close = () => setState({ dialog: null });
+  useEffect(() => {
+    // While a dialog is open a scan is not applied to the order behind it.
+    const removeScan = pushScanHandler(() => toast("Close the dialog first.", "error"));
+    return removeScan;
+  }, []);
+  if (dialog.kind === "weight") return html`<${WeightDialog} product=${dialog.product} onClose=${close} />`;
+  if (dialog.kind === "manager") return html`<${ManagerDialog} dialog=${dialog} onClose=${close} />`;
+  if (dialog.kind === "note") return html`<${NoteDialog} onClose=${close} />`;
+  if (dialog.kind === "devices") return html`<${DevicesDialog} onClose=${close} />`;
+  if (dialog.kind === "drawer") return html`<${DrawerDialog} onClose=${close} />`;
+  if (dialog.kind === "confirm") {
+    return html`<${Modal} title=${dialog.title} onClose=${close} test="confirm-dialog">
+      <p>${dialog.body}</p>
+      <div class="row">
+        <button type="button" class="button big" onClick=${close}>Cancel</button>
+        <button type="button" class="button danger big" data-test="confirm" onClick=${() => { close(); dialog.onConfirm(); }}>${dialog.confirm}</button>
+      </div>
+    <//>`;
+  }
+  return null;
+}
+
+/** @param {{product: any, onClose: () => void}} props */
+function WeightDialog({ product, onClose }) {
+  const [buffer, setBuffer] = useState("");
+  const submit = () => {
+    // Digits with at most three decimals ("0." too), read exactly, never through a float.
+    const milli = /^\d+(\.\d{0,3})?$/.test(buffer) ? parseTyped(buffer, parseQuantity) : null;
+    if (milli === null || milli <= 0) {
+      toast("Enter the weight in kg, e.g. 0.455.", "error");
+      return;
+    }
+    onClose();
+    addToOrder(product, { quantity: milli });
+  };
+  const onKey = (/** @type {string} */ key) => (key === "OK" ? submit() : setBuffer((b) => editUnsigned(b, key)));
+  useKeyboardPad(onKey, { onEscape: onClose });
+  return html`<${Modal} title=${`Weight of ${product.name}`} onClose=${onClose} test="weight-dialog">
+    <div class="amount-display">${buffer || "0"} ${product.unit}</div>
+    <${Numpad} onKey=${onKey} ok="Add" test="weight-pad" />
+  <//>`;
+}
+
+/** @param {{dialog: any, onClose: () => void}} props */
+function ManagerDialog({ dialog, onClose }) {
+  const { cashiers } = useStore();
+  const managers = cashiers.filter((/** @type {any} */ c) => c.role === "manager");
+  const [manager, setManager] = useState(managers.length === 1 ? managers[0] : null);
+  const submit = async (/** @type {string} */ pin) => {
+    if (!manager) return "Choose a manager first.";
+    const result = await verifyCashierPin(manager, pin);
+    if (result.ok) {
+      onClose();
+      dialog.onApproved(manager);
+      return null;
+    }
+    return result.lockedFor ? `Locked for ${Math.ceil(result.lockedFor / 1000)} s.` : "Wrong PIN.";
+  };
+  return html`<${Modal} title="Manager approval" onClose=${onClose} test="manager-dialog">
+    <p>${dialog.reason}</p>
+    ${managers.length === 0 ? html`<p class="form-error">No manager is set up for this terminal.</p>` : null}
+    ${managers.length > 1
+      ? html`<div class="people small">${managers.map(
+          (/** @type {any} */ m) => html`<button type="button" class=${`person${manager?.id === m.id ? " selected" : ""}`} onClick=${() => setManager(m)}>${m.name}</button>`,
+        )}</div>`
+      : null}
+    ${manager ? html`<p class="muted">${manager.name}, enter your PIN.</p><${PinPad} key=${manager.id} onSubmit=${submit} test="manager-pin" />` : null}
+  <//>`;
+}
+
+/** @param {{onClose: () => void}} props */
+function NoteDialog({ onClose }) {
+  const { order } = saleState(useStore());
+  const [note, editNote] = useState(order.note);
+  const ref = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
+  useEffect(() => ref.current?.focus(), []);
+  return html`<${Modal} title="Order note" onClose=${onClose} test="note-dialog">
+    <textarea ref=${ref} class="note-input" maxlength=${cart.LIMITS.noteLength} rows="4" value=${note} data-test="note-input"
+      onInput=${(/** @type {any} */ e) => editNote(e.target.value)}></textarea>
+    <div class="row">
+      <button type="button" class="button big" onClick=${onClose}>Cancel</button>
+      <button type="button" class="button primary big" data-test="save-note" onClick=${() => { setNote(note); onClose(); }}>Save note</button>
+    </div>
+  <//>`;
+}
+
+// ---------------------------------------------------------------- devices
+
+/** @param {{onClose: () => void}} props */
+function DevicesDialog({ onClose }) {
+  const { hw: h, phase } = useStore();
+  const [code, setCode] = useState("");
+  const [error, setError] = useState(/** @type {string | null} */ (null));
+  const [busy, setBusy] = useState(false);
+  const status = h?.status;
+  const printer = status?.printer;
+  const row = (/** @type {string} */ name, /** @type {string} */ value, /** @type {string} */ test) =>
+    html`<tr><th>${name}</th><td data-test=${test}>${value}</td></tr>`;
+  const pair = async (/** @type {Event} */ e) => {
+    e.preventDefault();
+    setBusy(true);
+    const message = await pairDevices(code);
+    setBusy(false);
+    setError(message);
+    if (!message) setCode("");
+  };
+  return html`<${Modal} title="Devices" onClose=${onClose} test="devices-dialog">
+    <table class="devices">
+      ${row("Hardware proxy", `${h?.url || "none set up"} · ${h?.reachable ? "reachable" : h?.reachable === false ? "not reachable" : "…"}`, "proxy-state")}
+      ${row("Printer", printer ? (printer.configured === false ? "not set up" : printer.fault ? faultText(printer.fault) : printer.paper === "near_end" ? "ready, paper low" : printer.state === "online" ? "ready" : printer.state) : "unknown", "printer-state")}
+      ${row("Drawer", status?.drawer?.state ?? "unknown", "drawer-state")}
+      ${row("Customer display", status?.display ? (status.display.configured ? status.display.state : "not set up") : "unknown", "display-state")}
+      ${row("Scanner", status?.scanner ? (status.scanner.configured ? status.scanner.state : "not set up") : "unknown", "scanner-state")}
+      ${row("Receipts owed", String(h?.owed ?? 0), "owed-count")}
+    </table>
+    ${h?.configured && !h.paired
+      ? html`<form class="pair-proxy" onSubmit=${pair}>
+          <p>Enter the pairing code shown on the hardware proxy's page (<a href=${h.url} target="_blank" rel="noopener">${h.url}</a>).</p>
+          <input class="big-input" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-2345"
+            value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)} data-test="proxy-code" />
+          <div class="form-error" role="alert" data-test="proxy-pair-error">${error ?? ""}</div>
+          <button type="submit" class="button primary big" disabled=${busy || code.trim().length < 4} data-test="proxy-pair">${busy ? "Pairing…" : "Pair devices"}</button>
+        </form>`
+      : null}
+    <div class="row">
+      ${h?.owed ? html`<button type="button" class="button big" data-test="print-owed" onClick=${() => printOwedReceipts()}>Print owed receipts</button>` : null}
+      ${h?.paired && phase === "sale" ? html`<button type="button" class="button big" data-test="open-drawer" onClick=${() => setState({ dialog: { kind: "drawer" } })}>Open drawer</button>` : null}
+      <button type="button" class="button big" onClick=${onClose}>Close</button>
+    </div>
+  <//>`;
+}
+
+const DRAWER_REASONS = ["Change for a customer", "Cash count", "Cash taken to the safe", "Wrong change given"];
+
+/** A manager opens the drawer without a sale; the proxy logs the reason. */
+/** @param {{onClose: () => void}} props */
+function DrawerDialog({ onClose }) {
+  const [reason, setReason] = useState("");
+  const open = () => requestDrawer(reason);
+  return html`<${Modal} title="Open drawer" onClose=${onClose} test="drawer-dialog">
+    <p>Why is the drawer opened? It is logged.</p>
+    <div class="people small">
+      ${DRAWER_REASONS.map(
+        (text) => html`<button type="button" class=${`person${reason === text ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(text)}>${text}</button>`,
+      )}
+    </div>
+    <input class="big-input" maxlength="150" placeholder="Other reason" value=${reason} data-test="drawer-reason-text"
+      onInput=${(/** @type {any} */ e) => setReason(e.target.value)} />
+    <div class="row">
+      <button type="button" class="button big" onClick=${onClose}>Cancel</button>
+      <button type="button" class="button danger big" disabled=${!reason.trim()} data-test="drawer-open" onClick=${open}>Open drawer</button>
+    </div>
+  <//>`;
+}

@@ -1,0 +1,30 @@
+// @ts-check
+/** The menu drawer (status bar's ☰). */
+import { setState } from "../state/store.js";
+import { exportOutbox, syncNow } from "../flows/outbox.js";
+import { showLastReceipt } from "../flows/payment.js";
+import { logout } from "../flows/session.js";
+import { updateCatalog } from "../flows/start.js";
+import { html } from "./html.js";
+import { useStore } from "./store.js";
+
+export function Menu() {
+  const { phase, session } = useStore();
+  const close = () => setState({ menu: false });
+  const item = (/** @type {string} */ label, /** @type {() => void} */ action, /** @type {boolean} */ enabled = true) =>
+    html`<button type="button" class="menu-item" disabled=${!enabled} onClick=${() => { close(); action(); }}>${label}</button>`;
+  return html`<div class="backdrop" onClick=${(/** @type {MouseEvent} */ e) => e.target === e.currentTarget && close()}>
+    <nav class="drawer" aria-label="Menu" data-test="menu-drawer">
+      <header class="modal-head"><h2>Menu</h2><button type="button" class="icon-button" aria-label="Close" onClick=${close}>✕</button></header>
+      ${item("Sync now", syncNow)}
+      ${item("Unsynced orders", () => setState({ view: "outbox" }), phase === "sale")}
+      ${item("Export unsynced orders", exportOutbox)}
+      ${item("Last receipt", showLastReceipt, phase === "sale")}
+      ${item("Update catalog", updateCatalog)}
+      ${item("Devices", () => setState({ dialog: { kind: "devices" } }))}
+      ${item("Open drawer", () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}
+      ${item("Close cash session", () => setState({ view: "close" }), phase === "sale" && Boolean(session))}
+      ${item("Lock (change cashier)", logout, phase === "sale" || phase === "float")}
+    </nav>
+  </div>`;
+}

@@ -1,0 +1,35 @@
+// @ts-check
+/** Open the till: the opening float counted on a numpad. */
+import { typedAmount } from "../../domain/money.js";
+import { editUnsigned } from "../../domain/numpad.js";
+import { openSession } from "../../flows/session.js";
+import { Numpad, money, useKeyboardPad } from "../components.js";
+import { html, useState } from "../html.js";
+import { useStore } from "../store.js";
+
+export function FloatScreen() {
+  const { config, cashier } = useStore();
+  // The float phase comes after start, which loaded the configuration.
+  const places = /** @type {import("../../state/store.js").TerminalConfig} */ (config).currency_places;
+  const [buffer, setBuffer] = useState("");
+  const [busy, setBusy] = useState(false);
+  const typed = buffer ? typedAmount(buffer, places) : 0;
+  const valid = typed !== null;
+  const amount = typed ?? 0;
+  const open = async () => {
+    if (!valid || busy) return;
+    setBusy(true);
+    await openSession(amount);
+  };
+  const onKey = (/** @type {string} */ key) => (key === "OK" ? open() : setBuffer((b) => editUnsigned(b, key)));
+  useKeyboardPad(onKey);
+  return html`<div class="center-screen">
+    <div class="card float-card">
+      <h1>Open the till</h1>
+      <p>${cashier?.name}, count the cash in the drawer (the opening float).</p>
+      <div class="amount-display" data-test="float-amount">${money(amount)}</div>
+      <${Numpad} onKey=${onKey} ok=${null} test="float-pad" />
+      <button type="button" class="button primary big" disabled=${!valid || busy} onClick=${open} data-test="open-session">Open session</button>
+    </div>
+  </div>`;
+}

@@ -1,0 +1,56 @@
+// @ts-check
+/** Who is selling: the cashier tiles and the PIN pad (checked offline; lockouts shown). */
+import { lockedFor, login } from "../../flows/session.js";
+import { PinPad } from "../components.js";
+import { html, useEffect, useState } from "../html.js";
+import { useStore } from "../store.js";
+
+export function LoginScreen() {
+  const { cashiers, lastClosed } = useStore();
+  const [chosen, setChosen] = useState(/** @type {any} */ (null));
+  const [locked, setLocked] = useState(0);
+  useEffect(() => {
+    if (!chosen) return undefined;
+    let timer = 0;
+    const tick = async () => {
+      const remaining = await lockedFor(chosen);
+      setLocked(remaining);
+      if (remaining > 0) timer = window.setTimeout(tick, 1000);
+    };
+    tick();
+    return () => clearTimeout(timer);
+  }, [chosen]);
+  const submit = async (/** @type {string} */ pin) => {
+    const result = await login(chosen, pin);
+    if (result.ok) return null;
+    if (result.lockedFor) {
+      setLocked(result.lockedFor);
+      setTimeout(() => lockedFor(chosen).then(setLocked), result.lockedFor + 50);
+      return `Too many wrong PINs: locked for ${Math.ceil(result.lockedFor / 1000)} s.`;
+    }
+    return "Wrong PIN.";
+  };
+  return html`<div class="login">
+    <section class="login-people">
+      <h1>Who is selling?</h1>
+      ${lastClosed ? html`<p class="muted">Session closed. Log in to open a new one.</p>` : null}
+      <div class="people">
+        ${cashiers.map(
+          (/** @type {any} */ c) =>
+            html`<button type="button" key=${c.id} class=${`person${chosen?.id === c.id ? " selected" : ""}`} data-test="cashier-tile" data-name=${c.name}
+              onClick=${() => setChosen(c)}>
+              <span class="avatar">${c.name.slice(0, 1)}</span><span>${c.name}</span>${c.role === "manager" ? html`<small>manager</small>` : null}
+            </button>`,
+        )}
+      </div>
+    </section>
+    <section class="login-pin">
+      ${chosen
+        ? html`<h2>${chosen.name}</h2>
+            ${locked > 0
+              ? html`<div class="locked" role="alert" data-test="locked">Locked: try again in ${Math.ceil(locked / 1000)} s</div>`
+              : html`<${PinPad} key=${chosen.id} onSubmit=${submit} />`}`
+        : html`<p class="muted big-hint">Tap your name, then enter your PIN.</p>`}
+    </section>
+  </div>`;
+}

@@ -1,0 +1,20 @@
+// @ts-check
+/** First run: pair this terminal with a code from the back office. */
+import { pair } from "../../flows/start.js";
+import { html, useState } from "../html.js";
+import { useStore } from "../store.js";
+
+export function PairScreen() {
+  const { busy, pairError } = useStore();
+  const [code, setCode] = useState("");
+  return html`<div class="center-screen">
+    <form class="card pair-card" onSubmit=${(/** @type {Event} */ e) => { e.preventDefault(); pair(code); }}>
+      <h1>Pair this terminal</h1>
+      <p>In the back office, open <b>Terminals</b>, choose this till and create a pairing code. Enter it here.</p>
+      <input class="big-input" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-1234"
+        value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)} data-test="pair-code" />
+      <div class="form-error" role="alert">${pairError ?? ""}</div>
+      <button type="submit" class="button primary big" disabled=${busy || code.trim().length < 4} data-test="pair-submit">${busy ? "Pairing…" : "Pair"}</button>
+    </form>
+  </div>`;
+}

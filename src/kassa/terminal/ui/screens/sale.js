@@ -1,0 +1,173 @@
+// @ts-check
+/**
+ * The sale: the order (tabs, lines, totals, the line numpad, Pay) and the catalog (search,
+ * categories, tiles). A scan here adds to the order.
+ */
+import * as cart from "../../domain/cart.js";
+import { categoryTree, productsFor } from "../../domain/catalog.js";
+import { formatDiscount, parseAmount } from "../../domain/money.js";
+import { setState } from "../../state/store.js";
+import { addToOrder, applyNumpad, discardOrder, handleScan, newParkedOrder, numpadKey, removeSelectedLine, resumeOrder, selectLine, setNumpadMode } from "../../flows/order.js";
+import { openPayment } from "../../flows/payment.js";
+import { money, quantity } from "../components.js";
+import { html, useEffect, useMemo, useRef } from "../html.js";
+import { pushScanHandler, pushTypedHandler } from "../scanner.js";
+import { saleState, useStore } from "../store.js";
+
+export function SaleScreen() {
+  return html`<div class="sale">
+    <${CartPanel} />
+    <${CatalogPanel} />
+  </div>`;
+}
+
+function CartPanel() {
+  const state = useStore();
+  const { openOrders, numpad } = state;
+  const { order } = saleState(state);
+  const lines = cart.pricedLines(order);
+  const sum = cart.totals(order);
+  const listRef = useRef(/** @type {HTMLElement | null} */ (null));
+  useEffect(() => {
+    listRef.current?.querySelector(".line.selected")?.scrollIntoView({ block: "nearest" });
+  }, [order.selectedLineId, order.lines.length]);
+  const modes = /** @type {const} */ ([["qty", "Qty"], ["discount", "Disc %"], ["price", "Price"]]);
+  const selected = lines.find((line) => line.id === order.selectedLineId);
+  return html`<section class="cart" aria-label="Order">
+    <div class="order-tabs" data-test="order-tabs">
+      ${openOrders.map(
+        (/** @type {any} */ o, /** @type {number} */ i) =>
+          html`<button type="button" key=${o.uuid} class="order-tab" data-test="order-tab" onClick=${() => resumeOrder(o.uuid)}>
+            <span>#${i + 1}</span><small>${money(cart.totals(o).gross)}</small>
+          </button>`,
+      )}
+      <span class="order-tab current" data-test="current-order-tab"><span>#${openOrders.length + 1}</span><small>${lines.length ? money(sum.gross) : "new"}</small></span>
+      <button type="button" class="order-tab add" data-test="park" disabled=${!lines.length && !order.note} onClick=${newParkedOrder} aria-label="New order (park this one)">+ New</button>
+      <span class="spacer"></span>
+      <button type="button" class="button discard" aria-label="Discard order" data-test="discard" disabled=${!lines.length && !order.note}
+        onClick=${() => setState({ dialog: { kind: "confirm", title: "Discard this order?", body: "The lines and payments of this order are dropped.", confirm: "Discard", onConfirm: discardOrder } })}>Discard</button>
+    </div>
+    <ol class="lines" ref=${listRef} data-test="lines">
+      ${lines.length === 0 ? html`<li class="empty-cart">Scan a product or tap a tile.</li>` : null}
+      ${lines.map(
+        (line) => html`<li key=${line.id} class=${`line${line.id === order.selectedLineId ? " selected" : ""}`} data-test="line" data-line-id=${line.id}
+          onClick=${() => selectLine(line.id)}>
+          <div class="line-main">
+            <span class="line-name" data-test="line-name">${line.name}</span>
+            <span class="line-gross" data-test="line-gross">${money(line.gross)}</span>
+          </div>
+          <div class="line-detail">
+            <span data-test="line-qty">${quantity(line.quantity, line.unit, line.weighed)}</span> × ${money(line.unitPrice)}${line.unit !== "pc" ? `/${line.unit}` : ""}
+            ${line.discount ? html`<span class="badge">−${formatDiscount(line.discount)} %</span>` : null}
+            ${line.priceOverridden ? html`<span class="badge">price changed</span>` : null}
+          </div>
+        </li>`,
+      )}
+    </ol>
+    ${order.note ? html`<div class="order-note" data-test="order-note"><b>Note:</b> ${order.note}</div>` : null}
+    <div class="totals">
+      <div class="total-label">Total<small>${sum.tax ? `incl. tax ${money(sum.tax)}` : ""}</small></div>
+      <div class="total-amount" data-test="total">${money(sum.gross)}</div>
+    </div>
+    <div class="line-tools">
+      <div class="numpad-display" data-test="numpad-display">
+        ${selected ? html`<span class="muted">${modes.find((m) => m[0] === numpad.mode)?.[1]}</span> <b>${numpad.buffer || "…"}</b>` : html`<span class="muted">Select a line</span>`}
+      </div>
+      <button type="button" class="button" data-test="apply" disabled=${!selected || !numpad.buffer} onClick=${applyNumpad}>OK</button>
+      <button type="button" class="button danger-outline" data-test="remove-line" disabled=${!selected} onClick=${removeSelectedLine}>Remove</button>
+      <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>Note</button>
+    </div>
+    <div class="keypad">
+      <button type="button" class="pay-button" data-test="pay" disabled=${!lines.length} onClick=${openPayment}>
+        <span>Pay</span><b>${money(sum.gross)}</b>
+      </button>
+      ${["1", "2", "3", "qty", "4", "5", "6", "discount", "7", "8", "9", "price", "±", "0", ".", "⌫"].map((key) => {
+        const mode = modes.find((m) => m[0] === key);
+        if (mode) {
+          return html`<button type="button" class=${`key mode${numpad.mode === key ? " active" : ""}`} data-mode=${key} onClick=${() => setNumpadMode(/** @type {any} */ (key))}>${mode[1]}</button>`;
+        }
+        return html`<button type="button" class="key" data-key=${key} onClick=${() => numpadKey(key)}>${key}</button>`;
+      })}
+    </div>
+  </section>`;
+}
+
+function CatalogPanel() {
+  const state = useStore();
+  const { index, categories, search, categoryId } = state;
+  const { config } = saleState(state);
+  const inputRef = useRef(/** @type {HTMLInputElement | null} */ (null));
+  useEffect(() => {
+    const removeScan = pushScanHandler((code) => handleScan(code));
+    // Keys typed with no field focused go to the search box.
+    const removeTyped = pushTypedHandler((text) => {
+      const input = inputRef.current;
+      if (!input) return;
+      input.focus();
+      input.setRangeText(text, input.selectionStart ?? input.value.length, input.selectionEnd ?? input.value.length, "end");
+      setState({ search: input.value });
+    });
+    return () => {
+      removeScan();
+      removeTyped();
+    };
+  }, []);
+  const tree = useMemo(() => categoryTree(categories ?? []), [categories]);
+  const results = useMemo(() => productsFor(index, search, categoryId, tree), [index, search, categoryId, tree]);
+  const current = categoryId === null ? null : tree.byId.get(categoryId);
+  const topId = current ? (current.parent_id === null ? current.id : current.parent_id) : null;
+  const children = topId === null ? [] : tree.children.get(topId) ?? [];
+  const submit = (/** @type {Event} */ e) => {
+    e.preventDefault();
+    const query = search.trim();
+    if (/^\d{8,14}$/.test(query)) {
+      // Typed by hand when a label does not scan.
+      setState({ search: "" });
+      handleScan(query);
+    } else if (results.items.length === 1) {
+      addToOrder(results.items[0]);
+      setState({ search: "" });
+    }
+  };
+  return html`<section class="catalog" aria-label="Products">
+    <form class="search" role="search" onSubmit=${submit}>
+      <input ref=${inputRef} type="search" class="search-input" placeholder="Search name, reference or barcode" autocomplete="off" spellcheck="false"
+        value=${search} onInput=${(/** @type {any} */ e) => setState({ search: e.target.value })} data-test="search" />
+      ${search ? html`<button type="button" class="icon-button" aria-label="Clear search" data-test="clear-search" onClick=${() => setState({ search: "" })}>✕</button>` : null}
+    </form>
+    <nav class="categories" aria-label="Categories" data-test="categories">
+      <button type="button" class=${`chip${categoryId === null ? " active" : ""}`} onClick=${() => setState({ categoryId: null, search: "" })}>All</button>
+      ${(tree.children.get(null) ?? []).map(
+        (/** @type {any} */ c) =>
+          html`<button type="button" key=${c.id} class=${`chip${topId === c.id ? " active" : ""}`} style=${`--hue:${hue(c.id)}`} data-test="category"
+            onClick=${() => setState({ categoryId: c.id, search: "" })}>${c.name}</button>`,
+      )}
+    </nav>
+    ${children.length
+      ? html`<nav class="categories sub" aria-label="Subcategories">
+          ${children.map(
+            (/** @type {any} */ c) =>
+              html`<button type="button" key=${c.id} class=${`chip${categoryId === c.id ? " active" : ""}`} data-test="category"
+                onClick=${() => setState({ categoryId: c.id, search: "" })}>${c.name}</button>`,
+          )}
+        </nav>`
+      : null}
+    <div class="tiles" data-test="tiles">
+      ${results.items.map(
+        (/** @type {any} */ p) =>
+          html`<button type="button" key=${p.id} class="tile" style=${`--hue:${hue(tree.topOf.get(p.category_id) ?? 0)}`} data-test="tile" data-name=${p.name}
+            onClick=${() => addToOrder(p)}>
+            <span class="tile-name">${p.name}</span>
+            <span class="tile-price">${money(parseAmount(p.price, config.currency_places))}${p.unit !== "pc" ? html`<small>/${p.unit}</small>` : null}</span>
+          </button>`,
+      )}
+      ${results.items.length === 0 ? html`<p class="muted empty-tiles">${search ? `Nothing found for “${search}”.` : "No products here."}</p>` : null}
+      ${results.more ? html`<p class="muted more-tiles">More products: type to narrow the search.</p>` : null}
+    </div>
+  </section>`;
+}
+
+/** @param {number} id */
+function hue(id) {
+  return (id * 47) % 360;
+}
