@@ -58,7 +58,7 @@ class OrderLine(models.Model):
     # (FOR KEY SHARE), which dirtied and logged a catalog page per line and was the
     # largest single cost of order sync. The line carries its own name, price and tax.
     # A sold product is still protected: products_delete waits for the syncs in flight
-    # (orders.services.order_lines_lock) and PROTECT refuses to delete a product once sold.
+    # (the sales lock, common.locks) and PROTECT refuses to delete a product once sold.
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
