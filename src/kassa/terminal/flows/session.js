@@ -95,7 +95,7 @@ async function afterLogin(cashier) {
       await data.setMeta(runtime.db, data.META.currentSession, adopted.uuid);
       await enterSale(adopted);
       return;
-    } catch (error) {
+    } catch {
       // 404 no_open_session or offline: open one here.
     }
   }

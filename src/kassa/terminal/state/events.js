@@ -48,8 +48,8 @@ const listeners = new Map();
  * @returns {() => void} unsubscribe
  */
 export function on(type, listener) {
-  let set = listeners.get(type);
-  if (!set) listeners.set(type, (set = new Set()));
+  const set = listeners.get(type) ?? new Set();
+  listeners.set(type, set);
   set.add(listener);
   return () => set.delete(listener);
 }

@@ -64,8 +64,8 @@ export function Numpad({ onKey, decimal = true, sign = false, ok = "OK", test = 
 export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
   const handler = useRef(onKey);
   handler.current = onKey;
-  const escape = useRef(onEscape);
-  escape.current = onEscape;
+  const escapeHandler = useRef(onEscape);
+  escapeHandler.current = onEscape;
   useEffect(() => {
     if (!active) return undefined;
     const removeTyped = pushTypedHandler((text) => {
@@ -80,7 +80,7 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
       if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) return;
       if (event.key === "Backspace") handler.current("⌫");
       else if (event.key === "Enter") handler.current("OK");
-      else if (event.key === "Escape") escape.current?.();
+      else if (event.key === "Escape") escapeHandler.current?.();
       else return;
       event.preventDefault();
     };
