@@ -72,9 +72,10 @@ test("the export file holds every outbox entry in order, as the back office impo
     },
   ];
   const db = {
-    getAllFromIndex: async (/** @type {string} */ store, /** @type {string} */ index) => (
-      assert.deepEqual([store, index], ["outbox", "seq"]), entries
-    ),
+    getAllFromIndex: async (/** @type {string} */ store, /** @type {string} */ index) => {
+      assert.deepEqual([store, index], ["outbox", "seq"]);
+      return entries;
+    },
   };
   const now = new Date("2026-03-14T15:32:00Z");
   const { document, count } = await outboxExport(db, { code: "POS1" }, now);
@@ -188,11 +189,33 @@ test("the sample sale laid out at 48 columns, row by row", () => {
   ]);
 });
 
-test("a reprint carries the copy mark under the store's header; nothing else changes", () => {
+test("a reprint carries the copy mark DUPLICATE under the store's header; nothing else changes", () => {
   const original = receiptDocument(sampleReceipt()).blocks;
   const copy = receiptDocument(sampleReceipt(), { copy: true }).blocks;
-  assert.deepEqual(copy[3], { type: "text", text: "*** COPY ***", align: "center", bold: true });
+  assert.deepEqual(copy[3], { type: "text", text: "DUPLICATE", align: "center", bold: true });
   assert.deepEqual([...copy.slice(0, 3), ...copy.slice(4)], original);
+});
+
+test("the sale's journal entry is printed above the code: seq, the hash's first 8 digits, the software", () => {
+  const hash = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+  const receipt = { ...sampleReceipt(), journal: { seq: 42, hash, software: "Kassa 0.1.0" } };
+  const blocks = receiptDocument(receipt).blocks;
+  assert.deepEqual(blocks.slice(-4), [
+    { type: "blank" },
+    { type: "text", text: "Journal 42 · a1b2c3d4 · Kassa 0.1.0", align: "center" },
+    { type: "blank" },
+    { type: "code", format: "code128", value: "POS1-1-000003" },
+  ]);
+  // nothing else changes, and without a journal entry there is no journal row
+  assert.deepEqual([...blocks.slice(0, -4), ...blocks.slice(-2)], receiptDocument(sampleReceipt()).blocks);
+  assert.ok(!JSON.stringify(receiptDocument(sampleReceipt())).includes("Journal"));
+  // the till's own word for it, as every other label
+  const german = receiptDocument(receipt, { labels: { journal: "Journal-Nr." } }).blocks.at(-3);
+  assert.deepEqual(german, { type: "text", text: "Journal-Nr. 42 · a1b2c3d4 · Kassa 0.1.0", align: "center" });
+  // laid out like any text: one centred row at 48 columns
+  assert.deepEqual(layoutReceipt({ format: "kassa.receipt", version: 1, blocks: blocks.slice(-3, -2) }, 48), [
+    row("Journal 42 · a1b2c3d4 · Kassa 0.1.0", "center"),
+  ]);
 });
 
 test("yen have no decimals: 315 ¥", () => {
@@ -239,7 +262,7 @@ test("Kuwaiti dinars have three decimals and no symbol: 1.234 KWD", () => {
 
 test("every label comes from one table, and a till may replace any of them", () => {
   assert.deepEqual(RECEIPT_LABELS, {
-    copy: "*** COPY ***",
+    copy: "DUPLICATE",
     receipt: "Receipt",
     cashier: "Cashier",
     taxId: "Tax ID",
@@ -250,6 +273,7 @@ test("every label comes from one table, and a till may replace any of them", () 
     tax: "Tax",
     gross: "Gross",
     taxExcluded: "excl.",
+    journal: "Journal",
   });
   const labels = {
     copy: "KOPIE",
@@ -263,8 +287,10 @@ test("every label comes from one table, and a till may replace any of them", () 
     tax: "MwSt",
     gross: "Brutto",
     taxExcluded: "zzgl.",
+    journal: "Journal-Nr.",
   };
-  const words = JSON.stringify(receiptDocument(sampleReceipt(), { copy: true, labels }));
+  const journal = { seq: 7, hash: "0123456789abcdef", software: "Kassa 0.1.0" };
+  const words = JSON.stringify(receiptDocument({ ...sampleReceipt(), journal }, { copy: true, labels }));
   for (const english of Object.values(RECEIPT_LABELS))
     assert.doesNotMatch(words, new RegExp(`"${english.replace(/[*.]/g, "\\$&")}[" ]`));
   for (const german of [
@@ -279,6 +305,7 @@ test("every label comes from one table, and a till may replace any of them", () 
     "MwSt",
     "Brutto",
     "21% zzgl.",
+    "Journal-Nr. 7 · 01234567 · Kassa 0.1.0",
   ]) {
     assert.ok(words.includes(`"${german}"`), german);
   }

@@ -36,6 +36,12 @@ import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, form
  * @property {number} cashPaid
  * @property {number} change
  * @property {string} note
+ * @property {ReceiptJournal} [journal] the journal entry of the sale (docs/journal.md), printed when present
+ *
+ * @typedef {object} ReceiptJournal
+ * @property {number} seq       the entry's sequence number
+ * @property {string} hash      the entry's SHA-256, hex; the receipt shows its first 8 digits
+ * @property {string} software  the terminal's name and version, e.g. "Kassa 0.1.0"
  */
 
 /**
@@ -91,7 +97,7 @@ export function buildReceipt(order, { config, cashier, methods }) {
  * the tax column and nowhere "VAT"). A till in another language passes its own `labels`.
  */
 export const RECEIPT_LABELS = Object.freeze({
-  copy: "*** COPY ***",
+  copy: "DUPLICATE",
   receipt: "Receipt",
   cashier: "Cashier",
   taxId: "Tax ID",
@@ -102,6 +108,7 @@ export const RECEIPT_LABELS = Object.freeze({
   tax: "Tax",
   gross: "Gross",
   taxExcluded: "excl.",
+  journal: "Journal",
 });
 
 /** @typedef {{-readonly [K in keyof typeof RECEIPT_LABELS]: string}} ReceiptLabels */
@@ -173,7 +180,7 @@ function dateTime(/** @type {string} */ iso) {
 
 /**
  * The receipt number as a code to scan for a return: Code 128 when it is printable ASCII of
- * at most 40 characters, else a QR code (as printDocument chose).
+ * at most 40 characters, else a QR code.
  * @param {string} number already cleaned
  * @returns {Block | null}
  */
@@ -184,11 +191,24 @@ function referenceCode(number) {
 }
 
 /**
+ * "Journal 42 · a1b2c3d4 · Kassa 0.1.0": the sale's journal entry, its hash's first 8 hex
+ * digits and the software that wrote it, so a receipt can be found in the journal.
+ * @param {ReceiptJournal | undefined} journal
+ * @param {string} label
+ * @returns {string}
+ */
+function journalRow(journal, label) {
+  if (!journal) return "";
+  const hash = Array.from(clean(journal.hash)).slice(0, 8).join("");
+  return [`${label} ${clean(journal.seq)}`, hash, clean(journal.software)].filter(Boolean).join(" · ");
+}
+
+/**
  * The receipt as docs/receipt.md's version-1 block document: everything the printer prints
  * and the preview shows, amounts written with the receipt's `places`.
  * @param {Receipt} receipt from buildReceipt
  * @param {object} [options]
- * @param {boolean} [options.copy]      a reprint: the copy mark under the store's header
+ * @param {boolean} [options.copy]      a reprint: the copy mark (DUPLICATE) under the store's header
  * @param {Partial<ReceiptLabels>} [options.labels] words replacing RECEIPT_LABELS
  * @returns {import("./receipt_layout.js").ReceiptDocument}
  */
@@ -242,6 +262,9 @@ export function receiptDocument(receipt, { copy = false, labels = {} } = {}) {
     blocks.push({ type: "blank" });
     for (const line of closing) blocks.push(textBlock(line, center));
   }
+
+  const journal = journalRow(receipt.journal, word.journal);
+  if (journal) blocks.push({ type: "blank" }, textBlock(journal, center));
 
   const code = referenceCode(number);
   if (code) blocks.push({ type: "blank" }, code);
