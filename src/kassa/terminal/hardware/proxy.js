@@ -27,7 +27,8 @@
 import { amountDue, pricedLines, totals } from "../domain/cart.js";
 import { changeFrame, displaySize, itemFrame, totalFrame } from "../domain/display.js";
 import { errorFromBody } from "../domain/errors.js";
-import { faultText, opensDrawer, printDocument } from "../domain/hardware.js";
+import { faultText, opensDrawer } from "../domain/hardware.js";
+import { receiptDocument } from "../domain/receipt.js";
 import * as data from "../data/db.js";
 import { emit, on } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
@@ -65,7 +66,7 @@ let link = { url: "", token: null };
 let events = null;
 /** @type {ReturnType<typeof setInterval> | null} */
 let timer = null;
-/** Owed receipts by order uuid (the receipt document as kept in IndexedDB). */
+/** Owed receipts by order uuid (the receipts as kept in IndexedDB). */
 const owed = new Map();
 /** Jobs known to be printed or failed: a late answer about them does not undo that. */
 const finalJobs = new Set();
@@ -78,7 +79,11 @@ function setHw(change) {
   setState((s) => ({ hw: { ...s.hw, ...change } }));
 }
 
-/** @param {string} uuid @param {import("../state/store.js").PrintState} change */
+/**
+ * @param {string} uuid
+ * @param {import("../state/store.js").PrintState & {copy?: boolean}} change  `copy`: the
+ *   paper last sent for it is the marked copy (the receipt screen previews that one)
+ */
 function setPrint(uuid, change) {
   setState((s) => ({ hw: { ...s.hw, prints: { ...s.hw.prints, [uuid]: { ...s.hw.prints[uuid], ...change } } } }));
 }
@@ -261,7 +266,9 @@ async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}
     return;
   }
   try {
-    const job = await proxyRequest("print/receipt", { body: { key: uuid, receipt: printDocument(receipt), open_drawer: openDrawer, reprint } });
+    // The one document the receipt screen previews too; a reprint carries the copy mark.
+    const paper = receiptDocument(receipt, { copy: reprint });
+    const job = await proxyRequest("print/receipt", { body: { key: uuid, receipt: paper, open_drawer: openDrawer, reprint } });
     await jobSeen(uuid, job);
   } catch (error) {
     if (error instanceof ProxyDown) notPrinted(receipt, "unreachable");
@@ -348,7 +355,8 @@ export async function reprintReceipt(receipt) {
     await sendReceipt(kept);
     return;
   }
-  setPrint(receipt.uuid, { state: "printing", fault: null });
+  // The receipt screen previews the paper that came out last: from now on, the copy.
+  setPrint(receipt.uuid, { state: "printing", fault: null, copy: true });
   await sendReceipt(receipt, { reprint: true });
 }
 
