@@ -14,7 +14,8 @@ import sqlite3
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from kassa.proxy.devices.display import DisplayEmulator
+from kassa.proxy.devices.escpos_decoder import Barcode, Element, QrCode, TextLine
+from kassa.proxy.devices.virtual import render_text
 from kassa.proxy.server import ProxyServer
 from kassa.proxy.settings import load_settings
+from kassa.proxy.text import CODE_PAGES, transliterate
 from tests.proxy.conftest import TcpPrinter
 
 from .conftest import KassaServer, Template, Till, free_port
@@ -71,9 +75,10 @@ class Proxy:
 
     state_dir: Path
     origin: str
-    printer: TcpPrinter
-    display: Display
+    printer_url: str
+    display_url: str
     port: int = field(default_factory=free_port)
+    printer_columns: int | None = None
     server: ProxyServer | None = None
 
     @property
@@ -91,12 +96,13 @@ class Proxy:
                 "allowed_origins": [self.origin],
                 "pairing_code": PAIRING_CODE,
                 "printer": {
-                    "url": self.printer.url,
+                    "url": self.printer_url,
+                    "columns": self.printer_columns,
                     "status_interval": 0.1,
                     "status_timeout": 0.2,
                     "timeout": 1.0,
                 },
-                "display": {"url": self.display.url, "idle_seconds": 0},
+                "display": {"url": self.display_url, "idle_seconds": 0},
                 "scanner": {"url": "virtual:"},
             },
         )
@@ -154,18 +160,17 @@ class Shop:
     proxy: Proxy
 
 
-@pytest.fixture
-def shop(
-    seeded_template: Template, tmp_path: Path, printer: TcpPrinter, display: Display
+@contextmanager
+def running_shop(
+    template: Template, folder: Path, printer_url: str, display_url: str, columns: int | None = None
 ) -> Iterator[Shop]:
     """Server and proxy that know each other: the terminal's proxy URL is this proxy."""
-    folder = tmp_path / "server"
-    folder.mkdir()
+    (folder / "server").mkdir()
     for name in ("kassa.sqlite3", "secret_key"):
-        shutil.copy(seeded_template.folder / name, folder / name)
-    server = KassaServer(data_dir=folder, unused_code=seeded_template.pairing_code)
-    proxy = Proxy(tmp_path / "proxy", server.url, printer, display)
-    connection = sqlite3.connect(folder / "kassa.sqlite3")
+        shutil.copy(template.folder / name, folder / "server" / name)
+    server = KassaServer(data_dir=folder / "server", unused_code=template.pairing_code)
+    proxy = Proxy(folder / "proxy", server.url, printer_url, display_url, printer_columns=columns)
+    connection = sqlite3.connect(folder / "server" / "kassa.sqlite3")
     with connection:
         connection.execute("UPDATE terminals_terminal SET proxy_url = ?", (proxy.url,))
     connection.close()
@@ -176,6 +181,14 @@ def shop(
     finally:
         server.stop()
         proxy.stop()
+
+
+@pytest.fixture
+def shop(
+    seeded_template: Template, tmp_path: Path, printer: TcpPrinter, display: Display
+) -> Iterator[Shop]:
+    with running_shop(seeded_template, tmp_path, printer.url, display.url) as shop:
+        yield shop
 
 
 @pytest.fixture
@@ -321,3 +334,108 @@ def test_with_the_proxy_stopped_the_sale_is_synced_and_the_receipt_owed(
     time.sleep(0.5)
     assert printer.printed().count(CUT) == 1
     assert b"Croissant" in printer.printed()
+
+
+# -- the paper is the preview ---------------------------------------------------------
+
+PREVIEW_ROWS = """() => Array.from(
+  document.querySelectorAll("[data-test=receipt] [data-test=receipt-preview] > *"),
+  (row) => row.dataset.test === "receipt-code"
+    ? {code: row.dataset.format, value: row.textContent}
+    : {text: row.textContent, align: row.dataset.align, bold: row.dataset.bold === "true",
+       size: row.dataset.size},
+)"""
+
+
+def preview(till: Till) -> tuple[int, list[Element]]:
+    """The receipt screen's preview: its width and its rows as the elements a printer prints.
+
+    The one step between them that docs/receipt.md allows is the printer's code page (CP858
+    here): the demo shop's header has an en dash, which the paper prints as "-". Every other
+    character of these receipts is in CP858, so for them this step is the identity.
+    """
+    columns = int(till.page.get_attribute("[data-test=receipt-preview]", "data-columns") or "0")
+    elements: list[Element] = []
+    for row in till.page.evaluate(PREVIEW_ROWS):
+        if "code" in row:
+            code = row["code"]
+            elements.append(
+                QrCode(row["value"]) if code == "qr" else Barcode(code.upper(), row["value"])
+            )
+        else:
+            text = transliterate(row["text"], CODE_PAGES["CP858"].codec).rstrip(" ")
+            elements.append(TextLine(text, row["align"], row["bold"], row["size"] == "large"))
+    return columns, elements
+
+
+def printed_elements(elements: tuple[Element, ...]) -> list[Element]:
+    """What the printer printed, without the feed before the cut; trailing spaces stripped."""
+    kept = [
+        replace(element, text=element.text.rstrip(" "))
+        if isinstance(element, TextLine)
+        else element
+        for element in elements
+    ]
+    while kept and isinstance(kept[-1], TextLine) and not kept[-1].text:
+        kept.pop()
+    return kept
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip(" ") for line in text.splitlines()]
+
+
+@pytest.fixture
+def virtual_shop(seeded_template: Template, tmp_path: Path) -> Iterator[Shop]:
+    """The proxy's virtual printer, 42 columns wide: not the 48 a till assumes unknown."""
+    with running_shop(seeded_template, tmp_path, "virtual:", "none:", columns=42) as shop:
+        yield shop
+
+
+def test_the_paper_and_the_preview_are_the_same_rows(
+    context: BrowserContext, virtual_shop: Shop
+) -> None:
+    till = Till(context.new_page(), virtual_shop.server)
+    proxy = virtual_shop.proxy
+    assert proxy.server is not None and proxy.server.hardware.virtual_printer is not None
+    printer = proxy.server.hardware.virtual_printer
+    till.start()
+    pair_devices(till)
+    # given a sale with a weighed-free basket, a note with accents and change given
+    till.add("Baguette")
+    till.add("Croissant")
+    till.add("Croissant")
+    till.page.click("[data-test=note]")
+    till.page.fill("[data-test=note-input]", "Grüße an Jürgen")
+    till.page.click("[data-test=save-note]")
+    till.page.click("[data-test=pay]")
+    till.page.click("[data-test=quick-cash] [data-amount='500']")
+    # when it is validated and printed on the virtual printer
+    till.validate()
+    assert print_state(till, "printed") == "Receipt printed"
+    wait_until(lambda: len(printer.receipts) == 1)
+
+    # then the preview is as wide as the paper and shows exactly the printed rows,
+    columns, shown = preview(till)
+    assert columns == 42
+    [paper] = proxy.call("virtual/receipts")
+    assert lines(paper["text"]) == lines(render_text(shown, columns))
+    # with the same alignment, emphasis and height, row for row
+    assert printed_elements(printer.receipts[-1].elements) == shown
+    texts = [element.text for element in shown if isinstance(element, TextLine)]
+    assert "Grüße an Jürgen" in texts and "DUPLICATE" not in texts
+    assert any(text.startswith("TOTAL") and text.endswith("3.39 €") for text in texts)
+
+    # when the cashier prints it again
+    till.page.click("[data-test=reprint]")
+    till.page.wait_for_selector("[data-test=receipt][data-copy=true]")
+    wait_until(lambda: len(printer.receipts) == 2)
+    assert print_state(till, "printed") == "Receipt printed"
+
+    # then paper and preview both carry the copy mark, and are still the same rows
+    _, shown = preview(till)
+    newest = proxy.call("virtual/receipts")[0]
+    assert lines(newest["text"]) == lines(render_text(shown, columns))
+    assert printed_elements(printer.receipts[-1].elements) == shown
+    assert TextLine("DUPLICATE", "center", bold=True) in shown
+    assert till.errors == []
