@@ -24,10 +24,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kassa import __version__
 from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError, error_body
 from kassa.proxy.hardware import Hardware
+from kassa.proxy.journal_mirror import WireEntry
 from kassa.proxy.page import status_page
 from kassa.proxy.schemas import (
     DisplayRequest,
     DrawerOpenRequest,
+    JournalAppendRequest,
     PairRequest,
     PrintReceiptRequest,
     ScanRequest,
@@ -178,6 +180,39 @@ async def events(
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
+# -- journal mirror -------------------------------------------------------------------------
+# SQLite with synchronous=FULL waits for the disk: the mirror's calls go to a worker thread.
+@router.post("/journal")
+async def journal_append(
+    body: JournalAppendRequest, hardware: HardwareDep, _: Authorized
+) -> dict[str, int]:
+    """Keep the terminal's entries; durable (fsync'd) when the answer goes out."""
+    entries = [WireEntry(**entry.model_dump()) for entry in body.entries]
+    _terminal, last_seq = await asyncio.to_thread(hardware.journal_mirror().append, entries)
+    return {"last_seq": last_seq}
+
+
+@router.get("/journal")
+async def journal_read(
+    hardware: HardwareDep,
+    _: Authorized,
+    terminal: Annotated[str, Query(min_length=1, max_length=64)],
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """A terminal's entries after `after`, in seq order, verbatim: a wiped till's recovery."""
+    mirror = hardware.journal_mirror()
+    entries, last_seq = await asyncio.to_thread(mirror.read, terminal, after=after, limit=limit)
+    return {"entries": [entry.as_dict() for entry in entries], "last_seq": last_seq}
+
+
+@router.get("/journal/terminals")
+async def journal_terminals(hardware: HardwareDep, _: Authorized) -> list[dict[str, Any]]:
+    """Per terminal: entries held, last seq, last hash (the status page shows this)."""
+    summary = await asyncio.to_thread(hardware.journal_mirror().summary)
+    return [terminal.as_dict() for terminal in summary]
+
+
 # -- virtual devices ------------------------------------------------------------------------
 def _virtual_printer(hardware: Hardware) -> Any:
     if hardware.virtual_printer is None:
@@ -289,8 +324,9 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
     @app.exception_handler(ProxyError)
     async def proxy_error(request: Request, exc: ProxyError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        extra = {} if exc.details is None else {"details": exc.details}
         return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status, headers=headers
+            error_body(exc.code, exc.message, **extra), status_code=exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)

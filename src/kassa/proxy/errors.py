@@ -1,8 +1,9 @@
 """Every exception the proxy raises on purpose, in one place.
 
 Each carries a stable `code` and an HTTP status, so the API turns it into
-`{"error": {"code": ..., "message": ...}}` without a handler per class; `error_body`
-builds that body for the API and for the guard middleware alike.
+`{"error": {"code": ..., "message": ...}}` (with `details` when the error has them)
+without a handler per class; `error_body` builds that body for the API and for the guard
+middleware alike.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ class ProxyError(Exception):
     code = "proxy_error"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
         if code is not None:
             self.code = code
 
@@ -76,4 +84,24 @@ class StateDirLocked(ProxyError):
     """Another proxy holds the state directory (its print queue would run twice)."""
 
     code = "proxy_running"
+    status = 409
+
+
+class InvalidJournalEntry(ProxyError):
+    """A journal entry the mirror will not keep: its form, seq or hash is wrong."""
+
+    code = "invalid_journal_entry"
+    status = 422
+
+
+class JournalChainBroken(InvalidJournalEntry):
+    """An entry whose prev_hash does not continue the entry before it (or the genesis hash)."""
+
+    code = "journal_chain_broken"
+
+
+class JournalFork(ProxyError):
+    """Another entry at a seq the mirror already holds: the till's chain forked."""
+
+    code = "journal_fork"
     status = 409

@@ -3,8 +3,8 @@
 A thin facade over the parts, so a technician's test print takes the same path as the
 terminal's receipt: the print queue (`print_queue.py`), the drawer (`drawer.py`), the
 customer display (`customer_display.py`) and the scanner reader here. It owns their life
-cycle (the state directory's lock, the SQLite store, the workers) and the event bus, and
-puts their states together for `GET /api/v1/status`.
+cycle (the state directory's lock, the SQLite store, the journal mirror, the workers) and
+the event bus, and puts their states together for `GET /api/v1/status`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kassa.proxy.devices.virtual import VirtualPrinter
 from kassa.proxy.drawer import Drawer
 from kassa.proxy.errors import ConfigError, DeviceNotConfigured, NotFound, StateDirLocked
 from kassa.proxy.events import EventBus
+from kassa.proxy.journal_mirror import JournalMirror
 from kassa.proxy.print_queue import PrintQueue
 from kassa.proxy.receipts import TEST_TITLE, Layout, ReceiptDocument, logo_raster
 from kassa.proxy.settings import Settings
@@ -84,6 +85,7 @@ class Hardware:
         self.layout = build_layout(settings)
         self.bus = EventBus()
         self.store: Store | None = None
+        self.journal: JournalMirror | None = None
         self.printer = printer if printer is not None else self._make_printer()
         self.drawer: Drawer | None = None
         self.queue: PrintQueue | None = None
@@ -164,6 +166,11 @@ class Hardware:
     def virtual_scanner(self) -> VirtualScanner | None:
         return self.scanner if isinstance(self.scanner, VirtualScanner) else None
 
+    def journal_mirror(self) -> JournalMirror:
+        if self.journal is None:
+            raise RuntimeError("the proxy is not started")
+        return self.journal
+
     def _store(self) -> Store:
         if self.store is None:
             raise RuntimeError("the proxy is not started")
@@ -178,6 +185,8 @@ class Hardware:
         """Open the store and start the workers; `background=False` skips scanner and welcome."""
         self.lock_state_dir()
         self.store = Store(self.settings.state_dir / "proxy.sqlite3")
+        # Its own file: resetting the job store must never take the journal with it.
+        self.journal = JournalMirror(self.settings.state_dir / "journal.sqlite3")
         for job_id in self.store.jobs_recover():
             log.warning(
                 "job %s was being printed when the proxy stopped: failed, not resent", job_id
@@ -203,6 +212,9 @@ class Hardware:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

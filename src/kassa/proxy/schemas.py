@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kassa.jcs import MAX_SAFE_INTEGER
 from kassa.proxy.receipts import ReceiptDocument
 
 
@@ -41,3 +42,17 @@ class VirtualFaultRequest(_Body):
 
 class ScanRequest(_Body):
     code: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class JournalEntryBody(_Body):
+    """docs/journal.md's wire form; the mirror checks the rest (journal_mirror.py)."""
+
+    seq: Annotated[int, Field(strict=True, ge=1, le=MAX_SAFE_INTEGER)]
+    canonical: Annotated[str, Field(min_length=2)]
+    hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    # base64url without padding; the proxy has no keys, so it never verifies it
+    sig: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class JournalAppendRequest(_Body):
+    entries: Annotated[list[JournalEntryBody], Field(min_length=1, max_length=500)]
