@@ -25,7 +25,13 @@ test("the drawer opens for cash, always or never, per terminal setting", () => {
 test("printer faults in the cashier's words", () => {
   assert.equal(faultText("paper_out"), "paper out");
   assert.equal(faultText("something_new"), "something_new");
-  assert.deepEqual(printerSummary({ configured: true, state: "online", paper: "ok", fault: null }), { level: "good", text: "Printer ready" });
-  assert.deepEqual(printerSummary({ configured: true, state: "offline", paper: "out", fault: "paper_out" }), { level: "bad", text: "Printer: paper out" });
+  assert.deepEqual(printerSummary({ configured: true, state: "online", paper: "ok", fault: null }), {
+    level: "good",
+    text: "Printer ready",
+  });
+  assert.deepEqual(printerSummary({ configured: true, state: "offline", paper: "out", fault: "paper_out" }), {
+    level: "bad",
+    text: "Printer: paper out",
+  });
   assert.equal(printerSummary({ configured: false }).text, "No printer");
 });

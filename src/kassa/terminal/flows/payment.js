@@ -98,7 +98,10 @@ export async function validate() {
         payload = cart.toSyncPayload(stamped, { sessionUuid: session.uuid, cashierId: cashier.id });
         // Owed from this very transaction on when the till has a printer proxy: a crash
         // right after it still knows the customer's receipt is to print (hardware/proxy.js).
-        receipt = { ...buildReceipt(stamped, { config, cashier: cashier.name, methods }), print: { owed: Boolean(config.proxy_url) } };
+        receipt = {
+          ...buildReceipt(stamped, { config, cashier: cashier.name, methods }),
+          print: { owed: Boolean(config.proxy_url) },
+        };
         return { payload, receipt };
       },
       updateSession: (/** @type {import("../state/store.js").CashSession} */ stored) => ({
@@ -111,10 +114,22 @@ export async function validate() {
     });
     const kept = /** @type {KeptReceipt} */ (/** @type {unknown} */ (receipt));
     const { openOrders } = getState();
-    setState({ busy: false, session: result.session, view: "receipt", receipt: { ...kept, receiptNumber: result.receiptNumber }, order: newOrder(), openOrders, search: "" });
+    setState({
+      busy: false,
+      session: result.session,
+      view: "receipt",
+      receipt: { ...kept, receiptNumber: result.receiptNumber },
+      order: newOrder(),
+      openOrders,
+      search: "",
+    });
     runtime.syncLoop?.notifyQueued();
     channel?.postMessage({ type: "orders" });
-    emit("order.validated", { order, receipt: kept, payload: /** @type {cart.SyncPayload} */ (/** @type {unknown} */ (payload)) });
+    emit("order.validated", {
+      order,
+      receipt: kept,
+      payload: /** @type {cart.SyncPayload} */ (/** @type {unknown} */ (payload)),
+    });
   } catch (error) {
     finished.delete(order.uuid);
     setState({ busy: false });

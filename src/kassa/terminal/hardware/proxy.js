@@ -114,16 +114,19 @@ export async function proxyRequest(path, { method, body, auth = true, timeout = 
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
-    response = await fetch(`${link.url}/api/v1/${path}`, /** @type {any} */ ({
-      method: method ?? (body === undefined ? "GET" : "POST"),
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: "no-store",
-      mode: "cors",
-      credentials: "omit",
-      signal: AbortSignal.timeout(timeout),
-      targetAddressSpace: addressSpace(link.url),
-    }));
+    response = await fetch(
+      `${link.url}/api/v1/${path}`,
+      /** @type {any} */ ({
+        method: method ?? (body === undefined ? "GET" : "POST"),
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        mode: "cors",
+        credentials: "omit",
+        signal: AbortSignal.timeout(timeout),
+        targetAddressSpace: addressSpace(link.url),
+      }),
+    );
   } catch (error) {
     setHw({ reachable: false });
     throw new ProxyDown(error instanceof Error ? error.message : String(error));
@@ -150,7 +153,15 @@ async function connect() {
   if (url === link.url && token === link.token && timer) return;
   closeEvents();
   link = { url, token };
-  setHw({ url, configured: Boolean(url), paired: Boolean(token), reachable: null, status: null, owed: owed.size, prints: getState().hw?.prints ?? {} });
+  setHw({
+    url,
+    configured: Boolean(url),
+    paired: Boolean(token),
+    reachable: null,
+    status: null,
+    owed: owed.size,
+    prints: getState().hw?.prints ?? {},
+  });
   if (db) for (const receipt of await data.receiptsOwed(db)) owed.set(receipt.uuid, receipt);
   publishOwed();
   if (!url) return;
@@ -268,7 +279,9 @@ async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}
   try {
     // The one document the receipt screen previews too; a reprint carries the copy mark.
     const paper = receiptDocument(receipt, { copy: reprint });
-    const job = await proxyRequest("print/receipt", { body: { key: uuid, receipt: paper, open_drawer: openDrawer, reprint } });
+    const job = await proxyRequest("print/receipt", {
+      body: { key: uuid, receipt: paper, open_drawer: openDrawer, reprint },
+    });
     await jobSeen(uuid, job);
   } catch (error) {
     if (error instanceof ProxyDown) notPrinted(receipt, "unreachable");
@@ -392,7 +405,8 @@ export async function openDrawer(reason) {
     toast("Drawer opened.", "info");
     return null;
   } catch (error) {
-    const message = error instanceof ProxyDown ? "The hardware proxy does not answer." : /** @type {Error} */ (error).message;
+    const message =
+      error instanceof ProxyDown ? "The hardware proxy does not answer." : /** @type {Error} */ (error).message;
     toast(`The drawer did not open: ${message}`, "error");
     return message;
   }
@@ -475,7 +489,13 @@ export function installHardware(given) {
   on("payment.screen", ({ order }) => {
     const config = getState().config;
     if (!config) return;
-    showLines(totalFrame(totals(order).gross, { places: config.currency_places, currency: config.currency, ...displaySize(getState().hw.status) }));
+    showLines(
+      totalFrame(totals(order).gross, {
+        places: config.currency_places,
+        currency: config.currency,
+        ...displaySize(getState().hw.status),
+      }),
+    );
   });
   on("order.validated", (detail) => {
     onValidated(detail).catch((error) => console.error("printing", error));

@@ -39,11 +39,15 @@ function PrintStatus({ uuid }) {
   const print = h?.prints?.[uuid];
   if (!h?.configured || !print) return null;
   const text =
-    print.state === "printed" ? "Receipt printed" :
-    print.state === "printing" ? "Printing…" :
-    print.state === "failed" ? `Receipt incomplete: ${faultText(print.fault)}. Print again.` :
-    print.state === "error" ? "Receipt not printed." :
-    `Receipt not printed: ${faultText(print.fault)}`;
+    print.state === "printed"
+      ? "Receipt printed"
+      : print.state === "printing"
+        ? "Printing…"
+        : print.state === "failed"
+          ? `Receipt incomplete: ${faultText(print.fault)}. Print again.`
+          : print.state === "error"
+            ? "Receipt not printed."
+            : `Receipt not printed: ${faultText(print.fault)}`;
   return html`<div class=${`print-status print-${print.state}`} role="status" data-test="print-status" data-state=${print.state} data-fault=${print.fault ?? ""}>${text}</div>`;
 }
 
