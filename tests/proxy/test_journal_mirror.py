@@ -7,9 +7,16 @@ text, since the proxy has no keys to check it with.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -519,3 +526,87 @@ def test_ten_terminals_tabs_posting_the_same_batch_at_once_store_it_once(
     stored = rows(settings)
     assert [row[1] for row in stored] == list(range(1, 51))
     assert len({row[5] for row in stored}) == 1  # written by one request, in one transaction
+
+
+def test_an_answered_batch_is_on_disk_when_the_proxy_is_killed_right_after(
+    tmp_path: Path,
+) -> None:
+    # given `kassa proxy` as its own process
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = tmp_path / "state"
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("KASSA_")},
+        "KASSA_PROXY_STATE_DIR": str(state),
+        "KASSA_PROXY_ALLOWED_ORIGINS": TERMINAL,
+        "KASSA_PROXY_PAIRING_CODE": "ABCD-2345",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kassa.cli", "proxy", "--port", str(port), "--log-level", "error"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    entries = chain(20)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, headers={"Origin": TERMINAL}, timeout=5) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.get("/api/v1/status")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the proxy did not start"
+                    time.sleep(0.05)
+            token = client.post("/api/v1/pair", json={"code": "ABCD-2345"}).json()["token"]
+
+            # when it answers a batch and is killed at once, with no chance to clean up
+            response = client.post(
+                "/api/v1/journal",
+                json={"entries": entries},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+    # then every entry it acknowledged is in the file
+    assert response.json() == {"last_seq": 20}
+    with sqlite3.connect(state / "journal.sqlite3") as db:
+        stored = db.execute("SELECT seq, canonical FROM entries ORDER BY seq").fetchall()
+    assert stored == [(entry["seq"], entry["canonical"].encode()) for entry in entries]
+
+
+@pytest.mark.browser
+def test_the_status_page_shows_the_mirror_in_chromium(make_settings: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    settings: Settings = make_settings(port=0, allowed_origins=[TERMINAL], pairing_code="ABCD-2345")
+    entries = chain(3)
+    with ProxyServer(settings, log_level="warning") as server:
+        admin = {"Authorization": f"Bearer {server.admin_token}"}
+        with httpx.Client(base_url=server.url, headers=admin) as client:
+            assert client.post("/api/v1/journal", json={"entries": entries}).status_code == 200
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            try:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.goto(server.url + "/")
+                row = page.locator("#journal tbody tr")
+                row.wait_for(timeout=5000)
+                cells = row.locator("td").all_text_contents()
+                empty_hidden = page.locator("#journal-empty").is_hidden()
+            finally:
+                browser.close()
+    assert cells[:4] == ["POS1", "3", "3", entries[2]["hash"][:12]]
+    assert empty_hidden
+    assert errors == []
