@@ -38,13 +38,21 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     sessions: { options: { keyPath: "uuid" }, indexes: {} },
     receipts: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
     searchIndex: { options: undefined, indexes: {} },
+    journal: { options: { keyPath: "seq" }, indexes: {} },
   });
 });
 
-test("upgrade from version 1 adds the receipts and search index stores", () => {
+test("upgrade from version 1 adds the receipts, search index and journal stores", () => {
   const database = recordingDatabase();
   db.upgrade(database, 1);
-  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex"]);
+  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex", "journal"]);
+});
+
+test("upgrade from version 2 adds only the journal: the outbox and its orders stay as they are", () => {
+  const database = recordingDatabase();
+  db.upgrade(database, 2);
+  assert.deepEqual(database.stores, { journal: { options: { keyPath: "seq" }, indexes: {} } });
+  assert.equal(db.DB_VERSION, 3);
 });
 
 test("upgrade from the current version changes nothing", () => {

@@ -25,9 +25,10 @@
  */
 
 import { openDB, unwrap } from "../vendor/idb.module.js";
+import { JOURNAL_STORE, journalAppend } from "./journal.js";
 
 export const DB_NAME = "kassa-terminal";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 /** Finished orders kept on the terminal for the receipt screen and reprints. */
 export const RECEIPTS_KEPT = 500;
 /** Products per stored chunk: ids [n × size, (n + 1) × size) share chunk n. */
@@ -44,6 +45,8 @@ export const META = Object.freeze({
   lastSyncAt: "lastSyncAt", // ISO time the server last took the outbox (or found it empty)
   lockoutPrefix: "pinLockout:", // + cashier id → domain/pin.js LockoutState
   proxyPairing: "proxyPairing", // {url, token}: the hardware proxy this terminal paired with
+  // and the journal's: journalHead, journalKey, journalServer, journalMirrored,
+  // journalOffline (data/journal.js JOURNAL_META)
 });
 
 /**
@@ -122,6 +125,22 @@ export function upgrade(db, oldVersion) {
     receipts.createIndex("seq", "seq", { unique: true });
     db.createObjectStore("searchIndex");
   }
+  if (oldVersion < 3) {
+    // The journal (data/journal.js): its entries by seq. Its head, key and marks are meta
+    // records; nothing else changes, so a till upgrading with orders in its outbox keeps them.
+    db.createObjectStore(JOURNAL_STORE, { keyPath: "seq" });
+  }
+}
+
+/**
+ * The raw IDBObjectStore of idb's wrapper, typed: writes not awaited one by one go there,
+ * so a failure aborts the transaction without an unhandled rejection per request. (idb's
+ * `unwrap` of an untyped value resolves to its first overload, a cursor.)
+ * @param {any} store
+ * @returns {IDBObjectStore}
+ */
+function raw(store) {
+  return /** @type {IDBObjectStore} */ (/** @type {unknown} */ (unwrap(store)));
 }
 
 /**
@@ -141,7 +160,7 @@ export function getMeta(db, key) {
  */
 export async function setMeta(db, key, value) {
   const tx = db.transaction("meta", "readwrite", { durability: "strict" });
-  unwrap(tx.store).put(value, key);
+  raw(tx.store).put(value, key);
   await tx.done;
 }
 
@@ -154,13 +173,13 @@ export async function setMeta(db, key, value) {
 export async function putCatalog(db, { products, categories, taxes, token }) {
   const chunks = groupByChunk(products);
   const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", { durability: "relaxed" });
-  unwrap(tx.objectStore("searchIndex")).clear();
-  const store = unwrap(tx.objectStore("productChunks"));
+  raw(tx.objectStore("searchIndex")).clear();
+  const store = raw(tx.objectStore("productChunks"));
   store.clear();
   for (const [chunk, list] of chunks) store.put({ chunk, products: list.sort((a, b) => a.id - b.id) });
   replaceAll(tx.objectStore("categories"), categories);
   replaceAll(tx.objectStore("taxes"), taxes);
-  unwrap(tx.objectStore("meta")).put(token, META.catalogToken);
+  raw(tx.objectStore("meta")).put(token, META.catalogToken);
   await tx.done;
 }
 
@@ -176,7 +195,7 @@ export async function applyCatalogDelta(db, { products, deleted, categories, tax
   const removals = groupByChunk(deleted.map((id) => ({ id })));
   const touched = [...new Set([...upserts.keys(), ...removals.keys()])].sort((a, b) => a - b);
   const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", { durability: "strict" });
-  unwrap(tx.objectStore("searchIndex")).clear();
+  raw(tx.objectStore("searchIndex")).clear();
   const store = tx.objectStore("productChunks");
   for (const chunk of touched) {
     const stored = await store.get(chunk);
@@ -185,12 +204,12 @@ export async function applyCatalogDelta(db, { products, deleted, categories, tax
     for (const { id } of removals.get(chunk) ?? []) byId.delete(id);
     for (const product of upserts.get(chunk) ?? []) byId.set(product.id, product);
     const list = [...byId.values()].sort((a, b) => a.id - b.id);
-    if (list.length) unwrap(store).put({ chunk, products: list });
-    else unwrap(store).delete(chunk);
+    if (list.length) raw(store).put({ chunk, products: list });
+    else raw(store).delete(chunk);
   }
   if (categories) replaceAll(tx.objectStore("categories"), categories);
   if (taxes) replaceAll(tx.objectStore("taxes"), taxes);
-  unwrap(tx.objectStore("meta")).put(token, META.catalogToken);
+  raw(tx.objectStore("meta")).put(token, META.catalogToken);
   await tx.done;
 }
 
@@ -234,7 +253,7 @@ export function getSearchIndex(db) {
  */
 export async function putSearchIndex(db, cache) {
   const tx = db.transaction("searchIndex", "readwrite", { durability: "relaxed" });
-  unwrap(tx.store).put(cache, "current");
+  raw(tx.store).put(cache, "current");
   await tx.done;
 }
 
@@ -261,23 +280,40 @@ export async function putPaymentMethods(db, methods) {
 }
 
 /**
- * Keep an open or parked order (a domain/cart.js Order).
+ * @typedef {JournalContext & {events: import("./journal.js").JournalEvent[]}} JournalWrite
+ *   entries to append in the same transaction (data/journal.js journalAppend)
+ */
+
+/**
+ * Keep an open or parked order (a domain/cart.js Order); with `journal`, its entries
+ * (LINE_VOID) in the same transaction.
  * @param {TerminalDb} db
  * @param {{uuid: string}} order
+ * @param {{journal?: JournalWrite}} [options]
  */
-export async function saveOrder(db, order) {
+export async function saveOrder(db, order, { journal } = {}) {
+  if (journal) {
+    await journalAppend(db, { ...journal, stores: ["orders"], events: () => journal.events, write: (tx) => raw(tx.objectStore("orders")).put(order) });
+    return;
+  }
   const tx = db.transaction("orders", "readwrite", { durability: "strict" });
-  unwrap(tx.store).put(order);
+  raw(tx.store).put(order);
   await tx.done;
 }
 
 /**
+ * Drop an open order; with `journal`, its entries (ORDER_ABANDONED) in the same transaction.
  * @param {TerminalDb} db
  * @param {string} uuid
+ * @param {{journal?: JournalWrite}} [options]
  */
-export async function deleteOrder(db, uuid) {
+export async function deleteOrder(db, uuid, { journal } = {}) {
+  if (journal) {
+    await journalAppend(db, { ...journal, stores: ["orders"], events: () => journal.events, write: (tx) => raw(tx.objectStore("orders")).delete(uuid) });
+    return;
+  }
   const tx = db.transaction("orders", "readwrite", { durability: "strict" });
-  unwrap(tx.store).delete(uuid);
+  raw(tx.store).delete(uuid);
   await tx.done;
 }
 
@@ -295,7 +331,7 @@ export function listOrders(db) {
  */
 export async function saveSession(db, session) {
   const tx = db.transaction("sessions", "readwrite", { durability: "strict" });
-  unwrap(tx.store).put(session);
+  raw(tx.store).put(session);
   await tx.done;
 }
 
@@ -321,20 +357,33 @@ export function outboxKey(kind, uuid) {
 
 /**
  * Queue something for the server. Resolves only once the entry is durably stored. In the
- * same transaction it can drop the open order (so a finished order cannot be finished twice)
- * and store the session record.
+ * same transaction it can drop the open order (so a finished order cannot be finished twice),
+ * store the session record, set meta records, and append journal entries (SESSION_OPEN,
+ * LOGOUT at a close).
  * @param {TerminalDb} db
  * @param {{uuid: string, kind: OutboxKind, payload: unknown, createdAt: string}} entry
- * @param {{deleteOrder?: string, session?: {uuid: string}}} [also]
+ * @param {{deleteOrder?: string, session?: {uuid: string}, meta?: Record<string, unknown>, journal?: JournalWrite}} [also]
+ *        `meta`: key → value (null deletes)
  * @returns {Promise<OutboxEntry>}
  */
-export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } = {}) {
-  const tx = db.transaction(["outbox", "meta", "orders", "sessions"], "readwrite", { durability: "strict" });
-  const stored = queueEntry(tx, entry, await nextCounter(tx.objectStore("meta"), META.outboxSeq));
-  if (orderUuid !== undefined) unwrap(tx.objectStore("orders")).delete(orderUuid);
-  if (session) unwrap(tx.objectStore("sessions")).put(session);
-  await tx.done;
-  return stored;
+export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session, meta, journal } = {}) {
+  const { result } = await journalAppend(db, {
+    ...(journal ?? { terminal: "", cashier: null, now: () => entry.createdAt }),
+    stores: ["outbox", "orders", "sessions"],
+    events: () => journal?.events ?? [],
+    write: async (tx) => {
+      const metaStore = tx.objectStore("meta");
+      const stored = queueEntry(tx, entry, await nextCounter(metaStore, META.outboxSeq));
+      if (orderUuid !== undefined) raw(tx.objectStore("orders")).delete(orderUuid);
+      if (session) raw(tx.objectStore("sessions")).put(session);
+      for (const [key, value] of Object.entries(meta ?? {})) {
+        if (value === null) raw(metaStore).delete(key);
+        else raw(metaStore).put(value, key);
+      }
+      return stored;
+    },
+  });
+  return result;
 }
 
 /**
@@ -342,52 +391,78 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session } =
  * @property {OutboxEntry} entry      the queued order
  * @property {string} receiptNumber
  * @property {any} session            the session record after this order
+ * @property {any} receipt            the receipt kept, with its `journal` ({seq, hash, software})
+ * @property {import("../domain/journal.js").WireEntry[]} sealed  the journal entries written
+ *
+ * @typedef {object} JournalContext  who and where, for the entries an operation writes
+ * @property {string} terminal        the terminal's code
+ * @property {{id: number, name: string} | null} cashier
+ * @property {() => string} now       the entries' time (cart.js localIsoString)
  */
 
 /**
  * Finish an order, all in one strict transaction, so a power cut leaves either nothing done
  * or everything: the next receipt number for `prefix`, the outbox entry `build` makes with
- * it, the session record `updateSession` returns, a receipt copy (kept for reprints), and
- * the open order removed. Numbers are taken at the end of a sale, not when an order is
- * started, so parked or abandoned orders leave no gap. `build` and `updateSession` must be
- * synchronous: nothing but IndexedDB may be awaited inside the transaction.
+ * it, the session record `updateSession` returns, a receipt copy (kept for reprints), the
+ * open order removed, and the sale's journal entry (SALE, signed; data/journal.js
+ * journalAppend) with the chain's new head. Numbers are taken at the end of a sale, not
+ * when an order is started, so parked or abandoned orders leave no gap.
+ *
+ * The entry names the receipt number and is signed before the transaction opens (WebCrypto
+ * cannot run inside it), so the number is read first and read again in the writing
+ * transaction: if another tab took it in between, everything is built again on the new
+ * number and head. `build` and `updateSession` must be synchronous and may run more than
+ * once.
  * @param {TerminalDb} db
  * @param {object} finish
  * @param {string} finish.prefix                 the pairing's receipt prefix
  * @param {string} finish.orderUuid              the open order to remove
  * @param {string} finish.sessionUuid
  * @param {string} finish.createdAt
- * @param {(receiptNumber: string) => {payload: unknown, receipt: object}} finish.build
+ * @param {(receiptNumber: string, head: import("../domain/journal.js").Head) => {payload: unknown, receipt: object, sale?: import("./journal.js").JournalEvent, software?: string}} finish.build
+ *        `sale`: the SALE entry (domain/journal.js salePayload); `software`: the version the receipt prints
  * @param {(session: any) => any} finish.updateSession
+ * @param {JournalContext} [finish.journal]
  * @param {number} [finish.digits]
  * @returns {Promise<FinishedOrder>}
  */
-export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, digits = 6 }) {
-  const tx = db.transaction(["outbox", "meta", "orders", "sessions", "receipts"], "readwrite", { durability: "strict" });
-  const meta = tx.objectStore("meta");
-  const [number, seq, stored] = await Promise.all([
-    receiptCounter(meta, prefix, digits),
-    nextCounter(meta, META.outboxSeq),
-    tx.objectStore("sessions").get(sessionUuid),
-  ]);
-  if (!stored) {
-    tx.abort();
-    await tx.done.catch(() => {});
-    throw new Error(`no cash session ${sessionUuid}`);
-  }
-  const receiptNumber = number.receiptNumber;
-  // Nothing is written before build and updateSession returned: if one throws, the
-  // transaction commits no change (no number is used up).
-  const { payload, receipt } = build(receiptNumber);
-  const session = updateSession(stored);
-  number.keep();
-  const entry = queueEntry(tx, { uuid: orderUuid, kind: "order", payload, createdAt }, seq);
-  unwrap(tx.objectStore("orders")).delete(orderUuid);
-  unwrap(tx.objectStore("sessions")).put(session);
-  unwrap(tx.objectStore("receipts")).put({ ...receipt, uuid: orderUuid, seq: entry.seq, receiptNumber });
-  await tx.done;
+export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, journal, digits = 6 }) {
+  /** @type {{payload: unknown, receipt: object, sale?: import("./journal.js").JournalEvent, software?: string} | null} */
+  let built = null;
+  const { result, sealed } = await journalAppend(db, {
+    ...(journal ?? { terminal: "", cashier: null, now: () => createdAt }),
+    stores: ["outbox", "orders", "sessions", "receipts"],
+    read: async (/** @type {any} */ tx) => {
+      const [number, session] = await Promise.all([
+        tx.objectStore("meta").get(META.receiptCounterPrefix + prefix),
+        tx.objectStore("sessions").get(sessionUuid),
+      ]);
+      return { number: (number ?? 0) + 1, session: session ?? null };
+    },
+    events: (head, /** @type {any} */ seen) => {
+      if (!seen.session) throw new Error(`no cash session ${sessionUuid}`);
+      const made = build(prefix + String(seen.number).padStart(digits, "0"), head);
+      built = made;
+      return made.sale ? [made.sale] : [];
+    },
+    write: async (tx, sealedEntries, /** @type {any} */ seen) => {
+      const made = /** @type {{payload: unknown, receipt: object, software?: string}} */ (/** @type {unknown} */ (built));
+      const receiptNumber = prefix + String(seen.number).padStart(digits, "0");
+      const meta = tx.objectStore("meta");
+      const seq = await nextCounter(meta, META.outboxSeq);
+      raw(meta).put(seen.number, META.receiptCounterPrefix + prefix);
+      const session = updateSession(seen.session);
+      const sale = sealedEntries[sealedEntries.length - 1];
+      const receipt = { ...made.receipt, uuid: orderUuid, receiptNumber, ...(sale ? { journal: { seq: sale.seq, hash: sale.hash, software: made.software ?? "" } } : {}) };
+      const entry = queueEntry(tx, { uuid: orderUuid, kind: "order", payload: made.payload, createdAt }, seq);
+      raw(tx.objectStore("orders")).delete(orderUuid);
+      raw(tx.objectStore("sessions")).put(session);
+      raw(tx.objectStore("receipts")).put({ ...receipt, seq: entry.seq });
+      return { entry, receiptNumber, session, receipt };
+    },
+  });
   pruneReceipts(db).catch(() => {}); // housekeeping; a failure only keeps a few more
-  return { entry, receiptNumber, session };
+  return { ...result, sealed };
 }
 
 /**
@@ -492,7 +567,7 @@ export async function outboxCounts(db) {
  */
 export async function outboxMarkDone(db, keys) {
   const tx = db.transaction("outbox", "readwrite", { durability: "strict" });
-  const store = unwrap(tx.store);
+  const store = raw(tx.store);
   for (const key of keys) store.delete(key);
   await tx.done;
 }
@@ -542,7 +617,7 @@ export async function nextReceiptNumber(db, prefix, digits = 6) {
  */
 async function nextCounter(meta, key) {
   const value = ((await meta.get(key)) ?? 0) + 1;
-  return { value, keep: () => unwrap(meta).put(value, key) };
+  return { value, keep: () => raw(meta).put(value, key) };
 }
 
 /**
@@ -569,7 +644,7 @@ function queueEntry(tx, { uuid, kind, payload, createdAt }, seq) {
   /** @type {OutboxEntry} */
   const stored = { key: outboxKey(kind, uuid), uuid, seq: seq.value, kind, payload, state: "pending", error: null, createdAt };
   seq.keep();
-  unwrap(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
+  raw(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
   return stored;
 }
 
@@ -586,7 +661,7 @@ async function outboxUpdate(db, key, changes) {
     await tx.done.catch(() => {});
     throw new Error(`no outbox entry ${key}`);
   }
-  unwrap(tx.store).put({ ...entry, ...changes });
+  raw(tx.store).put({ ...entry, ...changes });
   await tx.done;
 }
 
@@ -619,7 +694,7 @@ function groupByChunk(items) {
  * @param {readonly object[]} records
  */
 function replaceAll(store, records) {
-  const raw = unwrap(store);
-  raw.clear();
-  for (const record of records) raw.put(record);
+  const target = raw(store);
+  target.clear();
+  for (const record of records) target.put(record);
 }
