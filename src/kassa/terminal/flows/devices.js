@@ -4,8 +4,11 @@
  * owed receipts, open the drawer without a sale (a manager, or a cashier with a manager's
  * PIN; the proxy logs the reason). hardware/proxy.js does the talking.
  */
+import { drawerPayload } from "../domain/journal.js";
 import { openDrawer, pairProxy, printOwed } from "../hardware/proxy.js";
 import { getState, setState } from "../state/store.js";
+import { record } from "./journal.js";
+import { toast } from "./messages.js";
 
 /**
  * @param {string} code  the code on the proxy's status page
@@ -22,7 +25,9 @@ export function printOwedReceipts() {
 
 /**
  * Open the drawer without a sale, for a reason the proxy logs: at once for a manager,
- * else after a manager's PIN (the manager dialog).
+ * else after a manager's PIN (the manager dialog). The journal's DRAWER_OPEN (the reason,
+ * and the approving manager when it is not the cashier) is written before the drawer is
+ * asked to open; a drawer that cannot be journalled stays shut.
  * @param {string} reason
  */
 export function requestDrawer(reason) {
@@ -31,14 +36,30 @@ export function requestDrawer(reason) {
   const { cashier } = getState();
   if (cashier?.role === "manager") {
     setState({ dialog: null });
-    openDrawer(`${why} (${cashier.name})`);
+    journalledDrawer(why, null, `${why} (${cashier.name})`);
     return;
   }
   setState({
     dialog: {
       kind: "manager",
       reason: "Opening the drawer without a sale needs a manager.",
-      onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) => openDrawer(`${why} (${manager.name}, for ${cashier?.name ?? "?"})`),
+      onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) =>
+        journalledDrawer(why, manager.id, `${why} (${manager.name}, for ${cashier?.name ?? "?"})`),
     },
   });
+}
+
+/**
+ * @param {string} reason       as the cashier gave it
+ * @param {number | null} approvedBy
+ * @param {string} logged       the proxy's log line
+ */
+async function journalledDrawer(reason, approvedBy, logged) {
+  try {
+    await record([{ type: "DRAWER_OPEN", payload: drawerPayload(reason, approvedBy) }]);
+  } catch (error) {
+    toast(`The drawer stays shut: the journal could not record it (${error}).`, "error");
+    return;
+  }
+  await openDrawer(logged);
 }

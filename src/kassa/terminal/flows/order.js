@@ -7,12 +7,14 @@
 import * as cart from "../domain/cart.js";
 import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
 import { formatDiscount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
+import { abandonedPayload, lineVoidPayload, voidedLines } from "../domain/journal.js";
 import { editBuffer } from "../domain/numpad.js";
-import { lookupBarcode } from "../domain/search.js";
+import { lookupBarcode, productById } from "../domain/search.js";
 import * as data from "../data/db.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, runtime } from "./context.js";
+import { journalChanged, journalWrite } from "./journal.js";
 import { toast } from "./messages.js";
 
 /** @typedef {import("../state/store.js").OpenOrder} OpenOrder */
@@ -54,24 +56,46 @@ export function newOrder() {
 }
 
 /**
- * Replace the current order and keep it (an empty order is not stored).
+ * Replace the current order and keep it (an empty order is not stored), with the journal's
+ * entries for what the change took away (LINE_VOID) in the same transaction.
  * @param {OpenOrder} order
+ * @param {import("../data/journal.js").JournalEvent[]} [events]
  */
-export function setOrder(order) {
+export function setOrder(order, events = []) {
   setState({ order, numpad: { ...getState().numpad, buffer: "" } });
-  persist(order);
+  persist(order, events);
   emit("order.changed", { order });
 }
 
-/** @param {OpenOrder} order */
-function persist(order) {
+/**
+ * @param {OpenOrder} order
+ * @param {import("../data/journal.js").JournalEvent[]} events
+ */
+function persist(order, events) {
+  const journal = events.length ? journalWrite(events) : undefined;
   orderWrites = orderWrites
     .then(() => {
       if (finished.has(order.uuid)) return;
-      return order.lines.length || order.note ? data.saveOrder(runtime.db, order) : data.deleteOrder(runtime.db, order.uuid);
+      return order.lines.length || order.note
+        ? data.saveOrder(runtime.db, order, { journal })
+        : data.deleteOrder(runtime.db, order.uuid, { journal });
     })
-    .then(() => channel?.postMessage({ type: "orders" }))
+    .then(() => {
+      channel?.postMessage({ type: "orders" });
+      if (journal) journalChanged();
+    })
     .catch((error) => toast(`The order could not be saved: ${error}`, "error"));
+}
+
+/**
+ * A product's reference as the journal writes it ("" when none or not in the catalog).
+ * @param {number} productId
+ * @returns {string}
+ */
+export function productRef(productId) {
+  const { index } = getState();
+  const product = index ? productById(index, productId) : undefined;
+  return typeof product?.ref === "string" ? product.ref : "";
 }
 
 /**
@@ -81,8 +105,12 @@ function persist(order) {
  */
 export function change(operation) {
   try {
+    const before = currentOrder();
     // The cart's operations keep the order's other fields (openedAt).
-    setOrder(/** @type {OpenOrder} */ (operation(currentOrder())));
+    const after = /** @type {OpenOrder} */ (operation(before));
+    // A line removed, or its quantity lowered, after the customer saw it: LINE_VOID.
+    const events = voidedLines(before, after).map((line) => ({ type: "LINE_VOID", payload: lineVoidPayload(before, line, productRef) }));
+    setOrder(after, events);
     return true;
   } catch (error) {
     toast(cartMessage(error), "error");
@@ -172,11 +200,15 @@ export function resumeOrder(uuid) {
   setOrder(target);
 }
 
-/** Drop the current order (after the cashier confirmed). */
+/** Drop the current order (after the cashier confirmed); one with lines is ORDER_ABANDONED. */
 export function discardOrder() {
   const { openOrders } = getState();
   const order = currentOrder();
-  orderWrites = orderWrites.then(() => data.deleteOrder(runtime.db, order.uuid)).catch(() => {});
+  const journal = order.lines.length ? journalWrite([{ type: "ORDER_ABANDONED", payload: abandonedPayload(order, productRef) }]) : undefined;
+  orderWrites = orderWrites
+    .then(() => data.deleteOrder(runtime.db, order.uuid, { journal }))
+    .then(() => journal && journalChanged())
+    .catch((error) => toast(`The discarded order could not be journalled: ${error}`, "error"));
   finished.add(order.uuid);
   if (openOrders.length) {
     const next = openOrders[openOrders.length - 1];

@@ -5,6 +5,7 @@
  * closing the session with the counted cash.
  */
 import * as cart from "../domain/cart.js";
+import { sessionOpenPayload } from "../domain/journal.js";
 import { formatAmount, parseAmount } from "../domain/money.js";
 import { checkPin, createLockoutState, lockoutStatus } from "../domain/pin.js";
 import * as data from "../data/db.js";
@@ -12,6 +13,8 @@ import { api } from "../sync/api.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { pairingToken, runtime } from "./context.js";
+import { journalChanged, journalWrite, record } from "./journal.js";
+import { toast } from "./messages.js";
 import { enterSale } from "./order.js";
 
 /** @typedef {import("../state/store.js").Cashier} Cashier */
@@ -64,6 +67,7 @@ export async function lockedFor(cashier) {
 export async function login(cashier, pin) {
   const result = await verifyCashierPin(cashier, pin);
   if (result.ok) {
+    await record([{ type: "LOGIN" }], { id: cashier.id, name: cashier.name }).catch((error) => toast(`The journal did not record the login: ${error}`, "error"));
     sessionStorage.setItem(LOGIN_KEY, String(cashier.id));
     await afterLogin(cashier);
   }
@@ -110,10 +114,12 @@ async function currentSession() {
   return session?.state === "open" ? session : null;
 }
 
-/** Lock the till: back to the PIN screen (the open orders stay). */
-export function logout() {
+/** Lock the till: back to the PIN screen (the open orders stay); the journal has a LOGOUT. */
+export async function logout() {
+  const { cashier } = getState();
   sessionStorage.removeItem(LOGIN_KEY);
   setState({ cashier: null, phase: "login", view: "sale", dialog: null, menu: false });
+  if (cashier) await record([{ type: "LOGOUT" }], { id: cashier.id, name: cashier.name }).catch((error) => toast(`The journal did not record the logout: ${error}`, "error"));
 }
 
 /** @returns {{cashier: Cashier, config: import("../state/store.js").TerminalConfig}} */
@@ -124,7 +130,8 @@ function loggedIn() {
 }
 
 /**
- * Open a cash session with the counted opening float; queued for the server first.
+ * Open a cash session with the counted opening float; queued for the server first, with
+ * its SESSION_OPEN entry and the current session in the same transaction.
  * @param {number} openingFloat minor units
  */
 export async function openSession(openingFloat) {
@@ -140,10 +147,13 @@ export async function openSession(openingFloat) {
       uuid: session.uuid, kind: "session_open", createdAt: session.openedAt,
       payload: { uuid: session.uuid, cashier_id: cashier.id, opened_at: session.openedAt, opening_float: formatAmount(openingFloat, config.currency_places) },
     },
-    { session },
+    {
+      session,
+      meta: { [data.META.currentSession]: session.uuid },
+      journal: journalWrite([{ type: "SESSION_OPEN", payload: sessionOpenPayload(session.uuid, openingFloat, config.currency_places) }]),
+    },
   );
-  await data.setMeta(runtime.db, data.META.currentSession, session.uuid);
-  runtime.syncLoop?.notifyQueued();
+  journalChanged();
   emit("session.opened", { session });
   await enterSale(session);
 }
@@ -174,10 +184,10 @@ export async function closeSession(counted) {
       uuid: session.uuid, kind: "session_close", createdAt: closedAt,
       payload: { uuid: session.uuid, cashier_id: cashier.id, closed_at: closedAt, counted_cash: formatAmount(counted, config.currency_places) },
     },
-    { session: closed },
+    // Closing logs the cashier out: the journal's LOGOUT goes with the close.
+    { session: closed, meta: { [data.META.currentSession]: null }, journal: journalWrite([{ type: "LOGOUT" }]) },
   );
-  await data.setMeta(runtime.db, data.META.currentSession, null);
-  runtime.syncLoop?.notifyQueued();
+  journalChanged();
   emit("session.closed", { session: closed });
   sessionStorage.removeItem(LOGIN_KEY);
   setState({ session: null, cashier: null, phase: "login", view: "sale", lastClosed: closed });

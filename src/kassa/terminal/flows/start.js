@@ -11,6 +11,7 @@ import { startSyncLoop } from "../sync/outbox.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, pairingToken, runtime } from "./context.js";
+import { ensureJournal, journalAtPairing, recordReachable, refreshJournal } from "./journal.js";
 import { toast } from "./messages.js";
 import { refreshOpenOrders } from "./order.js";
 import { refreshCounts } from "./outbox.js";
@@ -55,6 +56,10 @@ async function start() {
   }
   await reloadCatalog(downloaded?.products);
   await refreshCounts();
+  // Before the first login: the chain starts (or says it was recovered) before anything
+  // else is journalled. A failure is logged; every later entry needs the key, so it is
+  // tried again at the next start.
+  await ensureJournal().catch((error) => console.error("journal", error));
   startSync();
   requestPersistence();
   emit("terminal.ready", { config: getState().config });
@@ -80,7 +85,10 @@ export async function pair(code) {
     await data.setMeta(runtime.db, data.META.pairing, { token: result.token, terminalId: result.terminal.id });
     await data.setMeta(runtime.db, data.META.terminalConfig, result.terminal);
     await data.putPaymentMethods(runtime.db, result.terminal.payment_methods);
-    setState({ config: result.terminal, busy: false });
+    setState({ config: result.terminal });
+    // A new pairing signs with a new key, registered now while the server is there.
+    await journalAtPairing().catch((error) => console.error("journal key", error));
+    setState({ busy: false });
     await start();
   } catch (error) {
     const message =
@@ -169,6 +177,10 @@ function startSync() {
     onCatalogCheck: async () => {
       const token = await pairingToken();
       if (token) await refreshFromServer(token);
+    },
+    onReachable: recordReachable,
+    onJournalChanged: () => {
+      refreshJournal().catch(() => {});
     },
   });
 }

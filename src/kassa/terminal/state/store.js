@@ -109,6 +109,16 @@
  * @property {boolean} [persisted]
  * @property {boolean} [swUpdate]
  * @property {HardwareState} hw
+ * @property {JournalState} [journal]      flows/journal.js refreshJournal
+ *
+ * @typedef {object} JournalState  the journal's figures (outbox screen)
+ * @property {number} seq                  the last entry
+ * @property {string} hash                 its hash
+ * @property {number} unsent               entries after the server's head
+ * @property {number} serverSeq            the server's head
+ * @property {"ok" | "gap" | "quarantined" | "unknown"} status  the server's last word on the chain
+ * @property {{from: number, to: number} | null} missing
+ * @property {number} mirrored             the last entry the proxy's mirror has
  */
 
 /** @returns {State} */

@@ -66,7 +66,7 @@ export async function api(path, { token = null, method, body, timeout = 15_000 }
   let data;
   try {
     data = await response.json();
-  } catch (error) {
+  } catch {
     throw new NetworkError(`unreadable answer from ${path}`);
   }
   if (!response.ok) {

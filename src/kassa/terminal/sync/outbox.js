@@ -15,11 +15,25 @@
  *
  * Only one tab per terminal runs the loop (Web Lock "kassa-sync"); the others learn its
  * status over a BroadcastChannel.
+ *
+ * The journal travels with the orders (docs/journal.md, Transport): each `orders/sync`
+ * carries the entries after the server's head (at most 500, consecutive), stopping before
+ * a SALE whose order is still queued and not in the same request, since the server checks
+ * a SALE against its order; with no order left to send, the entries go alone
+ * (`{"orders": [], "journal": [...]}`). The answer's `journal.head` moves the "to send"
+ * mark; the entries stay in the journal. The key is registered (`POST journal/key`) before
+ * the first entry goes. Each round also hands the proxy's mirror what it lacks
+ * (sync/mirror.js).
  */
 import { ApiError, NetworkError, api } from "./api.js";
+import { mirrorPush } from "./mirror.js";
 import {
   META, getSession, outboxMarkDone, outboxMarkRejected, outboxPending, saveSession, setMeta,
 } from "../data/db.js";
+import {
+  journalAfter, journalKey, journalServerMark, markKeyRegistered, setJournalServerMark, wireOf,
+} from "../data/journal.js";
+import { MAX_JOURNAL_BATCH } from "../domain/journal.js";
 
 /** Orders per request: the server's KASSA_SYNC_MAX_BATCH default. */
 export const MAX_BATCH = 200;
@@ -40,8 +54,34 @@ function isFinal(error) {
 }
 
 /**
- * Send every pending entry, in order, until the outbox is empty. Throws NetworkError (try
- * later) or ApiError 401 (token revoked); entries sent before the failure stay done.
+ * Register the journal's public key with the server (`POST journal/key`); its answer's head
+ * is where the server's copy of the chain stands. The same key again is a no-op there.
+ * @param {any} db
+ * @param {string} token
+ * @returns {Promise<{seq: number, hash: string} | null>} the server's head, or null when the
+ *   server did not take the key (not there yet, another key for this token, offline)
+ */
+export async function registerJournalKey(db, token) {
+  const key = await journalKey(db);
+  if (!key) return null;
+  try {
+    const answer = await api("journal/key", { token, body: { public_key: key.spki }, timeout: 10_000 });
+    await markKeyRegistered(db, key.id);
+    const head = answer?.head ?? { seq: 0, hash: null };
+    const mark = await journalServerMark(db);
+    if (head.seq >= mark.seq) await setJournalServerMark(db, { seq: head.seq, hash: head.hash });
+    return head;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) throw error;
+    if (!(error instanceof NetworkError)) console.warn("journal key not registered", error);
+    return null;
+  }
+}
+
+/**
+ * Send every pending entry, in order, until the outbox is empty, then the journal entries
+ * the server lacks. Throws NetworkError (try later) or ApiError 401 (token revoked);
+ * entries sent before the failure stay done.
  * @param {any} db
  * @param {string} token
  * @param {{onProgress?: (sent: number) => void}} [options]
@@ -50,9 +90,14 @@ function isFinal(error) {
 export async function drainOutbox(db, token, { onProgress } = {}) {
   let sent = 0;
   let rejected = 0;
+  /** The server answered a journal without a `journal` part: it does not take journals yet. */
+  let journalIgnored = false;
   for (;;) {
     const entries = await outboxPending(db, MAX_BATCH);
-    if (entries.length === 0) return { sent, rejected };
+    if (entries.length === 0) {
+      if (!journalIgnored && (await sendJournalAlone())) continue;
+      return { sent, rejected };
+    }
     const before = sent + rejected;
     try {
       await sendFront(entries);
@@ -60,6 +105,55 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
       // Every round that changed the outbox is reported, also when a later step failed.
       if (sent + rejected !== before) onProgress?.(sent);
     }
+  }
+
+  /**
+   * The journal entries to send with orders whose uuids are `sending` (or alone): those
+   * after the server's head, once the key is registered.
+   * @param {ReadonlySet<string>} sending
+   */
+  async function journalToSend(sending) {
+    const key = await journalKey(db);
+    if (!key) return [];
+    if (!key.registered && !(await registerJournalKey(db, token))) return [];
+    const mark = await journalServerMark(db);
+    return journalAfter(db, mark.seq, { limit: MAX_JOURNAL_BATCH, sending });
+  }
+
+  /**
+   * What the server said of the entries sent: its head is the new mark; a gap asks again
+   * from `missing.from`.
+   * @param {any} answer  the sync answer's `journal`, absent from a server without journals
+   * @param {import("../data/journal.js").StoredEntry[]} entries
+   */
+  async function journalAnswered(answer, entries) {
+    if (!answer || typeof answer !== "object") {
+      journalIgnored = true;
+      return;
+    }
+    const before = await journalServerMark(db);
+    let seq = Number.isSafeInteger(answer.head?.seq) ? answer.head.seq : before.seq;
+    if (answer.status === "gap" && Number.isSafeInteger(answer.missing?.from)) seq = Math.min(seq, answer.missing.from - 1);
+    await setJournalServerMark(db, {
+      seq, hash: answer.head?.hash ?? null, status: answer.status ?? "unknown", missing: answer.missing ?? null,
+      sentUpTo: entries[entries.length - 1].seq,
+    });
+  }
+
+  /**
+   * Journal entries with no order: returns whether the server's head moved (go again).
+   * A quarantined chain gets only entries it was not sent yet.
+   */
+  async function sendJournalAlone() {
+    const before = await journalServerMark(db);
+    const entries = await journalToSend(new Set());
+    if (!entries.length) return false;
+    if (before.status === "quarantined" && (before.sentUpTo ?? 0) >= entries[entries.length - 1].seq) return false;
+    const answer = await api("orders/sync", { token, body: { orders: [], journal: entries.map(wireOf) }, timeout: 60_000 });
+    await journalAnswered(answer.journal, entries);
+    if (journalIgnored) return false;
+    const after = await journalServerMark(db);
+    return after.seq > before.seq && after.status !== "quarantined";
   }
 
   /**
@@ -74,11 +168,23 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
         if (entry.kind !== "order") break;
         batch.push(entry);
       }
+      const journal = journalIgnored ? [] : await journalToSend(new Set(batch.map((e) => e.uuid)));
+      /** @type {any} */
+      const body = { orders: batch.map((e) => e.payload) };
+      if (journal.length) body.journal = journal.map(wireOf);
       let results;
       try {
-        ({ results } = await api("orders/sync", { token, body: { orders: batch.map((e) => e.payload) }, timeout: 60_000 }));
+        const answer = await api("orders/sync", { token, body, timeout: 60_000 });
+        results = answer.results;
+        if (journal.length) await journalAnswered(answer.journal, journal);
       } catch (error) {
         if (!isFinal(error)) throw error;
+        if (journal.length) {
+          // A paid order is never refused for its journal: send the orders again without it.
+          console.error("the server refused the journal part of a sync", error);
+          journalIgnored = true;
+          return;
+        }
         // The server refused the whole request (it checks each order on its own, so this
         // is a malformed batch): every order keeps the reason.
         for (const entry of batch) {
@@ -143,10 +249,13 @@ function reason(error) {
  * @param {(status: SyncStatus) => void} options.onStatus     this tab's view of the status
  * @param {() => void} options.onOutboxChanged                 counts may have changed
  * @param {() => Promise<void>} options.onCatalogCheck         refresh catalog and staff (leader only)
+ * @param {(online: boolean) => Promise<void>} [options.onReachable] after each of the leader's
+ *        attempts: whether the server answered (the journal's OFFLINE_START / OFFLINE_END)
+ * @param {() => void} [options.onJournalChanged]             the server's or the mirror's mark moved
  * @param {string | null} [options.lastSyncAt]
  * @returns {{wake: () => void, notifyQueued: () => void, stop: () => void}}
  */
-export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatalogCheck, lastSyncAt = null }) {
+export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatalogCheck, onReachable, onJournalChanged, lastSyncAt = null }) {
   /** @type {SyncStatus} */
   let status = { online: null, lastSyncAt, authError: false, syncing: false };
   let leader = false;
@@ -209,11 +318,17 @@ export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatal
     leader = true;
     update({});
     while (!stopped) {
+      // The mirror is on this PC: it is fed whether or not the server answers.
+      await mirrorPush(db)
+        .then((taken) => taken && onJournalChanged?.())
+        .catch((error) => console.warn("journal mirror", error.message ?? error));
       const token = await getToken();
       if (!token) {
         await sleep(HEARTBEAT_MS);
         continue;
       }
+      /** @type {boolean | null} */
+      let reached = null;
       try {
         update({ syncing: true });
         const { sent, rejected } = await drainOutbox(db, token, { onProgress: () => onOutboxChanged() });
@@ -223,6 +338,7 @@ export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatal
         const cameBack = status.online !== true;
         failures = 0;
         update({ online: true, authError: false, syncing: false, lastSyncAt: now });
+        reached = true;
         // This tab's counts were refreshed by onProgress as entries changed; tell the others.
         if (sent || rejected) channel?.postMessage({ type: "outbox" });
         if (cameBack || Date.now() - lastCatalogCheck > CATALOG_CHECK_MS) {
@@ -231,12 +347,17 @@ export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatal
         }
       } catch (error) {
         failures++;
-        if (error instanceof ApiError && error.status === 401) update({ online: true, authError: true, syncing: false });
-        else {
+        if (error instanceof ApiError && error.status === 401) {
+          update({ online: true, authError: true, syncing: false });
+          reached = true;
+        } else {
           if (!(error instanceof NetworkError)) console.error("sync failed", error);
           update({ online: false, syncing: false });
+          reached = error instanceof NetworkError ? false : null;
         }
       }
+      onJournalChanged?.();
+      if (reached !== null) await onReachable?.(reached).catch((error) => console.error("journal", error));
       const delay = failures === 0 ? HEARTBEAT_MS : Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
       await sleep(delay);
     }
