@@ -18,6 +18,7 @@ PACKAGE = "kassa.server"
 # Lower layers first; an app may import only apps of a lower layer.
 LAYERS: list[set[str]] = [
     {"common"},
+    {"journal"},
     {"catalog", "staff"},
     {"terminals"},
     {"cash"},

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "kassa.server.journal",
     "kassa.server.catalog",
     "kassa.server.staff",
     "kassa.server.terminals",
@@ -167,6 +168,11 @@ KASSA_SYNC_MAX_BATCH = int(os.environ.get("KASSA_SYNC_MAX_BATCH", "200"))
 # PIN verifier for offline login: PBKDF2-SHA256 iterations the terminal repeats per try.
 KASSA_PIN_VERIFIER_ITERATIONS = int(os.environ.get("KASSA_PIN_VERIFIER_ITERATIONS", "100000"))
 KASSA_PAIRING_CODE_TTL_MINUTES = 30
+# The private key that signs the server's own journal chain: made on first use, kept in
+# the data folder beside the secret key (docs/journal.md). Back it up with the database.
+KASSA_JOURNAL_KEY_FILE = Path(
+    os.environ.get("KASSA_JOURNAL_KEY_FILE") or DATA_DIR / "journal_key.pem"
+).resolve()
 
 LOGGING = {
     "version": 1,

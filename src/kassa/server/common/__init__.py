@@ -4,7 +4,10 @@ sales lock, and the back office's shared admin classes.
 The apps import downward only, in this order (an app may import those before it, never
 those after it, and never the project modules):
 
-    common → catalog, staff → terminals → cash → orders → reports
+    common → journal → catalog, staff → terminals → cash → orders → reports
+
+`journal` sits just above `common` so that every app may record on the server's chain;
+so it names terminals by their code and device tokens by their id, never by a foreign key.
 
 The project modules (`api`, `urls`, `settings`, `cli`, `demo`, `terminal_views`,
 `management`) sit on top and compose the apps: `api` adds each app's router.
