@@ -6,8 +6,28 @@ import { clock } from "../components.js";
 import { html, useEffect, useState } from "../html.js";
 import { useStore } from "../store.js";
 
+/**
+ * The journal's line: entries not yet on the server, the mirror, and the server's word when
+ * it is not "ok" (a gap being filled, or a chain quarantined for a person to look at: the
+ * till keeps selling either way).
+ * @param {{journal: import("../../state/store.js").JournalState | undefined}} props
+ */
+function JournalLine({ journal }) {
+  if (!journal) return null;
+  const status =
+    journal.status === "quarantined"
+      ? html`<b class="bad" data-test="journal-quarantined">The server quarantined this till's journal: a manager must look at it in the back office. Sales go on; entries are kept.</b>`
+      : journal.status === "gap"
+        ? html`<span>The server asked again for entries ${journal.missing?.from}–${journal.missing?.to}.</span>`
+        : null;
+  return html`<p class="muted" data-test="journal" data-status=${journal.status} data-unsent=${journal.unsent}>
+    Journal: ${journal.seq} entries, ${journal.unsent ? `${journal.unsent} not yet on the server` : "all on the server"}; mirror on this PC up to ${journal.mirrored}.
+    ${status}
+  </p>`;
+}
+
 export function OutboxScreen() {
-  const { counts, sync } = useStore();
+  const { counts, sync, journal } = useStore();
   const [entries, setEntries] = useState(/** @type {any[] | null} */ (null));
   useEffect(() => {
     listOutbox().then(setEntries);
@@ -20,6 +40,7 @@ export function OutboxScreen() {
       <button type="button" class="button" onClick=${syncNow}>Sync now</button>
       <button type="button" class="button" data-test="export" onClick=${exportOutbox}>Export to file</button>
     </header>
+    <${JournalLine} journal=${journal} />
     <p class="muted">${sync.online ? "The server is reachable." : "The server cannot be reached: orders are kept here and sent when it is back."} Last sync ${clock(sync.lastSyncAt)}.</p>
     <table class="outbox-table" data-test="outbox">
       <thead><tr><th>#</th><th>What</th><th>When</th><th>Status</th><th></th></tr></thead>
