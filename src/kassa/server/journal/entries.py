@@ -1,0 +1,271 @@
+"""One journal entry, read and checked on its own: pure, no database.
+
+Ingest and verify both run these checks, in this order, and stop at the first problem:
+the canonical form (parsed by a JSON reader that refuses floats, NaN and duplicate keys,
+canonicalised again and compared byte for byte), the fields, the terminal, the key, the
+hash, the signature. What depends on the chain (seq continuity, prev_hash, forks, grand
+totals) is the caller's: services.journal_ingest and selectors.journal_verify.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from kassa.jcs import CanonicalFormError, canonicalize, chain_hash
+from kassa.money import DECIMAL_PATTERN
+
+from .errors import JournalProblem
+from .keys import signature_valid
+
+ENTRY_VERSION = 1
+ENTRY_FIELDS = frozenset(
+    {"v", "terminal", "seq", "type", "at", "cashier", "key", "prev_hash", "payload"}
+)
+MAX_CANONICAL_BYTES = 256 * 1024  # a SALE of 500 lines is about 100 KiB
+_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+
+
+class EntryProblem(Exception):
+    """Why an entry cannot be taken: a JournalProblem and a sentence for the back office."""
+
+    def __init__(self, problem: JournalProblem, detail: str):
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry whose canonical form and fields are right, with those fields."""
+
+    seq: int
+    canonical: bytes
+    hash: str
+    sig: str
+    terminal: str
+    type: str
+    at_text: str
+    at: datetime
+    key_id: str
+    prev_hash: str
+    cashier: dict[str, Any] | None
+    payload: dict[str, Any]
+
+
+def _refuse_number(text: str) -> Any:
+    raise EntryProblem(
+        JournalProblem.NOT_CANONICAL,
+        f"the number {text} has a fraction or an exponent; the journal holds integers only",
+    )
+
+
+def _refuse_constant(text: str) -> Any:
+    raise EntryProblem(JournalProblem.NOT_CANONICAL, f"{text} is not JSON")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise EntryProblem(JournalProblem.NOT_CANONICAL, f"the key {key!r} appears twice")
+            seen.add(key)
+    return value
+
+
+def canonical_parse(canonical: bytes) -> dict[str, Any]:
+    """The entry object of these canonical bytes, or EntryProblem(NOT_CANONICAL) unless
+    they are exactly the canonical form of what they hold."""
+    if len(canonical) > MAX_CANONICAL_BYTES:
+        raise EntryProblem(
+            JournalProblem.NOT_CANONICAL,
+            f"the entry is {len(canonical)} bytes, more than {MAX_CANONICAL_BYTES}",
+        )
+    try:
+        text = canonical.decode("utf-8")
+        value = json.loads(
+            text,
+            parse_float=_refuse_number,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object,
+        )
+    except UnicodeDecodeError:
+        raise EntryProblem(JournalProblem.NOT_CANONICAL, "the entry is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise EntryProblem(JournalProblem.NOT_CANONICAL, f"the entry is not JSON: {exc}") from None
+    try:
+        again = canonicalize(value)
+    except CanonicalFormError as exc:
+        raise EntryProblem(JournalProblem.NOT_CANONICAL, str(exc)) from None
+    if again != canonical:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(again, canonical, strict=False)) if a != b),
+            min(len(again), len(canonical)),
+        )
+        raise EntryProblem(
+            JournalProblem.NOT_CANONICAL,
+            f"the bytes are not the canonical form of what they hold (they differ at byte {at})",
+        )
+    if not isinstance(value, dict):
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "the entry is not a JSON object")
+    return value
+
+
+def entry_read(*, seq: int | None, canonical: bytes, hash: str, sig: str) -> Entry:
+    """An entry whose canonical form and fields are right, or EntryProblem.
+
+    `seq`, `hash` and `sig` are what the wire (or the stored row) says beside the bytes.
+    """
+    value = canonical_parse(canonical)
+    if set(value) != ENTRY_FIELDS:
+        missing = sorted(ENTRY_FIELDS - set(value))
+        extra = sorted(set(value) - ENTRY_FIELDS)
+        raise EntryProblem(
+            JournalProblem.INVALID_ENTRY,
+            f"the entry's fields are wrong (missing {missing}, unknown {extra})",
+        )
+    if value["v"] != ENTRY_VERSION:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, f"v is {value['v']!r}, not 1")
+    entry_seq = value["seq"]
+    if type(entry_seq) is not int or entry_seq < 1:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, f"seq {entry_seq!r} is not a count from 1")
+    if seq is not None and seq != entry_seq:
+        raise EntryProblem(
+            JournalProblem.INVALID_ENTRY, f"sent as seq {seq}, the entry says seq {entry_seq}"
+        )
+    terminal = value["terminal"]
+    kind = value["type"]
+    key = value["key"]
+    prev_hash = value["prev_hash"]
+    cashier = value["cashier"]
+    payload = value["payload"]
+    if not isinstance(terminal, str) or not terminal:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "terminal is not a terminal code")
+    if not isinstance(kind, str) or not _TYPE.fullmatch(kind):
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, f"type {kind!r} is not an entry type")
+    at_text, at = _at(value["at"])
+    if not isinstance(key, str) or not _KEY_ID.fullmatch(key):
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, f"key {key!r} is not 16 hex digits")
+    if not isinstance(prev_hash, str) or not _HASH.fullmatch(prev_hash):
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "prev_hash is not 64 lowercase hex digits")
+    if cashier is not None and not isinstance(cashier, dict):
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "cashier is neither an object nor null")
+    if not isinstance(payload, dict) or type(payload.get("v")) is not int:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "payload is not an object with a v")
+    return Entry(
+        seq=entry_seq,
+        canonical=canonical,
+        hash=hash,
+        sig=sig,
+        terminal=terminal,
+        type=kind,
+        at_text=at_text,
+        at=at,
+        key_id=key,
+        prev_hash=prev_hash,
+        cashier=cashier,
+        payload=payload,
+    )
+
+
+def _at(value: object) -> tuple[str, datetime]:
+    if not isinstance(value, str) or len(value) > 64:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, "at is not a date and time")
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise EntryProblem(
+            JournalProblem.INVALID_ENTRY, f"at {value!r} is not an ISO 8601 date and time"
+        ) from None
+    if at.tzinfo is None:
+        raise EntryProblem(JournalProblem.INVALID_ENTRY, f"at {value!r} has no UTC offset")
+    return value, at
+
+
+def entry_check(
+    entry: Entry,
+    *,
+    terminal: str,
+    keys: Mapping[str, ec.EllipticCurvePublicKey],
+) -> None:
+    """Raise EntryProblem unless the entry is `terminal`'s, signed by one of `keys` (by key
+    id), and its hash is chain_hash(its prev_hash, its canonical bytes)."""
+    if entry.terminal != terminal:
+        raise EntryProblem(
+            JournalProblem.WRONG_TERMINAL,
+            f"the entry is terminal {entry.terminal!r}'s, it came from {terminal!r}",
+        )
+    key = keys.get(entry.key_id)
+    if key is None:
+        raise EntryProblem(
+            JournalProblem.UNKNOWN_KEY, f"key {entry.key_id} is not registered to {terminal}"
+        )
+    expected = chain_hash(entry.prev_hash, entry.canonical)
+    if entry.hash != expected:
+        raise EntryProblem(
+            JournalProblem.BAD_HASH,
+            f"the hash is {str(entry.hash)[:16]}…, the bytes hash to {expected[:16]}…",
+        )
+    if not signature_valid(key, entry.sig, entry.canonical):
+        raise EntryProblem(
+            JournalProblem.BAD_SIGNATURE, f"the signature is not key {entry.key_id}'s"
+        )
+
+
+@dataclass(frozen=True)
+class GrandTotals:
+    """A SALE's perpetual totals after it: signed and absolute sums of `totals.gross`."""
+
+    gross: Decimal
+    gt_after: Decimal
+    gt_abs_after: Decimal
+    gt_after_text: str
+    gt_abs_after_text: str
+
+
+def sale_totals(payload: Mapping[str, Any]) -> GrandTotals:
+    """The grand-total fields of a SALE's payload, or EntryProblem(GRAND_TOTAL_MISMATCH)
+    if any is missing or not a decimal string."""
+    totals = payload.get("totals")
+    gross = totals.get("gross") if isinstance(totals, dict) else None
+    after = payload.get("gt_after")
+    abs_after = payload.get("gt_abs_after")
+    for name, text in (("totals.gross", gross), ("gt_after", after), ("gt_abs_after", abs_after)):
+        if not isinstance(text, str) or len(text) > 40 or not _DECIMAL.match(text):
+            raise EntryProblem(
+                JournalProblem.GRAND_TOTAL_MISMATCH,
+                f"payload.{name} is {text!r}, not a decimal string",
+            )
+    assert isinstance(gross, str) and isinstance(after, str) and isinstance(abs_after, str)
+    return GrandTotals(Decimal(gross), Decimal(after), Decimal(abs_after), after, abs_after)
+
+
+def grand_totals_check(
+    totals: GrandTotals, *, gt_before: str | None, gt_abs_before: str | None
+) -> None:
+    """Raise EntryProblem(GRAND_TOTAL_MISMATCH) unless the SALE's grand totals are the
+    previous SALE's plus its gross (signed, and absolute). None before: no previous
+    SALE since a declared INTEGRITY_FAILURE, so this SALE starts the sums again."""
+    if gt_before is None or gt_abs_before is None:
+        return
+    expected = Decimal(gt_before) + totals.gross
+    expected_abs = Decimal(gt_abs_before) + abs(totals.gross)
+    if totals.gt_after != expected or totals.gt_abs_after != expected_abs:
+        raise EntryProblem(
+            JournalProblem.GRAND_TOTAL_MISMATCH,
+            f"gt_after {totals.gt_after_text} / gt_abs_after {totals.gt_abs_after_text}; "
+            f"the previous SALE's {gt_before} / {gt_abs_before} plus gross "
+            f"{totals.gross} make {expected} / {expected_abs}",
+        )

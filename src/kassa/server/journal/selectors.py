@@ -1,0 +1,305 @@
+"""Journal reads: a chain's head, and the verification of a stored chain.
+
+`journal_verify` walks a till's stored chain as ingest checked it, entry by entry (the
+canonical form, the fields, the key, the hash, the signature, seq continuity, prev_hash,
+the grand totals) and against the server chain's anchors, and answers the first problem.
+It reads the bytes, never the columns read from them, so a row changed behind the
+triggers' back is found.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from kassa.jcs import GENESIS_HASH
+
+from .entries import (
+    Entry,
+    EntryProblem,
+    canonical_parse,
+    entry_check,
+    entry_read,
+    grand_totals_check,
+    sale_totals,
+)
+from .errors import JournalProblem
+from .keys import PublicKeyError, public_key_load
+from .models import (
+    SERVER_CHAIN,
+    SERVER_HEAD,
+    ChainHead,
+    EntryFields,
+    ServerEntry,
+    ServerKey,
+    TerminalEntry,
+    TerminalKey,
+)
+
+VERIFY_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last entry the server accepted in a chain: `{"seq": 0, "hash": GENESIS_HASH}`
+    for none."""
+
+    seq: int
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash}
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """The first problem found in a stored chain: where, why, and a sentence."""
+
+    seq: int
+    reason: JournalProblem
+    detail: str
+
+
+def journal_head(*, terminal_code: str) -> Head:
+    row = ChainHead.objects.filter(chain=terminal_code).values_list("seq", "hash").first()
+    return Head(*row) if row is not None else Head(0, GENESIS_HASH)
+
+
+@functools.lru_cache(maxsize=512)
+def public_key(spki: bytes) -> ec.EllipticCurvePublicKey | None:
+    """The key object of a stored SPKI (rows never change, so it is cached by its bytes);
+    None if the stored bytes are not a P-256 key."""
+    try:
+        return public_key_load(spki)
+    except PublicKeyError:
+        return None
+
+
+def _keys(rows: Iterable[tuple[str, Any]]) -> dict[str, ec.EllipticCurvePublicKey]:
+    keys = {}
+    for key_id, spki in rows:
+        key = public_key(bytes(spki))
+        if key is not None:
+            keys[key_id] = key
+    return keys
+
+
+def terminal_keys(terminal_code: str) -> tuple[dict[str, ec.EllipticCurvePublicKey], list[str]]:
+    """A terminal's registered keys by id, and their ids oldest first."""
+    rows = list(
+        TerminalKey.objects.filter(terminal_code=terminal_code)
+        .order_by("pk")
+        .values_list("key_id", "spki")
+    )
+    return _keys(rows), [key_id for key_id, _ in rows]
+
+
+def key_superseded(order: list[str], *, key_id: str, after: str) -> bool:
+    """Whether `key_id` was registered before `after`, the key of an accepted entry of the
+    chain: a till's older pairing may not sign once a newer one has."""
+    if not after or key_id == after or after not in order or key_id not in order:
+        return False
+    return order.index(key_id) < order.index(after)
+
+
+def journal_verify(*, terminal_code: str, from_seq: int = 1) -> VerifyProblem | None:
+    """The first problem in a till's stored chain from `from_seq` on, or None.
+
+    Reasons: what ingest checks (JournalProblem: not_canonical, invalid_entry,
+    wrong_terminal, unknown_key, bad_hash, bad_signature, prev_hash_mismatch,
+    key_superseded, grand_total_mismatch), and what only a stored chain can show:
+    missing_entry (a seq with no entry, between two, or after the last where the server
+    chain anchored one or the head says one was accepted), seq_mismatch (an entry stored
+    at another seq than its own: swapped), anchor_mismatch (the server chain anchored
+    another hash at that seq: the entries were rewritten, even with the till's key).
+    """
+    from_seq = max(from_seq, 1)
+    keys, order = terminal_keys(terminal_code)
+    anchors = _anchors(terminal_code, from_seq)
+    prev_hash, last_key, gt = _before(terminal_code, from_seq)
+    if isinstance(prev_hash, VerifyProblem):
+        return prev_hash
+    rows = TerminalEntry.objects.filter(terminal_code=terminal_code, seq__gte=from_seq).order_by(
+        "seq"
+    )
+    expected = from_seq
+    for row in rows.iterator(chunk_size=VERIFY_CHUNK):
+        try:
+            entry = _stored_entry(row, expected, prev_hash, terminal_code, keys)
+        except _Found as found:
+            return found.problem
+        if key_superseded(order, key_id=entry.key_id, after=last_key):
+            return VerifyProblem(
+                row.seq,
+                JournalProblem.KEY_SUPERSEDED,
+                f"signed with key {entry.key_id} after a newer pairing's key {last_key} signed",
+            )
+        if entry.type == "SALE":
+            try:
+                totals = sale_totals(entry.payload)
+                grand_totals_check(totals, gt_before=gt[0], gt_abs_before=gt[1])
+            except EntryProblem as exc:
+                return VerifyProblem(row.seq, exc.problem, exc.detail)
+            gt = (totals.gt_after_text, totals.gt_abs_after_text)
+        elif entry.type == "INTEGRITY_FAILURE":
+            gt = (None, None)
+        anchored = anchors.get(row.seq)
+        if anchored is not None and anchored != row.hash:
+            return VerifyProblem(
+                row.seq,
+                JournalProblem.ANCHOR_MISMATCH,
+                f"the server chain anchored hash {anchored[:16]}… at seq {row.seq}; "
+                f"the stored entry hashes to {row.hash[:16]}…",
+            )
+        prev_hash, last_key = row.hash, entry.key_id
+        expected += 1
+    last = expected - 1
+    head = ChainHead.objects.filter(chain=terminal_code).values_list("seq", flat=True).first()
+    beyond = [seq for seq in anchors if seq > last]
+    if beyond or (head or 0) > last:
+        why = (
+            f"the server chain anchored seq {min(beyond)}"
+            if beyond
+            else f"the server accepted up to seq {head}"
+        )
+        return VerifyProblem(
+            last + 1, JournalProblem.MISSING_ENTRY, f"{why}, the stored chain ends at {last}"
+        )
+    return None
+
+
+def server_chain_verify(*, from_seq: int = 1) -> VerifyProblem | None:
+    """The first problem in the server's own chain from `from_seq` on, or None (the same
+    checks as a till's chain, with the server's keys; no grand totals, no anchors)."""
+    from_seq = max(from_seq, 1)
+    keys = _keys(ServerKey.objects.values_list("key_id", "spki"))
+    prev_hash: str = GENESIS_HASH
+    if from_seq > 1:
+        before = ServerEntry.objects.filter(seq=from_seq - 1).values_list("hash", flat=True)
+        found = before.first()
+        if found is None:
+            return VerifyProblem(
+                from_seq - 1, JournalProblem.MISSING_ENTRY, "no entry before the first to verify"
+            )
+        prev_hash = found
+    expected = from_seq
+    for row in (
+        ServerEntry.objects.filter(seq__gte=from_seq)
+        .order_by("seq")
+        .iterator(chunk_size=VERIFY_CHUNK)
+    ):
+        try:
+            _stored_entry(row, expected, prev_hash, SERVER_CHAIN, keys)
+        except _Found as found:
+            return found.problem
+        prev_hash = row.hash
+        expected += 1
+    head = ChainHead.objects.filter(chain=SERVER_HEAD).values_list("seq", flat=True).first()
+    if (head or 0) > expected - 1:
+        return VerifyProblem(
+            expected,
+            JournalProblem.MISSING_ENTRY,
+            f"the server chain's head is seq {head}, the stored chain ends at {expected - 1}",
+        )
+    return None
+
+
+class _Found(Exception):
+    def __init__(self, problem: VerifyProblem):
+        self.problem = problem
+
+
+def _stored_entry(
+    row: EntryFields,
+    expected: int,
+    prev_hash: str,
+    terminal: str,
+    keys: Mapping[str, ec.EllipticCurvePublicKey],
+) -> Entry:
+    """The stored row's entry, checked on its own and linked to `prev_hash`; _Found with
+    the problem otherwise."""
+    if row.seq != expected:
+        raise _Found(
+            VerifyProblem(
+                expected,
+                JournalProblem.MISSING_ENTRY,
+                f"no entry at seq {expected}; the next stored is seq {row.seq}",
+            )
+        )
+    try:
+        entry = entry_read(seq=None, canonical=bytes(row.canonical), hash=row.hash, sig=row.sig)
+        if entry.seq != row.seq:
+            raise EntryProblem(
+                JournalProblem.SEQ_MISMATCH,
+                f"the entry stored at seq {row.seq} is seq {entry.seq}",
+            )
+        if (entry.type, entry.key_id, entry.at_text) != (row.type, row.key_id, row.at_text):
+            raise EntryProblem(
+                JournalProblem.INVALID_ENTRY,
+                "the columns read from the entry no longer say what its bytes say",
+            )
+        if entry.prev_hash != prev_hash:
+            raise EntryProblem(
+                JournalProblem.PREV_HASH_MISMATCH,
+                f"prev_hash {entry.prev_hash[:16]}… is not the hash of seq {row.seq - 1} "
+                f"({prev_hash[:16]}…)",
+            )
+        entry_check(entry, terminal=terminal, keys=keys)
+    except EntryProblem as exc:
+        raise _Found(VerifyProblem(row.seq, exc.problem, exc.detail)) from None
+    return entry
+
+
+def _anchors(terminal_code: str, from_seq: int) -> dict[int, str]:
+    """The hashes the server chain anchored for this terminal, by seq."""
+    anchors: dict[int, str] = {}
+    rows = ServerEntry.objects.filter(type="ANCHOR", subject=terminal_code).values_list(
+        "canonical", flat=True
+    )
+    for canonical in rows.iterator(chunk_size=VERIFY_CHUNK):
+        try:
+            payload = canonical_parse(bytes(canonical)).get("payload")
+        except EntryProblem:
+            continue  # server_chain_verify reports it; this chain is judged on the others
+        if not isinstance(payload, dict) or payload.get("terminal") != terminal_code:
+            continue
+        seq, hash_ = payload.get("seq"), payload.get("hash")
+        if type(seq) is int and seq >= from_seq and isinstance(hash_, str):
+            anchors[seq] = hash_
+    return anchors
+
+
+def _before(
+    terminal_code: str, from_seq: int
+) -> tuple[str | VerifyProblem, str, tuple[str | None, str | None]]:
+    """Where a verification from `from_seq` starts: the previous entry's hash, its key,
+    and the grand totals of the last SALE before it."""
+    if from_seq == 1:
+        return GENESIS_HASH, "", ("0", "0")
+    rows = TerminalEntry.objects.filter(terminal_code=terminal_code)
+    previous = rows.filter(seq=from_seq - 1).values_list("hash", "key_id").first()
+    if previous is None:
+        problem = VerifyProblem(
+            from_seq - 1, JournalProblem.MISSING_ENTRY, "no entry before the first to verify"
+        )
+        return problem, "", (None, None)
+    last = (
+        rows.filter(seq__lt=from_seq, type__in=["SALE", "INTEGRITY_FAILURE"])
+        .order_by("-seq")
+        .values_list("type", "canonical")
+        .first()
+    )
+    gt: tuple[str | None, str | None] = ("0", "0")
+    if last is not None:
+        gt = (None, None)
+        if last[0] == "SALE":
+            try:
+                totals = sale_totals(canonical_parse(bytes(last[1]))["payload"])
+                gt = (totals.gt_after_text, totals.gt_abs_after_text)
+            except (EntryProblem, KeyError, TypeError):
+                pass
+    return previous[0], previous[1], gt
