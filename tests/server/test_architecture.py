@@ -130,7 +130,7 @@ def test_the_graph_sees_every_app_and_project_module() -> None:
     # project API is seen adding the apps' routers: the reader works
     graph = app_graph(server_modules())
     assert set(graph) == APPS | PROJECT
-    assert {"catalog", "staff", "terminals", "cash", "orders", "common"} <= graph["api"]
+    assert {"catalog", "staff", "terminals", "cash", "orders", "common", "journal"} <= graph["api"]
     assert "kassa.server.orders.services" in server_modules()["kassa.server.orders.api"]
 
 

@@ -31,6 +31,8 @@ from kassa.server.common.errors import (
     validation_details,
     validation_message,
 )
+from kassa.server.journal import api as journal_api
+from kassa.server.journal.errors import JournalErrorCode
 from kassa.server.orders import api as orders_api
 from kassa.server.orders.errors import OrderErrorCode
 from kassa.server.staff import api as staff_api
@@ -66,6 +68,7 @@ ERROR_STATUS: dict[type[StrEnum], Mapping[Any, int]] = {
     CatalogErrorCode: catalog_api.ERROR_STATUS,
     StaffErrorCode: staff_api.ERROR_STATUS,
     TerminalErrorCode: terminals_api.ERROR_STATUS,
+    JournalErrorCode: journal_api.ERROR_STATUS,
     CashErrorCode: cash_api.ERROR_STATUS,
     OrderErrorCode: orders_api.ERROR_STATUS,
 }
@@ -205,5 +208,6 @@ for _router in (
     catalog_api.router,
     cash_api.router,
     orders_api.router,
+    journal_api.router,
 ):
     api.add_router("/v1/", _router)
