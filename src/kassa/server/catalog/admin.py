@@ -13,7 +13,13 @@ from kassa.server.common.admin import ImportAdmin
 from .barcodes import BarcodeError, barcode_normalise
 from .importer import product_import
 from .models import Barcode, Category, Product, Tax
-from .services import products_delete, products_set_active, products_touch
+from .services import (
+    products_delete,
+    products_set_active,
+    products_touch,
+    tax_delete,
+    tax_save,
+)
 
 
 class BarcodeForm(forms.ModelForm[Barcode]):
@@ -94,6 +100,19 @@ class ProductAdmin(ImportAdmin[Product]):
 @admin.register(Tax)
 class TaxAdmin(admin.ModelAdmin[Tax]):
     list_display = ["name", "rate", "price_includes_tax"]
+
+    # A tax rate matters to every till: each change goes on the server's journal chain.
+    def save_model(self, request: HttpRequest, obj: Tax, form: Any, change: bool) -> None:
+        tax_save(
+            tax=obj, by=request.user.get_username(), changed=form.changed_data if change else None
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Tax) -> None:
+        tax_delete(tax=obj, by=request.user.get_username())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tax]) -> None:
+        for tax in queryset.order_by("pk"):
+            tax_delete(tax=tax, by=request.user.get_username())
 
 
 @admin.register(Category)

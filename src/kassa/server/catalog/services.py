@@ -1,13 +1,16 @@
-"""Catalog writes. Every write bumps the catalog version (see models.CatalogVersion)."""
+"""Catalog writes. Every product write bumps the catalog version (see
+models.CatalogVersion); every tax write is recorded on the server's journal chain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
 from kassa.server.common.locks import sales_lock
+from kassa.server.journal.services import server_chain_append
 
 from .barcodes import barcode_normalise
 from .models import Barcode, CatalogVersion, Category, Product, Tax, Tombstone
@@ -96,3 +99,49 @@ def products_delete(*, product_ids: Sequence[int]) -> int:
     Tombstone.objects.bulk_create([Tombstone(product_id=pk, version=version) for pk in ids])
     deleted, _ = Product.objects.filter(pk__in=ids).delete()
     return deleted
+
+
+# What a till's prices and receipts depend on: a change is recorded on the server chain.
+TAX_RECORDED_FIELDS = ("name", "rate", "price_includes_tax")
+
+
+def _tax_record(tax: Tax) -> dict[str, Any]:
+    return {
+        "id": tax.pk,
+        "name": tax.name,
+        "rate": f"{Decimal(tax.rate).normalize():f}",
+        "price_includes_tax": tax.price_includes_tax,
+    }
+
+
+@transaction.atomic
+def tax_save(*, tax: Tax, by: str, changed: Collection[str] | None = None) -> Tax:
+    """Save a tax (from the back office) and record it on the server's journal chain
+    (TAX_CHANGED), in the same transaction. `changed` names the fields that changed
+    (a form's changed_data); None records them all. A save that changes none of
+    TAX_RECORDED_FIELDS records nothing."""
+    created = tax.pk is None
+    tax.full_clean()
+    tax.save()
+    fields = [f for f in TAX_RECORDED_FIELDS if created or changed is None or f in changed]
+    if fields:
+        server_chain_append(
+            type="TAX_CHANGED",
+            payload={
+                "change": "created" if created else "changed",
+                "tax": _tax_record(tax),
+                "fields": fields,
+                "by": by,
+            },
+        )
+    return tax
+
+
+@transaction.atomic
+def tax_delete(*, tax: Tax, by: str) -> None:
+    """Delete a tax (only one no product uses: Product.tax protects it) and record it."""
+    record = _tax_record(tax)
+    tax.delete()
+    server_chain_append(
+        type="TAX_CHANGED", payload={"change": "deleted", "tax": record, "fields": [], "by": by}
+    )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -7,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import DeviceToken, PaymentMethod, Terminal
-from .services import device_token_revoke, pairing_code_create
+from .services import device_token_revoke, pairing_code_create, terminal_settings_record
 
 # What the back office shows of a token: never its hash.
 TOKEN_FIELDS = ("receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at")
@@ -50,6 +52,23 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
         ),
         ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit", "barcode_patterns"]}),
     ]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A till's settings and receipt texts matter to what it prints: each change goes
+        # on the server's journal chain, once the payment methods are saved too.
+        terminal = form.instance
+        fields = form.changed_data if change else list(form.fields)
+        before = {name: form.initial.get(name) for name in fields}
+        if "payment_methods" in before:
+            before["payment_methods"] = sorted(m.name for m in before["payment_methods"] or [])
+        terminal_settings_record(
+            terminal=terminal,
+            fields=fields,
+            before=before,
+            by=request.user.get_username(),
+            created=not change,
+        )
 
     @admin.action(description="Show a new pairing code")
     def new_pairing_code(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:

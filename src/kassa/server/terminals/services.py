@@ -1,14 +1,21 @@
-"""Terminal writes: pairing codes, pairing, device tokens."""
+"""Terminal writes: pairing codes, pairing, device tokens, and the record of a till's
+settings changed in the back office."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Mapping
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
+
+from kassa.server.journal.services import server_chain_append
 
 from .errors import TerminalError, TerminalErrorCode
 from .models import DeviceToken, PairingCode, Terminal
@@ -97,3 +104,53 @@ def device_token_revoke(*, token: DeviceToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+def _journal_value(value: object) -> Any:
+    """A setting as the journal holds it: JSON of strings, integers, booleans and null
+    (decimals as decimal strings, related rows by name)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, Mapping):
+        return {str(key): _journal_value(item) for key, item in value.items()}
+    if isinstance(value, Collection):
+        return [_journal_value(item) for item in value]
+    if isinstance(value, Model):
+        return str(value)
+    return str(value)
+
+
+@transaction.atomic
+def terminal_settings_record(
+    *,
+    terminal: Terminal,
+    fields: Collection[str],
+    before: Mapping[str, object],
+    by: str,
+    created: bool = False,
+) -> None:
+    """Record on the server's journal chain (TERMINAL_SETTINGS) that a till's settings or
+    receipt texts changed in the back office: each field's value before and after.
+    Call it after the change is saved, in its transaction. No change: nothing recorded."""
+    changes = {}
+    for name in sorted(fields):
+        value = getattr(terminal, name)
+        if name == "payment_methods":
+            value = sorted(method.name for method in terminal.payment_methods.all())
+        was = None if created else _journal_value(before.get(name))
+        # A form may call a field changed that is not (JSON read back): keep real changes.
+        if created or was != _journal_value(value):
+            changes[name] = {"from": was, "to": _journal_value(value)}
+    if not changes:
+        return
+    server_chain_append(
+        type="TERMINAL_SETTINGS",
+        payload={
+            "terminal": terminal.code,
+            "change": "created" if created else "changed",
+            "fields": changes,
+            "by": by,
+        },
+    )
