@@ -1,12 +1,21 @@
-"""The back office: orders are read, never edited."""
+"""The back office: orders are read, never edited; orders under review are listed *To
+review* and acknowledged by a manager, beside the order, never in it."""
 
 from __future__ import annotations
 
-from django.test import Client
+from typing import Any
 
-from kassa.server.orders.models import Order
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.forms.models import model_to_dict
+from django.test import Client
+from django.utils import timezone
+
+from kassa.server.orders.models import Order, OrderAcknowledgement
 
 from ..conftest import Device, OrderBuilder
+
+CHANGELIST = "/admin/orders/order/"
 
 
 def test_orders_are_read_only(admin_client: Client, device: Device, orders: OrderBuilder) -> None:
@@ -25,3 +34,116 @@ def test_orders_are_read_only(admin_client: Client, device: Device, orders: Orde
         == 403
     )
     assert Order.objects.get(pk=stored.pk).note == ""
+
+
+def _staff(username: str, *permissions: str) -> Client:
+    user = User.objects.create_user(username=username, password="x", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="orders", codename__in=permissions)
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def manager(db: None) -> Client:
+    return _staff("manager", "view_order", "acknowledge_order")
+
+
+@pytest.fixture
+def synced(device: Device, orders: OrderBuilder) -> dict[str, Order]:
+    """One order that broke no rule and two under review."""
+    clean = orders.order()
+    mispriced = orders.order()
+    mispriced["totals"] = {**mispriced["totals"], "gross": "999.00"}
+    stranger = orders.order(cashier_id=999999)
+    device.post("orders/sync", {"orders": [clean, mispriced, stranger]})
+    by_uuid = {str(o.uuid): o for o in Order.objects.all()}
+    return {
+        "clean": by_uuid[clean["uuid"]],
+        "mispriced": by_uuid[mispriced["uuid"]],
+        "stranger": by_uuid[stranger["uuid"]],
+    }
+
+
+def _listed(client: Client, query: str = "") -> set[str]:
+    response = client.get(CHANGELIST + query)
+    assert response.status_code == 200
+    return {order.receipt_number for order in response.context["cl"].result_list}
+
+
+def _row(order: Order) -> dict[str, Any]:
+    fresh = Order.objects.get(pk=order.pk)
+    return {
+        **model_to_dict(fresh),
+        "lines": list(fresh.lines.values()),
+        "payments": list(fresh.payments.values()),
+    }
+
+
+def test_orders_to_review_are_listed_apart(manager: Client, synced: dict[str, Order]) -> None:
+    page = manager.get(CHANGELIST).content.decode()
+    assert "To review (2)" in page
+    assert "total_mismatch (to review)" in page
+    assert _listed(manager, "?review=open") == {
+        synced["mispriced"].receipt_number,
+        synced["stranger"].receipt_number,
+    }
+    assert _listed(manager, "?review=none") == {synced["clean"].receipt_number}
+    assert _listed(manager, "?review=acknowledged") == set()
+
+
+def test_a_manager_acknowledges_orders_without_changing_them(
+    manager: Client, synced: dict[str, Order]
+) -> None:
+    # given the orders as stored
+    before = {name: _row(order) for name, order in synced.items()}
+    started = timezone.now()
+    # when a manager selects all three and acknowledges them
+    response = manager.post(
+        CHANGELIST,
+        {"action": "acknowledge", "_selected_action": [o.pk for o in synced.values()]},
+        follow=True,
+    )
+    # then the two under review are acknowledged, by them, now; the orders are unchanged
+    assert "2 orders acknowledged; 1 needed no review or were acknowledged before." in (
+        response.content.decode()
+    )
+    acks = {a.order_id: a for a in OrderAcknowledgement.objects.select_related("acknowledged_by")}
+    assert set(acks) == {synced["mispriced"].pk, synced["stranger"].pk}
+    for ack in acks.values():
+        assert ack.acknowledged_by.username == "manager"
+        assert started <= ack.acknowledged_at <= timezone.now()
+    assert {name: _row(order) for name, order in synced.items()} == before
+    assert _listed(manager, "?review=open") == set()
+    assert len(_listed(manager, "?review=acknowledged")) == 2
+    page = manager.get(f"/admin/orders/order/{synced['mispriced'].pk}/change/").content.decode()
+    assert "by manager at" in page
+    assert synced["mispriced"].review_message in page
+
+
+def test_acknowledging_again_keeps_the_first_acknowledgement(
+    manager: Client, synced: dict[str, Order]
+) -> None:
+    order = synced["mispriced"]
+    manager.post(CHANGELIST, {"action": "acknowledge", "_selected_action": [order.pk]})
+    first = OrderAcknowledgement.objects.get()
+    other = _staff("other", "view_order", "acknowledge_order")
+    response = other.post(
+        CHANGELIST, {"action": "acknowledge", "_selected_action": [order.pk]}, follow=True
+    )
+    assert "0 orders acknowledged" in response.content.decode()
+    again = OrderAcknowledgement.objects.get()
+    assert (again.acknowledged_by_id, again.acknowledged_at) == (
+        first.acknowledged_by_id,
+        first.acknowledged_at,
+    )
+
+
+def test_acknowledging_takes_the_permission(synced: dict[str, Order]) -> None:
+    viewer = _staff("viewer", "view_order")
+    page = viewer.get(CHANGELIST).content.decode()
+    assert 'value="acknowledge"' not in page
+    viewer.post(CHANGELIST, {"action": "acknowledge", "_selected_action": [synced["mispriced"].pk]})
+    assert not OrderAcknowledgement.objects.exists()

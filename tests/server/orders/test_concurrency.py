@@ -21,6 +21,52 @@ from ..conftest import OrderBuilder, Shop, pair
 CLIENTS = 10
 
 
+def _post_at_once(url: str, token: str, batch: bytes) -> list[list[dict]]:
+    """POST the batch from CLIENTS threads released at the same moment; their results."""
+    barrier = threading.Barrier(CLIENTS)
+    answers: list[list[dict]] = []
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"{url}/api/v1/orders/sync",
+            data=batch,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            barrier.wait(timeout=10)
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answers.append(json.loads(response.read())["results"])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert errors == []
+    assert len(answers) == CLIENTS
+    return answers
+
+
+def _accepted_once(answers: list[list[dict]], size: int) -> dict[str, dict]:
+    """Each order of the batch accepted by exactly one client; its accepted result."""
+    per_order: Counter[str] = Counter()
+    accepted: dict[str, dict] = {}
+    for results in answers:
+        assert len(results) == size
+        for result in results:
+            assert result["status"] in {"accepted", "duplicate"}, result
+            if result["status"] == "accepted":
+                per_order[result["uuid"]] += 1
+                accepted[result["uuid"]] = result
+    assert len(per_order) == size
+    assert set(per_order.values()) == {1}
+    return accepted
+
+
 @pytest.mark.django_db(transaction=True)
 def test_same_batch_from_ten_clients_at_once(
     live_server, shop: Shop, client, orders: OrderBuilder
@@ -38,47 +84,51 @@ def test_same_batch_from_ten_clients_at_once(
             ]
         }
     ).encode()
-    barrier = threading.Barrier(CLIENTS)
-    answers: list[list[dict]] = []
-    errors: list[BaseException] = []
-
-    def post() -> None:
-        request = urllib.request.Request(
-            f"{live_server.url}/api/v1/orders/sync",
-            data=batch,
-            method="POST",
-            headers={"Authorization": f"Bearer {device.token}", "Content-Type": "application/json"},
-        )
-        try:
-            barrier.wait(timeout=10)
-            with urllib.request.urlopen(request, timeout=60) as response:
-                answers.append(json.loads(response.read())["results"])
-        except BaseException as exc:
-            errors.append(exc)
 
     # when ten clients post it at the same moment
-    threads = [threading.Thread(target=post) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    answers = _post_at_once(live_server.url, device.token, batch)
 
     # then every client got an answer, each order was accepted by exactly one of them,
     # and the database holds each order, line and payment exactly once
-    assert errors == []
-    assert len(answers) == CLIENTS
-    per_order = Counter()
-    for results in answers:
-        assert len(results) == 50
-        for result in results:
-            assert result["status"] in {"accepted", "duplicate"}, result
-            if result["status"] == "accepted":
-                per_order[result["uuid"]] += 1
-    assert len(per_order) == 50
-    assert set(per_order.values()) == {1}
+    _accepted_once(answers, 50)
     assert Order.objects.count() == 50
     assert OrderLine.objects.count() == 100
     assert Payment.objects.count() == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_under_review_from_ten_clients_at_once(
+    live_server, shop: Shop, client, orders: OrderBuilder
+) -> None:
+    # given a batch of 40 orders: 30 right, 5 mispriced, 5 reusing an earlier receipt
+    # number of the batch
+    device = pair(client, shop.terminal)
+    good = [orders.order(cash="10.00") for _ in range(30)]
+    mispriced = [orders.order(cash="10.00") for _ in range(5)]
+    for order in mispriced:
+        order["totals"] = {**order["totals"], "gross": "7.77"}
+    reused = [orders.order(receipt_number=good[n]["receipt_number"]) for n in range(5)]
+    everything = [*reused[:2], *good[:15], *mispriced, *good[15:], *reused[2:]]
+    batch = json.dumps({"orders": everything}).encode()
+
+    # when ten clients post it at the same moment
+    answers = _post_at_once(live_server.url, device.token, batch)
+
+    # then each order was accepted once, and stored once, the same way whoever stored it:
+    # of two orders with one receipt number, the first in the batch holds it
+    accepted = _accepted_once(answers, 40)
+    codes = {u: r.get("review", {}).get("code") for u, r in accepted.items()}
+    taken = [*good[:2], *reused[2:]]
+    assert codes == {
+        **{o["uuid"]: None for o in [*good, *reused]},
+        **{o["uuid"]: "total_mismatch" for o in mispriced},
+        **{o["uuid"]: "receipt_number_taken" for o in taken},
+    }
+    assert {str(u): c or None for u, c in Order.objects.values_list("uuid", "review_code")} == (
+        codes
+    )
+    assert OrderLine.objects.count() == 40
+    assert Payment.objects.count() == 40
 
 
 @pytest.mark.django_db(transaction=True)
@@ -91,10 +141,11 @@ def test_product_deleted_while_its_first_sale_syncs(
     checked, release = threading.Event(), threading.Event()
     check_order = services._check_order
 
-    def paused_check(order_in, ctx) -> None:
-        check_order(order_in, ctx)
+    def paused_check(order_in, ctx) -> list[services.Problem]:
+        problems = check_order(order_in, ctx)
         checked.set()
         release.wait(timeout=20)
+        return problems
 
     monkeypatch.setattr(services, "_check_order", paused_check)
     results: list[services.SyncResult] = []
@@ -131,7 +182,7 @@ def test_product_deleted_while_its_first_sale_syncs(
     # then the deletion waited for the sync, the sale is stored with its product, and
     # the product, now sold, is kept
     assert waited
-    assert [r.status for r in results] == ["accepted"]
+    assert [(r.status, r.review) for r in results] == [("accepted", None)]
     assert outcome == ["protected"]
     assert Product.objects.filter(pk=shop.cola.pk).exists()
     assert OrderLine.objects.get().product_id == shop.cola.pk

@@ -110,3 +110,18 @@ def test_admin_upload(admin_client, shop: Shop) -> None:
         "/admin/orders/order/import/", {"file": SimpleUploadedFile("x.json", b"{}")}
     )
     assert "not a Kassa export" in bad.content.decode()
+
+
+def test_an_imported_order_that_breaks_a_rule_is_stored_under_review(shop: Shop) -> None:
+    # given an export whose session was closed on the server before the file came in
+    data, orders = _export(shop)
+    document = json.loads(data)
+    document["entries"] = [e for e in document["entries"] if e["kind"] != "order"]
+    outbox_import(json.dumps(document).encode())
+    document["entries"] = [{"kind": "order", "payload": o} for o in orders]
+    # when its orders are imported
+    report = outbox_import(json.dumps(document).encode())
+    # then they are stored, under review, and the report says so
+    assert dict(report.counts) == {"orders accepted": 2, "orders to review": 2}
+    assert report.problems[0].startswith(f"entry 1: order {orders[0]['uuid']} stored, to review:")
+    assert set(Order.objects.values_list("review_code", flat=True)) == {"session_closed"}

@@ -4,14 +4,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from kassa.server.common.admin import ImportAdmin, ReadOnlyAdminMixin
 
 from .errors import OrderError
 from .importer import outbox_import
 from .models import Order, OrderLine, Payment
+from .services import order_acknowledge
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline[Any, Order]):
@@ -34,6 +37,9 @@ class OrderLineInline(ReadOnlyInline):
             "gross",
             "price_overridden",
             "approved_by",
+            "unknown_product_id",
+            "unknown_tax_id",
+            "unknown_approver_id",
         )
     )
 
@@ -44,6 +50,7 @@ class PaymentInline(ReadOnlyInline):
         (
             "method",
             "amount",
+            "unknown_method_id",
         )
     )
 
@@ -52,9 +59,34 @@ class OutboxImportForm(forms.Form):
     file = forms.FileField(help_text="The file a terminal saved with “Export unsynced orders”.")
 
 
+class ReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+    TO_REVIEW = "open"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (self.TO_REVIEW, "To review"),
+            ("acknowledged", "Acknowledged"),
+            ("none", "No review needed"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        under_review = queryset.exclude(review_code="")
+        if self.value() == self.TO_REVIEW:
+            return under_review.filter(acknowledgement__isnull=True)
+        if self.value() == "acknowledged":
+            return under_review.filter(acknowledgement__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(review_code="")
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
-    """Orders are paid when they arrive: the back office reads them, never edits them."""
+    """Orders are paid when they arrive: the back office reads them, never edits them.
+    An order that broke a rule is *to review* until a manager acknowledges it, which
+    records who and when beside the order, never in it."""
 
     list_display = [
         "receipt_number",
@@ -64,14 +96,51 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         "total_gross",
         "change",
         "source",
+        "review",
     ]
-    list_filter = ["terminal", "source", "cashier"]
+    list_filter = [ReviewFilter, "terminal", "source", "cashier"]
     search_fields = ["receipt_number", "=uuid"]
     date_hierarchy = "created_at"
-    list_select_related = ["terminal", "cashier"]
+    list_select_related = ["terminal", "cashier", "acknowledgement"]
+    readonly_fields = ["acknowledged"]
     inlines = [OrderLineInline, PaymentInline]
+    actions = ["acknowledge"]
     change_list_template = "admin/orders/order/change_list.html"
     import_title = "Import a terminal's exported orders"
+
+    @admin.display(description="review")
+    def review(self, order: Order) -> str:
+        if not order.review_code:
+            return ""
+        acknowledged = hasattr(order, "acknowledgement")
+        return f"{order.review_code} ({'acknowledged' if acknowledged else 'to review'})"
+
+    @admin.display(description="acknowledged")
+    def acknowledged(self, order: Order) -> str:
+        if not hasattr(order, "acknowledgement"):
+            return "not yet" if order.review_code else "no review needed"
+        ack = order.acknowledgement
+        return f"by {ack.acknowledged_by} at {ack.acknowledged_at:%Y-%m-%d %H:%M:%S %Z}"
+
+    def has_acknowledge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.acknowledge_order")
+
+    @admin.action(
+        permissions=["acknowledge"], description="Acknowledge the selected orders under review"
+    )
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        count = order_acknowledge(order_ids=ids, user=request.user)  # type: ignore[arg-type]
+        skipped = len(ids) - count
+        note = f"; {skipped} needed no review or were acknowledged before" if skipped else ""
+        messages.success(request, f"{count} orders acknowledged{note}.")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        to_review = Order.objects.exclude(review_code="").filter(acknowledgement__isnull=True)
+        extra_context = {**(extra_context or {}), "to_review": to_review.count()}
+        return super().changelist_view(request, extra_context)  # type: ignore[return-value]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.is_superuser:

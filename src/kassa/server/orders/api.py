@@ -19,9 +19,9 @@ from .services import order_sync
 
 router = Router(tags=["orders"])
 
-# Only BATCH_TOO_LARGE answers a request: a rejected order is a result inside a 200, and
-# the outbox codes are the back office's import. Each has a status all the same, so
-# that no code can reach a client without one.
+# Only BATCH_TOO_LARGE answers a request: an order under review or rejected is a result
+# inside a 200, and the outbox codes are the back office's import. Each has a status all
+# the same, so that no code can reach a client without one.
 ERROR_STATUS: dict[OrderErrorCode, int] = {
     **dict.fromkeys(OrderErrorCode, 422),
     OrderErrorCode.BATCH_TOO_LARGE: 413,
@@ -67,7 +67,9 @@ def parse_batch(body: bytes) -> list[Any]:
     summary="Store a batch of orders, each exactly once",
     description=(
         "Idempotent by order UUID: an order already stored answers `duplicate`. Each "
-        "order is checked on its own; a rejected one does not block the others."
+        "order is checked on its own. A paid order that breaks a rule is stored all the "
+        "same and answered `accepted` with `review` (code, message); only an order that "
+        "breaks the schema is `rejected` (`invalid_order`)."
     ),
     openapi_extra={
         "requestBody": {

@@ -1,9 +1,9 @@
-"""Order error codes: why an order of a sync is rejected, why a batch or an exported
-outbox is refused.
+"""Order error codes: why an order of a sync is under review or rejected, why a batch or
+an exported outbox is refused.
 
-A rejected order is not an error answer: the sync answers 200 with the order's code and
-message among the results (docs/api.md). The codes are the clients' contract; never
-rename one.
+Neither is an error answer: the sync answers 200 with an order's review (code and
+message) or its rejection among the results (docs/api.md). The codes are the clients'
+contract; never rename one.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from kassa.server.common.errors import DomainError
 
 
 class OrderErrorCode(StrEnum):
-    # One order of a sync, rejected (inside a 200 answer).
+    # One order of a sync, rejected (inside a 200 answer): it is not an order.
     INVALID_ORDER = "invalid_order"
+    # One order of a sync, stored under review (inside a 200 answer): a rule it breaks.
     UNKNOWN_CASHIER = "unknown_cashier"
     UNKNOWN_SESSION = "unknown_session"
     SESSION_CLOSED = "session_closed"

@@ -3,7 +3,8 @@ A service (it writes), in a module of its own like the catalog's product import.
 
 The file is what the terminal's "Export unsynced orders" writes (docs/api.md): the cash
 session openings, orders and closings it could not send, in the order they happened.
-Importing is idempotent like the sync: an order already stored counts as a duplicate.
+Importing is idempotent like the sync: an order already stored counts as a duplicate;
+an order that breaks a rule is stored under review, as by the sync.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def outbox_import(data: bytes) -> OutboxImportReport:
                 report.counts[f"orders {result.status}"] += 1
                 if result.status == REJECTED:
                     report.problems.append(f"entry {number}: order {result.uuid}: {result.message}")
+                elif result.review is not None:
+                    report.counts["orders to review"] += 1
+                    report.problems.append(
+                        f"entry {number}: order {result.uuid} stored, to review: "
+                        f"{result.review.message}"
+                    )
             elif kind == "session_open":
                 opening = SessionOpenIn.model_validate(payload)
                 _, created = session_open(

@@ -1,9 +1,12 @@
-"""Order intake: `order_sync` stores a batch of orders from a terminal exactly once.
+"""Order intake: `order_sync` stores a batch of orders from a terminal exactly once, and
+`order_acknowledge` records a manager's look at an order under review.
 
-Each order is checked on its own (a rejected order never blocks the others), recomputed
-from its lines with kassa.money, and inserted with the database's unique constraint on
-the order UUID as the final judge: a retried batch, or the same batch sent by ten
-clients at once, stores every order once.
+Each order is checked on its own and recomputed from its lines with kassa.money. A paid
+sale is never refused (docs/journal.md): an order that breaks a rule is stored all the
+same, under review, with every rule it breaks; only an item that is not an order (it
+breaks the schema) is rejected. The database's unique constraint on the order UUID is
+the final judge: a retried batch, or the same batch sent by ten clients at once, stores
+every order once.
 """
 
 from __future__ import annotations
@@ -11,9 +14,12 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
+from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import DecimalField, Model
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -34,15 +40,25 @@ from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
 from kassa.server.staff.models import Cashier, Role
-from kassa.server.terminals.models import Terminal
+from kassa.server.terminals.models import PaymentMethod, Terminal
 
-from .errors import OrderError, OrderErrorCode
-from .models import Order, OrderLine, OrderSource, Payment
-from .schemas import OrderIn
+from .errors import OrderErrorCode
+from .models import Order, OrderAcknowledgement, OrderLine, OrderSource, Payment
+from .schemas import LineIn, OrderIn
 
 MAX_QUANTITY = 100_000
 MAX_AMOUNT = 1_000_000_000
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+# An order that breaks many rules (500 lines, each mispriced) is one review: its message
+# names the first few; `received` keeps the whole order.
+MAX_REVIEW_PROBLEMS = 10
+
+
+class Problem(NamedTuple):
+    """A rule an order breaks: it is stored all the same, under review."""
+
+    code: OrderErrorCode
+    message: str
 
 
 @dataclass
@@ -52,12 +68,15 @@ class SyncResult:
     status: str
     code: OrderErrorCode | None = None
     message: str | None = None
+    review: Problem | None = None
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"index": self.index, "uuid": self.uuid, "status": self.status}
         if self.code is not None:
             result["code"] = self.code
             result["message"] = self.message
+        if self.review is not None:
+            result["review"] = {"code": self.review.code, "message": self.review.message}
         return result
 
 
@@ -72,146 +91,179 @@ class _Context:
     max_amount: int  # MAX_AMOUNT in minor units
 
 
-def _number(value: str, places: int, field: str) -> int:
-    try:
-        return to_scaled(value, places, field)
-    except MoneyError as exc:
-        raise OrderError(OrderErrorCode.INVALID_NUMBER, str(exc)) from None
+class _Check:
+    """The rules of one order: every broken one is a Problem, in the order they are met,
+    so that the first is the one a single mistake always gives."""
+
+    __slots__ = ("ctx", "problems")
+
+    def __init__(self, ctx: _Context):
+        self.ctx = ctx
+        self.problems: list[Problem] = []
+
+    def flag(self, code: OrderErrorCode, message: str) -> None:
+        self.problems.append(Problem(code, message))
+
+    def number(self, value: str, places: int, field: str) -> int | None:
+        try:
+            return to_scaled(value, places, field)
+        except MoneyError as exc:
+            self.flag(OrderErrorCode.INVALID_NUMBER, str(exc))
+            return None
+
+    def amount(self, value: str, field: str) -> int | None:
+        """An amount in minor units of the terminal's currency, or None if it is not one."""
+        try:
+            amount = to_scaled(value, self.ctx.places, field)
+        except MoneyError as exc:
+            self.flag(OrderErrorCode.INVALID_AMOUNT, str(exc))
+            return None
+        if abs(amount) > self.ctx.max_amount:
+            self.flag(OrderErrorCode.ABSURD_AMOUNT, f"{field}: {value} is out of range")
+            return None
+        return amount
 
 
-def _amount(value: str, ctx: _Context, field: str) -> int:
-    """An amount in minor units of the terminal's currency."""
-    try:
-        amount = to_scaled(value, ctx.places, field)
-    except MoneyError as exc:
-        raise OrderError(OrderErrorCode.INVALID_AMOUNT, str(exc)) from None
-    if abs(amount) > ctx.max_amount:
-        raise OrderError(OrderErrorCode.ABSURD_AMOUNT, f"{field}: {value} is out of range")
-    return amount
-
-
-def _check_order(order: OrderIn, ctx: _Context) -> None:
-    """Raise OrderError unless the order is consistent, priced as kassa.money prices it
-    (in scaled integers, as the terminal computes), and paid."""
+def _check_order(order: OrderIn, ctx: _Context) -> list[Problem]:
+    """The rules the order breaks, none if it is consistent, priced as kassa.money prices
+    it (in scaled integers, as the terminal computes) and paid."""
+    check = _Check(ctx)
     if order.cashier_id not in ctx.cashiers:
-        raise OrderError(
-            OrderErrorCode.UNKNOWN_CASHIER, f"Cashier {order.cashier_id} does not exist."
-        )
+        check.flag(OrderErrorCode.UNKNOWN_CASHIER, f"Cashier {order.cashier_id} does not exist.")
     session = ctx.sessions.get(order.session_uuid)
     if session is None:
-        raise OrderError(
+        check.flag(
             OrderErrorCode.UNKNOWN_SESSION,
             f"Cash session {order.session_uuid} is not known for this terminal; "
             "sync the session opening first.",
         )
-    if session[1] != SessionState.OPEN:
-        raise OrderError(
-            OrderErrorCode.SESSION_CLOSED, f"Cash session {order.session_uuid} is closed."
-        )
+    elif session[1] != SessionState.OPEN:
+        check.flag(OrderErrorCode.SESSION_CLOSED, f"Cash session {order.session_uuid} is closed.")
     net_sum = tax_sum = gross_sum = 0
+    priced = True
     for number, line in enumerate(order.lines, start=1):
-        where = f"line {number}"
-        if line.product_id not in ctx.products:
-            raise OrderError(
-                OrderErrorCode.UNKNOWN_PRODUCT, f"{where}: product {line.product_id} is unknown."
-            )
-        if line.tax_id not in ctx.taxes:
-            raise OrderError(OrderErrorCode.UNKNOWN_TAX, f"{where}: tax {line.tax_id} is unknown.")
-        quantity = _number(line.quantity, QUANTITY_PLACES, f"{where} quantity")
-        discount = _number(line.discount, DISCOUNT_PLACES, f"{where} discount")
-        rate = _number(line.tax_rate, RATE_PLACES, f"{where} tax_rate")
-        if quantity == 0 or abs(quantity) > MAX_QUANTITY * QUANTITY_SCALE:
-            raise OrderError(
-                OrderErrorCode.ABSURD_QUANTITY,
-                f"{where}: quantity {line.quantity} is out of range.",
-            )
-        if not 0 <= discount <= PERCENT_DISCOUNT:
-            raise OrderError(
-                OrderErrorCode.INVALID_DISCOUNT, f"{where}: discount must be 0 to 100%."
-            )
-        if not 0 <= rate <= PERCENT_RATE:
-            raise OrderError(
-                OrderErrorCode.INVALID_TAX_RATE, f"{where}: tax rate must be 0 to 100%."
-            )
-        unit_price = _amount(line.unit_price, ctx, f"{where} unit_price")
-        if unit_price < 0:
-            raise OrderError(
-                OrderErrorCode.INVALID_PRICE, f"{where}: unit price cannot be negative."
-            )
-        if line.approved_by is not None and ctx.cashiers.get(line.approved_by) != Role.MANAGER:
-            raise OrderError(
-                OrderErrorCode.APPROVAL_INVALID,
-                f"{where}: approved_by {line.approved_by} is not a manager.",
-            )
-        expected = line_price_scaled(
-            quantity=quantity,
-            unit_price=unit_price,
-            discount=discount,
-            rate=rate,
-            price_includes_tax=line.price_includes_tax,
-        )
-        sent = (
-            _amount(line.net, ctx, f"{where} net"),
-            _amount(line.tax, ctx, f"{where} tax"),
-            _amount(line.gross, ctx, f"{where} gross"),
-        )
-        if sent != expected:
-            net, tax, gross = (from_scaled(v, ctx.places) for v in expected)
-            raise OrderError(
-                OrderErrorCode.LINE_TOTAL_MISMATCH,
-                f"{where}: {line.quantity} × {line.unit_price} less {line.discount}% at "
-                f"{line.tax_rate}% is net {net} tax {tax} gross {gross}, the order says "
-                f"net {line.net} tax {line.tax} gross {line.gross}.",
-            )
-        net_sum += expected[0]
-        tax_sum += expected[1]
-        gross_sum += expected[2]
-    sent_totals = (
-        _amount(order.totals.net, ctx, "totals.net"),
-        _amount(order.totals.tax, ctx, "totals.tax"),
-        _amount(order.totals.gross, ctx, "totals.gross"),
-    )
-    if sent_totals != (net_sum, tax_sum, gross_sum):
+        expected = _check_line(check, line, f"line {number}")
+        if expected is None:
+            priced = False
+        else:
+            net_sum += expected[0]
+            tax_sum += expected[1]
+            gross_sum += expected[2]
+    sent_net = check.amount(order.totals.net, "totals.net")
+    sent_tax = check.amount(order.totals.tax, "totals.tax")
+    sent_gross = check.amount(order.totals.gross, "totals.gross")
+    sent_totals = (sent_net, sent_tax, sent_gross)
+    if priced and None not in sent_totals and sent_totals != (net_sum, tax_sum, gross_sum):
         net, tax, gross = (from_scaled(v, ctx.places) for v in (net_sum, tax_sum, gross_sum))
-        raise OrderError(
+        check.flag(
             OrderErrorCode.TOTAL_MISMATCH,
             f"The lines add up to net {net} tax {tax} gross {gross}, the order says "
             f"net {order.totals.net} tax {order.totals.tax} gross {order.totals.gross}.",
         )
-    _check_payments(order, ctx, gross_sum)
+    # The payments paid what the till asked for: its printed total.
+    _check_payments(check, order, sent_gross)
+    return check.problems
 
 
-def _check_payments(order: OrderIn, ctx: _Context, due: int) -> None:
+def _check_line(check: _Check, line: LineIn, where: str) -> tuple[int, int, int] | None:
+    """Check one line; its net, tax and gross as the server prices them, or None when a
+    value is missing or out of range (the order's totals are then not compared)."""
+    ctx = check.ctx
+    if line.product_id not in ctx.products:
+        check.flag(
+            OrderErrorCode.UNKNOWN_PRODUCT, f"{where}: product {line.product_id} is unknown."
+        )
+    if line.tax_id not in ctx.taxes:
+        check.flag(OrderErrorCode.UNKNOWN_TAX, f"{where}: tax {line.tax_id} is unknown.")
+    quantity = check.number(line.quantity, QUANTITY_PLACES, f"{where} quantity")
+    discount = check.number(line.discount, DISCOUNT_PLACES, f"{where} discount")
+    rate = check.number(line.tax_rate, RATE_PLACES, f"{where} tax_rate")
+    in_range = True
+    if quantity is not None and (quantity == 0 or abs(quantity) > MAX_QUANTITY * QUANTITY_SCALE):
+        check.flag(
+            OrderErrorCode.ABSURD_QUANTITY, f"{where}: quantity {line.quantity} is out of range."
+        )
+        in_range = False
+    if discount is not None and not 0 <= discount <= PERCENT_DISCOUNT:
+        check.flag(OrderErrorCode.INVALID_DISCOUNT, f"{where}: discount must be 0 to 100%.")
+        in_range = False
+    if rate is not None and not 0 <= rate <= PERCENT_RATE:
+        check.flag(OrderErrorCode.INVALID_TAX_RATE, f"{where}: tax rate must be 0 to 100%.")
+        in_range = False
+    unit_price = check.amount(line.unit_price, f"{where} unit_price")
+    if unit_price is not None and unit_price < 0:
+        check.flag(OrderErrorCode.INVALID_PRICE, f"{where}: unit price cannot be negative.")
+        in_range = False
+    if line.approved_by is not None and ctx.cashiers.get(line.approved_by) != Role.MANAGER:
+        check.flag(
+            OrderErrorCode.APPROVAL_INVALID,
+            f"{where}: approved_by {line.approved_by} is not a manager.",
+        )
+    sent = (
+        check.amount(line.net, f"{where} net"),
+        check.amount(line.tax, f"{where} tax"),
+        check.amount(line.gross, f"{where} gross"),
+    )
+    if quantity is None or discount is None or rate is None or unit_price is None:
+        return None
+    if not in_range:
+        return None
+    expected = line_price_scaled(
+        quantity=quantity,
+        unit_price=unit_price,
+        discount=discount,
+        rate=rate,
+        price_includes_tax=line.price_includes_tax,
+    )
+    if sent != expected and None not in sent:
+        net, tax, gross = (from_scaled(v, ctx.places) for v in expected)
+        check.flag(
+            OrderErrorCode.LINE_TOTAL_MISMATCH,
+            f"{where}: {line.quantity} × {line.unit_price} less {line.discount}% at "
+            f"{line.tax_rate}% is net {net} tax {tax} gross {gross}, the order says "
+            f"net {line.net} tax {line.tax} gross {line.gross}.",
+        )
+    return expected
+
+
+def _check_payments(check: _Check, order: OrderIn, due: int | None) -> None:
+    ctx = check.ctx
     paid = cash = 0
+    complete = due is not None
     for number, payment in enumerate(order.payments, start=1):
         is_cash = ctx.methods.get(payment.method_id)
         if is_cash is None:
-            raise OrderError(
+            check.flag(
                 OrderErrorCode.UNKNOWN_PAYMENT_METHOD,
                 f"payment {number}: method {payment.method_id} is not allowed on this terminal.",
             )
-        amount = _amount(payment.amount, ctx, f"payment {number} amount")
-        if amount == 0 or (amount < 0) != (due < 0):
-            raise OrderError(
+        amount = check.amount(payment.amount, f"payment {number} amount")
+        if amount is None:
+            complete = False
+            continue
+        if amount == 0 or (due is not None and (amount < 0) != (due < 0)):
+            check.flag(
                 OrderErrorCode.INVALID_PAYMENT,
                 f"payment {number}: {payment.amount} has the wrong sign for an order of "
-                f"{from_scaled(due, ctx.places)}.",
+                f"{order.totals.gross}.",
             )
         paid += amount
         if is_cash:
             cash += amount
-    change = _amount(order.change, ctx, "change")
+    change = check.amount(order.change, "change")
+    if change is None:
+        return
     if change < 0 or change > max(cash, 0):
-        raise OrderError(
+        check.flag(
             OrderErrorCode.CHANGE_INVALID,
             f"Change {order.change} must be between 0 and the cash paid "
             f"({from_scaled(cash, ctx.places)}).",
         )
-    if paid - change != due:
-        raise OrderError(
+    if complete and paid - change != due:
+        check.flag(
             OrderErrorCode.PAYMENT_MISMATCH,
             f"Payments {from_scaled(paid, ctx.places)} less change {order.change} do not "
-            f"equal the total {from_scaled(due, ctx.places)}.",
+            f"equal the total {order.totals.gross}.",
         )
 
 
@@ -340,16 +392,8 @@ def _store(
     if not fresh:
         return
     ctx = _context(terminal, [order for _, order in fresh])
-    valid: list[tuple[int, OrderIn]] = []
-    for index, order in fresh:
-        try:
-            _check_order(order, ctx)
-        except OrderError as exc:
-            results[index] = SyncResult(index, str(order.uuid), REJECTED, exc.code, exc.message)
-            continue
-        valid.append((index, order))
-    if valid:
-        _insert(terminal, ctx, valid, results, source)
+    checked = [(index, order, _check_order(order, ctx)) for index, order in fresh]
+    _insert(terminal, ctx, checked, results, source)
 
 
 _RECEIPT_TAKEN = "Receipt number {} is already used by another order of this terminal."
@@ -358,78 +402,85 @@ _ORDER_COLUMNS = (
     "change, created_at"
 )
 _ORDER_TYPES = ("uuid", "text", "bigint", "bigint", "text") + ("numeric",) * 4 + ("timestamptz",)
+_REVIEW_COLUMNS = (
+    ", unknown_session_uuid, unknown_cashier_id, review_code, review_message, received"
+)
+_REVIEW_TYPES = ("uuid", "bigint", "text", "text", "jsonb")
+_LINE_COLUMNS = (
+    "order_id, position, product_id, name, quantity, unit_price, discount, tax_id, tax_rate, "
+    "price_includes_tax, net, tax_amount, gross, price_overridden, approved_by_id"
+)
+_LINE_REVIEW_COLUMNS = ", unknown_product_id, unknown_tax_id, unknown_approver_id"
+_PAYMENT_COLUMNS = "order_id, method_id, amount"
+_PAYMENT_REVIEW_COLUMNS = ", unknown_method_id"
+
+_Checked = tuple[int, OrderIn, list[Problem]]
 
 
 def _insert(
     terminal: Terminal,
     ctx: _Context,
-    valid: list[tuple[int, OrderIn]],
+    checked: list[_Checked],
     results: list[SyncResult | None],
     source: str,
 ) -> None:
     """Insert the checked orders with plain SQL, inside the sync's transaction.
 
     `INSERT … ON CONFLICT DO NOTHING RETURNING` answers which rows this request stored,
-    in one round trip, whatever a concurrent request did. The amounts stored are the
-    order's own decimal strings, which _check_order found equal to kassa.money's.
+    in one round trip, whatever a concurrent request did. The orders that broke no rule
+    go first, in the statement they always had (the fast path); those under review
+    follow with their review columns; then, under review too, those whose receipt number
+    another order holds. The amounts stored are the order's own decimal strings: what
+    the till printed, which for an order that broke no rule are kassa.money's.
     """
-    ops = connection.ops
-    uuid_field = Order._meta.get_field("uuid")
-    order_rows = [
-        (
-            uuid_field.get_db_prep_save(order.uuid, connection),
-            order.receipt_number,
-            ctx.sessions[order.session_uuid][0],
-            order.cashier_id,
-            order.note,
-            order.totals.net,
-            order.totals.tax,
-            order.totals.gross,
-            order.change,
-            ops.adapt_datetimefield_value(order.created_at),
-        )
-        for _, order in valid
-    ]
-    received_at = ops.adapt_datetimefield_value(timezone.now())
+    clean = [(index, order) for index, order, problems in checked if not problems]
+    flagged = [item for item in checked if item[2]]
     with connection.cursor() as cursor:
-        # The unique constraints decide: a UUID stored by a concurrent request, or a
-        # receipt number another order has (in the database or earlier in this batch),
-        # makes the row skip, and RETURNING leaves it out.
-        if connection.vendor == "postgresql":
-            # One array per column: a short statement that psycopg and the server cache,
-            # where 50 rows of VALUES would be 650 placeholders composed on every request.
-            arrays = ", ".join(f"%s::{kind}[]" for kind in _ORDER_TYPES)
-            rows_sql = f"SELECT *, %s, %s, %s FROM unnest({arrays})"  # noqa: S608
-            params = [terminal.pk, received_at, source, *map(list, zip(*order_rows, strict=True))]
-        else:
-            values, params = _values(
-                [(*row, terminal.pk, received_at, source) for row in order_rows]
-            )
-            rows_sql = f"VALUES {values}"
-        cursor.execute(
-            f"INSERT INTO {Order._meta.db_table} ({_ORDER_COLUMNS}, terminal_id, "
-            f"received_at, source) {rows_sql} ON CONFLICT DO NOTHING RETURNING id, uuid",
-            params,
+        received_at = connection.ops.adapt_datetimefield_value(timezone.now())
+
+        def insert(rows: list[tuple[Any, ...]], review: bool) -> dict[uuid_module.UUID, int]:
+            if not rows:
+                return {}
+            return _insert_orders(cursor, terminal, rows, received_at, source, review=review)
+
+        clean_in = insert([_order_row(order, ctx) for _, order in clean], False)
+        review_in = insert(
+            [_review_order_row(o, ctx, problems) for _, o, problems in flagged], True
         )
-        inserted = {uuid_field.to_python(row_uuid): pk for pk, row_uuid in cursor.fetchall()}
+        reviewed = [item for item in flagged if item[1].uuid in review_in]
         # Not inserted: stored meanwhile by a concurrent request (a duplicate), or its
-        # receipt number went to another order.
-        present = _stored([order.uuid for _, order in valid if order.uuid not in inserted])
+        # receipt number went to another order (in the database or earlier in this batch).
+        missing = [
+            item
+            for item in checked
+            if item[1].uuid not in clean_in and item[1].uuid not in review_in
+        ]
+        present = _stored([order.uuid for _, order, _ in missing])
+        taken: list[_Checked] = []
+        for index, order, problems in missing:
+            if order.uuid in present:
+                results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
+            else:
+                message = _RECEIPT_TAKEN.format(order.receipt_number)
+                problem = Problem(OrderErrorCode.RECEIPT_NUMBER_TAKEN, message)
+                taken.append((index, order, [problem, *problems]))
+        taken_in = insert([_review_order_row(o, ctx, ps) for _, o, ps in taken], True)
+        # These hold no receipt number: only their UUID, stored since by a concurrent
+        # request, can have kept them out.
+        late = [order.uuid for _, order, _ in taken if order.uuid not in taken_in]
+        if _stored(late) != set(late):
+            raise RuntimeError(f"orders {late} were neither stored nor found stored")
+        for index, order, _ in taken:
+            if order.uuid not in taken_in:
+                results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
+        review_in |= taken_in
+        reviewed += [item for item in taken if item[1].uuid in taken_in]
+
         line_rows: list[tuple[Any, ...]] = []
         payment_rows: list[tuple[Any, ...]] = []
-        for index, order in valid:
-            pk = inserted.get(order.uuid)
+        for index, order in clean:
+            pk = clean_in.get(order.uuid)
             if pk is None:
-                if order.uuid in present:
-                    results[index] = SyncResult(index, str(order.uuid), DUPLICATE)
-                else:
-                    results[index] = SyncResult(
-                        index,
-                        str(order.uuid),
-                        REJECTED,
-                        OrderErrorCode.RECEIPT_NUMBER_TAKEN,
-                        _RECEIPT_TAKEN.format(order.receipt_number),
-                    )
                 continue
             results[index] = SyncResult(index, str(order.uuid), ACCEPTED)
             for position, line in enumerate(order.lines):
@@ -453,16 +504,177 @@ def _insert(
                     )
                 )
             payment_rows.extend((pk, p.method_id, p.amount) for p in order.payments)
-        _insert_rows(
-            cursor,
-            f"{OrderLine._meta.db_table} (order_id, position, product_id, name, quantity, "
-            "unit_price, discount, tax_id, tax_rate, price_includes_tax, net, tax_amount, "
-            "gross, price_overridden, approved_by_id)",
-            line_rows,
+        _insert_rows(cursor, f"{OrderLine._meta.db_table} ({_LINE_COLUMNS})", line_rows)
+        _insert_rows(cursor, f"{Payment._meta.db_table} ({_PAYMENT_COLUMNS})", payment_rows)
+        if reviewed:
+            _insert_review_children(cursor, ctx, reviewed, review_in, results)
+
+
+def _insert_orders(
+    cursor: Any,
+    terminal: Terminal,
+    rows: list[tuple[Any, ...]],
+    received_at: Any,
+    source: str,
+    *,
+    review: bool,
+) -> dict[uuid_module.UUID, int]:
+    """INSERT the order rows, skipping those a unique constraint refuses; the ids of
+    those inserted, by UUID."""
+    columns = _ORDER_COLUMNS + (_REVIEW_COLUMNS if review else "")
+    types = _ORDER_TYPES + (_REVIEW_TYPES if review else ())
+    if connection.vendor == "postgresql":
+        # One array per column: a short statement that psycopg and the server cache,
+        # where 50 rows of VALUES would be 650 placeholders composed on every request.
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        rows_sql = f"SELECT *, %s, %s, %s FROM unnest({arrays})"  # noqa: S608
+        params = [terminal.pk, received_at, source, *map(list, zip(*rows, strict=True))]
+    else:
+        values, params = _values([(*row, terminal.pk, received_at, source) for row in rows])
+        rows_sql = f"VALUES {values}"
+    # The unique constraints decide: a UUID stored by a concurrent request, or a receipt
+    # number another order holds, makes the row skip, and RETURNING leaves it out.
+    cursor.execute(
+        f"INSERT INTO {Order._meta.db_table} ({columns}, terminal_id, received_at, source) "
+        f"{rows_sql} ON CONFLICT DO NOTHING RETURNING id, uuid",
+        params,
+    )
+    uuid_field = Order._meta.get_field("uuid")
+    return {uuid_field.to_python(row_uuid): pk for pk, row_uuid in cursor.fetchall()}
+
+
+_uuid_field = Order._meta.get_field("uuid")
+
+
+def _order_row(order: OrderIn, ctx: _Context) -> tuple[Any, ...]:
+    return (
+        _uuid_field.get_db_prep_save(order.uuid, connection),
+        order.receipt_number,
+        ctx.sessions[order.session_uuid][0],
+        order.cashier_id,
+        order.note,
+        order.totals.net,
+        order.totals.tax,
+        order.totals.gross,
+        order.change,
+        connection.ops.adapt_datetimefield_value(order.created_at),
+    )
+
+
+def _review(problems: list[Problem]) -> Problem:
+    """One review of all an order's problems: the first one's code, their messages."""
+    messages = [
+        problem.message if problem.message.endswith(".") else f"{problem.message}."
+        for problem in problems[:MAX_REVIEW_PROBLEMS]
+    ]
+    if len(problems) > MAX_REVIEW_PROBLEMS:
+        messages.append(f"And {len(problems) - MAX_REVIEW_PROBLEMS} more problems.")
+    return Problem(problems[0].code, " ".join(messages))
+
+
+def _review_order_row(order: OrderIn, ctx: _Context, problems: list[Problem]) -> tuple[Any, ...]:
+    """The row of an order under review: what it references if the server knows it, the
+    till's raw id if not; each figure if its column holds it exactly."""
+    session = ctx.sessions.get(order.session_uuid)
+    cashier_known = order.cashier_id in ctx.cashiers
+    review = _review(problems)
+    return (
+        _uuid_field.get_db_prep_save(order.uuid, connection),
+        order.receipt_number,
+        session[0] if session else None,
+        order.cashier_id if cashier_known else None,
+        order.note,
+        _fit(order.totals.net, Order, "total_net"),
+        _fit(order.totals.tax, Order, "total_tax"),
+        _fit(order.totals.gross, Order, "total_gross"),
+        _fit(order.change, Order, "change"),
+        connection.ops.adapt_datetimefield_value(order.created_at),
+        None if session else _uuid_field.get_db_prep_save(order.session_uuid, connection),
+        None if cashier_known else order.cashier_id,
+        review.code,
+        review.message,
+        orjson.dumps(order.model_dump(mode="json")).decode(),
+    )
+
+
+def _fit(value: str, model: type[Model], name: str) -> str | None:
+    """`value` if the model's decimal column holds it exactly, else None (the order's
+    `received` keeps it). Every figure of an order that broke no rule fits."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, DecimalField)
+    try:
+        scaled = to_scaled(value, field.decimal_places)
+    except MoneyError:
+        return None
+    return value if abs(scaled) < 10**field.max_digits else None
+
+
+def _insert_review_children(
+    cursor: Any,
+    ctx: _Context,
+    reviewed: list[_Checked],
+    inserted: dict[uuid_module.UUID, int],
+    results: list[SyncResult | None],
+) -> None:
+    """The lines and payments of the orders under review this request stored, each
+    reference kept raw where the server does not know it."""
+    method_ids = {p.method_id for _, order, _ in reviewed for p in order.payments}
+    methods = set(
+        PaymentMethod.objects.filter(pk__in=method_ids - set(ctx.methods)).values_list(
+            "pk", flat=True
         )
-        _insert_rows(
-            cursor, f"{Payment._meta.db_table} (order_id, method_id, amount)", payment_rows
-        )
+    ) | set(ctx.methods)
+    line_rows: list[tuple[Any, ...]] = []
+    payment_rows: list[tuple[Any, ...]] = []
+    for index, order, problems in reviewed:
+        pk = inserted[order.uuid]
+        results[index] = SyncResult(index, str(order.uuid), ACCEPTED, review=_review(problems))
+        for position, line in enumerate(order.lines):
+            product_known = line.product_id in ctx.products
+            tax_known = line.tax_id in ctx.taxes
+            approver_known = line.approved_by is None or line.approved_by in ctx.cashiers
+            line_rows.append(
+                (
+                    pk,
+                    position,
+                    line.product_id if product_known else None,
+                    ctx.products.get(line.product_id, ""),
+                    _fit(line.quantity, OrderLine, "quantity"),
+                    _fit(line.unit_price, OrderLine, "unit_price"),
+                    _fit(line.discount, OrderLine, "discount"),
+                    line.tax_id if tax_known else None,
+                    _fit(line.tax_rate, OrderLine, "tax_rate"),
+                    line.price_includes_tax,
+                    _fit(line.net, OrderLine, "net"),
+                    _fit(line.tax, OrderLine, "tax_amount"),
+                    _fit(line.gross, OrderLine, "gross"),
+                    line.price_overridden,
+                    line.approved_by if approver_known else None,
+                    None if product_known else line.product_id,
+                    None if tax_known else line.tax_id,
+                    None if approver_known else line.approved_by,
+                )
+            )
+        for payment in order.payments:
+            known = payment.method_id in methods
+            payment_rows.append(
+                (
+                    pk,
+                    payment.method_id if known else None,
+                    _fit(payment.amount, Payment, "amount"),
+                    None if known else payment.method_id,
+                )
+            )
+    _insert_rows(
+        cursor,
+        f"{OrderLine._meta.db_table} ({_LINE_COLUMNS}{_LINE_REVIEW_COLUMNS})",
+        line_rows,
+    )
+    _insert_rows(
+        cursor,
+        f"{Payment._meta.db_table} ({_PAYMENT_COLUMNS}{_PAYMENT_REVIEW_COLUMNS})",
+        payment_rows,
+    )
 
 
 def _insert_rows(cursor: Any, target: str, rows: list[tuple[Any, ...]], chunk: int = 1000) -> None:
@@ -484,3 +696,32 @@ def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     """`(%s, %s), (%s, %s)` for a multi-row INSERT, and its parameters in order."""
     row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
     return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
+
+
+def order_acknowledge(*, order_ids: Collection[int], user: User) -> int:
+    """Record that `user` looked at these orders under review, and when. The orders are
+    not changed. An order not under review, or acknowledged before, is left as it is;
+    returns how many were acknowledged now."""
+    with transaction.atomic():
+        # Locked in primary-key order, so that two managers acknowledging the same
+        # orders at once record each once and both count right.
+        candidates = list(
+            Order.objects.filter(pk__in=order_ids)
+            .exclude(review_code="")
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        done = set(
+            OrderAcknowledgement.objects.filter(order_id__in=candidates).values_list(
+                "order_id", flat=True
+            )
+        )
+        now = timezone.now()
+        fresh = [
+            OrderAcknowledgement(order_id=pk, acknowledged_by=user, acknowledged_at=now)
+            for pk in candidates
+            if pk not in done
+        ]
+        OrderAcknowledgement.objects.bulk_create(fresh)
+    return len(fresh)
