@@ -151,6 +151,7 @@ def test_every_domain_error_code_has_a_status() -> None:
     from kassa.server.cash.errors import CashErrorCode
     from kassa.server.catalog.errors import CatalogErrorCode
     from kassa.server.common.errors import RequestErrorCode
+    from kassa.server.journal.errors import JournalErrorCode
     from kassa.server.orders.errors import OrderErrorCode
     from kassa.server.staff.errors import StaffErrorCode
     from kassa.server.terminals.errors import TerminalErrorCode
@@ -160,6 +161,7 @@ def test_every_domain_error_code_has_a_status() -> None:
         CatalogErrorCode,
         StaffErrorCode,
         TerminalErrorCode,
+        JournalErrorCode,
         CashErrorCode,
         OrderErrorCode,
     ]
