@@ -403,3 +403,16 @@ def test_ingest_needs_the_callers_transaction(till: Till) -> None:
             journal_ingest(terminal_code=TERMINAL, entries=till.entries(1))
     finally:
         connection.in_atomic_block = saved
+
+
+def test_an_alert_quotes_a_huge_or_odd_value_within_bounds(till: Till) -> None:
+    # given a signed entry whose type is 5,000 NUL characters
+    wire = till.sign(till.body("\x00" * 5000, {}))
+    # when it is ingested, then it is quarantined with a sentence a text column can hold
+    result = ingest([wire])
+    assert result.status is IngestStatus.QUARANTINED
+    alert = IntegrityAlert.objects.get()
+    assert alert.reason == "invalid_entry"
+    assert len(alert.detail) == 1000
+    assert "\x00" not in alert.detail
+    assert bytes(alert.canonical) == wire["canonical"].encode()

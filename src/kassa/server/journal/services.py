@@ -56,6 +56,7 @@ from .models import (
 from .selectors import Head, key_superseded, terminal_keys
 
 MAX_TEXT = 200  # of a wire value echoed into an alert or the server chain
+MAX_DETAIL = 1000  # of a problem's sentence, which may quote the entry
 
 
 class IngestStatus(StrEnum):
@@ -109,11 +110,11 @@ def _head_lock(chain: str) -> ChainHead:
     return head
 
 
-def _text(value: object) -> str:
-    """A wire value fit for a text column and the server chain: at most MAX_TEXT
+def _text(value: object, limit: int = MAX_TEXT) -> str:
+    """A wire value fit for a text column and the server chain: at most `limit`
     characters, no NUL, no lone surrogate."""
     text = value if isinstance(value, str) else repr(value)
-    text = text[:MAX_TEXT].replace("\x00", "\\x00")
+    text = text[:limit].replace("\x00", "\\x00")
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -378,7 +379,7 @@ class _Ingest:
                 terminal_code=self.terminal,
                 seq=wire.seq,
                 reason=problem.problem,
-                detail=problem.detail,
+                detail=_text(problem.detail, MAX_DETAIL),
                 quarantined=True,
                 canonical=wire.canonical,
                 hash=_text(wire.hash),
@@ -394,7 +395,7 @@ class _Ingest:
                 terminal_code=self.terminal,
                 seq=entry.seq,
                 reason=problem.problem,
-                detail=problem.detail,
+                detail=_text(problem.detail, MAX_DETAIL),
                 quarantined=False,
                 hash=entry.hash,
                 detected_at=self.now,
