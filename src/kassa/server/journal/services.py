@@ -17,7 +17,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -612,8 +611,3 @@ def _software() -> str:
         return version("kassa")
     except PackageNotFoundError:  # pragma: no cover - run from a source tree
         return "unknown"
-
-
-def server_public_key() -> ec.EllipticCurvePublicKey:
-    """The public half of the key the server signs its chain with now."""
-    return server_private_key(settings.KASSA_JOURNAL_KEY_FILE).public_key()
