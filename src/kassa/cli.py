@@ -16,6 +16,8 @@ commands:
   server            production server (gunicorn): --host, --port, --workers
   import-products   import a product CSV file into the catalog
   manage            Django's management commands (kassa manage help)
+  journal           verify the journal's chains or an archive, write a month's archive
+                    (kassa journal --help)
   proxy             the hardware proxy (kassa proxy --help)
 """
 
@@ -30,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kassa.proxy.cli import main as proxy_main
 
         return proxy_main(rest)
-    if command in {"demo", "server", "import-products", "manage"}:
+    if command in {"demo", "server", "import-products", "manage", "journal"}:
         from kassa.server.cli import main as server_main
 
         return server_main(command, rest)

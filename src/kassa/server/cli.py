@@ -1,4 +1,4 @@
-"""`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`."""
+"""`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`, `kassa journal`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 
 def _django_setup() -> None:
@@ -105,6 +107,113 @@ def manage_main(args: Sequence[str]) -> int:
     return 0
 
 
+def journal_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa journal",
+        description='The tamper-evident journal (docs/journal.md, "Verifying and archiving").',
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = actions.add_parser(
+        "verify",
+        help="verify the stored chains, or an archive offline",
+        description="Verify every terminal's stored chain (or one), the server chain and the "
+        "SALE entries against the paid orders, and record the run on the server chain. Given "
+        "an ARCHIVE, verify that archive alone, without the database. Exit 0 if all is "
+        "well, 1 naming the first problem of each chain.",
+    )
+    verify.add_argument(
+        "archive", nargs="?", type=Path, metavar="ARCHIVE", help="a journal archive (.zip)"
+    )
+    verify.add_argument("--terminal", metavar="T", help="only this terminal's chain (its code)")
+    verify.add_argument(
+        "--from-seq", type=int, default=1, metavar="N", help="verify the chains from seq N on"
+    )
+    verify.add_argument(
+        "--workers", type=int, metavar="N", help="processes that verify (default: one per core)"
+    )
+    verify.add_argument(
+        "--server-key",
+        metavar="KEY",
+        help="with an ARCHIVE: the id of the server key that must have signed it",
+    )
+    archive = actions.add_parser(
+        "archive",
+        help="write a terminal's entries of one month to a zip that verifies on its own",
+        description="Write the terminal's entries whose `at` falls in the month (the till's "
+        "own clock) to DIR/journal-T-YYYY-MM.zip, and record it on the server chain.",
+    )
+    archive.add_argument("--terminal", required=True, metavar="T", help="the terminal's code")
+    archive.add_argument("--period", required=True, metavar="YYYY-MM", help="the month")
+    archive.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder (default: here)"
+    )
+    options = parser.parse_args(args)
+    if options.action == "archive":
+        return _journal_archive(options.terminal, options.period, options.out)
+    if options.archive is not None:
+        if options.terminal is not None or options.from_seq != 1 or options.workers is not None:
+            parser.error("an ARCHIVE is verified whole: no --terminal, --from-seq or --workers")
+        return _journal_archive_verify(options.archive, options.server_key)
+    if options.server_key is not None:
+        parser.error("--server-key goes with an ARCHIVE")
+    return _journal_verify(options.terminal, options.from_seq, options.workers)
+
+
+def _journal_archive_verify(path: Path, server_key: str | None) -> int:
+    # No Django here: an archive is verified where there is no database (an auditor's
+    # machine); kassa.server.journal.archive imports none.
+    from kassa.server.journal.archive import ArchiveProblem, archive_verify
+
+    try:
+        report = archive_verify(path, server_key=server_key)
+    except ArchiveProblem as problem:
+        print(f"kassa journal verify: {path}: {problem}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def _paid_orders(terminal_code: str) -> Iterator[tuple[UUID, str, datetime]]:
+    """The terminal's orders, for the SALE entries to be checked against (the journal
+    app sits below the orders app, so the project hands them over)."""
+    from kassa.server.orders.models import Order
+
+    return (
+        Order.objects.filter(terminal__code=terminal_code)
+        .order_by()
+        .values_list("uuid", "receipt_number", "received_at")
+        .iterator(chunk_size=10_000)
+    )
+
+
+def _journal_verify(terminal: str | None, from_seq: int, workers: int | None) -> int:
+    _django_setup()
+    _migrate()
+    from kassa.server.journal.audit import journal_audit
+
+    report = journal_audit(
+        paid_orders=_paid_orders, terminal_code=terminal, from_seq=from_seq, workers=workers
+    )
+    for line in report.problems():
+        print(line, file=sys.stderr)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _journal_archive(terminal: str, period: str, out: Path) -> int:
+    _django_setup()
+    _migrate()
+    from kassa.server.journal.archive_export import ArchiveError, journal_archive_export
+
+    try:
+        written = journal_archive_export(terminal_code=terminal, period=period, out_dir=out)
+    except ArchiveError as problem:
+        print(f"kassa journal archive: {problem}", file=sys.stderr)
+        return 1
+    print(written.summary())
+    return 0
+
+
 def demo_main(args: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kassa demo", description="A demo shop on SQLite with the hardware proxy."
@@ -173,5 +282,6 @@ def main(command: str, args: Sequence[str]) -> int:
         "server": server_main,
         "import-products": import_main,
         "manage": manage_main,
+        "journal": journal_main,
     }
     return handlers[command](args)

@@ -1,0 +1,439 @@
+"""`kassa journal verify` on the database: each till's stored chain (or one), the server
+chain, and every SALE against the paid orders; the run recorded on the server chain.
+
+A till's chain is cut into ranges of seqs and a pool of processes walks the ranges at
+once (chain.ChainWalk: the checks of selectors.journal_verify), each streaming its rows
+in seq order from its own connection, in one query per range, never one per entry. A
+range starts from the stored entry before it (its hash, its key, the last grand totals);
+the range before checks that entry, so together the ranges check the whole chain.
+
+The orders live in an app above this one: the caller passes `paid_orders`, a function
+that answers a terminal's orders synced since a moment (the project's CLI does).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from django.db import connections, transaction
+from django.db.models import Max, Min
+
+from .chain import ChainPosition, ChainProblem, ChainWalk, Finding
+from .entries import Entry
+from .errors import JournalProblem
+from .models import SERVER_CHAIN, SERVER_HEAD, ChainHead, ServerEntry, TerminalEntry, TerminalKey
+from .selectors import VerifyProblem, _anchors, _before, server_chain_verify, terminal_keys
+from .services import server_chain_append
+
+RANGE = 25_000
+"""Seqs per range: small enough to keep every core busy to the end, large enough that a
+range's few start-up queries do not count."""
+
+POOL_FROM = 20_000
+"""Entries to walk from which a pool of processes pays for its start."""
+
+LISTED = 10
+"""Order problems listed per terminal (all are counted)."""
+
+MAX_TEXT = 200
+"""Characters of a problem's line kept in the VERIFY entry."""
+
+
+class OrderProblem(StrEnum):
+    """What the SALE entries and the paid orders say of each other."""
+
+    SALE_WITHOUT_ORDER = "sale_without_order"  # the till journalled a sale the server lacks
+    SALE_REPEATED = "sale_repeated"  # a second SALE for the same order
+    ORDER_WITHOUT_SALE = "order_without_sale"  # a paid order that no SALE entry records
+
+
+PaidOrders = Callable[[str], Iterable[tuple[UUID, str, datetime]]]
+"""A terminal's paid orders, by its code: (uuid, receipt number, received at)."""
+
+
+@dataclass(frozen=True)
+class _Range:
+    terminal: str
+    first: int
+    last: int
+    anchors: dict[int, str]
+    walk: bool = True  # False: entries before --from-seq, read for their SALEs' orders only
+
+
+@dataclass(frozen=True)
+class _ServerChain:
+    pass
+
+
+@dataclass
+class _Walked:
+    terminal: str
+    entries: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    finding: Finding | None = None
+    sales: list[tuple[str, int]] = field(default_factory=list)  # (order, seq)
+
+
+@dataclass
+class ChainReport:
+    """One chain's verification: what was walked and what was found."""
+
+    terminal: str
+    entries: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    finding: Finding | None = None  # the first problem of the chain itself
+    orders: int | None = None  # paid orders checked against the SALEs; None: not checked
+    order_problems: list[str] = field(default_factory=list)  # the first LISTED
+    order_problem_count: int = 0
+
+    def lines(self) -> list[str]:
+        """One line per problem: `POS1 seq 42: <why> (<reason>)`."""
+        found = [] if self.finding is None else [finding_line(self.terminal, self.finding)]
+        found += self.order_problems
+        if self.order_problem_count > len(self.order_problems):
+            more = self.order_problem_count - len(self.order_problems)
+            found.append(f"{self.terminal}: {more} more order problems")
+        return found
+
+
+@dataclass
+class AuditReport:
+    chains: list[ChainReport]
+    server: ChainReport
+    seconds: float = 0.0
+    recorded_seq: int | None = None  # the VERIFY entry on the server chain
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems()
+
+    def problems(self) -> list[str]:
+        return [line for chain in [self.server, *self.chains] for line in chain.lines()]
+
+    def summary(self) -> str:
+        entries = sum(chain.entries for chain in self.chains)
+        sales = sum(chain.counts["SALE"] for chain in self.chains)
+        orders = sum(chain.orders or 0 for chain in self.chains)
+        problems = len(self.problems())
+        verdict = "verified" if not problems else f"{problems} problems"
+        recorded = f"; recorded at server seq {self.recorded_seq}" if self.recorded_seq else ""
+        return (
+            f"journal {verdict}: {len(self.chains)} terminal chains, {entries:,} entries, "
+            f"{sales:,} SALEs, {orders:,} paid orders; server chain {self.server.entries:,} "
+            f"entries; {self.seconds:.1f} s{recorded}"
+        )
+
+
+def finding_line(terminal: str, finding: Finding) -> str:
+    return f"{terminal} seq {finding.seq}: {finding.detail} ({finding.reason})"
+
+
+def journal_audit(
+    *,
+    paid_orders: PaidOrders,
+    terminal_code: str | None = None,
+    from_seq: int = 1,
+    workers: int | None = None,
+    range_size: int = RANGE,
+    pool_from: int = POOL_FROM,
+) -> AuditReport:
+    """Verify the stored chains and record the run (a VERIFY entry on the server chain).
+
+    Every terminal's chain (or `terminal_code`'s) from `from_seq` on, as
+    selectors.journal_verify checks it: each entry on its own, seq continuity,
+    prev_hash, keys, grand totals, the server chain's anchors, and a tail that the
+    anchors or the head say is missing. Then every SALE against the terminal's paid
+    orders: each SALE names an order the server has, and only once; each order synced
+    since the terminal's journal began (its first registered key, server clock) has a
+    SALE. Entries before `from_seq` are read for their SALEs' orders only. The server
+    chain is verified whole: its anchors are only as good as it is.
+
+    `workers` processes walk the ranges of `range_size` seqs (default: one per core);
+    below `pool_from` entries, or with one worker, this process walks them.
+    """
+    started = time.perf_counter()
+    from_seq = max(from_seq, 1)
+    codes = [terminal_code] if terminal_code is not None else _terminal_codes()
+    chains = {code: ChainReport(code) for code in codes}
+    tasks: list[_Range | _ServerChain] = [_ServerChain()]
+    ends: dict[str, tuple[int, int, list[int]]] = {}
+    for code in codes:
+        # The anchors and the head before the entries: the entries can only be more.
+        anchors = _anchors(code, from_seq)
+        head = ChainHead.objects.filter(chain=code).values_list("seq", flat=True).first() or 0
+        span = TerminalEntry.objects.filter(terminal_code=code).aggregate(
+            first=Min("seq"), last=Max("seq")
+        )
+        first, last = span["first"], span["last"] or 0
+        ends[code] = (last, head, sorted(seq for seq in anchors if seq > last))
+        if first is not None and first < from_seq:
+            tasks += _ranges(code, first, min(from_seq - 1, last), {}, range_size, walk=False)
+        if last >= from_seq:
+            tasks += _ranges(code, from_seq, last, anchors, range_size, walk=True)
+    to_walk = sum(task.last - task.first + 1 for task in tasks if isinstance(task, _Range))
+    workers = workers or os.cpu_count() or 1
+    sales: dict[str, list[tuple[str, int]]] = {code: [] for code in codes}
+    server = ChainReport(SERVER_CHAIN)
+    for result in _results(tasks, workers if to_walk >= pool_from else 1):
+        chain = server if result.terminal == SERVER_CHAIN else chains[result.terminal]
+        chain.entries += result.entries
+        chain.counts.update(result.counts)
+        if result.finding is not None and (
+            chain.finding is None or result.finding.seq < chain.finding.seq
+        ):
+            chain.finding = result.finding
+        if result.terminal != SERVER_CHAIN:
+            sales[result.terminal] += result.sales
+    for code, chain in chains.items():
+        last, head, beyond = ends[code]
+        if beyond or head > last:
+            why = f"the server chain anchored seq {beyond[0]}" if beyond else None
+            missing = Finding(
+                last + 1,
+                JournalProblem.MISSING_ENTRY,
+                f"{why or f'the server accepted up to seq {head}'}, "
+                f"the stored chain ends at {last}",
+            )
+            if chain.finding is None or missing.seq < chain.finding.seq:
+                chain.finding = missing
+        with transaction.atomic():  # paid_orders may stream: a plain cursor on PostgreSQL
+            _orders_check(chain, sales.pop(code), paid_orders)
+    report = AuditReport(list(chains.values()), server)
+    report.seconds = time.perf_counter() - started
+    report.recorded_seq = _record(report, terminal_code=terminal_code, from_seq=from_seq)
+    return report
+
+
+def _terminal_codes() -> list[str]:
+    """Every terminal with a journal: a registered key, a chain head or a stored entry."""
+    codes = set(TerminalKey.objects.values_list("terminal_code", flat=True))
+    codes.update(ChainHead.objects.exclude(chain=SERVER_HEAD).values_list("chain", flat=True))
+    codes.update(TerminalEntry.objects.values_list("terminal_code", flat=True).distinct())
+    return sorted(codes)
+
+
+def _ranges(
+    code: str, first: int, last: int, anchors: dict[int, str], size: int, *, walk: bool
+) -> list[_Range]:
+    return [
+        _Range(
+            code,
+            start,
+            min(start + size - 1, last),
+            {seq: hash_ for seq, hash_ in anchors.items() if start <= seq < start + size},
+            walk,
+        )
+        for start in range(first, last + 1, size)
+    ]
+
+
+def _results(tasks: list[_Range | _ServerChain], workers: int) -> Iterator[_Walked]:
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_task, tasks)
+        return
+    # The pool's processes are forks of this one: a connection open here would be shared
+    # by all of them, their queries interleaved on one socket. Each opens its own.
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+        yield from pool.imap_unordered(_task, tasks)
+
+
+def _task(task: _Range | _ServerChain) -> _Walked:
+    # In a transaction, so that PostgreSQL streams through a plain server-side cursor
+    # (outside one, Django asks for a WITH HOLD cursor, which is copied whole first).
+    with transaction.atomic():
+        if isinstance(task, _ServerChain):
+            return _server_chain()
+        return _walk(task) if task.walk else _sales_only(task)
+
+
+def _server_chain() -> _Walked:
+    walked = _Walked(SERVER_CHAIN, entries=ServerEntry.objects.count())
+    problem = server_chain_verify()
+    if problem is not None:
+        walked.finding = _finding(problem)
+    return walked
+
+
+def _finding(problem: VerifyProblem) -> Finding:
+    return Finding(problem.seq, problem.reason, problem.detail)
+
+
+def range_start(terminal: str, first: int) -> ChainPosition:
+    """Where a walk from `first` starts: the stored entry before it (its hash and key) and
+    the last grand totals before it; ChainProblem if that entry is not stored."""
+    prev_hash, prev_key, gt = _before(terminal, first)
+    if isinstance(prev_hash, VerifyProblem):
+        raise ChainProblem(_finding(prev_hash))
+    return ChainPosition(first - 1, prev_hash, prev_key, gt)
+
+
+def stored_walk(
+    *, terminal: str, start: ChainPosition, last: int, anchors: Mapping[int, str]
+) -> Iterator[Entry]:
+    """The stored entries of a till's chain after `start` up to `last`, each checked:
+    on its own and in its chain (ChainWalk), the columns read from its bytes, and the
+    server chain's anchor of its seq. ChainProblem at the first that fails."""
+    keys, order = terminal_keys(terminal)
+    walk = ChainWalk(terminal=terminal, keys=keys, key_order=order, start=start)
+    rows = (
+        TerminalEntry.objects.filter(terminal_code=terminal, seq__gt=start.seq, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "type", "key_id", "at_text", "canonical", "hash", "sig")
+    )
+    for seq, kind, key_id, at_text, canonical, hash_, sig in rows.iterator(chunk_size=2000):
+        entry = walk.step(seq=seq, canonical=bytes(canonical), hash=hash_, sig=sig)
+        if (entry.type, entry.key_id, entry.at_text) != (kind, key_id, at_text):
+            raise ChainProblem(
+                Finding(
+                    seq,
+                    JournalProblem.INVALID_ENTRY,
+                    "the columns read from the entry no longer say what its bytes say",
+                )
+            )
+        anchored = anchors.get(seq)
+        if anchored is not None and anchored != hash_:
+            raise ChainProblem(
+                Finding(
+                    seq,
+                    JournalProblem.ANCHOR_MISMATCH,
+                    f"the server chain anchored hash {anchored[:16]}… at seq {seq}; "
+                    f"the stored entry hashes to {hash_[:16]}…",
+                )
+            )
+        yield entry
+    if walk.position.seq < last:  # the last entries of the range are gone
+        missing = walk.position.seq + 1
+        raise ChainProblem(
+            Finding(missing, JournalProblem.MISSING_ENTRY, f"no entry at seq {missing}")
+        )
+
+
+def _walk(task: _Range) -> _Walked:
+    walked = _Walked(task.terminal)
+    try:
+        start = range_start(task.terminal, task.first)
+        for entry in stored_walk(
+            terminal=task.terminal, start=start, last=task.last, anchors=task.anchors
+        ):
+            walked.entries += 1
+            walked.counts[entry.type] += 1
+            if entry.type == "SALE":
+                order = entry.payload.get("order")
+                walked.sales.append((order if isinstance(order, str) else "", entry.seq))
+    except ChainProblem as problem:
+        walked.finding = problem.finding
+        # The rest of the range still counts for the orders' check: a broken chain
+        # should not also report every later sale's order as unrecorded.
+        rest = _Range(task.terminal, max(problem.finding.seq, task.first), task.last, {}, False)
+        walked.sales += _sales_only(rest).sales
+    return walked
+
+
+def _sales_only(task: _Range) -> _Walked:
+    walked = _Walked(task.terminal)
+    rows = (
+        TerminalEntry.objects.filter(
+            terminal_code=task.terminal, seq__gte=task.first, seq__lte=task.last, type="SALE"
+        )
+        .order_by("seq")
+        .values_list("seq", "canonical")
+    )
+    for seq, canonical in rows.iterator(chunk_size=2000):
+        walked.sales += _sale_order(seq, bytes(canonical))
+    return walked
+
+
+def _sale_order(seq: int, canonical: bytes) -> list[tuple[str, int]]:
+    """The order a SALE names, read without checking the entry (its range checks it)."""
+    try:
+        order = json.loads(canonical)["payload"]["order"]
+    except (ValueError, KeyError, TypeError):
+        order = ""
+    return [(order if isinstance(order, str) else "", seq)]
+
+
+def _uuid(text: str) -> str | None:
+    try:
+        return str(UUID(text))
+    except ValueError:
+        return None
+
+
+def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: PaidOrders) -> None:
+    """Each SALE names an order of this terminal, once; each order synced since the
+    terminal's journal began (its first key's registration) has a SALE."""
+    problems: list[tuple[int, str]] = []  # (where it sorts, line)
+    sold: dict[str, int] = {}  # order uuid -> the seq of its SALE
+    for order, seq in sorted(sales, key=lambda sale: sale[1]):
+        uuid = _uuid(order) or order
+        if uuid in sold:
+            repeated = Finding(
+                seq,
+                OrderProblem.SALE_REPEATED,
+                f"a second SALE for order {uuid} (the first is seq {sold[uuid]})",
+            )
+            problems.append((seq, finding_line(chain.terminal, repeated)))
+        else:
+            sold[uuid] = seq
+    started = (
+        TerminalKey.objects.filter(terminal_code=chain.terminal)
+        .order_by("registered_at")
+        .values_list("registered_at", flat=True)
+        .first()
+    )
+    checked = 0
+    after_every_seq = 1 + max((seq for _, seq in sales), default=0)
+    for uuid_value, receipt, received_at in paid(chain.terminal):
+        has_sale = sold.pop(str(uuid_value), None) is not None
+        if started is None or received_at < started:
+            continue  # synced before the terminal's journal began: it cannot have a SALE
+        checked += 1
+        if not has_sale:
+            problems.append(
+                (
+                    after_every_seq,
+                    f"{chain.terminal}: order {uuid_value} (receipt {receipt}) has no SALE "
+                    f"entry ({OrderProblem.ORDER_WITHOUT_SALE})",
+                )
+            )
+    chain.orders = None if started is None else checked
+    for order, seq in sold.items():
+        stray = Finding(
+            seq,
+            OrderProblem.SALE_WITHOUT_ORDER,
+            f"SALE for order {order or '(none)'}, which is not among {chain.terminal}'s orders",
+        )
+        problems.append((seq, finding_line(chain.terminal, stray)))
+    problems.sort(key=lambda problem: problem[0])
+    chain.order_problem_count = len(problems)
+    chain.order_problems = [line for _, line in problems[:LISTED]]
+
+
+def _record(report: AuditReport, *, terminal_code: str | None, from_seq: int) -> int:
+    problems = [
+        line[:MAX_TEXT].encode("utf-8", "backslashreplace").decode("utf-8")
+        for line in report.problems()[:LISTED]
+    ]
+    with transaction.atomic():
+        entry = server_chain_append(
+            type="VERIFY",
+            payload={
+                "terminal": terminal_code,
+                "from_seq": from_seq,
+                "result": "ok" if report.ok else "failed",
+                "chains": len(report.chains),
+                "entries": sum(chain.entries for chain in report.chains),
+                "problems": problems,
+            },
+        )
+    return entry.seq
