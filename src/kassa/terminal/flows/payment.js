@@ -9,13 +9,15 @@
 import * as cart from "../domain/cart.js";
 import { typedAmount } from "../domain/money.js";
 import { editUnsigned } from "../domain/numpad.js";
+import { SOFTWARE, duplicatePayload, salePayload } from "../domain/journal.js";
 import { buildReceipt } from "../domain/receipt.js";
 import * as data from "../data/db.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, runtime } from "./context.js";
+import { journalChanged, journalContext, record } from "./journal.js";
 import { toast } from "./messages.js";
-import { change, currentOrder, finished, newOrder, ordersWritten } from "./order.js";
+import { change, currentOrder, finished, newOrder, ordersWritten, productRef } from "./order.js";
 
 /** @typedef {import("../state/store.js").KeptReceipt} KeptReceipt */
 
@@ -93,7 +95,9 @@ export async function validate() {
       orderUuid: order.uuid,
       sessionUuid: session.uuid,
       createdAt,
-      build: (/** @type {string} */ receiptNumber) => {
+      journal: journalContext(),
+      // Runs again if another tab takes the number first (data/db.js orderFinish).
+      build: (/** @type {string} */ receiptNumber, /** @type {import("../domain/journal.js").Head} */ head) => {
         const stamped = cart.stampOrder(order, { receiptNumber, createdAt });
         payload = cart.toSyncPayload(stamped, { sessionUuid: session.uuid, cashierId: cashier.id });
         // Owed from this very transaction on when the till has a printer proxy: a crash
@@ -102,7 +106,14 @@ export async function validate() {
           ...buildReceipt(stamped, { config, cashier: cashier.name, methods }),
           print: { owed: Boolean(config.proxy_url) },
         };
-        return { payload, receipt };
+        const names = new Map(methods.map((method) => [method.id, method.name]));
+        const sale = salePayload(stamped, { session: session.uuid, head, methods: names, refOf: productRef });
+        return {
+          payload,
+          receipt,
+          software: SOFTWARE,
+          sale: { type: "SALE", payload: sale.payload, grand: { gt: sale.gt, gtAbs: sale.gtAbs }, order: order.uuid },
+        };
       },
       updateSession: (/** @type {import("../state/store.js").CashSession} */ stored) => ({
         ...stored,
@@ -112,7 +123,8 @@ export async function validate() {
         sales: stored.sales + cart.totals(order).gross,
       }),
     });
-    const kept = /** @type {KeptReceipt} */ (/** @type {unknown} */ (receipt));
+    // The receipt as kept: with its journal entry (seq, hash, software), printed on it.
+    const kept = /** @type {KeptReceipt} */ (result.receipt ?? receipt);
     const { openOrders } = getState();
     setState({
       busy: false,
@@ -123,7 +135,7 @@ export async function validate() {
       openOrders,
       search: "",
     });
-    runtime.syncLoop?.notifyQueued();
+    journalChanged(); // wakes the sync loop: the order and its SALE go out, the mirror gets it
     channel?.postMessage({ type: "orders" });
     emit("order.validated", {
       order,
@@ -153,9 +165,31 @@ export async function showLastReceipt() {
   setState({ view: "receipt", receipt, menu: false });
 }
 
-/** @param {KeptReceipt} receipt */
-export function reprint(receipt) {
-  emit("receipt.reprint", { receipt });
+/**
+ * *Print again*. A receipt whose first print is still owed prints as the original; any
+ * other is a copy: the journal records a DUPLICATE first, and the copy carries that
+ * entry's seq and hash (it prints DUPLICATE with them). No entry, no copy.
+ * @param {KeptReceipt} receipt
+ */
+export async function reprint(receipt) {
+  let printed = receipt;
+  const kept = await data.getReceipt(runtime.db, receipt.uuid);
+  const original = Boolean(kept?.print?.owed) && getState().hw?.prints?.[receipt.uuid]?.state !== "failed";
+  if (!original) {
+    try {
+      const { sealed } = await record([
+        { type: "DUPLICATE", payload: duplicatePayload(receipt.uuid, receipt.receiptNumber) },
+      ]);
+      const entry = sealed[sealed.length - 1];
+      printed = { ...receipt, journal: { seq: entry.seq, hash: entry.hash, software: SOFTWARE } };
+      // The screen previews the paper that came out last: the copy, with its entry.
+      if (getState().receipt?.uuid === receipt.uuid) setState({ receipt: printed });
+    } catch (error) {
+      toast(`The copy was not printed: the journal could not record it (${error}).`, "error");
+      return;
+    }
+  }
+  emit("receipt.reprint", { receipt: printed });
   // Without a hardware proxy the browser's print dialog prints the receipt.
   if (!getState().config?.proxy_url) window.print();
 }
