@@ -419,18 +419,18 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session, me
  * @param {string} finish.orderUuid              the open order to remove
  * @param {string} finish.sessionUuid
  * @param {string} finish.createdAt
- * @param {(receiptNumber: string, head: import("../domain/journal.js").Head) => {payload: unknown, receipt: object, sale?: import("./journal.js").JournalEvent, software?: string}} finish.build
+ * @param {(receiptNumber: string, head: import("../domain/journal.js").Head) => {payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string}} finish.build
  *        `sale`: the SALE entry (domain/journal.js salePayload); `software`: the version the receipt prints
  * @param {(session: any) => any} finish.updateSession
- * @param {JournalContext} [finish.journal]
+ * @param {JournalContext} finish.journal
  * @param {number} [finish.digits]
  * @returns {Promise<FinishedOrder>}
  */
 export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, journal, digits = 6 }) {
-  /** @type {{payload: unknown, receipt: object, sale?: import("./journal.js").JournalEvent, software?: string} | null} */
+  /** @type {{payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string} | null} */
   let built = null;
   const { result, sealed } = await journalAppend(db, {
-    ...(journal ?? { terminal: "", cashier: null, now: () => createdAt }),
+    ...journal,
     stores: ["outbox", "orders", "sessions", "receipts"],
     read: async (/** @type {any} */ tx) => {
       const [number, session] = await Promise.all([
@@ -443,17 +443,18 @@ export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdA
       if (!seen.session) throw new Error(`no cash session ${sessionUuid}`);
       const made = build(prefix + String(seen.number).padStart(digits, "0"), head);
       built = made;
-      return made.sale ? [made.sale] : [];
+      if (made.sale?.type !== "SALE") throw new Error("a finished order needs its SALE entry");
+      return [made.sale];
     },
     write: async (tx, sealedEntries, /** @type {any} */ seen) => {
-      const made = /** @type {{payload: unknown, receipt: object, software?: string}} */ (/** @type {unknown} */ (built));
+      const made = /** @type {{payload: unknown, receipt: object, software: string}} */ (/** @type {unknown} */ (built));
       const receiptNumber = prefix + String(seen.number).padStart(digits, "0");
       const meta = tx.objectStore("meta");
       const seq = await nextCounter(meta, META.outboxSeq);
       raw(meta).put(seen.number, META.receiptCounterPrefix + prefix);
       const session = updateSession(seen.session);
       const sale = sealedEntries[sealedEntries.length - 1];
-      const receipt = { ...made.receipt, uuid: orderUuid, receiptNumber, ...(sale ? { journal: { seq: sale.seq, hash: sale.hash, software: made.software ?? "" } } : {}) };
+      const receipt = { ...made.receipt, uuid: orderUuid, receiptNumber, journal: { seq: sale.seq, hash: sale.hash, software: made.software } };
       const entry = queueEntry(tx, { uuid: orderUuid, kind: "order", payload: made.payload, createdAt }, seq);
       raw(tx.objectStore("orders")).delete(orderUuid);
       raw(tx.objectStore("sessions")).put(session);
