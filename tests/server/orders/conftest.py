@@ -1,12 +1,22 @@
-"""Helpers for the order tests: a stored order read back in the shape the till sent."""
+"""Helpers for the order tests: a stored order read back in the shape the till sent, and
+a till's journal to send with its orders."""
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
+from kassa.server.catalog.models import Product
+from kassa.server.journal.keys import key_id, signature_make, spki_of
 from kassa.server.orders.models import Order, OrderLine, Payment
 from kassa.server.orders.schemas import OrderIn
+from kassa.server.terminals.models import PaymentMethod
 
 _LINE_FIGURES = ("quantity", "unit_price", "discount", "tax_rate", "net", "tax", "gross")
 
@@ -21,11 +31,14 @@ def _number(value: str | None) -> Decimal | None:
 
 def as_sent(order: dict[str, Any]) -> dict[str, Any]:
     """The order a till sent, defaults filled in and figures as Decimals, to compare
-    with as_stored."""
+    with as_stored; a line without the name the till printed has the catalog's."""
     parsed = OrderIn.model_validate(order).model_dump()
     parsed["uuid"] = str(parsed["uuid"])
     parsed["session_uuid"] = str(parsed["session_uuid"])
     for line in parsed["lines"]:
+        if line["name"] is None:
+            product = Product.objects.filter(pk=line["product_id"]).first()
+            line["name"] = product.name if product else ""
         for name in _LINE_FIGURES:
             line[name] = _number(line[name])
     for payment in parsed["payments"]:
@@ -49,6 +62,7 @@ def as_stored(order: Order) -> dict[str, Any]:
         "lines": [
             {
                 "product_id": line.product_id or line.unknown_product_id,
+                "name": line.name,
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "discount": line.discount,
@@ -70,3 +84,98 @@ def as_stored(order: Order) -> dict[str, Any]:
         "change": order.change,
         "totals": {"net": order.total_net, "tax": order.total_tax, "gross": order.total_gross},
     }
+
+
+class Journal:
+    """A till's journal as docs/journal.md writes it: an ECDSA P-256 key, kassa.jcs, the
+    SHA-256 chain, P1363 signatures; its SALEs written from the orders it syncs."""
+
+    def __init__(self, terminal: str = "POS1") -> None:
+        self.terminal = terminal
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        self.spki = spki_of(self.private.public_key())
+        self.key = key_id(self.spki)
+        self.seq = 0
+        self.prev_hash = GENESIS_HASH
+        self.gt = self.gt_abs = Decimal(0)
+
+    def register(self, device: Any) -> None:
+        response = device.post("journal/key", {"public_key": base64.b64encode(self.spki).decode()})
+        assert response.status_code == 200, response.content
+
+    def entry(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = {
+            "v": 1,
+            "terminal": self.terminal,
+            "seq": self.seq + 1,
+            "type": type_,
+            "at": "2026-11-30T10:15:00.123+01:00",
+            "cashier": {"id": 1, "name": "Alice"},
+            "key": self.key,
+            "prev_hash": self.prev_hash,
+            "payload": {"v": 1, **payload},
+        }
+        canonical = canonicalize(body)
+        wire = {
+            "seq": body["seq"],
+            "canonical": canonical.decode(),
+            "hash": chain_hash(self.prev_hash, canonical),
+            "sig": signature_make(self.private, canonical),
+        }
+        self.seq, self.prev_hash = wire["seq"], wire["hash"]
+        return wire
+
+    def init(self) -> dict[str, Any]:
+        return self.entry(
+            "JOURNAL_INIT", {"software": "test", "key": base64.b64encode(self.spki).decode()}
+        )
+
+    def sale(self, order: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """The SALE of an order (its wire form) as the till printed it; `changes`
+        replace payload fields, to write one that does not match."""
+        payload = sale_payload(order)
+        payload.update(changes)
+        gross = Decimal(payload["totals"]["gross"])
+        self.gt += gross
+        self.gt_abs += abs(gross)
+        payload["gt_after"] = f"{self.gt:.2f}"
+        payload["gt_abs_after"] = f"{self.gt_abs:.2f}"
+        return self.entry("SALE", payload)
+
+
+def sale_payload(order: dict[str, Any]) -> dict[str, Any]:
+    names = dict(Product.objects.values_list("pk", "name"))
+    methods = dict(PaymentMethod.objects.values_list("pk", "name"))
+    return {
+        "order": order["uuid"],
+        "receipt_no": order["receipt_number"],
+        "session": order["session_uuid"],
+        "lines": [
+            {
+                "name": line.get("name") or names.get(line["product_id"], ""),
+                "ref": "",
+                "qty": f"{Decimal(line['quantity']):.3f}",
+                "unit": "pc",
+                "unit_price": line["unit_price"],
+                "discount": line.get("discount", "0"),
+                "tax_rate": line["tax_rate"],
+                "net": line["net"],
+                "tax": line["tax"],
+                "amount": line["gross"],
+            }
+            for line in order["lines"]
+        ],
+        "totals": dict(order["totals"]),
+        "payments": [
+            {"method": methods.get(p["method_id"], f"#{p['method_id']}"), "amount": p["amount"]}
+            for p in order["payments"]
+        ],
+        "change": order["change"],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _server_journal_key_in_tmp(settings: Any, tmp_path: Path) -> None:
+    # The server signs its own chain (an ANCHOR per accepted batch) with a key of the
+    # test's own, in the test's own folder.
+    settings.KASSA_JOURNAL_KEY_FILE = tmp_path / "journal_key.pem"

@@ -11,9 +11,10 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 
-from kassa.server.orders.models import Order, OrderAcknowledgement
+from kassa.server.orders.models import Order, OrderAcknowledgement, SaleReview
 
 from ..conftest import Device, OrderBuilder
+from .conftest import Journal
 
 CHANGELIST = "/admin/orders/order/"
 
@@ -48,7 +49,7 @@ def _staff(username: str, *permissions: str) -> Client:
 
 @pytest.fixture
 def manager(db: None) -> Client:
-    return _staff("manager", "view_order", "acknowledge_order")
+    return _staff("manager", "view_order", "view_salereview", "acknowledge_order")
 
 
 @pytest.fixture
@@ -147,3 +148,47 @@ def test_acknowledging_takes_the_permission(synced: dict[str, Order]) -> None:
     assert 'value="acknowledge"' not in page
     viewer.post(CHANGELIST, {"action": "acknowledge", "_selected_action": [synced["mispriced"].pk]})
     assert not OrderAcknowledgement.objects.exists()
+
+
+def test_a_manager_acknowledges_a_sale_review(
+    manager: Client, device: Device, orders: OrderBuilder
+) -> None:
+    # given a SALE of the till's journal that names an order the server never got
+    journal = Journal()
+    journal.register(device)
+    device.post("orders/sync", {"journal": [journal.init(), journal.sale(orders.order())]})
+    review = SaleReview.objects.get()
+    sales = "/admin/orders/salereview/"
+    # then it is listed to review, and linked from the orders
+    assert "Journal SALEs to review (1)" in manager.get(CHANGELIST).content.decode()
+    response = manager.get(sales + "?review=open")
+    assert list(response.context["cl"].result_list) == [review]
+    # when a manager acknowledges it, twice
+    started = timezone.now()
+    manager.post(sales, {"action": "acknowledge", "_selected_action": [review.pk]})
+    first = SaleReview.objects.get()
+    again = manager.post(
+        sales, {"action": "acknowledge", "_selected_action": [review.pk]}, follow=True
+    )
+    # then who and when are recorded once, and nothing else of it changed
+    assert "0 SALE reviews acknowledged; 1 were acknowledged before." in again.content.decode()
+    assert first.acknowledged_by.username == "manager"
+    assert started <= first.acknowledged_at <= timezone.now()
+    assert SaleReview.objects.get().acknowledged_at == first.acknowledged_at
+    assert (first.code, first.message, first.seq) == (review.code, review.message, review.seq)
+    assert list(manager.get(sales + "?review=open").context["cl"].result_list) == []
+
+
+def test_acknowledging_a_sale_review_takes_the_permission(
+    device: Device, orders: OrderBuilder
+) -> None:
+    journal = Journal()
+    journal.register(device)
+    device.post("orders/sync", {"journal": [journal.init(), journal.sale(orders.order())]})
+    viewer = _staff("viewer", "view_salereview")
+    review = SaleReview.objects.get()
+    assert viewer.get("/admin/orders/salereview/").status_code == 200
+    viewer.post(
+        "/admin/orders/salereview/", {"action": "acknowledge", "_selected_action": [review.pk]}
+    )
+    assert SaleReview.objects.get().acknowledged_at is None

@@ -6,6 +6,7 @@ import json
 import threading
 import urllib.request
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -13,18 +14,21 @@ from django.db.models import ProtectedError
 
 from kassa.server.catalog.models import Product
 from kassa.server.catalog.services import products_delete
+from kassa.server.journal.models import IntegrityAlert, TerminalEntry
 from kassa.server.orders import services
-from kassa.server.orders.models import Order, OrderLine, Payment
+from kassa.server.orders.models import Order, OrderLine, Payment, SaleReview
 
 from ..conftest import OrderBuilder, Shop, pair
+from .conftest import Journal
 
 CLIENTS = 10
 
 
-def _post_at_once(url: str, token: str, batch: bytes) -> list[list[dict]]:
-    """POST the batch from CLIENTS threads released at the same moment; their results."""
+def _post_at_once(url: str, token: str, batch: bytes, *, whole: bool = False) -> list[Any]:
+    """POST the batch from CLIENTS threads released at the same moment; their results
+    (or their whole answers)."""
     barrier = threading.Barrier(CLIENTS)
-    answers: list[list[dict]] = []
+    answers: list[Any] = []
     errors: list[BaseException] = []
 
     def post() -> None:
@@ -37,7 +41,8 @@ def _post_at_once(url: str, token: str, batch: bytes) -> list[list[dict]]:
         try:
             barrier.wait(timeout=10)
             with urllib.request.urlopen(request, timeout=60) as response:
-                answers.append(json.loads(response.read())["results"])
+                answer = json.loads(response.read())
+                answers.append(answer if whole else answer["results"])
         except BaseException as exc:
             errors.append(exc)
 
@@ -129,6 +134,38 @@ def test_orders_under_review_from_ten_clients_at_once(
     )
     assert OrderLine.objects.count() == 40
     assert Payment.objects.count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_and_their_journal_from_ten_clients_at_once(
+    live_server, shop: Shop, client, orders: OrderBuilder
+) -> None:
+    # given a till with a registered key, 50 sales and the journal it wrote for them
+    device = pair(client, shop.terminal)
+    journal = Journal()
+    journal.register(device)
+    sold = [orders.order(cash="10.00") for _ in range(50)]
+    entries = [journal.init(), *(journal.sale(order) for order in sold)]
+    batch = json.dumps({"orders": sold, "journal": entries}).encode()
+
+    # when ten clients post the batch at the same moment
+    answers, journals = [], []
+    for body in _post_at_once(live_server.url, device.token, batch, whole=True):
+        answers.append(body["results"])
+        journals.append(body["journal"])
+
+    # then each order was stored once, each entry is in the chain once, in order, and
+    # every client heard the same head
+    _accepted_once(answers, 50)
+    assert Order.objects.count() == 50
+    assert OrderLine.objects.count() == 50
+    assert list(TerminalEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(
+        range(1, 52)
+    )
+    head = {"status": "ok", "head": {"seq": 51, "hash": journal.prev_hash}, "missing": None}
+    assert journals == [head] * CLIENTS
+    assert not SaleReview.objects.exists()
+    assert not IntegrityAlert.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -36,7 +36,8 @@ def test_batch_is_stored_with_lines_payments_and_change(
     # then it is accepted and stored as the terminal priced it
     assert response.status_code == 200
     assert response.json() == {
-        "results": [{"index": 0, "uuid": order["uuid"], "status": "accepted"}]
+        "results": [{"index": 0, "uuid": order["uuid"], "status": "accepted"}],
+        "journal": None,
     }
     stored_order = Order.objects.get(uuid=order["uuid"])
     # 2 × 0.99 + 3.95 × 0.9 (3.56) + 0.455 × 2.49 (1.13) + 40.00 + 21% (48.40) = 55.07

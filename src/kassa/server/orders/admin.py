@@ -13,8 +13,8 @@ from kassa.server.common.admin import ImportAdmin, ReadOnlyAdminMixin
 
 from .errors import OrderError
 from .importer import outbox_import
-from .models import Order, OrderLine, Payment
-from .services import order_acknowledge
+from .models import Order, OrderLine, Payment, SaleReview
+from .services import order_acknowledge, sale_reviews_acknowledge
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline[Any, Order]):
@@ -102,7 +102,7 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
     search_fields = ["receipt_number", "=uuid"]
     date_hierarchy = "created_at"
     list_select_related = ["terminal", "cashier", "acknowledgement"]
-    readonly_fields = ["acknowledged"]
+    readonly_fields = ["acknowledged", "journal"]
     inlines = [OrderLineInline, PaymentInline]
     actions = ["acknowledge"]
     change_list_template = "admin/orders/order/change_list.html"
@@ -122,6 +122,11 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         ack = order.acknowledgement
         return f"by {ack.acknowledged_by} at {ack.acknowledged_at:%Y-%m-%d %H:%M:%S %Z}"
 
+    @admin.display(description="journal")
+    def journal(self, order: Order) -> str:
+        reviews = [f"{r.code}: {r.message}" for r in order.sale_reviews.all()]
+        return "\n".join(reviews) or "no SALE of the journal disagrees with it"
+
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.acknowledge_order")
 
@@ -139,7 +144,12 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         to_review = Order.objects.exclude(review_code="").filter(acknowledgement__isnull=True)
-        extra_context = {**(extra_context or {}), "to_review": to_review.count()}
+        sales = SaleReview.objects.filter(acknowledged_at__isnull=True)
+        extra_context = {
+            **(extra_context or {}),
+            "to_review": to_review.count(),
+            "sales_to_review": sales.count(),
+        }
         return super().changelist_view(request, extra_context)  # type: ignore[return-value]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
@@ -156,3 +166,47 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
             else:
                 messages.success(request, report.summary().splitlines()[0])
         return self.import_page(request, form, report)
+
+
+class SaleReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "To review"), ("acknowledged", "Acknowledged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "open":
+            return queryset.filter(acknowledged_at__isnull=True)
+        if self.value() == "acknowledged":
+            return queryset.filter(acknowledged_at__isnull=False)
+        return queryset
+
+
+@admin.register(SaleReview)
+class SaleReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SaleReview]):
+    """SALEs of the tills' journals that disagree with their orders (or name none): read
+    only; a manager acknowledges them, which records who and when."""
+
+    list_display = ["terminal", "seq", "code", "order", "order_uuid", "detected_at", "acknowledged"]
+    list_filter = [SaleReviewFilter, "code", "terminal"]
+    search_fields = ["=order_uuid"]
+    list_select_related = ["terminal", "order", "acknowledged_by"]
+    actions = ["acknowledge"]
+
+    @admin.display(description="acknowledged")
+    def acknowledged(self, review: SaleReview) -> str:
+        if review.acknowledged_at is None:
+            return "to review"
+        return f"by {review.acknowledged_by} at {review.acknowledged_at:%Y-%m-%d %H:%M:%S %Z}"
+
+    def has_acknowledge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.acknowledge_order")
+
+    @admin.action(permissions=["acknowledge"], description="Acknowledge the selected SALE reviews")
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[SaleReview]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        count = sale_reviews_acknowledge(review_ids=ids, user=request.user)  # type: ignore[arg-type]
+        skipped = len(ids) - count
+        note = f"; {skipped} were acknowledged before" if skipped else ""
+        messages.success(request, f"{count} SALE reviews acknowledged{note}.")

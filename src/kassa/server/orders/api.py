@@ -14,8 +14,8 @@ from kassa.server.common.errors import RequestError, RequestErrorCode
 from kassa.server.terminals.models import DeviceToken
 
 from .errors import OrderError, OrderErrorCode
-from .schemas import BatchIn, OrderIn, SyncOut
-from .services import order_sync
+from .schemas import MAX_JOURNAL_ENTRIES, BatchIn, OrderIn, SyncOut
+from .services import order_batch_sync
 
 router = Router(tags=["orders"])
 
@@ -34,12 +34,15 @@ _order_schema = OrderIn.model_json_schema(ref_template="#/components/schemas/{mo
 OPENAPI_SCHEMAS: dict[str, Any] = {**_order_schema.pop("$defs", {}), "OrderIn": _order_schema}
 
 
-def parse_batch(body: bytes) -> list[Any]:
-    """The orders of a sync request: validated OrderIn objects when the whole batch is
-    well-formed (pydantic reads the bytes directly, the fast path), else the raw items,
-    for order_sync to judge one by one."""
+def parse_batch(body: bytes) -> tuple[list[Any], list[Any]]:
+    """The orders and journal entries of a sync request: validated OrderIn objects when
+    the whole batch is well-formed (pydantic reads the bytes directly, the fast path),
+    else the raw items, for order_batch_sync to judge one by one. The wire entries are
+    passed on as they came: the journal judges each."""
     try:
-        orders: list[Any] = BatchIn.model_validate_json(body).orders
+        batch = BatchIn.model_validate_json(body)
+        orders: list[Any] = batch.orders
+        journal: list[Any] = batch.journal
     except ValidationError:
         try:
             data = orjson.loads(body)
@@ -47,18 +50,34 @@ def parse_batch(body: bytes) -> list[Any]:
             raise RequestError(
                 RequestErrorCode.MALFORMED_JSON, "The request body is not valid JSON."
             ) from None
-        if not isinstance(data, dict) or not isinstance(data.get("orders"), list):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("orders", []), list)
+            or not isinstance(data.get("journal", []), list)
+        ):
             raise RequestError(
-                RequestErrorCode.INVALID_REQUEST, 'The body must be an object {"orders": [...]}.'
+                RequestErrorCode.INVALID_REQUEST,
+                'The body must be an object {"orders": [...], "journal": [...]}.',
             ) from None
-        orders = data["orders"]
+        orders, journal = data.get("orders", []), data.get("journal", [])
     limit = settings.KASSA_SYNC_MAX_BATCH
     if len(orders) > limit:
         raise OrderError(
             OrderErrorCode.BATCH_TOO_LARGE,
             f"A batch holds at most {limit} orders; this one has {len(orders)}.",
         )
-    return orders
+    if len(journal) > MAX_JOURNAL_ENTRIES:
+        raise OrderError(
+            OrderErrorCode.BATCH_TOO_LARGE,
+            f"A batch holds at most {MAX_JOURNAL_ENTRIES} journal entries; this one has "
+            f"{len(journal)}.",
+        )
+    if not orders and not journal:
+        raise RequestError(
+            RequestErrorCode.INVALID_REQUEST,
+            "A batch holds at least one order or one journal entry.",
+        )
+    return orders, journal
 
 
 @router.post(
@@ -69,7 +88,8 @@ def parse_batch(body: bytes) -> list[Any]:
         "Idempotent by order UUID: an order already stored answers `duplicate`. Each "
         "order is checked on its own. A paid order that breaks a rule is stored all the "
         "same and answered `accepted` with `review` (code, message); only an order that "
-        "breaks the schema is `rejected` (`invalid_order`)."
+        "breaks the schema is `rejected` (`invalid_order`). Journal entries sent with "
+        "the orders are checked in the same transaction; `journal` answers the head."
     ),
     openapi_extra={
         "requestBody": {
@@ -78,12 +98,18 @@ def parse_batch(body: bytes) -> list[Any]:
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "required": ["orders"],
                         "properties": {
                             "orders": {
                                 "type": "array",
                                 "items": {"$ref": "#/components/schemas/OrderIn"},
-                            }
+                            },
+                            "journal": {
+                                "type": "array",
+                                "maxItems": MAX_JOURNAL_ENTRIES,
+                                "description": "Wire entries of the terminal's journal "
+                                "(docs/journal.md): {seq, canonical, hash, sig}",
+                                "items": {"type": "object"},
+                            },
                         },
                     }
                 }
@@ -93,9 +119,11 @@ def parse_batch(body: bytes) -> list[Any]:
 )
 def sync(request: HttpRequest) -> HttpResponse:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
-    orders = parse_batch(request.body)
-    results = order_sync(terminal=token.terminal, items=orders)
+    orders, journal = parse_batch(request.body)
+    outcome = order_batch_sync(terminal=token.terminal, orders=orders, journal=journal)
     # Serialised here: SyncResult.as_dict is already SyncOut's shape, and Ninja's check of
     # the 50 results cost every batch about a millisecond. SyncOut documents the answer.
-    body = orjson.dumps({"results": [r.as_dict() for r in results]})
+    body = orjson.dumps(
+        {"results": [r.as_dict() for r in outcome.results], "journal": outcome.journal}
+    )
     return HttpResponse(body, content_type="application/json")

@@ -37,6 +37,9 @@ class OrderErrorCode(StrEnum):
     CHANGE_INVALID = "change_invalid"
     PAYMENT_MISMATCH = "payment_mismatch"
     RECEIPT_NUMBER_TAKEN = "receipt_number_taken"
+    # A SALE of the terminal's journal, accepted into its chain, against its order.
+    SALE_MISMATCH = "sale_mismatch"
+    SALE_WITHOUT_ORDER = "sale_without_order"
     # A whole batch, refused.
     BATCH_TOO_LARGE = "batch_too_large"
     # An exported outbox file, refused as a whole or entry by entry.

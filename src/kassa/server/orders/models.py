@@ -232,3 +232,37 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method}: {self.amount}"
+
+
+class SaleReview(models.Model):
+    """A SALE of a till's journal that does not match its order, or that names an order
+    the server does not have. Both stay as they came (the entry in the chain, the order
+    immutable): this records that they disagree, for a manager to look at, and who did."""
+
+    terminal = models.ForeignKey("terminals.Terminal", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField(help_text="The SALE's place in the terminal's journal")
+    entry_hash = models.CharField(max_length=64)
+    order_uuid = models.UUIDField(null=True, blank=True, help_text="The order the SALE names")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="sale_reviews"
+    )
+    code = models.CharField(max_length=40)
+    message = models.TextField()
+    detected_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "seq"], name="sale_review_one_per_entry")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} journal #{self.seq}: {self.code}"

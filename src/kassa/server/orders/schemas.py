@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from ninja import Schema
@@ -29,6 +30,8 @@ class TotalsIn(Strict):
 
 class LineIn(Strict):
     product_id: int = Field(gt=0, le=MAX_ID)
+    # The name the till printed; without it the line takes the catalog's name.
+    name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     quantity: DecimalStr
     unit_price: DecimalStr
     discount: DecimalStr = "0"
@@ -60,8 +63,14 @@ class OrderIn(Strict):
     totals: TotalsIn
 
 
+MAX_JOURNAL_ENTRIES = 500
+
+
 class BatchIn(Strict):
-    orders: list[OrderIn]
+    orders: list[OrderIn] = Field(default_factory=list)
+    # Wire entries as the till sent them: the journal judges each one (a bad entry is
+    # quarantined there, never a reason to refuse the orders beside it).
+    journal: list[Any] = Field(default_factory=list)
 
 
 class ReviewOut(Schema):
@@ -84,5 +93,25 @@ class SyncResultOut(Schema):
     )
 
 
+class RangeOut(Schema):
+    from_: int = Field(alias="from")
+    to: int
+
+
+class HeadOut(Schema):
+    seq: int
+    hash: str
+
+
+class JournalOut(Schema):
+    status: str = Field(description="ok, gap (send `missing`) or quarantined")
+    head: HeadOut = Field(description="The last entry of this terminal the server accepted")
+    missing: RangeOut | None = Field(description="With gap: the entries to send again")
+
+
 class SyncOut(Schema):
     results: list[SyncResultOut]
+    journal: JournalOut | None = Field(
+        description="The terminal's journal after this request; null for a terminal that "
+        "sent no entries and registered no key"
+    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import orjson
@@ -39,11 +40,14 @@ from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
+from kassa.server.journal.models import TerminalKey
+from kassa.server.journal.services import AcceptedEntry, journal_ingest
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.terminals.models import PaymentMethod, Terminal
 
 from .errors import OrderErrorCode
-from .models import Order, OrderAcknowledgement, OrderLine, OrderSource, Payment
+from .models import Order, OrderAcknowledgement, OrderLine, OrderSource, Payment, SaleReview
+from .sale_check import Sold, SoldLine, SoldPayment, sale_differences
 from .schemas import LineIn, OrderIn
 
 MAX_QUANTITY = 100_000
@@ -88,6 +92,7 @@ class _Context:
     cashiers: dict[int, str]
     sessions: dict[uuid_module.UUID, tuple[int, str]]
     methods: dict[int, bool]
+    method_names: dict[int, str]  # of the methods allowed on this terminal
     max_amount: int  # MAX_AMOUNT in minor units
 
 
@@ -293,6 +298,7 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
         session_field.get_db_prep_value(order.session_uuid, connection) for order in orders
     }
     places = terminal.currency_places
+    methods = list(terminal.payment_methods.values_list("pk", "is_cash", "name"))
     products_in, product_params = _in("id", product_ids)
     cashiers_in, cashier_params = _in("id", cashier_ids)
     sessions_in, session_params = _in("uuid", session_uuids)
@@ -319,9 +325,17 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
                 [terminal.pk, *session_params],
             )
         },
-        methods=dict(terminal.payment_methods.values_list("pk", "is_cash")),
+        methods={pk: is_cash for pk, is_cash, _ in methods},
+        method_names={pk: name for pk, _, name in methods},
         max_amount=int(MAX_AMOUNT * 10**places),
     )
+
+
+@dataclass
+class BatchOutcome:
+    results: list[SyncResult]
+    # The `journal` of the answer (docs/journal.md, Transport); None when not ingested.
+    journal: dict[str, Any] | None = None
 
 
 def order_sync(
@@ -331,9 +345,27 @@ def order_sync(
     source: str = OrderSource.SYNC,
 ) -> list[SyncResult]:
     """Store a batch of orders; one result per item, in order."""
-    results: list[SyncResult | None] = [None] * len(items)
+    return order_batch_sync(terminal=terminal, orders=items, journal=None, source=source).results
+
+
+def order_batch_sync(
+    *,
+    terminal: Terminal,
+    orders: Sequence[Any],
+    journal: Sequence[Any] | None,
+    source: str = OrderSource.SYNC,
+) -> BatchOutcome:
+    """Store a batch of orders, then ingest the terminal's journal entries in the same
+    transaction, and check each SALE the journal accepted against its order.
+
+    `journal` is the request's wire entries; None for a caller that speaks no journal
+    (the import of an exported outbox). The journal is ingested, and its head answered,
+    when entries came or the terminal has registered a key: such a till hears its head
+    on every sync, and entries held behind an acknowledged quarantine move on.
+    """
+    results: list[SyncResult | None] = [None] * len(orders)
     parsed: list[tuple[int, OrderIn]] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(orders):
         if isinstance(item, OrderIn):
             parsed.append((index, item))
             continue
@@ -358,12 +390,23 @@ def order_sync(
             first_seen[order.uuid] = index
             unique.append((index, order))
 
-    if unique:
+    ingest = journal is not None and (
+        bool(journal) or TerminalKey.objects.filter(terminal_code=terminal.code).exists()
+    )
+    answer = None
+    if unique or ingest:
         with transaction.atomic():
-            # Before reading which products exist: see common.locks.
-            sales_lock(exclusive=False)
-            _store(terminal, unique, results, source)
-    return [r for r in results if r is not None]
+            accepted: dict[uuid_module.UUID, tuple[OrderIn, _Context]] = {}
+            if unique:
+                # Before reading which products exist: see common.locks.
+                sales_lock(exclusive=False)
+                accepted = _store(terminal, unique, results, source)
+            if ingest:
+                # Last: it locks the terminal's chain head, then the server chain's.
+                outcome = journal_ingest(terminal_code=terminal.code, entries=journal or [])
+                _sales_check(terminal, outcome.accepted, accepted)
+                answer = outcome.as_dict()
+    return BatchOutcome([r for r in results if r is not None], answer)
 
 
 def _stored(uuids: Collection[uuid_module.UUID]) -> set[uuid_module.UUID]:
@@ -381,7 +424,8 @@ def _store(
     unique: list[tuple[int, OrderIn]],
     results: list[SyncResult | None],
     source: str,
-) -> None:
+) -> dict[uuid_module.UUID, tuple[OrderIn, _Context]]:
+    """Store the orders not stored yet; those this request stored, with their context."""
     already = _stored([order.uuid for _, order in unique])
     fresh: list[tuple[int, OrderIn]] = []
     for index, order in unique:
@@ -390,10 +434,15 @@ def _store(
         else:
             fresh.append((index, order))
     if not fresh:
-        return
+        return {}
     ctx = _context(terminal, [order for _, order in fresh])
     checked = [(index, order, _check_order(order, ctx)) for index, order in fresh]
     _insert(terminal, ctx, checked, results, source)
+    return {
+        order.uuid: (order, ctx)
+        for index, order, _ in checked
+        if (result := results[index]) is not None and result.status == ACCEPTED
+    }
 
 
 _RECEIPT_TAKEN = "Receipt number {} is already used by another order of this terminal."
@@ -489,7 +538,7 @@ def _insert(
                         pk,
                         position,
                         line.product_id,
-                        ctx.products[line.product_id],
+                        ctx.products[line.product_id] if line.name is None else line.name,
                         line.quantity,
                         line.unit_price,
                         line.discount,
@@ -609,6 +658,11 @@ def _fit(value: str, model: type[Model], name: str) -> str | None:
     return value if abs(scaled) < 10**field.max_digits else None
 
 
+def _line_name(line: LineIn, ctx: _Context) -> str:
+    """The name the till printed, else the catalog's ("" for a product it does not know)."""
+    return line.name if line.name is not None else ctx.products.get(line.product_id, "")
+
+
 def _insert_review_children(
     cursor: Any,
     ctx: _Context,
@@ -638,7 +692,7 @@ def _insert_review_children(
                     pk,
                     position,
                     line.product_id if product_known else None,
-                    ctx.products.get(line.product_id, ""),
+                    _line_name(line, ctx),
                     _fit(line.quantity, OrderLine, "quantity"),
                     _fit(line.unit_price, OrderLine, "unit_price"),
                     _fit(line.discount, OrderLine, "discount"),
@@ -696,6 +750,196 @@ def _values(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     """`(%s, %s), (%s, %s)` for a multi-row INSERT, and its parameters in order."""
     row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
     return ", ".join([row_sql] * len(rows)), [value for row in rows for value in row]
+
+
+def _sales_check(
+    terminal: Terminal,
+    entries: Sequence[AcceptedEntry],
+    here: dict[uuid_module.UUID, tuple[OrderIn, _Context]],
+) -> None:
+    """Each SALE the journal accepted against the order it names: a SaleReview when they
+    disagree or no such order of this terminal is stored. Nothing is refused or changed.
+
+    An order this request stored is compared as the till sent it, from memory (the fast
+    path: a till sends a SALE with its order); one stored before, from the database.
+    """
+    sales = [entry for entry in entries if entry.type == "SALE"]
+    if not sales:
+        return
+    named: list[tuple[AcceptedEntry, uuid_module.UUID | None]] = []
+    for entry in sales:
+        try:
+            named.append((entry, uuid_module.UUID(entry.payload["order"])))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            named.append((entry, None))
+    earlier = _sold_stored(terminal, {u for _, u in named if u is not None and u not in here})
+    now = timezone.now()
+    reviews: list[SaleReview] = []
+    for entry, order_uuid in named:
+        sold = None
+        if order_uuid in here:
+            order, ctx = here[order_uuid]
+            sold = _sold_sent(order, ctx)
+        elif order_uuid is not None:
+            sold = earlier.get(order_uuid)
+        if sold is None:
+            what = order_uuid or f"(payload.order is {entry.payload.get('order')!r})"
+            code = OrderErrorCode.SALE_WITHOUT_ORDER
+            message = f"SALE #{entry.seq} names order {what}, which this terminal never synced."
+        else:
+            differences = sale_differences(entry.payload, sold)
+            if not differences:
+                continue
+            code = OrderErrorCode.SALE_MISMATCH
+            shown = differences[:MAX_REVIEW_PROBLEMS]
+            more = len(differences) - len(shown)
+            message = (
+                f"SALE #{entry.seq} does not match order {order_uuid} as stored: "
+                + "; ".join(shown)
+                + (f"; and {more} more differences." if more else ".")
+            )
+        reviews.append(
+            SaleReview(
+                terminal=terminal,
+                seq=entry.seq,
+                entry_hash=entry.hash,
+                order_uuid=order_uuid,
+                code=code,
+                message=message,
+                detected_at=now,
+            )
+        )
+    if not reviews:
+        return
+    pks = dict(
+        Order.objects.filter(
+            terminal=terminal, uuid__in=[r.order_uuid for r in reviews if r.order_uuid]
+        ).values_list("uuid", "pk")
+    )
+    for review in reviews:
+        review.order_id = pks.get(review.order_uuid) if review.order_uuid else None
+    SaleReview.objects.bulk_create(reviews, ignore_conflicts=True)
+
+
+def _sold_sent(order: OrderIn, ctx: _Context) -> Sold:
+    """An order this request stored, as the till sent it and as the lines were named."""
+    names = ctx.method_names
+    if any(p.method_id not in names for p in order.payments):
+        # A method not allowed on this terminal (the order is under review): by its name
+        # if it exists at all.
+        wanted = {p.method_id for p in order.payments} - names.keys()
+        names = {
+            **names,
+            **dict(PaymentMethod.objects.filter(pk__in=wanted).values_list("pk", "name")),
+        }
+    return Sold(
+        uuid=str(order.uuid),
+        receipt_number=order.receipt_number,
+        session=str(order.session_uuid),
+        lines=tuple(
+            SoldLine(
+                _line_name(line, ctx),
+                line.quantity,
+                line.unit_price,
+                line.discount,
+                line.tax_rate,
+                line.net,
+                line.tax,
+                line.gross,
+            )
+            for line in order.lines
+        ),
+        totals=(order.totals.net, order.totals.tax, order.totals.gross),
+        payments=tuple(SoldPayment(names.get(p.method_id), p.amount) for p in order.payments),
+        change=order.change,
+    )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _sold_stored(terminal: Terminal, uuids: Collection[uuid_module.UUID]) -> dict[Any, Sold]:
+    """Orders of this terminal stored before this request: an order under review as
+    `received` keeps it, the others as their rows hold them."""
+    if not uuids:
+        return {}
+    orders = list(Order.objects.filter(terminal=terminal, uuid__in=uuids).select_related("session"))
+    ids = [order.pk for order in orders]
+    lines: dict[int, list[SoldLine]] = {pk: [] for pk in ids}
+    for row in OrderLine.objects.filter(order_id__in=ids).order_by("order_id", "position"):
+        lines[row.order_id].append(
+            SoldLine(
+                row.name,
+                *map(
+                    _text,
+                    (
+                        row.quantity,
+                        row.unit_price,
+                        row.discount,
+                        row.tax_rate,
+                        row.net,
+                        row.tax_amount,
+                        row.gross,
+                    ),
+                ),
+            )
+        )
+    payments: dict[int, list[SoldPayment]] = {pk: [] for pk in ids}
+    for order_id, method, amount in (
+        Payment.objects.filter(order_id__in=ids)
+        .order_by("order_id", "pk")
+        .values_list("order_id", "method__name", "amount")
+    ):
+        payments[order_id].append(SoldPayment(method, _text(amount)))
+    sold: dict[Any, Sold] = {}
+    for order in orders:
+        session = order.session.uuid if order.session else order.unknown_session_uuid
+        stored = Sold(
+            uuid=str(order.uuid),
+            receipt_number=order.receipt_number,
+            session=str(session),
+            lines=tuple(lines[order.pk]),
+            totals=(_text(order.total_net), _text(order.total_tax), _text(order.total_gross)),
+            payments=tuple(payments[order.pk]),
+            change=_text(order.change),
+        )
+        if order.received is not None:
+            # Under review: a figure its column could not hold is only in `received`.
+            sent = OrderIn.model_validate(order.received)
+            stored = replace(
+                stored,
+                lines=tuple(
+                    replace(
+                        held,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        discount=line.discount,
+                        tax_rate=line.tax_rate,
+                        net=line.net,
+                        tax=line.tax,
+                        gross=line.gross,
+                    )
+                    for held, line in zip(stored.lines, sent.lines, strict=True)
+                ),
+                totals=(sent.totals.net, sent.totals.tax, sent.totals.gross),
+                payments=tuple(
+                    replace(held, amount=payment.amount)
+                    for held, payment in zip(stored.payments, sent.payments, strict=True)
+                ),
+                change=sent.change,
+            )
+        sold[order.uuid] = stored
+    return sold
+
+
+def sale_reviews_acknowledge(*, review_ids: Collection[int], user: User) -> int:
+    """Record that `user` looked at these SALE reviews, and when; a review acknowledged
+    before keeps its first acknowledgement. Returns how many were acknowledged now."""
+    with transaction.atomic():
+        return SaleReview.objects.filter(pk__in=review_ids, acknowledged_at__isnull=True).update(
+            acknowledged_by=user, acknowledged_at=timezone.now()
+        )
 
 
 def order_acknowledge(*, order_ids: Collection[int], user: User) -> int:
