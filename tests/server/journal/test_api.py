@@ -32,7 +32,7 @@ def test_register_a_key_and_read_the_head(device: Device) -> None:
         == again.json()
         == {
             "key": till.key,
-            "head": {"seq": 0, "hash": GENESIS_HASH},
+            "head": {"seq": 0, "hash": GENESIS_HASH, "gt_after": "0", "gt_abs_after": "0"},
         }
     )
     token = DeviceToken.objects.get()
@@ -44,8 +44,11 @@ def test_register_a_key_and_read_the_head(device: Device) -> None:
     with transaction.atomic():
         journal_ingest(terminal_code="POS1", entries=wires)
     head = device.get("journal/head")
-    assert (head.status_code, head.json()) == (200, {"seq": 3, "hash": wires[-1]["hash"]})
-    assert device.post("journal/key", {"public_key": b64(till.spki)}).json()["head"]["seq"] == 3
+    assert (head.status_code, head.json()) == (
+        200,
+        {"seq": 3, "hash": wires[-1]["hash"], "gt_after": "20.00", "gt_abs_after": "20.00"},
+    )
+    assert device.post("journal/key", {"public_key": b64(till.spki)}).json()["head"] == head.json()
 
 
 def test_another_key_for_the_same_pairing_is_409(device: Device) -> None:
@@ -89,4 +92,48 @@ def test_the_journal_endpoints_need_a_token(client, shop: Shop) -> None:
 
 
 def test_the_head_of_a_terminal_without_entries(device: Device) -> None:
-    assert device.get("journal/head").json() == {"seq": 0, "hash": GENESIS_HASH}
+    assert device.get("journal/head").json() == {
+        "seq": 0,
+        "hash": GENESIS_HASH,
+        "gt_after": "0",
+        "gt_abs_after": "0",
+    }
+
+
+def test_the_head_carries_the_grand_totals_a_wiped_till_resumes_from(device: Device) -> None:
+    # given a chain with a sale and a refund, then entries that are no SALE
+    till = Till(terminal=device.terminal.code)
+    device.post("journal/key", {"public_key": b64(till.spki)})
+    wires = [till.entry("JOURNAL_INIT", {"software": "0.1.0", "key": "…"})]
+    wires += [till.sale("12.50"), till.sale("-2.50"), till.entry("LOGOUT")]
+    with transaction.atomic():
+        journal_ingest(terminal_code="POS1", entries=wires)
+    # when a new pairing of the till (a wiped browser) registers its key
+    again = pair(device.client, device.terminal)
+    answer = again.post("journal/key", {"public_key": b64(Till().spki)})
+    # then both answers give the last SALE's sums as the till wrote them, at the head
+    expected = {"seq": 4, "hash": wires[-1]["hash"], "gt_after": "10.00", "gt_abs_after": "15.00"}
+    assert (answer.status_code, answer.json()["head"]) == (200, expected)
+    assert again.get("journal/head").json() == expected
+
+
+def test_after_a_declared_loss_the_head_has_no_grand_totals(device: Device) -> None:
+    # given sales, then the till's own INTEGRITY_FAILURE (its storage was lost)
+    till = Till(terminal=device.terminal.code)
+    device.post("journal/key", {"public_key": b64(till.spki)})
+    wires = till.entries(2)
+    wires.append(till.entry("INTEGRITY_FAILURE", {"reason": "storage_lost", "after_seq": 2}))
+    with transaction.atomic():
+        journal_ingest(terminal_code="POS1", entries=wires)
+    # then the head says so: the next SALE starts the sums again
+    assert device.get("journal/head").json() == {
+        "seq": 3,
+        "hash": wires[-1]["hash"],
+        "gt_after": None,
+        "gt_abs_after": None,
+    }
+    # and a SALE after it sets them again
+    with transaction.atomic():
+        journal_ingest(terminal_code="POS1", entries=[till.sale("3.00")])
+    head = device.get("journal/head").json()
+    assert (head["seq"], head["gt_after"], head["gt_abs_after"]) == (4, "13.00", "13.00")

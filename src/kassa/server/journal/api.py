@@ -14,7 +14,7 @@ from ninja import Router
 
 from .errors import JournalError, JournalErrorCode
 from .schemas import HeadOut, KeyIn, KeyOut
-from .selectors import journal_head
+from .selectors import Head, journal_head
 from .services import journal_key_register
 
 router = Router(tags=["journal"])
@@ -51,13 +51,23 @@ def key(request: HttpRequest, body: KeyIn) -> KeyOut:
         raise JournalError(
             JournalErrorCode.INVALID_KEY, "public_key is not base64 (SPKI DER, base64)."
         ) from None
-    key_id, head = journal_key_register(
+    key_id, _ = journal_key_register(
         terminal_code=device.terminal.code, token_id=device.pk, public_key_spki=spki
     )
-    return KeyOut(key=key_id, head=HeadOut(seq=head.seq, hash=head.hash))
+    # The head as it stands once the key is in, with its grand totals: a till that was
+    # wiped continues its chain (and its sums) from here.
+    return KeyOut(key=key_id, head=_head_out(journal_head(terminal_code=device.terminal.code)))
 
 
 @router.get("journal/head", response=HeadOut, summary="The last entry the server accepted")
 def head(request: HttpRequest) -> HeadOut:
-    found = journal_head(terminal_code=_device(request).terminal.code)
-    return HeadOut(seq=found.seq, hash=found.hash)
+    return _head_out(journal_head(terminal_code=_device(request).terminal.code))
+
+
+def _head_out(found: Head) -> HeadOut:
+    return HeadOut(
+        seq=found.seq,
+        hash=found.hash,
+        gt_after=found.gt_after,
+        gt_abs_after=found.gt_abs_after,
+    )

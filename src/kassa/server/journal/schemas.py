@@ -15,6 +15,14 @@ class KeyIn(Schema):
 class HeadOut(Schema):
     seq: int = Field(description="The last entry the server accepted; 0 for none")
     hash: str = Field(description="Its hash; 64 zeros (the genesis hash) for none")
+    gt_after: str | None = Field(
+        description="The chain's grand total as of the head (the last SALE's gt_after, a "
+        'decimal string; "0" before the first SALE; null after a declared loss with no SALE '
+        "since)"
+    )
+    gt_abs_after: str | None = Field(
+        description="Likewise the grand total of absolute values (the last SALE's gt_abs_after)"
+    )
 
 
 class KeyOut(Schema):

@@ -46,10 +46,14 @@ VERIFY_CHUNK = 2000
 @dataclass(frozen=True)
 class Head:
     """The last entry the server accepted in a chain: `{"seq": 0, "hash": GENESIS_HASH}`
-    for none."""
+    for none. `gt_after` and `gt_abs_after` are the chain's grand totals as of that entry
+    (the last SALE's, as written; "0" before the first; None after a declared loss with no
+    SALE since), so a till that resumes its chain goes on from them."""
 
     seq: int
     hash: str
+    gt_after: str | None = "0"
+    gt_abs_after: str | None = "0"
 
     def as_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "hash": self.hash}
@@ -65,8 +69,16 @@ class VerifyProblem:
 
 
 def journal_head(*, terminal_code: str) -> Head:
-    row = ChainHead.objects.filter(chain=terminal_code).values_list("seq", "hash").first()
-    return Head(*row) if row is not None else Head(0, GENESIS_HASH)
+    row = (
+        ChainHead.objects.filter(chain=terminal_code)
+        .values_list("seq", "hash", "gt_after", "gt_abs_after")
+        .first()
+    )
+    if row is None:
+        return Head(0, GENESIS_HASH)
+    seq, hash_, gt_after, gt_abs_after = row
+    # The head row keeps "" after a declared loss: the next SALE starts the sums again.
+    return Head(seq, hash_, gt_after or None, gt_abs_after or None)
 
 
 @functools.lru_cache(maxsize=512)
