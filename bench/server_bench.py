@@ -5,6 +5,9 @@ published figures: `make bench`, or `python scripts/pg_temp.py -- python bench/s
 - full catalog download of 100,000 products through HTTP (one request, and pages of 10,000)
 - order ingestion through HTTP: batches of 50 orders of 5 lines and 1 payment, from
   several concurrent clients, against `kassa server` (gunicorn)
+- with `--journal`: order ingestion with and without each order's SALE entry (signed by
+  a key made here, ECDSA P-256, P1363), one till per client sending its batches in
+  order, alternated; the ratio is what chain verification and the SALE checks cost
 
 Prints its figures; nothing here is a test.
 """
@@ -12,6 +15,8 @@ Prints its figures; nothing here is a test.
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import gzip
 import http.client
 import json
@@ -27,6 +32,7 @@ import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kassa.server.settings")
 
@@ -175,17 +181,19 @@ def bench_catalog(port: int, token: str, rounds: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in figures.items()}
 
 
-def make_batches(
+def make_orders(
     n_batches: int,
     session_uuid: str,
     cashier_id: int,
     products: list[tuple],
     cash_id: int,
     prefix: str,
-) -> list[bytes]:
+    seed: int = 2,
+) -> list[list[dict]]:
+    """Batches of 50 orders of 5 lines and 1 cash payment, priced as a till prices them."""
     from kassa.money import line_price, total
 
-    rng = random.Random(2)
+    rng = random.Random(seed)
     batches = []
     number = 0
     for _ in range(n_batches):
@@ -193,7 +201,7 @@ def make_batches(
         for _ in range(50):
             number += 1
             lines, amounts = [], []
-            for pk, price, tax_id, rate, included in rng.sample(products, 5):
+            for pk, name, price, tax_id, rate, included in rng.sample(products, 5):
                 quantity = str(rng.randrange(1, 4))
                 amount = line_price(
                     quantity=Decimal(quantity),
@@ -206,6 +214,7 @@ def make_batches(
                 lines.append(
                     {
                         "product_id": pk,
+                        "name": name,
                         "quantity": quantity,
                         "unit_price": str(price),
                         "discount": "0",
@@ -235,8 +244,254 @@ def make_batches(
                     },
                 }
             )
-        batches.append(json.dumps({"orders": orders}).encode())
+        batches.append(orders)
     return batches
+
+
+def make_batches(*args: Any, **kwargs: Any) -> list[bytes]:
+    return [json.dumps({"orders": orders}).encode() for orders in make_orders(*args, **kwargs)]
+
+
+class TillJournal:
+    """A till's journal as docs/journal.md writes it: its own ECDSA P-256 key, kassa.jcs,
+    the SHA-256 chain, P1363 signatures, and a SALE per order as printed."""
+
+    def __init__(self, terminal: str) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from kassa.jcs import GENESIS_HASH
+        from kassa.server.journal.keys import key_id, spki_of
+
+        self.terminal = terminal
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        self.spki = spki_of(self.private.public_key())
+        self.key = key_id(self.spki)
+        self.seq, self.prev_hash = 0, GENESIS_HASH
+        self.gt = self.gt_abs = Decimal(0)
+
+    def entry(self, type_: str, payload: dict) -> dict:
+        from kassa.jcs import canonicalize, chain_hash
+        from kassa.server.journal.keys import signature_make
+
+        body = {
+            "v": 1,
+            "terminal": self.terminal,
+            "seq": self.seq + 1,
+            "type": type_,
+            "at": "2026-11-21T10:00:00.000+00:00",
+            "cashier": {"id": 1, "name": "Bench cashier"},
+            "key": self.key,
+            "prev_hash": self.prev_hash,
+            "payload": {"v": 1, **payload},
+        }
+        canonical = canonicalize(body)
+        wire = {
+            "seq": body["seq"],
+            "canonical": canonical.decode(),
+            "hash": chain_hash(self.prev_hash, canonical),
+            "sig": signature_make(self.private, canonical),
+        }
+        self.seq, self.prev_hash = wire["seq"], wire["hash"]
+        return wire
+
+    def sale(self, order: dict, method: str) -> dict:
+        gross = Decimal(order["totals"]["gross"])
+        self.gt += gross
+        self.gt_abs += abs(gross)
+        return self.entry(
+            "SALE",
+            {
+                "order": order["uuid"],
+                "receipt_no": order["receipt_number"],
+                "session": order["session_uuid"],
+                "lines": [
+                    {
+                        "name": line["name"],
+                        "ref": "",
+                        "qty": line["quantity"],
+                        "unit": "pc",
+                        "unit_price": line["unit_price"],
+                        "discount": line["discount"],
+                        "tax_rate": line["tax_rate"],
+                        "net": line["net"],
+                        "tax": line["tax"],
+                        "amount": line["gross"],
+                    }
+                    for line in order["lines"]
+                ],
+                "totals": order["totals"],
+                "payments": [{"method": method, "amount": p["amount"]} for p in order["payments"]],
+                "change": order["change"],
+                "gt_after": f"{self.gt:.2f}",
+                "gt_abs_after": f"{self.gt_abs:.2f}",
+            },
+        )
+
+
+def _cpu_seconds(roots: list[int]) -> float | None:
+    """CPU time (user + system) of these processes and all their descendants, from
+    /proc (Linux; None elsewhere): what the server did, whatever else the machine runs."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    text = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                fields = text[text.rindex(")") + 2 :].split()
+                stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    except OSError:
+        return None
+    total, wanted = 0, set(roots)
+    grew = True
+    while grew:
+        more = {pid for pid, (ppid, _) in stats.items() if ppid in wanted} - wanted
+        wanted |= more
+        grew = bool(more)
+    for pid in wanted:
+        if pid in stats:
+            total += stats[pid][1]
+    return total / tick
+
+
+def _server_roots(server: subprocess.Popen[bytes]) -> list[int]:
+    """The web server and the PostgreSQL server (if the database is local)."""
+    from django.db import connection
+
+    roots = [server.pid]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            (folder,) = cursor.fetchone()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            roots.append(int((Path(folder) / "postmaster.pid").read_text().split()[0]))
+    return roots
+
+
+def bench_tills(port: int, tills: list[tuple[str, list[bytes]]]) -> float:
+    """Each till (token, its batches) sends its batches in order from a client of its own,
+    all tills at once; orders per second. Every order must be accepted, every journal
+    answer `ok`."""
+    failures: list[str] = []
+    orders = sum(len(batches) for _, batches in tills) * 50
+
+    def till(token: str, batches: list[bytes]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for body in batches:
+            status, answer = request(conn, "POST", "/api/v1/orders/sync", token, body)
+            data = json.loads(answer) if status == 200 else {}
+            results, journal = data.get("results", []), data.get("journal")
+            if (
+                status != 200
+                or any(r["status"] != "accepted" or "review" in r for r in results)
+                or (journal is not None and journal["status"] != "ok")
+            ):
+                failures.append(answer[:300].decode())
+
+    threads = [threading.Thread(target=till, args=pair) for pair in tills]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    assert not failures, failures[:3]
+    return orders / elapsed
+
+
+def bench_journal(
+    port: int,
+    roots: list[int],
+    products: list[tuple],
+    n_batches: int,
+    clients: int,
+    rounds: int,
+) -> None:
+    """Orders with their SALEs against orders alone: the same tills' shape, alternated.
+    Wall-clock orders per second, and the server's CPU time per order (web server and
+    PostgreSQL), which a busy machine disturbs far less."""
+    from django.utils import timezone
+
+    from kassa.server.cash.models import CashSession
+    from kassa.server.staff.models import Cashier
+    from kassa.server.terminals.models import PaymentMethod, Terminal
+    from kassa.server.terminals.services import pairing_code_create, terminal_pair
+
+    cash = PaymentMethod.objects.get(name="Cash")
+    cashier = Cashier.objects.get(name="Bench cashier")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def tills(mode: str, round_: int) -> list[tuple[str, list[bytes]]]:
+        made = []
+        for n in range(clients):
+            code = f"{mode[0].upper()}{round_}{n}"
+            terminal = Terminal.objects.create(name=code, code=code, store_name="Bench")
+            terminal.payment_methods.set([cash])
+            token, secret = terminal_pair(code=pairing_code_create(terminal=terminal))
+            session = CashSession.objects.create(
+                uuid=uuid.uuid4(),
+                terminal=terminal,
+                opened_by=cashier,
+                opened_at=timezone.now(),
+                opening_float=0,
+            )
+            batches = make_orders(
+                n_batches,
+                str(session.uuid),
+                cashier.pk,
+                products,
+                cash.pk,
+                token.receipt_prefix,
+                seed=round_ * 100 + n,
+            )
+            if mode == "plain":
+                made.append((secret, [json.dumps({"orders": b}).encode() for b in batches]))
+                continue
+            journal = TillJournal(code)
+            body = json.dumps({"public_key": base64.b64encode(journal.spki).decode()}).encode()
+            status, answer = request(conn, "POST", "/api/v1/journal/key", secret, body)
+            assert status == 200, answer
+            bodies = []
+            for index, orders in enumerate(batches):
+                entries = []
+                if index == 0:
+                    key = base64.b64encode(journal.spki).decode()
+                    entries.append(journal.entry("JOURNAL_INIT", {"software": "bench", "key": key}))
+                entries += [journal.sale(order, cash.name) for order in orders]
+                bodies.append(json.dumps({"orders": orders, "journal": entries}).encode())
+            made.append((secret, bodies))
+        return made
+
+    figures: dict[str, list[float]] = {"plain": [], "journal": []}
+    cpu: dict[str, list[float]] = {"plain": [], "journal": []}
+    orders = n_batches * 50 * clients
+    for round_ in range(rounds):
+        for mode in ("plain", "journal"):
+            made = tills(mode, round_)
+            before = _cpu_seconds(roots)
+            figures[mode].append(bench_tills(port, made))
+            after = _cpu_seconds(roots)
+            if before is not None and after is not None:
+                cpu[mode].append((after - before) / orders * 1e6)
+    plain, journal = (statistics.median(figures[m]) for m in ("plain", "journal"))
+    print(
+        f"ingestion, {clients} tills at once, each {orders // clients} orders in order, "
+        f"median of {rounds}: orders alone {plain:,.0f} orders/s; with their SALEs "
+        f"{journal:,.0f} orders/s; ratio {journal / plain:.2f}"
+    )
+    print(
+        "  rounds: "
+        + "; ".join(f"{m} " + ", ".join(f"{v:,.0f}" for v in figures[m]) for m in figures)
+    )
+    if cpu["plain"] and cpu["journal"]:
+        plain_cpu, journal_cpu = (statistics.median(cpu[m]) for m in ("plain", "journal"))
+        print(
+            f"  server CPU per order (web server + PostgreSQL), median: orders alone "
+            f"{plain_cpu:.0f} µs, with their SALEs {journal_cpu:.0f} µs; ratio "
+            f"{plain_cpu / journal_cpu:.2f}"
+        )
 
 
 def bench_ingest(
@@ -278,6 +533,14 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=200, help="batches of 50 orders")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--journal",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="also compare ingestion with and without SALE entries: BATCHES per till",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds of --journal")
     options = parser.parse_args()
     setup_database()
     from django.db import connection
@@ -318,18 +581,19 @@ def main() -> int:
         opening_float=0,
     )
     products = [
-        (pk, price, tax_id, rate, included)
-        for pk, price, tax_id, rate, included in Product.objects.values_list(
-            "pk", "price", "tax_id", "tax__rate", "tax__price_includes_tax"
+        (pk, name, price, tax_id, rate.normalize(), included)
+        for pk, name, price, tax_id, rate, included in Product.objects.values_list(
+            "pk", "name", "price", "tax_id", "tax__rate", "tax__price_includes_tax"
         )[:5000]
-    ]
-    products = [
-        (pk, price, tax_id, rate.normalize(), inc) for pk, price, tax_id, rate, inc in products
     ]
     batches = make_batches(
         options.batches, str(session.uuid), cashier.pk, products, cash.pk, token.receipt_prefix
     )
     port = _free_port()
+    # The server signs its own journal chain (an ANCHOR per batch of entries): a key of
+    # the bench's own, never the data folder's.
+    key_dir = tempfile.TemporaryDirectory()
+    os.environ["KASSA_JOURNAL_KEY_FILE"] = str(Path(key_dir.name) / "journal_key.pem")
     server = start_server(port, options.workers)
     try:
         figures = bench_catalog(port, secret, rounds=3)
@@ -348,9 +612,19 @@ def main() -> int:
             f"{latencies[len(latencies) // 2] * 1000:.0f} ms, p95 "
             f"{latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms"
         )
+        if options.journal:
+            bench_journal(
+                port,
+                _server_roots(server),
+                products,
+                options.journal,
+                options.clients,
+                options.rounds,
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
+        key_dir.cleanup()
     return 0
 
 
