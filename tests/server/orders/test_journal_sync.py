@@ -8,7 +8,6 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from kassa.jcs import GENESIS_HASH
 from kassa.server.journal.models import IntegrityAlert, TerminalEntry
 from kassa.server.orders.models import Order, SaleReview
 
@@ -129,11 +128,7 @@ def test_a_sale_is_checked_against_an_order_synced_before(
     odd["lines"][0]["unit_price"] = "0.999"
     first = _sync(device, [right, odd], [])
     assert first["results"][1]["review"]["code"] == "invalid_amount"
-    assert first["journal"] == {
-        "status": "ok",
-        "head": {"seq": 0, "hash": GENESIS_HASH},
-        "missing": None,
-    }
+    assert first["journal"] is None  # no entries, no journal in the answer
     # when their SALEs come alone, one of them with another receipt number
     entries = [journal.init(), journal.sale(right), journal.sale(odd, receipt_no="POS1-1-999")]
     answer = _sync(device, [], entries)
@@ -177,10 +172,16 @@ def test_the_same_entries_again_change_nothing(
     assert SaleReview.objects.count() == 1
 
 
-def test_no_journal_for_a_till_without_a_key(device: Device, orders: OrderBuilder) -> None:
+def test_no_journal_in_the_answer_without_entries(
+    device: Device, orders: OrderBuilder, journal: Journal
+) -> None:
+    # given a till with a registered key whose journal is already on the server
+    _sync(device, [], [journal.init()])
+    # when it sends an order alone, the answer has no journal, and nothing of it moved
     answer = _sync(device, [orders.order()], [])
     assert answer["journal"] is None
     assert stored() == (1, 1, 1)
+    assert TerminalEntry.objects.count() == 1
 
 
 def test_a_broken_entry_never_refuses_the_orders_beside_it(

@@ -112,6 +112,5 @@ class JournalOut(Schema):
 class SyncOut(Schema):
     results: list[SyncResultOut]
     journal: JournalOut | None = Field(
-        description="The terminal's journal after this request; null for a terminal that "
-        "sent no entries and registered no key"
+        description="The terminal's journal after this request's entries; null when it sent none"
     )

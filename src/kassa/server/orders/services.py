@@ -40,7 +40,6 @@ from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
-from kassa.server.journal.models import TerminalKey
 from kassa.server.journal.services import AcceptedEntry, journal_ingest
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.terminals.models import PaymentMethod, Terminal
@@ -358,10 +357,11 @@ def order_batch_sync(
     """Store a batch of orders, then ingest the terminal's journal entries in the same
     transaction, and check each SALE the journal accepted against its order.
 
-    `journal` is the request's wire entries; None for a caller that speaks no journal
-    (the import of an exported outbox). The journal is ingested, and its head answered,
-    when entries came or the terminal has registered a key: such a till hears its head
-    on every sync, and entries held behind an acknowledged quarantine move on.
+    `journal` is the request's wire entries (None, or empty: none). The journal is
+    ingested, and its head answered, when entries came: a till with a journal sends each
+    SALE with its order, so it hears its head whenever it has entries to drop, and a
+    till without one costs the sync no query of the journal's tables. (A till with
+    nothing to send reads GET /journal/head.)
     """
     results: list[SyncResult | None] = [None] * len(orders)
     parsed: list[tuple[int, OrderIn]] = []
@@ -390,9 +390,7 @@ def order_batch_sync(
             first_seen[order.uuid] = index
             unique.append((index, order))
 
-    ingest = journal is not None and (
-        bool(journal) or TerminalKey.objects.filter(terminal_code=terminal.code).exists()
-    )
+    ingest = bool(journal)
     answer = None
     if unique or ingest:
         with transaction.atomic():
