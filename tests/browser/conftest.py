@@ -79,6 +79,7 @@ class KassaServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     unused_code: str | None = None  # the template's pairing code, still unused in this copy
+    terminal_dir: Path | None = None  # serve this folder as /pos/ (KASSA_TERMINAL_DIR)
 
     @property
     def url(self) -> str:
@@ -90,6 +91,9 @@ class KassaServer:
 
     def start(self) -> None:
         assert self.process is None
+        env = _server_env(self.data_dir)
+        if self.terminal_dir is not None:
+            env["KASSA_TERMINAL_DIR"] = str(self.terminal_dir)
         log = (self.data_dir / "server.log").open("ab")
         try:
             self.process = subprocess.Popen(
@@ -103,7 +107,7 @@ class KassaServer:
                     "--workers",
                     "2",
                 ],
-                env=_server_env(self.data_dir),
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

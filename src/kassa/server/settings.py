@@ -13,7 +13,10 @@ import django_stubs_ext
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
-TERMINAL_DIR = BASE_DIR.parent / "terminal"
+# The terminal's static files, served at /pos/. KASSA_TERMINAL_DIR serves another copy of
+# them instead: a test and development aid (tests/browser/test_upgrade.py serves the
+# previous release's terminal, then this one, to the same till), not a deployment setting.
+TERMINAL_DIR = Path(os.environ.get("KASSA_TERMINAL_DIR") or BASE_DIR.parent / "terminal")
 
 
 def _env_bool(name: str, default: bool = False) -> bool:

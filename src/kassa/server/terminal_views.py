@@ -1,4 +1,5 @@
-"""Serves the POS terminal's static web app at /pos/ (the files live in kassa/terminal).
+"""Serves the POS terminal's static web app at /pos/ (the files live in kassa/terminal, or
+in the folder KASSA_TERMINAL_DIR names: a test and development aid, see settings.py).
 
 The terminal is a handful of small files loaded on every start of a till, so they are
 kept in memory after the first read (re-read when the file changes on disk), answered
