@@ -9,7 +9,7 @@ import { database } from "./flows/context.js";
 import { toast } from "./flows/messages.js";
 import { boot } from "./flows/start.js";
 import { installHardware } from "./hardware/proxy.js";
-import { setState } from "./state/store.js";
+import { getState, setState, subscribe } from "./state/store.js";
 import { html, render } from "./ui/html.js";
 import { App } from "./ui/root.js";
 import { installScanner } from "./ui/scanner.js";
@@ -25,17 +25,37 @@ boot().catch((error) => {
 });
 
 if ("serviceWorker" in navigator) {
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  let controlled = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     // A new version took over: this page still runs the old modules until a reload, which
-    // the cashier does between two orders (the status bar offers it).
-    if (hadController) setState({ swUpdate: true });
+    // the cashier does between two orders (the status bar offers it). The first worker to
+    // control a page opened without one (a new till) is no update, every later one is.
+    if (controlled) setState({ swUpdate: true });
+    controlled = true;
   });
   navigator.serviceWorker.register("./sw.js", { scope: "./", updateViaCache: "none" }).then(
-    async () => {
+    async (registration) => {
       await navigator.serviceWorker.ready;
       document.documentElement.dataset.offlineReady = "true";
+      lookForUpdates(registration);
     },
     (error) => console.warn("no service worker: the terminal will not start offline", error),
   );
+}
+
+/**
+ * A browser looks for a new service worker only when the page is opened or reloaded, and a
+ * till's page stays open all day: look again when the server answers after being away (it
+ * may have been upgraded) and every hour, so the status bar can offer the update.
+ * @param {ServiceWorkerRegistration} registration
+ */
+function lookForUpdates(registration) {
+  const look = () => registration.update().catch(() => {});
+  let online = getState().sync.online;
+  subscribe(() => {
+    const now = getState().sync.online;
+    if (online === false && now === true) look();
+    online = now;
+  });
+  setInterval(look, 60 * 60 * 1000);
 }
