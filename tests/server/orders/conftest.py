@@ -130,10 +130,10 @@ class Journal:
             "JOURNAL_INIT", {"software": "test", "key": base64.b64encode(self.spki).decode()}
         )
 
-    def sale(self, order: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    def sale(self, sold: dict[str, Any], **changes: Any) -> dict[str, Any]:
         """The SALE of an order (its wire form) as the till printed it; `changes`
         replace payload fields, to write one that does not match."""
-        payload = sale_payload(order)
+        payload = sale_payload(sold)
         payload.update(changes)
         gross = Decimal(payload["totals"]["gross"])
         self.gt += gross

@@ -118,6 +118,18 @@ def test_a_sale_whose_order_never_came_is_flagged(
     assert stored() == (0, 0, 0)
 
 
+def test_a_sale_that_names_no_order_is_flagged(
+    device: Device, orders: OrderBuilder, journal: Journal
+) -> None:
+    answer = _sync(device, [], [journal.init(), journal.sale(orders.order(), order=5)])
+    assert answer["journal"]["head"]["seq"] == 2
+    review = SaleReview.objects.get()
+    assert (review.code, review.order_uuid, review.order) == ("sale_without_order", None, None)
+    assert review.message == (
+        "SALE #2 names order (payload.order is 5), which this terminal never synced."
+    )
+
+
 def test_a_sale_is_checked_against_an_order_synced_before(
     device: Device, orders: OrderBuilder, shop: Shop, journal: Journal
 ) -> None:
