@@ -199,7 +199,7 @@ test("toSyncPayload gives exactly the server's order JSON", () => {
     uuid: "7d1c5a4e-0000-4000-8000-000000000001", receipt_number: "POS1-1-000042",
     session_uuid: "0b6f3c1e-0000-4000-8000-00000000000a", cashier_id: 3,
     created_at: "2026-11-21T10:15:00.123+01:00", note: "",
-    lines: [{ product_id: 12, quantity: "1.000", unit_price: "10.00", discount: "0",
+    lines: [{ product_id: 12, name: "Cola 33cl", quantity: "1.000", unit_price: "10.00", discount: "0",
       tax_id: 1, tax_rate: "21", price_includes_tax: true,
       net: "8.26", tax: "1.74", gross: "10.00", price_overridden: false, approved_by: null }],
     payments: [{ method_id: 1, amount: "20.00" }],
@@ -220,10 +220,10 @@ test("payload of a mixed order: discounts, rates, weighed, override", () => {
   order = addPayment(order, { method: CARD, amount: 432 });
   const payload = toSyncPayload(order, { sessionUuid: "s", cashierId: 4 });
   assert.deepEqual(payload.lines, [
-    { product_id: 12, quantity: "1.234", unit_price: "2.50", discount: "0", tax_id: 3, tax_rate: "7.7",
+    { product_id: 12, name: "Cola 33cl", quantity: "1.234", unit_price: "2.50", discount: "0", tax_id: 3, tax_rate: "7.7",
       price_includes_tax: false, net: "3.09", tax: "0.24", gross: "3.33", price_overridden: false, approved_by: null },
     // 0.455 × 2.49 × 0.875 = 0.99133… → 0.99; tax 0.99 × 9/109 = 0.0817… → 0.08
-    { product_id: 30, quantity: "0.455", unit_price: "2.49", discount: "12.5", tax_id: 2, tax_rate: "9",
+    { product_id: 30, name: "Apples", quantity: "0.455", unit_price: "2.49", discount: "12.5", tax_id: 2, tax_rate: "9",
       price_includes_tax: true, net: "0.91", tax: "0.08", gross: "0.99", price_overridden: false, approved_by: 5 },
   ]);
   assert.deepEqual(payload.totals, { net: "4.00", tax: "0.32", gross: "4.32" });

@@ -512,6 +512,9 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
     note: order.note,
     lines: pricedLines(order).map((line) => ({
       product_id: line.productId,
+      // The name as printed: the server keeps it, so a product renamed after this till's
+      // catalog download still matches the sale's journal entry.
+      name: line.name,
       quantity: formatQuantity(line.quantity),
       unit_price: money(line.unitPrice),
       discount: formatDiscount(line.discount),
