@@ -158,7 +158,8 @@ def journal_audit(
     chain is verified whole: its anchors are only as good as it is.
 
     `workers` processes walk the ranges of `range_size` seqs (default: one per core);
-    below `pool_from` entries, or with one worker, this process walks them.
+    below `pool_from` entries, with one worker, or inside a transaction, this process
+    walks them.
     """
     started = time.perf_counter()
     from_seq = max(from_seq, 1)
@@ -196,12 +197,13 @@ def journal_audit(
     for code, chain in chains.items():
         last, head, beyond = ends[code]
         if beyond or head > last:
-            why = f"the server chain anchored seq {beyond[0]}" if beyond else None
+            why = (
+                f"the server chain anchored seq {beyond[0]}"
+                if beyond
+                else f"the server accepted up to seq {head}"
+            )
             missing = Finding(
-                last + 1,
-                JournalProblem.MISSING_ENTRY,
-                f"{why or f'the server accepted up to seq {head}'}, "
-                f"the stored chain ends at {last}",
+                last + 1, JournalProblem.MISSING_ENTRY, f"{why}, the stored chain ends at {last}"
             )
             if chain.finding is None or missing.seq < chain.finding.seq:
                 chain.finding = missing
@@ -237,7 +239,8 @@ def _ranges(
 
 
 def _results(tasks: list[_Range | _ServerChain], workers: int) -> Iterator[_Walked]:
-    if workers <= 1 or len(tasks) <= 1:
+    # Inside the caller's transaction the pool could not see what it has not committed.
+    if workers <= 1 or len(tasks) <= 1 or transaction.get_connection().in_atomic_block:
         yield from map(_task, tasks)
         return
     # The pool's processes are forks of this one: a connection open here would be shared
