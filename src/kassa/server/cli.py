@@ -191,9 +191,13 @@ def _journal_verify(terminal: str | None, from_seq: int, workers: int | None) ->
     _migrate()
     from kassa.server.journal.audit import journal_audit
 
-    report = journal_audit(
-        paid_orders=_paid_orders, terminal_code=terminal, from_seq=from_seq, workers=workers
-    )
+    try:
+        report = journal_audit(
+            paid_orders=_paid_orders, terminal_code=terminal, from_seq=from_seq, workers=workers
+        )
+    except LookupError as problem:
+        print(f"kassa journal verify: {problem}", file=sys.stderr)
+        return 2
     for line in report.problems():
         print(line, file=sys.stderr)
     print(report.summary())

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from kassa.cli import main
 from kassa.jcs import GENESIS_HASH, canonicalize
-from kassa.server.journal.archive import SCHEMA_PATH
+from kassa.server.journal.archive import MAX_LINE_BYTES, SCHEMA_PATH
 from kassa.server.journal.keys import key_id, signature_make, spki_of
 from kassa.server.journal.models import ServerEntry
 from kassa.server.journal.services import IngestStatus
@@ -392,6 +392,15 @@ def test_an_entry_removed_and_the_manifest_signed_again_by_a_forger(
     assert verify_fails(capsys, tampered, "--server-key", real) == (
         f"server_key.json: the archive is signed by server key {key_id(spki)}, not {real}"
     )
+
+
+def test_a_line_longer_than_any_entry(
+    november: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = members(november)["entries.jsonl"]
+    long_line = b'{"seq":2,"canonical":"' + b"x" * MAX_LINE_BYTES + b'"}\n'
+    tampered = rewrite(november, tmp_path / "t.zip", entries__jsonl=long_line + entries)
+    assert verify_fails(capsys, tampered) == "entries.jsonl line 1 is longer than an entry can be"
 
 
 def test_not_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

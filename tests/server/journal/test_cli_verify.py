@@ -159,6 +159,16 @@ def test_one_terminal_from_a_seq(
     assert err == "POS2 seq 2: no entry at seq 2; the next is seq 3 (missing_entry)\n"
 
 
+def test_a_terminal_without_a_journal(
+    chain: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a terminal's code mistyped, or a terminal that never registered a key
+    code, out, err = kassa(capsys, "verify", "--terminal", "POS9")
+    assert (code, out) == (2, "")
+    assert err == "kassa journal verify: POS9 has no journal: no key, no entry\n"
+    assert verify_records() == []
+
+
 def _changed_byte() -> None:
     row = TerminalEntry.objects.get(seq=6)
     changed = bytes(row.canonical).replace(b'"gross":"10.00"', b'"gross":"90.00"', 1)

@@ -38,7 +38,7 @@ from kassa.jcs import GENESIS_HASH
 from kassa.money import DECIMAL_PATTERN
 
 from .chain import ChainPosition, ChainProblem, ChainWalk
-from .entries import Entry, EntryProblem, sale_totals
+from .entries import MAX_CANONICAL_BYTES, Entry, EntryProblem, sale_totals
 from .errors import JournalProblem
 from .keys import PublicKeyError, key_id, public_key_load, signature_valid
 
@@ -57,6 +57,11 @@ SCHEMA_PATH = Path(__file__).with_name("schema.json")
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 WIRE_FIELDS = frozenset({"seq", "canonical", "hash", "sig"})
 DECIMAL = re.compile(DECIMAL_PATTERN)
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The most any file but entries.jsonl may hold (a manifest, the keys, the schema)."""
+MAX_LINE_BYTES = 4 * MAX_CANONICAL_BYTES
+"""Longer than any line of entries.jsonl can be: an entry's canonical text, escaped again
+as a JSON string (at most twice as long), with its seq, hash and signature."""
 
 
 class ArchiveProblem(Exception):
@@ -212,6 +217,9 @@ def archive_verify(path: Path, *, server_key: str | None = None) -> ArchiveRepor
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+    # A member is read up to the size its header declares: refuse a large one before.
+    if archive.getinfo(name).file_size > MAX_FILE_BYTES:
+        raise ArchiveProblem(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
     try:
         return archive.read(name)
     except (zipfile.BadZipFile, zlib.error, OSError) as exc:
@@ -298,7 +306,11 @@ def _lines(archive: zipfile.ZipFile, digest: Any) -> Iterator[bytes]:
     try:
         with archive.open(ENTRIES) as raw:
             stream: IO[bytes] = raw
-            for line in stream:
+            for number, line in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES), b"")):
+                if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    raise ArchiveProblem(
+                        f"{ENTRIES} line {number + 1} is longer than an entry can be"
+                    )
                 digest.update(line)
                 yield line
     except (zipfile.BadZipFile, zlib.error, OSError) as exc:

@@ -147,6 +147,7 @@ def journal_audit(
     pool_from: int = POOL_FROM,
 ) -> AuditReport:
     """Verify the stored chains and record the run (a VERIFY entry on the server chain).
+    LookupError if `terminal_code` has no journal.
 
     Every terminal's chain (or `terminal_code`'s) from `from_seq` on, as
     selectors.journal_verify checks it: each entry on its own, seq continuity,
@@ -163,7 +164,11 @@ def journal_audit(
     """
     started = time.perf_counter()
     from_seq = max(from_seq, 1)
-    codes = [terminal_code] if terminal_code is not None else _terminal_codes()
+    codes = journal_terminals()
+    if terminal_code is not None:
+        if terminal_code not in codes:
+            raise LookupError(f"{terminal_code} has no journal: no key, no entry")
+        codes = [terminal_code]
     chains = {code: ChainReport(code) for code in codes}
     tasks: list[_Range | _ServerChain] = [_ServerChain()]
     ends: dict[str, tuple[int, int, list[int]]] = {}
@@ -215,7 +220,7 @@ def journal_audit(
     return report
 
 
-def _terminal_codes() -> list[str]:
+def journal_terminals() -> list[str]:
     """Every terminal with a journal: a registered key, a chain head or a stored entry."""
     codes = set(TerminalKey.objects.values_list("terminal_code", flat=True))
     codes.update(ChainHead.objects.exclude(chain=SERVER_HEAD).values_list("chain", flat=True))
