@@ -241,7 +241,7 @@ def test_tampering_is_named_by_seq_and_reason(
     assert code == 1
     assert lines[0].startswith(f"POS1 seq {seq}: {why}")
     assert lines[0].endswith(f" ({reason})")
-    assert out.startswith(f"journal {len(lines)} problems: ")
+    assert out.startswith(f"journal {len(lines)} problem{'s' * (len(lines) > 1)}: ")
     # and it says what selectors.journal_verify says, the same checks
     problem = journal_verify(terminal_code=TERMINAL)
     assert problem is not None

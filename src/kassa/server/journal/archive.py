@@ -352,13 +352,8 @@ def _entries_check(
             seq, canonical, hash_, sig = _wire(line)
             entry = walk.step(seq=seq, canonical=canonical, hash=hash_, sig=sig)
         except (ChainProblem, EntryProblem) as exc:
-            found = exc.finding if isinstance(exc, ChainProblem) else None
-            problem = (
-                f"{ENTRIES} line {number}: {terminal} seq {found.seq}: {found.detail} "
-                f"({found.reason})"
-                if found is not None
-                else f"{ENTRIES} line {number}: {exc}"
-            )
+            why = exc.finding.line(terminal) if isinstance(exc, ChainProblem) else str(exc)
+            problem = f"{ENTRIES} line {number}: {why}"
             continue
         tally.add(entry)
     listed = manifest["files"][ENTRIES]

@@ -98,10 +98,8 @@ def journal_archive_export(*, terminal_code: str, period: str, out_dir: Path) ->
     except FileExistsError:
         raise ArchiveError(f"{path} exists; an archive is never overwritten") from None
     except ChainProblem as problem:
-        found = problem.finding
         raise ArchiveError(
-            f"{terminal_code} seq {found.seq}: {found.detail} ({found.reason}); "
-            "the range does not verify, nothing was written"
+            f"{problem.finding.line(terminal_code)}; the range does not verify, nothing was written"
         ) from None
     finally:
         draft.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ range starts from the stored entry before it (its hash, its key, the last grand 
 the range before checks that entry, so together the ranges check the whole chain.
 
 The orders live in an app above this one: the caller passes `paid_orders`, a function
-that answers a terminal's orders synced since a moment (the project's CLI does).
+that answers a terminal's paid orders (the project's CLI does).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class ChainReport:
 
     def lines(self) -> list[str]:
         """One line per problem: `POS1 seq 42: <why> (<reason>)`."""
-        found = [] if self.finding is None else [finding_line(self.terminal, self.finding)]
+        found = [] if self.finding is None else [self.finding.line(self.terminal)]
         found += self.order_problems
         if self.order_problem_count > len(self.order_problems):
             more = self.order_problem_count - len(self.order_problems)
@@ -124,17 +124,13 @@ class AuditReport:
         sales = sum(chain.counts["SALE"] for chain in self.chains)
         orders = sum(chain.orders or 0 for chain in self.chains)
         problems = len(self.problems())
-        verdict = "verified" if not problems else f"{problems} problems"
+        verdict = "verified" if not problems else f"{problems} problem" + "s" * (problems > 1)
         recorded = f"; recorded at server seq {self.recorded_seq}" if self.recorded_seq else ""
         return (
             f"journal {verdict}: {len(self.chains)} terminal chains, {entries:,} entries, "
             f"{sales:,} SALEs, {orders:,} paid orders; server chain {self.server.entries:,} "
             f"entries; {self.seconds:.1f} s{recorded}"
         )
-
-
-def finding_line(terminal: str, finding: Finding) -> str:
-    return f"{terminal} seq {finding.seq}: {finding.detail} ({finding.reason})"
 
 
 def journal_audit(
@@ -390,7 +386,7 @@ def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: PaidOr
                 OrderProblem.SALE_REPEATED,
                 f"a second SALE for order {uuid} (the first is seq {sold[uuid]})",
             )
-            problems.append((seq, finding_line(chain.terminal, repeated)))
+            problems.append((seq, repeated.line(chain.terminal)))
         else:
             sold[uuid] = seq
     started = (
@@ -421,7 +417,7 @@ def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: PaidOr
             OrderProblem.SALE_WITHOUT_ORDER,
             f"SALE for order {order or '(none)'}, which is not among {chain.terminal}'s orders",
         )
-        problems.append((seq, finding_line(chain.terminal, stray)))
+        problems.append((seq, stray.line(chain.terminal)))
     problems.sort(key=lambda problem: problem[0])
     chain.order_problem_count = len(problems)
     chain.order_problems = [line for _, line in problems[:LISTED]]

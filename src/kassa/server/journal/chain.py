@@ -30,6 +30,10 @@ class Finding:
     reason: str
     detail: str
 
+    def line(self, terminal: str) -> str:
+        """`POS1 seq 42: <why> (<reason>)`, as the commands print it."""
+        return f"{terminal} seq {self.seq}: {self.detail} ({self.reason})"
+
 
 class ChainProblem(Exception):
     def __init__(self, finding: Finding):
