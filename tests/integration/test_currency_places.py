@@ -159,3 +159,48 @@ def test_the_terminals_documents_print_with_the_currencys_places(
     # and nothing on either receipt has two places: the proxy formatted no amount
     texts = [line.text for line in text_lines(jpy) + text_lines(kwd)]
     assert not [text for text in texts if "315.00" in text or "1.23 " in text or ".00 " in text]
+
+
+def journal_rows(elements: list[Any]) -> list[str]:
+    """The journal row as printed: the line starting "Journal" and the one after it."""
+    texts = [line.text.strip() for line in text_lines(elements)]
+    start = next(index for index, text in enumerate(texts) if text.startswith("Journal"))
+    return texts[start : start + 2]
+
+
+def test_the_journal_row_and_the_duplicate_mark_reach_the_paper(
+    terminal: httpx.Client, tcp_printer: TcpPrinter
+) -> None:
+    # given a sale whose journal entry is seq 42, and its reprint recorded as seq 43
+    journal = {"seq": 42, "hash": "a1b2c3d4" + "e" * 56, "software": "Kassa 0.1.0"}
+    reprint = {"seq": 43, "hash": "0f9e8d7c" + "1" * 56, "software": "Kassa 0.1.0"}
+    assert NODE is not None
+    answer = subprocess.run(
+        [NODE, str(SCRIPT)],
+        input=json.dumps(
+            [
+                {"receipt": {**JPY, "journal": journal}},
+                {"receipt": {**JPY, "journal": reprint}, "copy": True},
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    original, duplicate = json.loads(answer.stdout)
+
+    # when both are printed through a real proxy to a network printer
+    print_and_wait(terminal, "order-jpy", original)
+    print_and_wait(terminal, "order-jpy-copy", duplicate)
+
+    # then the paper carries the entry's seq, the start of its hash and the software
+    # (35 characters: on this 32-column printer the row wraps, as docs/receipt.md lays it out)
+    first, second = printed_receipts(tcp_printer)
+    assert journal_rows(first) == ["Journal 42 · a1b2c3d4 · Kassa", "0.1.0"]
+    assert not [line for line in text_lines(first) if "DUPLICATE" in line.text]
+    # and the reprint says DUPLICATE and names its own DUPLICATE entry
+    assert journal_rows(second) == ["Journal 43 · 0f9e8d7c · Kassa", "0.1.0"]
+    assert [line.text.strip() for line in text_lines(second) if "DUPLICATE" in line.text] == [
+        "DUPLICATE"
+    ]
