@@ -68,6 +68,7 @@ const SHELL = [
   "ui/screens/pair.js",
   "ui/screens/payment.js",
   "ui/screens/receipt.js",
+  "ui/screens/recover.js",
   "ui/screens/sale.js",
   "ui/status_bar.js",
   "ui/store.js",

@@ -23,7 +23,9 @@
  * - meta `journalServer`: `{seq, hash, status, missing}`: the server's head, i.e. the
  *   entries after `seq` are the ones to send ("to send" is this mark, not a copy);
  * - meta `journalMirrored`: the last seq the proxy's mirror has;
- * - meta `journalOffline`: `{since}` while an OFFLINE_START waits for its OFFLINE_END.
+ * - meta `journalOffline`: `{since}` while an OFFLINE_START waits for its OFFLINE_END;
+ * - meta `journalRecovery`: the server's head `{seq, hash, gt_after, gt_abs_after}` while a
+ *   re-paired till with no entries waits to resume its chain (the proxy's code, or Skip).
  *
  * Imports nothing of data/db.js (which imports this module).
  */
@@ -50,6 +52,7 @@ export const JOURNAL_META = Object.freeze({
   server: "journalServer",
   mirrored: "journalMirrored",
   offline: "journalOffline",
+  recovery: "journalRecovery",
 });
 
 /** Attempts of an append that another tab keeps overtaking. */
@@ -155,6 +158,45 @@ export async function markKeyRegistered(db, id) {
  */
 
 /**
+ * Build, canonicalise, hash and sign `wanted` after `start` (outside any transaction); a
+ * clock more than 2 minutes behind `start.at` puts a CLOCK_JUMP first.
+ * @param {Head} start
+ * @param {JournalEvent[]} wanted
+ * @param {{key: JournalKey | undefined, terminal: string, cashier: EntryCashier, at: string}} context
+ * @returns {Promise<{sealed: WireEntry[], records: StoredEntry[], next: Head}>}
+ */
+async function sealEvents(start, wanted, { key, terminal, cashier, at }) {
+  if (wanted.length && !key) throw new Error("the journal has no signing key");
+  if (wanted.length && clockJumped(start.at, at))
+    wanted.unshift({ type: "CLOCK_JUMP", payload: clockJumpPayload(/** @type {string} */ (start.at), at) });
+  let next = start;
+  /** @type {WireEntry[]} */
+  const sealed = [];
+  /** @type {StoredEntry[]} */
+  const records = [];
+  for (const event of wanted) {
+    const signer = /** @type {JournalKey} */ (key);
+    const entry = buildEntry({
+      terminal,
+      seq: next.seq + 1,
+      type: event.type,
+      at,
+      cashier,
+      key: signer.id,
+      prevHash: next.hash,
+      payload: event.payload,
+    });
+    const wire = await sealEntry(entry, (bytes) =>
+      crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, signer.privateKey, bytes),
+    );
+    next = headAfter(next, entry, wire, event.grand);
+    sealed.push(wire);
+    records.push({ ...wire, type: event.type, at, ...(event.order ? { order: event.order } : {}) });
+  }
+  return { sealed, records, next };
+}
+
+/**
  * Append entries atomically with the caller's writes (see the module's comment). A clock
  * that went back more than 2 minutes since the last entry puts a CLOCK_JUMP first.
  * @param {any} db
@@ -163,6 +205,7 @@ export async function markKeyRegistered(db, id) {
  */
 export async function journalAppend(db, { terminal, cashier = null, now, stores = [], read, events, write }) {
   const all = [...new Set([JOURNAL_STORE, "meta", ...stores])];
+  const started = performance.now(); // bench/journal_append.py reads the measure below
   for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
     const before = db.transaction(all, "readonly");
     const [head, key, seen] = await Promise.all([
@@ -172,35 +215,12 @@ export async function journalAppend(db, { terminal, cashier = null, now, stores 
     ]);
     await before.done;
     const start = head ?? emptyHead();
-    const at = now();
-    /** @type {JournalEvent[]} */
-    const wanted = events(start, seen);
-    if (wanted.length && !key) throw new Error("the journal has no signing key");
-    if (wanted.length && clockJumped(start.at, at))
-      wanted.unshift({ type: "CLOCK_JUMP", payload: clockJumpPayload(/** @type {string} */ (start.at), at) });
-    let next = start;
-    /** @type {WireEntry[]} */
-    const sealed = [];
-    /** @type {StoredEntry[]} */
-    const records = [];
-    for (const event of wanted) {
-      const entry = buildEntry({
-        terminal,
-        seq: next.seq + 1,
-        type: event.type,
-        at,
-        cashier,
-        key: key.id,
-        prevHash: next.hash,
-        payload: event.payload,
-      });
-      const wire = await sealEntry(entry, (bytes) =>
-        crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, bytes),
-      );
-      next = headAfter(next, entry, wire, event.grand);
-      sealed.push(wire);
-      records.push({ ...wire, type: event.type, at, ...(event.order ? { order: event.order } : {}) });
-    }
+    const { sealed, records, next } = await sealEvents(start, events(start, seen), {
+      key,
+      terminal,
+      cashier,
+      at: now(),
+    });
 
     const tx = db.transaction(all, "readwrite", { durability: "strict" });
     const meta = tx.objectStore("meta");
@@ -219,25 +239,36 @@ export async function journalAppend(db, { terminal, cashier = null, now, stores 
     raw(meta).put(next, JOURNAL_META.head);
     const result = write ? await write(tx, sealed, again) : undefined;
     await tx.done;
+    performance.measure("kassa:journal-append", { start: started, detail: records.map((record) => record.type) });
     return { result, sealed, head: next };
   }
   throw new Error("the journal could not be appended: other tabs kept appending");
 }
 
 /**
- * Store entries read from the proxy's mirror verbatim (a wiped till recovering its chain):
- * each checked (canonical form, chain, hash) and appended after the local head, which
- * must be where they start. The head's grand totals come from the last SALE among them.
+ * Start this browser's chain where the server's stands (a wiped till, re-paired:
+ * docs/journal.md, Recovery of a wiped till), in one transaction: the entries read from
+ * the proxy's mirror after the server's head, stored verbatim, each checked (canonical
+ * form, chain, hash); then this pairing's own first entries (JOURNAL_RESUME, or the
+ * INTEGRITY_FAILURE that declares a loss), signed with its key on the head they make. The
+ * grand totals go on from the server's (`after.gt`), or from the last SALE adopted. The
+ * pending recovery (meta `journalRecovery`) is cleared with them, so a reload in between
+ * asks again rather than losing the choice. Nothing is written when another tab started
+ * the chain first.
  * @param {any} db
- * @param {WireEntry[]} entries   consecutive, ascending
- * @param {{hash: string, seq: number}} after   the server's head they follow
- * @param {number} places        the currency's places, to read grand totals
- * @returns {Promise<Head>}
+ * @param {object} request
+ * @param {WireEntry[]} request.entries   consecutive, ascending, from `after.seq + 1`
+ * @param {{seq: number, hash: string, gt: number, gtAbs: number}} request.after  the server's head
+ * @param {number} request.places         the currency's places, to read grand totals
+ * @param {string} request.terminal
+ * @param {() => string} request.now
+ * @param {(adopted: Head) => JournalEvent[]} request.events  this pairing's first entries
+ * @returns {Promise<Head | null>} the new head, or null when the chain had started already
  */
-export async function journalAdopt(db, entries, after, places) {
-  let head = { ...emptyHead(), seq: after.seq, hash: after.hash };
+export async function journalAdopt(db, { entries, after, places, terminal, now, events }) {
+  let head = { ...emptyHead(), seq: after.seq, hash: after.hash, gt: after.gt, gtAbs: after.gtAbs };
   /** @type {StoredEntry[]} */
-  const records = [];
+  const adopted = [];
   for (const wire of entries) {
     if (wire.seq !== head.seq + 1) throw new Error(`mirror entry ${wire.seq} does not follow ${head.seq}`);
     const entry = await readEntry(wire, head.hash);
@@ -250,7 +281,7 @@ export async function journalAdopt(db, entries, after, places) {
     }
     if (entry.type === "SOFTWARE_VERSION" || entry.type === "JOURNAL_INIT") next.software = payload.software;
     head = next;
-    records.push({
+    adopted.push({
       seq: wire.seq,
       canonical: wire.canonical,
       hash: wire.hash,
@@ -260,14 +291,24 @@ export async function journalAdopt(db, entries, after, places) {
       ...(entry.type === "SALE" ? { order: payload.order } : {}),
     });
   }
+  const key = await journalKey(db);
+  // The till's clock against the mirror's last entry: a jump is recorded as on any append.
+  const { records, next } = await sealEvents(head, events(head), { key, terminal, cashier: null, at: now() });
   const tx = db.transaction([JOURNAL_STORE, "meta"], "readwrite", { durability: "strict" });
+  const meta = raw(tx.objectStore("meta"));
+  if (((await tx.objectStore("meta").get(JOURNAL_META.head))?.seq ?? 0) > 0) {
+    tx.abort();
+    await tx.done.catch(() => {});
+    return null;
+  }
   const journal = raw(tx.objectStore(JOURNAL_STORE));
-  for (const record of records) journal.add(record);
-  raw(tx.objectStore("meta")).put(head, JOURNAL_META.head);
-  // The mirror already has them.
-  raw(tx.objectStore("meta")).put(head.seq, JOURNAL_META.mirrored);
+  for (const record of [...adopted, ...records]) journal.add(record);
+  meta.put(next, JOURNAL_META.head);
+  // The mirror has the adopted entries already; it gets the new ones from the sync loop.
+  if (adopted.length) meta.put(head.seq, JOURNAL_META.mirrored);
+  meta.delete(JOURNAL_META.recovery);
   await tx.done;
-  return head;
+  return next;
 }
 
 /**

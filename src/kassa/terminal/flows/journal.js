@@ -8,6 +8,7 @@
  * data/db.js with that change, in its transaction (`journalWrite`).
  */
 import { localIsoString } from "../domain/cart.js";
+import { GENESIS_HASH } from "../domain/jcs.js";
 import {
   SOFTWARE,
   initPayload,
@@ -16,6 +17,7 @@ import {
   resumePayload,
   softwarePayload,
 } from "../domain/journal.js";
+import { parseAmount } from "../domain/money.js";
 import * as data from "../data/db.js";
 import {
   JOURNAL_META,
@@ -26,6 +28,7 @@ import {
   journalMeta,
   journalServerMark,
   makeJournalKey,
+  setJournalMeta,
 } from "../data/journal.js";
 import { mirrorLink, mirrorRead } from "../sync/mirror.js";
 import { registerJournalKey } from "../sync/outbox.js";
@@ -102,21 +105,34 @@ export async function refreshJournal() {
 }
 
 /**
+ * @typedef {{seq: number, hash: string, gt_after?: string | null, gt_abs_after?: string | null}} ServerHead
+ *   the server's head as `journal/key` and `journal/head` answer it
+ */
+
+/**
  * At pairing (the server is there): a new key for the new pairing, registered; its answer
- * says where the server's chain stands. The chain itself starts in `ensureJournal`.
+ * says where the server's chain stands. A browser with no entry of its own whose chain
+ * the server has (a wiped till) keeps that head as its pending recovery: the chain
+ * continues after it (`ensureJournal`), from the proxy's mirror or with a declared loss.
  */
 export async function journalAtPairing() {
-  await makeJournalKey(runtime.db);
+  const db = runtime.db;
+  await makeJournalKey(db);
   const token = await pairingToken();
-  if (token) await registerJournalKey(runtime.db, token).catch(() => null);
+  const server = token ? await registerJournalKey(db, token).catch(() => null) : null;
+  if (server && server.seq > 0 && (await journalHead(db)).seq === 0)
+    await setJournalMeta(db, JOURNAL_META.recovery, server);
 }
 
 /**
  * At every start: make sure the chain exists and says which software writes it.
  * - No key (a till paired before the journal existed): one is made now, online or not;
  *   the server gets it when it is back, and the entries wait in the outbox till then.
- * - No entry yet: the chain starts (`startChain`).
+ * - No entry yet: the chain starts (`startChain`), unless it must first read the proxy's
+ *   mirror, which needs the proxy's pairing code: then nothing is written and the answer
+ *   is "proxy_code" (the pairing screen asks for it, `resumeChain` goes on).
  * - A software version other than the last recorded: SOFTWARE_VERSION.
+ * @returns {Promise<"ready" | "proxy_code">}
  */
 export async function ensureJournal() {
   const db = runtime.db;
@@ -124,70 +140,122 @@ export async function ensureJournal() {
   if (!key) key = await makeJournalKey(db);
   let head = await journalHead(db);
   if (head.seq === 0) {
-    const token = await pairingToken();
-    const server = token && !key.registered ? await registerJournalKey(db, token).catch(() => null) : null;
-    const mark = await journalServerMark(db);
-    await startChain(
-      server ?? (mark.seq > 0 ? { seq: mark.seq, hash: /** @type {string} */ (mark.hash) } : null),
-      key.spki,
-    );
+    const server = await serverHead(key);
+    const link = await mirrorLink(db);
+    if (server && server.seq > 0 && link) {
+      // A chain to continue and a proxy that may hold its tail: never declared lost
+      // without the cashier's word. Paired with the proxy already, the mirror is read now.
+      if (!link.token) return "proxy_code";
+      try {
+        await startChain(server, key.spki, { mirror: true, strict: true });
+      } catch (error) {
+        console.warn("journal mirror not read", error);
+        return "proxy_code";
+      }
+    } else await startChain(server, key.spki, { mirror: Boolean(link?.token) });
     head = await journalHead(db);
   }
   if (head.software !== SOFTWARE)
     await record([{ type: "SOFTWARE_VERSION", payload: softwarePayload(SOFTWARE) }], null);
   await refreshJournal();
+  return "ready";
 }
 
 /**
- * The first entries of this browser's chain (docs/journal.md, Recovery of a wiped till):
+ * Where the server's chain stands for a browser with no entry: the pending recovery kept
+ * at pairing, else the key's registration now, else the last head the server gave.
+ * @param {import("../data/journal.js").JournalKey} key
+ * @returns {Promise<ServerHead | null>}
+ */
+async function serverHead(key) {
+  const db = runtime.db;
+  const pending = await journalMeta(db, JOURNAL_META.recovery);
+  if (pending) return pending;
+  const token = await pairingToken();
+  const registered = token && !key.registered ? await registerJournalKey(db, token).catch(() => null) : null;
+  if (registered) return registered;
+  const mark = await journalServerMark(db);
+  return mark.seq > 0 ? { seq: mark.seq, hash: /** @type {string} */ (mark.hash) } : null;
+}
+
+/**
+ * The cashier's answer on the pairing screen: continue the chain from the proxy's mirror
+ * (the proxy was just paired with its code) or, with `mirror: false`, declare that what
+ * never reached the server is lost.
+ * @param {{mirror: boolean}} how
+ */
+export async function resumeChain({ mirror }) {
+  const db = runtime.db;
+  const key = (await journalKey(db)) ?? (await makeJournalKey(db));
+  await startChain(await serverHead(key), key.spki, { mirror, strict: mirror });
+}
+
+/**
+ * The first entries of this browser's chain (docs/journal.md, Recovery of a wiped till),
+ * written with the entries adopted from the mirror in one transaction:
  * - the server has nothing and the mirror nothing: JOURNAL_INIT;
  * - the mirror has entries after the server's head S, up to M: they are kept verbatim and
  *   queued for the server, then JOURNAL_RESUME at M + 1;
- * - the server has S > 0 and the mirror nothing after it: INTEGRITY_FAILURE at S + 1,
- *   declaring that what never reached the server is lost (`storage_lost`).
- * @param {{seq: number, hash: string} | null} server  the server's head (null: not known)
+ * - the server has S > 0 and the mirror nothing after it (or it was not read): an
+ *   INTEGRITY_FAILURE at S + 1, declaring that what never reached the server is lost
+ *   (`storage_lost`).
+ * The grand totals go on from the server's head (or from the last SALE adopted).
+ * @param {ServerHead | null} server  the server's head (null: not known)
  * @param {string} spki  this terminal's public key, base64
+ * @param {{mirror: boolean, strict?: boolean}} options  `mirror`: read the proxy's mirror
+ *   (paired); `strict`: a mirror that does not answer is an error for the caller, not a loss
  */
-async function startChain(server, spki) {
+async function startChain(server, spki, { mirror, strict = false }) {
   const db = runtime.db;
   const config = getState().config ?? (await data.getMeta(db, data.META.terminalConfig));
-  const after = server && server.seq > 0 ? server : { seq: 0, hash: "0".repeat(64) };
+  const places = config?.currency_places ?? 2;
+  const after = {
+    seq: server && server.seq > 0 ? server.seq : 0,
+    hash: server && server.seq > 0 ? server.hash : GENESIS_HASH,
+    gt: server?.gt_after ? parseAmount(server.gt_after, places) : 0,
+    gtAbs: server?.gt_abs_after ? parseAmount(server.gt_abs_after, places) : 0,
+  };
+  const base = { after, places, terminal: config?.code ?? "", now };
   /** @type {import("../domain/journal.js").WireEntry[]} */
   let mirrored = [];
-  const link = await mirrorLink(db);
-  if (link && config?.code) {
-    mirrored = await mirrorRead(link, config.code, after.seq).catch((error) => {
+  const link = mirror ? await mirrorLink(db) : null;
+  if (link?.token && config?.code) {
+    try {
+      mirrored = await mirrorRead(link, config.code, after.seq);
+    } catch (error) {
+      if (strict) throw error;
       console.warn("journal mirror not read", error);
-      return [];
-    });
+    }
   }
   if (mirrored.length) {
     try {
-      const head = await journalAdopt(db, mirrored, after, config.currency_places);
-      await record([{ type: "JOURNAL_RESUME", payload: resumePayload(spki, "mirror", head.seq) }], null);
+      await journalAdopt(db, {
+        ...base,
+        entries: mirrored,
+        events: (head) => [{ type: "JOURNAL_RESUME", payload: resumePayload(spki, "mirror", head.seq) }],
+      });
+      journalChanged();
       return;
     } catch (error) {
       console.error("the mirror's entries do not chain", error);
     }
   }
-  if (after.seq > 0) {
-    await journalAdopt(db, [], after, config?.currency_places ?? 2);
-    await record(
-      [
-        {
-          type: "INTEGRITY_FAILURE",
-          payload: integrityFailurePayload(
-            "storage_lost",
-            after.seq,
-            "this browser's journal was lost; entries after the server's head that never reached it are lost",
-          ),
-        },
-      ],
-      null,
-    );
-    return;
-  }
-  await record([{ type: "JOURNAL_INIT", payload: initPayload(SOFTWARE, spki) }], null);
+  /** @type {import("../data/journal.js").JournalEvent[]} */
+  const first =
+    after.seq > 0
+      ? [
+          {
+            type: "INTEGRITY_FAILURE",
+            payload: integrityFailurePayload(
+              "storage_lost",
+              after.seq,
+              "this browser's journal was lost; entries after the server's head that never reached it are lost",
+            ),
+          },
+        ]
+      : [{ type: "JOURNAL_INIT", payload: initPayload(SOFTWARE, spki) }];
+  await journalAdopt(db, { ...base, entries: [], events: () => first });
+  journalChanged();
 }
 
 /**

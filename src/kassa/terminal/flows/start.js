@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Start and pairing: open the database, pair with the server, the first catalog download,
- * the catalog and its search index in memory, the sync loop and the catalog refreshes.
+ * the catalog and its search index in memory, the journal's start (and a wiped till's
+ * recovery from the proxy's mirror), the sync loop and the catalog refreshes.
  */
 import { INDEX_FORMAT, buildSearchIndex, restoreSearchIndex, storableSearchIndex } from "../domain/search.js";
 import * as data from "../data/db.js";
@@ -11,7 +12,8 @@ import { startSyncLoop } from "../sync/outbox.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, pairingToken, runtime } from "./context.js";
-import { ensureJournal, journalAtPairing, recordReachable, refreshJournal } from "./journal.js";
+import { pairDevices } from "./devices.js";
+import { ensureJournal, journalAtPairing, recordReachable, refreshJournal, resumeChain } from "./journal.js";
 import { toast } from "./messages.js";
 import { refreshOpenOrders } from "./order.js";
 import { refreshCounts } from "./outbox.js";
@@ -56,10 +58,27 @@ async function start() {
   }
   await reloadCatalog(downloaded?.products);
   await refreshCounts();
-  // Before the first login: the chain starts (or says it was recovered) before anything
-  // else is journalled. A failure is logged; every later entry needs the key, so it is
-  // tried again at the next start.
-  await ensureJournal().catch((error) => console.error("journal", error));
+  await journalThenReady();
+}
+
+/**
+ * Before the first login: the chain starts (or says it was recovered) before anything else
+ * is journalled. A wiped till whose chain the server has, with a hardware proxy, first
+ * needs the proxy's pairing code to read the mirror: the pairing screen asks for it (or
+ * for Skip), and nothing is sold until the chain continues (`recoverJournal`,
+ * `skipJournalRecovery`). A failure is logged; every later entry needs the key, so it is
+ * tried again at the next start.
+ */
+async function journalThenReady() {
+  const journal = await ensureJournal().catch((error) => {
+    console.error("journal", error);
+    return "ready";
+  });
+  if (journal === "proxy_code") {
+    setState({ phase: "pair", recovery: { error: null } });
+    emit("terminal.ready", { config: getState().config }); // the hardware adapter finds the proxy
+    return;
+  }
   startSync();
   requestPersistence();
   emit("terminal.ready", { config: getState().config });
@@ -95,6 +114,44 @@ export async function pair(code) {
       error instanceof ApiError ? error.message : error instanceof NetworkError ? "The server cannot be reached." : String(error);
     setState({ busy: false, pairError: message });
   }
+}
+
+/**
+ * Recover the journal from the hardware proxy's mirror: pair with the proxy (the code on
+ * its status page; none when it is paired already), read the entries after the server's
+ * head, keep them and continue the chain with a JOURNAL_RESUME (or, when the mirror has
+ * none, a declared loss). On an error the pairing screen says why and asks again.
+ * @param {string} code
+ */
+export async function recoverJournal(code) {
+  setState({ busy: true, recovery: { error: null } });
+  const error = getState().hw?.paired && !code.trim() ? null : await pairDevices(code);
+  if (error) {
+    setState({ busy: false, recovery: { error } });
+    return;
+  }
+  try {
+    await resumeChain({ mirror: true });
+  } catch (failure) {
+    const message = /** @type {Error} */ (failure).message ?? String(failure);
+    setState({ busy: false, recovery: { error: `The hardware proxy's journal could not be read: ${message}` } });
+    return;
+  }
+  setState({ busy: false, recovery: null });
+  await journalThenReady();
+}
+
+/** The cashier skips the mirror: entries that never reached the server are declared lost. */
+export async function skipJournalRecovery() {
+  setState({ busy: true, recovery: { error: null } });
+  try {
+    await resumeChain({ mirror: false });
+  } catch (failure) {
+    setState({ busy: false, recovery: { error: String(/** @type {Error} */ (failure).message ?? failure) } });
+    return;
+  }
+  setState({ busy: false, recovery: null });
+  await journalThenReady();
 }
 
 /** First full download, with the progress bar. @returns {Promise<any>} the catalog, or null */

@@ -91,6 +91,8 @@
  * @property {{pending: number, rejected: number}} counts
  * @property {boolean} busy
  * @property {string | null} [pairError]
+ * @property {{error: string | null} | null} [recovery]  a re-paired till waits to resume its
+ *   journal: the pairing screen asks for the proxy's code (flows/start.js recoverJournal)
  * @property {DownloadProgress} [download]
  * @property {TerminalConfig | null} config
  * @property {Cashier | null} cashier

@@ -103,8 +103,10 @@ export async function mirrorPush(db) {
 }
 
 /**
- * The mirror's entries of a terminal after `after`, ascending, all pages. With no token
- * (a wiped browser has lost it) the request goes without one.
+ * The mirror's entries of a terminal after `after`, ascending, all pages (500 a page),
+ * up to the first hole. The proxy answers a paired browser only: a wiped till pairs with
+ * it again first (the proxy's code, asked when it is re-paired: flows/start.js
+ * recoverJournal).
  * @param {MirrorLink} link
  * @param {string} terminal  the terminal's code
  * @param {number} after

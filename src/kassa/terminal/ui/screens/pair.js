@@ -1,12 +1,17 @@
 // @ts-check
-/** First run: pair this terminal with a code from the back office. */
+/**
+ * First run: pair this terminal with a code from the back office; then, for a wiped till
+ * that had a journal, recover it from the hardware proxy (./recover.js).
+ */
 import { pair } from "../../flows/start.js";
 import { html, useState } from "../html.js";
 import { useStore } from "../store.js";
+import { RecoverJournal } from "./recover.js";
 
 export function PairScreen() {
-  const { busy, pairError } = useStore();
+  const { busy, pairError, recovery } = useStore();
   const [code, setCode] = useState("");
+  if (recovery) return html`<${RecoverJournal} />`;
   return html`<div class="center-screen">
     <form class="card pair-card" onSubmit=${(/** @type {Event} */ e) => { e.preventDefault(); pair(code); }}>
       <h1>Pair this terminal</h1>
