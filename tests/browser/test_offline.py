@@ -9,6 +9,7 @@ import os
 import signal
 import sqlite3
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -198,14 +199,16 @@ def test_export_file_imports_in_the_back_office_once(till: Till, server: KassaSe
     assert [o["receipt_number"] for o in server.orders()] == [number]
 
 
-def test_rejected_order_stays_visible_with_the_reason(till: Till, server: KassaServer) -> None:
-    # given a session closed in the back office while the till was offline
+def test_a_sale_in_a_session_closed_on_the_server_is_stored_and_flagged(
+    till: Till, server: KassaServer
+) -> None:
+    # given a sale made offline in a session that was closed on the server meanwhile
     till.start()
     till.wait_synced()
     server.stop()
     till.scan(server_barcodes["Baguette"])
     till.page.wait_for_selector("[data-test=line]")
-    till.checkout("Cash")
+    number = till.checkout("Cash")
     till.new_order()
     connection = sqlite3.connect(server.data_dir / "kassa.sqlite3")
     with connection:
@@ -213,10 +216,15 @@ def test_rejected_order_stays_visible_with_the_reason(till: Till, server: KassaS
     connection.close()
     # when the server is back
     server.start()
-    till.page.wait_for_selector("[data-test=rejected]", timeout=60_000)
-    # then the order is kept, with the server's reason, and nothing was stored
-    till.page.click("[data-test=rejected]")
-    entry = till.page.locator("[data-test=outbox-entry][data-state=rejected]")
-    assert "session_closed" in entry.locator("[data-test=reason]").inner_text()
+    till.wait_synced(timeout=60_000)
+    # then the order is stored, under review with the reason (a paid sale is never refused)
+    assert server.query("SELECT receipt_number, review_code FROM orders_order ORDER BY id") == [
+        (number, "session_closed")
+    ]
+    assert [o["gross"] for o in server.orders()] == [Decimal("1.49")]
+    # and the till's outbox is empty, with no rejection shown
     assert till.pending() == 0
-    assert server.orders() == []
+    assert till.page.locator("[data-test=rejected]").count() == 0
+    till.page.click("[data-test=pending]")
+    till.page.wait_for_selector("[data-test=outbox] >> text=Everything is on the server.")
+    assert till.page.locator("[data-test=outbox-entry]").count() == 0
