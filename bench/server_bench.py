@@ -498,6 +498,169 @@ def bench_journal(
         )
 
 
+class Phases:
+    """In-process timers around the steps of an order sync: each named function of a
+    module is replaced by a timed wrapper (the callers look it up in the module, so
+    they call the wrapper). Figures are inclusive: `journal_ingest` holds `canonical`."""
+
+    # (module, class or "", attribute, phase); one a version of the code lacks is skipped
+    POINTS = [
+        ("kassa.server.orders.services", "", "_store", "orders"),
+        ("kassa.server.orders.services", "", "journal_ingest", "journal_ingest"),
+        ("kassa.server.orders.services", "", "_sales_check", "sales_check"),
+        ("kassa.server.journal.services", "", "entry_read", "entry_read"),
+        ("kassa.server.journal.entries", "", "canonical_parse", "canonical"),
+        ("kassa.server.journal.entries", "", "chain_hash", "hash"),
+        ("kassa.server.journal.entries", "", "signature_valid", "signature"),
+        ("kassa.server.journal.services", "", "_server_append", "anchor"),
+        ("kassa.server.journal.services", "", "signature_make", "sign"),
+        ("kassa.server.journal.services", "_Ingest", "__init__", "lock_read"),
+        ("kassa.server.journal.services", "_Ingest", "append", "continuity"),
+        ("kassa.server.journal.services", "_Ingest", "write", "write"),
+    ]
+    # what "without chain verification" leaves out: the canonical-form check, the hash,
+    # the signature and the checks in the chain (seq, prev_hash, key, grand totals)
+    VERIFICATION = ("canonical", "hash", "signature", "continuity")
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.batch: dict[str, float] = {}
+        self.restore: list[tuple[Any, str, Any]] = []
+        for module, owner, name, phase in self.POINTS:
+            target: Any = importlib.import_module(module)
+            if owner:
+                target = getattr(target, owner, None)
+            original = getattr(target, name, None)
+            if original is None:
+                continue
+            self.restore.append((target, name, original))
+            setattr(target, name, self._timed(original, phase))
+
+    def _timed(self, original: Any, phase: str) -> Any:
+        import functools
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.batch[phase] = self.batch.get(phase, 0.0) + time.perf_counter() - start
+
+        return timed
+
+    def close(self) -> None:
+        for target, name, original in reversed(self.restore):
+            setattr(target, name, original)
+
+
+def bench_phases(products: list[tuple], n_batches: int, warm: int = 5) -> None:
+    """Order syncs in-process (no HTTP), timed step by step: a till's batches of 50
+    orders alone, and another till's batches of 50 orders with their 50 SALEs, alternated
+    batch by batch, each after `warm` batches not counted. Prints min and median per
+    batch of each step, and two ratios: orders alone against orders with their SALEs
+    (what the HTTP bench compares), and the sync with chain verification against the
+    same sync without the verification steps (Phases.VERIFICATION)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from kassa.server.cash.models import CashSession
+    from kassa.server.journal.services import journal_key_register
+    from kassa.server.orders.services import order_batch_sync
+    from kassa.server.staff.models import Cashier
+    from kassa.server.terminals.models import PaymentMethod, Terminal
+    from kassa.server.terminals.services import pairing_code_create, terminal_pair
+
+    cash = PaymentMethod.objects.get(name="Cash")
+    cashier = Cashier.objects.get(name="Bench cashier")
+    made = {}
+    for n, mode in enumerate(("plain", "journal")):
+        code = f"PH{mode[0].upper()}"
+        terminal = Terminal.objects.create(name=code, code=code, store_name="Bench")
+        terminal.payment_methods.set([cash])
+        token, _ = terminal_pair(code=pairing_code_create(terminal=terminal))
+        session = CashSession.objects.create(
+            uuid=uuid.uuid4(),
+            terminal=terminal,
+            opened_by=cashier,
+            opened_at=timezone.now(),
+            opening_float=0,
+        )
+        batches = make_orders(
+            n_batches + warm,
+            str(session.uuid),
+            cashier.pk,
+            products,
+            cash.pk,
+            token.receipt_prefix,
+            seed=900 + n,
+            names=True,
+        )
+        journals: list[list[dict] | None] = [None] * len(batches)
+        if mode == "journal":
+            till = TillJournal(code)
+            from django.db import transaction
+
+            with transaction.atomic():
+                journal_key_register(
+                    terminal_code=code, token_id=token.pk, public_key_spki=till.spki
+                )
+            for index, orders in enumerate(batches):
+                entries = []
+                if index == 0:
+                    key = base64.b64encode(till.spki).decode()
+                    entries.append(till.entry("JOURNAL_INIT", {"software": "bench", "key": key}))
+                entries += [till.sale(order, cash.name) for order in orders]
+                journals[index] = entries
+        made[mode] = (terminal, batches, journals)
+
+    phases = Phases()
+    figures: dict[str, dict[str, list[float]]] = {"plain": {}, "journal": {}}
+    try:
+        for index in range(n_batches + warm):
+            for mode in ("plain", "journal"):
+                terminal, batches, journals = made[mode]
+                phases.batch = {}
+                start = time.perf_counter()
+                outcome = order_batch_sync(
+                    terminal=terminal, orders=batches[index], journal=journals[index]
+                )
+                total = time.perf_counter() - start
+                assert all(r.status == "accepted" and r.review is None for r in outcome.results)
+                assert mode == "plain" or (outcome.journal or {}).get("status") == "ok", outcome
+                if index < warm:
+                    continue
+                for phase, value in {**phases.batch, "total": total}.items():
+                    figures[mode].setdefault(phase, []).append(value)
+                if mode == "journal":
+                    verification = sum(phases.batch.get(p, 0.0) for p in Phases.VERIFICATION)
+                    figures[mode].setdefault("verification", []).append(verification)
+                    figures[mode].setdefault("ratio", []).append((total - verification) / total)
+    finally:
+        phases.close()
+
+    def ms(values: list[float]) -> str:
+        return f"min {min(values) * 1e3:6.2f} ms, median {statistics.median(values) * 1e3:6.2f} ms"
+
+    print(
+        f"order sync in-process ({connection.vendor}), {n_batches} batches of 50 per mode "
+        f"after {warm} warm-up, per batch:"
+    )
+    for mode in ("plain", "journal"):
+        print(f"  {'orders alone' if mode == 'plain' else 'orders with their 50 SALEs'}:")
+        for phase, values in figures[mode].items():
+            if phase != "ratio":
+                print(f"    {phase:<16} {ms(values)}")
+    plain = statistics.median(figures["plain"]["total"])
+    journal = statistics.median(figures["journal"]["total"])
+    print(
+        f"  ratio, orders alone / with their SALEs (medians): {plain / journal:.2f}; "
+        f"with chain verification / without it: "
+        f"median {statistics.median(figures['journal']['ratio']):.2f}"
+    )
+
+
 def bench_ingest(
     port: int, token: str, batches: list[bytes], clients: int
 ) -> tuple[float, list[float]]:
@@ -545,7 +708,19 @@ def main() -> int:
         help="also compare ingestion with and without SALE entries: BATCHES per till",
     )
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds of --journal")
+    parser.add_argument(
+        "--phases",
+        type=int,
+        default=0,
+        metavar="BATCHES",
+        help="instead of the HTTP benchmarks: time each step of the order sync in-process, "
+        "orders alone and with their SALEs, BATCHES of each",
+    )
     options = parser.parse_args()
+    # The server signs its own journal chain (an ANCHOR per batch of entries): a key of
+    # the bench's own, never the data folder's.
+    key_dir = tempfile.TemporaryDirectory()
+    os.environ["KASSA_JOURNAL_KEY_FILE"] = str(Path(key_dir.name) / "journal_key.pem")
     setup_database()
     from django.db import connection
 
@@ -593,11 +768,13 @@ def main() -> int:
     batches = make_batches(
         options.batches, str(session.uuid), cashier.pk, products, cash.pk, token.receipt_prefix
     )
+    if options.phases:
+        try:
+            bench_phases(products, options.phases)
+        finally:
+            key_dir.cleanup()
+        return 0
     port = _free_port()
-    # The server signs its own journal chain (an ANCHOR per batch of entries): a key of
-    # the bench's own, never the data folder's.
-    key_dir = tempfile.TemporaryDirectory()
-    os.environ["KASSA_JOURNAL_KEY_FILE"] = str(Path(key_dir.name) / "journal_key.pem")
     server = start_server(port, options.workers)
     try:
         figures = bench_catalog(port, secret, rounds=3)

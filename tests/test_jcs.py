@@ -1,13 +1,16 @@
 """The journal's canonical form: the vectors shared with the terminal, the refusals, and
 random values checked against an independent serialisation and against the terminal's
-own code run by node."""
+own code run by node. And its reading: canonical_loads, whose fast path must give the
+full check's verdict on the vectors, on other spellings of them and on random entries."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import json
 import random
+import re
 import shutil
 import subprocess
 from collections import OrderedDict
@@ -17,11 +20,14 @@ from typing import Any
 
 import pytest
 
+from kassa import jcs
 from kassa.jcs import (
     GENESIS_HASH,
     MAX_SAFE_INTEGER,
     CanonicalFormError,
     CanonicalTypeError,
+    canonical_loads,
+    canonical_loads_full,
     canonicalize,
     chain_hash,
 )
@@ -312,3 +318,259 @@ def test_the_terminal_writes_the_same_bytes_and_hashes() -> None:
         assert bytes.fromhex(their_bytes) == canonical, value
         prev = chain_hash(prev, canonical)
         assert their_hash == prev
+
+
+# --- reading canonical bytes: canonical_loads, its fast path and the full check ------
+
+# The fast path with orjson (the server) and with the standard library alone (the proxy,
+# the offline archive verifier): both must only ever prove what the full check accepts.
+FAST_PATHS = [
+    pytest.param(True, id="orjson", marks=pytest.mark.skipif(jcs.orjson is None, reason="")),
+    pytest.param(False, id="stdlib"),
+]
+
+
+def _full_verdict(raw: bytes) -> tuple[str, Any]:
+    try:
+        value = canonical_loads_full(raw)
+    except CanonicalFormError as exc:
+        return "refused", str(exc)
+    return "canonical", canonicalize(value)
+
+
+def _verdicts_agree(raw: bytes) -> tuple[str, Any]:
+    """canonical_loads and the full check say the same of `raw` (message included), and
+    where either fast path proves `raw`, the full check accepts it with the same value."""
+    full = _full_verdict(raw)
+    try:
+        value = canonical_loads(raw)
+        verdict: tuple[str, Any] = ("canonical", canonicalize(value))
+    except CanonicalFormError as exc:
+        verdict = ("refused", str(exc))
+    assert verdict == full, raw
+    for use_orjson in (True, False):
+        proven = jcs._loads_proven(raw, use_orjson=use_orjson)
+        if proven is not jcs._UNPROVEN:
+            assert full[0] == "canonical", (use_orjson, raw)
+            assert canonicalize(proven) == full[1] == raw
+            assert proven == canonical_loads_full(raw)
+    return full
+
+
+def _has_astral_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(max(k, default="") > "\uffff" or _has_astral_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_astral_key(item) for item in value)
+    return False
+
+
+@pytest.mark.parametrize("use_orjson", FAST_PATHS)
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_every_vector_reads_back_through_the_fast_path_and_the_full_check(
+    case: dict[str, Any], use_orjson: bool
+) -> None:
+    raw = case["canonical"].encode("utf-8")
+    assert _verdicts_agree(raw) == ("canonical", raw)
+    assert canonical_loads(raw) == case["value"]
+    proven = jcs._loads_proven(raw, use_orjson=use_orjson)
+    if _has_astral_key(case["value"]):
+        # UTF-16 order is not code point order there: the full check decides
+        assert proven is jcs._UNPROVEN
+    else:
+        assert proven == case["value"]
+
+
+def _error_texts(value: Any) -> list[bytes]:
+    """How a writer could spell a value the journal refuses: floats as JSON numbers
+    (1.5, 1E30, NaN), lone surrogates as escapes and as their (invalid) UTF-8 bytes."""
+    texts = []
+    for ascii_only in (False, True):
+        text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"), sort_keys=True)
+        texts.append(text.encode("utf-8", "surrogatepass"))
+    return texts
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[c["name"] for c in ERRORS])
+def test_every_refused_vector_is_refused_by_the_fast_path_and_the_full_check(
+    case: dict[str, Any],
+) -> None:
+    for raw in _error_texts(_native(case["value"])):
+        assert _verdicts_agree(raw)[0] == "refused", raw
+        for use_orjson in (True, False):
+            assert jcs._loads_proven(raw, use_orjson=use_orjson) is jcs._UNPROVEN
+
+
+def _respellings(raw: bytes) -> list[bytes]:
+    """Other spellings of the same value: none of them is canonical."""
+    text = raw.decode("utf-8")
+    value = json.loads(text)
+    out = [
+        b" " + raw,
+        raw + b"\n",
+        json.dumps(value, ensure_ascii=False).encode(),  # ", " and ": "
+        json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode(),  # \u escapes
+        text.replace("/", "\\/").encode(),
+    ]
+    if isinstance(value, dict) and len(value) > 1:
+        reverse = dict(reversed(list(value.items())))
+        out.append(json.dumps(reverse, ensure_ascii=False, separators=(",", ":")).encode())
+        first = next(iter(value))
+        dup = json.dumps(value[first], ensure_ascii=False, separators=(",", ":"))
+        key = json.dumps(first, ensure_ascii=False)
+        out.append(raw[:-1] + f",{key}:{dup}}}".encode())  # a key twice
+    return [spelling for spelling in out if spelling != raw]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_other_spellings_of_a_vector_are_refused_by_both(case: dict[str, Any]) -> None:
+    for raw in _respellings(case["canonical"].encode("utf-8")):
+        assert _verdicts_agree(raw)[0] == "refused", raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"a":1,"a":1}', "the key 'a' appears twice"),
+        (b'{"a":1,"a":2}', "the key 'a' appears twice"),
+        (b'["\\ud800"]', "[0]: a string with a lone surrogate U+D800"),
+        (b'{"k\\udfff":1}', "a key with a lone surrogate U+DFFF"),
+        (b'"\\ud83d\\ude00"', "not the canonical form"),  # a pair, escaped: write it as UTF-8
+        (b'"\xed\xa0\x80"', "not UTF-8"),  # a surrogate's would-be UTF-8 bytes
+        (b"9007199254740992", "beyond"),
+        (b"-9007199254740992", "beyond"),
+        (b"18446744073709551616", "beyond"),  # orjson reads this as a float
+        (b"1" * 5000, "not JSON"),  # past Python's int digit limit
+        (b"1.0", "the number 1.0 has a fraction"),
+        (b"1e2", "the number 1e2 has a fraction"),
+        (b"NaN", "NaN is not JSON"),
+        (b"-Infinity", "-Infinity is not JSON"),
+        (b"-0", "not the canonical form"),
+        (b"01", "not JSON"),
+        (b"\xef\xbb\xbf{}", "not JSON"),  # a byte order mark
+        (b"{}\x00", "not JSON"),
+        (b"", "not JSON"),
+        (b'"\\u00e9"', "not the canonical form"),
+        (b'"\\/"', "not the canonical form"),
+        (b'"\\u001F"', "not the canonical form"),
+        (b'"\\u000a"', "not the canonical form"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_what_canonical_loads_refuses(raw: bytes, message: str) -> None:
+    assert _verdicts_agree(raw)[0] == "refused"
+    with pytest.raises(CanonicalFormError, match=re.escape(message)):
+        canonical_loads(raw)
+
+
+def test_canonical_loads_takes_bytes_only() -> None:
+    with pytest.raises(CanonicalTypeError, match="must be bytes"):
+        canonical_loads("{}")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("use_orjson", FAST_PATHS)
+def test_the_fast_serialisers_escape_every_character_as_jcs_does(use_orjson: bool) -> None:
+    # every code point but the surrogates, each a string of its own in one array: the
+    # array's elements are delimited (a quote inside one is escaped), so equal arrays
+    # mean every character is written alike
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    expected = canonicalize(chars)
+    if use_orjson:
+        assert jcs.orjson.dumps(chars) == expected
+    else:
+        assert jcs._ENCODER.encode(chars).encode("utf-8") == expected
+    assert jcs._loads_proven(expected, use_orjson=use_orjson) == chars
+
+
+_NASTY = [
+    *_ALPHABET,
+    "\u2028",
+    "\u2029",
+    "\x7f",
+    "\U0001f600",
+    "\U00010000",
+    "\ud800",  # a lone surrogate: refused wherever it lands
+]
+
+
+def _random_entry(rng: random.Random) -> Any:
+    """An entry-like object with what the fast path must not be fooled by: astral and
+    control characters in keys and values, U+2028, integers at and past ±(2^53 − 1),
+    floats, lone surrogates, now and then."""
+
+    def text() -> str:
+        return "".join(rng.choice(_NASTY) for _ in range(rng.randrange(0, 5)))
+
+    def number() -> Any:
+        return rng.choice(
+            [
+                0,
+                -1,
+                rng.randrange(-1000, 1000),
+                MAX_SAFE_INTEGER,
+                -MAX_SAFE_INTEGER,
+                MAX_SAFE_INTEGER + 1,
+                -MAX_SAFE_INTEGER - 1,
+                2**64,
+                1.5,
+                1.0,
+                True,
+            ]
+        )
+
+    lines = [
+        {
+            "name": text() if rng.random() < 0.3 else f"Product {n}",
+            "qty": number() if rng.random() < 0.1 else "1",
+            **({text(): text()} if rng.random() < 0.2 else {}),
+        }
+        for n in range(rng.randrange(0, 4))
+    ]
+    entry: dict[str, Any] = {
+        "v": 1,
+        "terminal": "POS1",
+        "seq": number() if rng.random() < 0.2 else rng.randrange(1, 10**6),
+        "type": "SALE",
+        "at": "2026-11-30T10:15:00.123+01:00",
+        "cashier": rng.choice([None, {"id": 3, "name": text()}]),
+        "key": "9f86d081884c7d65",
+        "prev_hash": GENESIS_HASH,
+        "payload": {"v": 1, "lines": lines, "note": text()},
+    }
+    if rng.random() < 0.3:
+        entry["payload"][text()] = rng.choice([text(), number(), None, [text()]])
+    return entry
+
+
+def test_random_entries_get_the_same_verdict_from_the_fast_path_as_from_the_full_check() -> None:
+    rng = random.Random(20261201)
+    verdicts = {"canonical": 0, "refused": 0}
+    proven = 0
+    for _ in range(3_000):
+        value = _random_entry(rng)
+        spellings = []
+        with contextlib.suppress(CanonicalFormError):
+            spellings.append(canonicalize(value))
+        # what a careless writer would send: code point key order, \u escapes, floats
+        for ascii_only in (False, True):
+            text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"), sort_keys=True)
+            spellings.append(text.encode("utf-8", "surrogatepass"))
+        if spellings and rng.random() < 0.2:  # a byte changed
+            raw = bytearray(spellings[0])
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+            spellings.append(bytes(raw))
+        for raw in spellings:
+            verdicts[_verdicts_agree(raw)[0]] += 1
+            proven += jcs._loads_proven(raw) is not jcs._UNPROVEN
+    # both outcomes were exercised, and the fast path proved most canonical entries
+    assert verdicts["canonical"] > 1000 and verdicts["refused"] > 1000, verdicts
+    assert proven > verdicts["canonical"] * 0.5, (proven, verdicts)
+
+
+def test_the_fast_path_works_without_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jcs, "orjson", None)
+    raw = CHAINS[0]["canonical"][0].encode("utf-8")
+    assert jcs._loads_proven(raw) == CHAINS[0]["entries"][0]
+    assert canonical_loads(raw) == CHAINS[0]["entries"][0]
+    with pytest.raises(CanonicalFormError, match="fraction"):
+        canonical_loads(b'{"a":1.5}')

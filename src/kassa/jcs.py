@@ -13,12 +13,24 @@ shortest round-trip float formatting), which two languages easily get subtly dif
 
 The terminal's `domain/jcs.js` implements the same rules; both are held to
 `tests/shared/jcs_cases.json`. The rules are written down in `docs/journal.md`.
+
+A reader of stored or received bytes checks them with `canonical_loads`: the value they
+hold, if they are exactly its canonical form. It proves most entries with two C
+serialisers (orjson when installed, else the standard library's json) and falls back to
+the full check, `canonical_loads_full`, for whatever that proof does not cover.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from typing import Any
+
+try:  # the server has it; the proxy and the offline archive verifier may not
+    import orjson
+except ImportError:  # pragma: no cover - exercised by forcing the stdlib path in tests
+    orjson = None  # type: ignore[assignment]
 
 GENESIS_HASH = "0" * 64
 """The `prev_hash` of a journal's first entry: 32 zero bytes, in hex."""
@@ -168,3 +180,174 @@ def _child_path(path: str, key: str) -> str:
     if _IDENTIFIER.fullmatch(key):
         return f"{path}.{key}" if path else key
     return f"{path}[{_quote(key, path)}]"
+
+
+# --- reading canonical bytes --------------------------------------------------------
+
+
+def canonical_loads(raw: bytes) -> Any:
+    """The value `raw` holds, if `raw` is exactly its canonical form (the UTF-8 bytes
+    `canonicalize` writes for it); CanonicalFormError otherwise, naming the problem.
+
+    The verdict is always `canonical_loads_full`'s. The fast path only ever says yes, and
+    only where a C serialiser's output is provably the canonical form (see
+    `_loads_proven`); anything else, including every refusal, is decided by the full
+    check, so the messages are the full check's too.
+    """
+    value = _loads_proven(raw)
+    if value is _UNPROVEN:
+        return canonical_loads_full(raw)
+    return value
+
+
+def canonical_loads_full(raw: bytes) -> Any:
+    """`canonical_loads` by the book: parse with a reader that refuses floats, NaN,
+    infinities and duplicate keys, canonicalise the value again, compare byte for byte."""
+    if not isinstance(raw, bytes):
+        raise CanonicalTypeError("", f"canonical bytes must be bytes, not {type(raw).__name__}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CanonicalFormError("", "the bytes are not UTF-8") from None
+    try:
+        value = json.loads(
+            text,
+            parse_float=_refuse_number,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object_once,
+        )
+    except CanonicalFormError:
+        raise
+    except ValueError as exc:  # JSONDecodeError, and an integer of over 4,300 digits
+        raise CanonicalFormError("", f"the bytes are not JSON: {exc}") from None
+    except RecursionError:
+        raise CanonicalFormError("", "the value is nested too deeply") from None
+    try:
+        again = canonicalize(value)
+    except RecursionError:
+        raise CanonicalFormError("", "the value is nested too deeply") from None
+    if again != raw:
+        at = next(
+            (i for i, (a, b) in enumerate(zip(again, raw, strict=False)) if a != b),
+            min(len(again), len(raw)),
+        )
+        raise CanonicalFormError(
+            "",
+            f"the bytes are not the canonical form of what they hold (they differ at byte {at})",
+        )
+    return value
+
+
+def _refuse_number(text: str) -> Any:
+    raise CanonicalTypeError(
+        "", f"the number {text} has a fraction or an exponent; the journal takes integers only"
+    )
+
+
+def _refuse_constant(text: str) -> Any:
+    raise CanonicalTypeError("", f"{text} is not JSON")
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CanonicalFormError("", f"the key {key!r} appears twice")
+            seen.add(key)
+    return value
+
+
+_UNPROVEN: Any = object()
+# The lead bytes of UTF-8's four-byte sequences: the characters beyond U+FFFF.
+_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+
+
+class _Unproven(Exception):
+    pass
+
+
+def _unproven_number(text: str) -> Any:
+    raise _Unproven
+
+
+def _safe_int(text: str) -> int:
+    if len(text) > 17:  # "-9007199254740991" is 17 characters
+        raise _Unproven
+    value = int(text)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise _Unproven
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_unproven_number, parse_int=_safe_int, parse_constant=_unproven_number
+)
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    sort_keys=True,
+    check_circular=False,
+    allow_nan=False,
+)
+
+
+def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
+    """The value `raw` holds if this proves that `raw` is its canonical form, else
+    _UNPROVEN (the full check decides: it may still be canonical, or not).
+
+    The proof: parse `raw`; check the value has no float, no integer beyond
+    ±(2^53 − 1) and no object key with a character beyond U+FFFF; serialise it again
+    with sorted keys, no whitespace and non-ASCII characters literal (orjson, or the
+    standard library's json with ensure_ascii=False); equal to `raw`, byte for byte.
+    Both serialisers escape every character exactly as JSON.stringify does (tested for
+    every code point) and write integers and literals as JCS does. They sort keys by
+    code point, JCS by UTF-16 code unit; the two orders are the same for strings of
+    characters up to U+FFFF (no surrogate can be in a key: the bytes were valid UTF-8),
+    which is why a key beyond U+FFFF is left to the full check. A duplicate key, a
+    `-0`, whitespace, an escape written another way (`\\u00e9`, `\\/`), keys out
+    of order: the serialised bytes differ from `raw`, so nothing that is not canonical
+    is ever proven.
+    """
+    if type(raw) is not bytes:
+        return _UNPROVEN
+    astral = any(lead in raw for lead in _ASTRAL_LEADS)
+    try:
+        if orjson is not None and use_orjson:
+            value = orjson.loads(raw)
+            if not _plain(value, astral):
+                return _UNPROVEN
+            again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            return value if again == raw else _UNPROVEN
+        text = raw.decode("utf-8")
+        value, end = _DECODER.scan_once(text, 0)  # type: ignore[attr-defined]
+        if end != len(text) or (astral and not _plain(value, True)):
+            return _UNPROVEN
+        return value if _ENCODER.encode(value) == text else _UNPROVEN
+    except Exception:  # not JSON, not UTF-8, too deep, a float, a big int, ...: not proven
+        return _UNPROVEN
+
+
+def _plain(value: Any, astral: bool) -> bool:
+    """No float, no integer beyond ±(2^53 − 1) and, if `astral`, no key beyond U+FFFF.
+    (orjson reads 1.0 as a float and an integer past 64 bits as a float, and serialises
+    both; they must not pass for integers.)"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            if astral:
+                for key in item:
+                    if not key.isascii() and max(key) > "\uffff":
+                        return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is float:
+            return False
+    return True

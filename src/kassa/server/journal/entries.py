@@ -1,15 +1,15 @@
 """One journal entry, read and checked on its own: pure, no database.
 
 Ingest and verify both run these checks, in this order, and stop at the first problem:
-the canonical form (parsed by a JSON reader that refuses floats, NaN and duplicate keys,
-canonicalised again and compared byte for byte), the fields, the terminal, the key, the
-hash, the signature. What depends on the chain (seq continuity, prev_hash, forks, grand
-totals) is the caller's: services.journal_ingest and selectors.journal_verify.
+the canonical form (kassa.jcs.canonical_loads: parsed by a JSON reader that refuses
+floats, NaN and duplicate keys, canonicalised again and compared byte for byte), the
+fields, the terminal, the key, the hash, the signature. What depends on the chain (seq
+continuity, prev_hash, forks, grand totals) is the caller's: services.journal_ingest and
+selectors.journal_verify.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kassa.jcs import CanonicalFormError, canonicalize, chain_hash
+from kassa.jcs import CanonicalFormError, canonical_loads, chain_hash
 from kassa.money import DECIMAL_PATTERN
 
 from .errors import JournalProblem
@@ -63,61 +63,19 @@ class Entry:
     payload: dict[str, Any]
 
 
-def _refuse_number(text: str) -> Any:
-    raise EntryProblem(
-        JournalProblem.NOT_CANONICAL,
-        f"the number {text} has a fraction or an exponent; the journal holds integers only",
-    )
-
-
-def _refuse_constant(text: str) -> Any:
-    raise EntryProblem(JournalProblem.NOT_CANONICAL, f"{text} is not JSON")
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise EntryProblem(JournalProblem.NOT_CANONICAL, f"the key {key!r} appears twice")
-            seen.add(key)
-    return value
-
-
 def canonical_parse(canonical: bytes) -> dict[str, Any]:
     """The entry object of these canonical bytes, or EntryProblem(NOT_CANONICAL) unless
-    they are exactly the canonical form of what they hold."""
+    they are exactly the canonical form of what they hold (kassa.jcs.canonical_loads:
+    floats, NaN, duplicate keys and every other spelling refused)."""
     if len(canonical) > MAX_CANONICAL_BYTES:
         raise EntryProblem(
             JournalProblem.NOT_CANONICAL,
             f"the entry is {len(canonical)} bytes, more than {MAX_CANONICAL_BYTES}",
         )
     try:
-        text = canonical.decode("utf-8")
-        value = json.loads(
-            text,
-            parse_float=_refuse_number,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=_object,
-        )
-    except UnicodeDecodeError:
-        raise EntryProblem(JournalProblem.NOT_CANONICAL, "the entry is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise EntryProblem(JournalProblem.NOT_CANONICAL, f"the entry is not JSON: {exc}") from None
-    try:
-        again = canonicalize(value)
+        value = canonical_loads(canonical)
     except CanonicalFormError as exc:
         raise EntryProblem(JournalProblem.NOT_CANONICAL, str(exc)) from None
-    if again != canonical:
-        at = next(
-            (i for i, (a, b) in enumerate(zip(again, canonical, strict=False)) if a != b),
-            min(len(again), len(canonical)),
-        )
-        raise EntryProblem(
-            JournalProblem.NOT_CANONICAL,
-            f"the bytes are not the canonical form of what they hold (they differ at byte {at})",
-        )
     if not isinstance(value, dict):
         raise EntryProblem(JournalProblem.INVALID_ENTRY, "the entry is not a JSON object")
     return value
