@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PYTHON_BENCHES = ["server_bench.py", "proxy_print.py", "proxy_display.py", "terminal_bench.py"]
+PYTHON_BENCHES = [
+    "server_bench.py",
+    "journal_bench.py",
+    "proxy_print.py",
+    "proxy_display.py",
+    "terminal_bench.py",
+]
 
 
 def main() -> int:
