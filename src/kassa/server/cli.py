@@ -7,11 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 
 def _django_setup() -> None:
@@ -173,27 +171,18 @@ def _journal_archive_verify(path: Path, server_key: str | None) -> int:
     return 0
 
 
-def _paid_orders(terminal_code: str) -> Iterator[tuple[UUID, str, datetime]]:
-    """The terminal's orders, for the SALE entries to be checked against (the journal
-    app sits below the orders app, so the project hands them over)."""
-    from kassa.server.orders.models import Order
-
-    return (
-        Order.objects.filter(terminal__code=terminal_code)
-        .order_by()
-        .values_list("uuid", "receipt_number", "received_at")
-        .iterator(chunk_size=10_000)
-    )
-
-
 def _journal_verify(terminal: str | None, from_seq: int, workers: int | None) -> int:
     _django_setup()
     _migrate()
     from kassa.server.journal.audit import journal_audit
+    from kassa.server.orders.selectors import orders_paid_of_terminal
 
     try:
         report = journal_audit(
-            paid_orders=_paid_orders, terminal_code=terminal, from_seq=from_seq, workers=workers
+            paid_orders=orders_paid_of_terminal,
+            terminal_code=terminal,
+            from_seq=from_seq,
+            workers=workers,
         )
     except LookupError as problem:
         print(f"kassa journal verify: {problem}", file=sys.stderr)
