@@ -404,6 +404,40 @@ def bench_tills(port: int, tills: list[tuple[str, list[bytes]]]) -> float:
     return orders / elapsed
 
 
+def _lock_waits(run: Any) -> tuple[float, int, int, Any]:
+    """Run `run()` while sampling pg_stat_activity every 2 ms from a connection of its
+    own: its answer, the samples, the samples with a backend waiting for a lock, and
+    the waits by wait_event (tuple and transactionid: a row lock, such as a chain head)."""
+    import collections
+
+    import psycopg
+
+    done = threading.Event()
+    counts = [0, 0]
+    kinds: collections.Counter[str] = collections.Counter()
+
+    def sample() -> None:
+        with psycopg.connect(os.environ["KASSA_DATABASE_URL"], autocommit=True) as conn:
+            while not done.is_set():
+                rows = conn.execute(
+                    "SELECT wait_event FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND pid <> pg_backend_pid()"
+                ).fetchall()
+                counts[0] += 1
+                counts[1] += bool(rows)
+                kinds.update(event for (event,) in rows)
+                time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        answer = run()
+    finally:
+        done.set()
+        sampler.join()
+    return answer, counts[0], counts[1], kinds
+
+
 def bench_journal(
     port: int,
     roots: list[int],
@@ -411,6 +445,7 @@ def bench_journal(
     n_batches: int,
     clients: int,
     rounds: int,
+    locks: bool = False,
 ) -> None:
     """Orders with their SALEs against orders alone: the same tills' shape, alternated.
     Wall-clock orders per second, and the server's CPU time per order (web server and
@@ -480,6 +515,13 @@ def bench_journal(
             if before is not None and after is not None:
                 cpu[mode].append((after - before) / orders * 1e6)
     plain, journal = (statistics.median(figures[m]) for m in ("plain", "journal"))
+    waits = None
+    if locks:
+        # One more round with SALEs, while a thread asks PostgreSQL every 2 ms which
+        # backends wait for a lock: does the server chain's head, the last lock of every
+        # sync, line the tills up? (Not in the figures above: the sampling costs CPU.)
+        made = tills("journal", rounds)
+        waits = _lock_waits(lambda: bench_tills(port, made))
     print(
         f"ingestion, {clients} tills at once, each {orders // clients} orders in order, "
         f"median of {rounds}: orders alone {plain:,.0f} orders/s; with their SALEs "
@@ -495,6 +537,14 @@ def bench_journal(
             f"  server CPU per order (web server + PostgreSQL), median: orders alone "
             f"{plain_cpu:.0f} µs, with their SALEs {journal_cpu:.0f} µs; ratio "
             f"{plain_cpu / journal_cpu:.2f}"
+        )
+    if waits is not None:
+        rate, samples, waiting, kinds = waits
+        print(
+            f"  lock waits, one more round with SALEs ({rate:,.0f} orders/s): {samples} samples "
+            f"of pg_stat_activity, {waiting / samples:.1%} with a sync waiting for a lock "
+            f"({', '.join(f'{k} {v}' for k, v in kinds.most_common()) or 'none'}); "
+            "each waiter counted once per sample"
         )
 
 
@@ -709,6 +759,11 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds of --journal")
     parser.add_argument(
+        "--locks",
+        action="store_true",
+        help="with --journal, one more round sampling PostgreSQL's lock waits",
+    )
+    parser.add_argument(
         "--phases",
         type=int,
         default=0,
@@ -809,6 +864,7 @@ def main() -> int:
                 options.journal,
                 options.clients,
                 options.rounds,
+                locks=options.locks,
             )
     finally:
         server.terminate()

@@ -6,6 +6,12 @@ ChainHead row (its ingest, its key registration), then the server chain's ChainH
 transaction takes, so a writer holding it never waits for another lock, and nothing can
 wait in a cycle through it. On SQLite the database's write lock serialises writers
 anyway (settings: IMMEDIATE transactions).
+
+Ingest is on every order sync's path, so it costs a few statements per batch, never one
+per entry: the terminal's head locked; its keys, held entries, open alerts and the
+stored entries the batch repeats read in one query; on PostgreSQL the accepted entries
+copied in (one binary COPY), the head moved on and the server chain's head locked in one
+statement, and the ANCHOR inserted with the server head moved on in another.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -52,7 +59,7 @@ from .models import (
     TerminalEntry,
     TerminalKey,
 )
-from .selectors import Head, key_superseded, terminal_keys
+from .selectors import Head, key_superseded, public_key
 
 MAX_TEXT = 200  # of a wire value echoed into an alert or the server chain
 MAX_DETAIL = 1000  # of a problem's sentence, which may quote the entry
@@ -97,16 +104,56 @@ def _require_transaction(name: str) -> None:
         raise RuntimeError(f"{name}() must run inside the caller's transaction.atomic()")
 
 
-def _head_lock(chain: str) -> ChainHead:
+class _HeadRow(NamedTuple):
+    """A ChainHead row as locked: what ingest and the server chain read of it."""
+
+    pk: int
+    seq: int
+    hash: str
+    key_id: str
+    gt_after: str
+    gt_abs_after: str
+
+
+_HEAD_TABLE = ChainHead._meta.db_table
+_HEAD_COLUMNS = "id, seq, hash, key_id, gt_after, gt_abs_after"
+_HEAD_UPDATE = (
+    f"UPDATE {_HEAD_TABLE} SET seq = %s, hash = %s, key_id = %s, gt_after = %s, "  # noqa: S608
+    "gt_abs_after = %s, updated_at = %s WHERE id = %s"
+)
+
+
+def _postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _head_select() -> str:
+    # SQLite has no FOR UPDATE: its IMMEDIATE transactions hold the database's write lock
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return f"SELECT {_HEAD_COLUMNS} FROM {_HEAD_TABLE} WHERE chain = %s{lock}"  # noqa: S608
+
+
+def _head_lock(chain: str) -> _HeadRow:
     """The chain's head row, locked until the transaction ends (made on first use)."""
-    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
-    if head is None:
-        ChainHead.objects.bulk_create(
-            [ChainHead(chain=chain, seq=0, hash=GENESIS_HASH, gt_after="0", gt_abs_after="0")],
-            ignore_conflicts=True,
-        )
-        head = ChainHead.objects.select_for_update().get(chain=chain)
-    return head
+    with connection.cursor() as cursor:
+        cursor.execute(_head_select(), [chain])
+        row = cursor.fetchone()
+        if row is None:
+            ChainHead.objects.bulk_create(
+                [ChainHead(chain=chain, seq=0, hash=GENESIS_HASH, gt_after="0", gt_abs_after="0")],
+                ignore_conflicts=True,
+            )
+            cursor.execute(_head_select(), [chain])
+            row = cursor.fetchone()
+    return _HeadRow(*row)
+
+
+def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column IN values`: one array parameter on PostgreSQL (one statement text for
+    every length, which psycopg and the server cache), placeholders on SQLite."""
+    if _postgresql():
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 def _text(value: object, limit: int = MAX_TEXT) -> str:
@@ -231,38 +278,101 @@ def _wire(item: object) -> _Wire:
     return wire
 
 
+class _Held(NamedTuple):
+    """A HeldEntry row: an entry that checked out when it came, waiting for its turn."""
+
+    pk: int
+    seq: int
+    canonical: bytes
+    hash: str
+    sig: str
+
+
+class _Row(NamedTuple):
+    """An accepted entry as its TerminalEntry row is inserted (with the terminal's code
+    and the time received, the same for the whole batch)."""
+
+    seq: int
+    type: str
+    at_text: str
+    at: datetime
+    key_id: str
+    canonical: bytes
+    hash: str
+    sig: str
+
+
+_KEYS, _HELD, _ALERTS, _STORED = range(4)
+# TerminalEntry's columns as its rows are copied in: the terminal, a _Row, received_at
+_ENTRY_TYPES = ["varchar", "int8", "varchar", "varchar", "timestamptz", "varchar", "bytea"]
+_ENTRY_TYPES += ["varchar", "varchar", "timestamptz"]
+
+
+def _chain_read(
+    terminal: str, after: int, seqs: list[int], past: list[int]
+) -> list[tuple[Any, ...]]:
+    """In one query, what ingest needs of a terminal's chain besides its head: its keys
+    (oldest first), its held entries after `after`, its quarantine alerts that are open
+    or at one of `seqs`, and the hashes stored at `past`. Rows (kind, id, seq, hash,
+    bytes, sig, open), by kind then id. Read after the head is locked, so it sees what
+    every ingest before this one committed."""
+    where_seqs, seq_params = _in("seq", seqs) if seqs else ("1 = 0", [])
+    parts = [
+        f"SELECT {_KEYS} AS kind, id, 0 AS seq, key_id AS hash, spki AS data, '' AS sig, "  # noqa: S608
+        f"0 AS open FROM {TerminalKey._meta.db_table} WHERE terminal_code = %s",
+        f"SELECT {_HELD}, id, seq, hash, canonical, sig, 0 FROM {HeldEntry._meta.db_table} "  # noqa: S608
+        "WHERE terminal_code = %s AND seq > %s",
+        f"SELECT {_ALERTS}, id, seq, hash, NULL, '', "  # noqa: S608
+        "CASE WHEN acknowledged_at IS NULL THEN 1 ELSE 0 END "
+        f"FROM {IntegrityAlert._meta.db_table} WHERE terminal_code = %s AND quarantined "
+        f"AND (acknowledged_at IS NULL OR {where_seqs})",
+    ]
+    params: list[Any] = [terminal, terminal, after, terminal, *seq_params]
+    if past:
+        where_past, past_params = _in("seq", past)
+        parts.append(
+            f"SELECT {_STORED}, id, seq, hash, NULL, '', 0 FROM {TerminalEntry._meta.db_table} "  # noqa: S608
+            f"WHERE terminal_code = %s AND {where_past}"
+        )
+        params += [terminal, *past_params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY kind, id", params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
 class _Ingest:
     """One ingest call's view of a terminal's chain, in memory while its head is locked;
-    `write` stores what it decided, a handful of queries for the whole batch."""
+    `write` stores what it decided, a handful of statements for the whole batch."""
 
-    def __init__(self, terminal: str, head: ChainHead, seqs: list[int], now: datetime):
+    def __init__(self, terminal: str, head: _HeadRow, seqs: list[int], now: datetime):
         self.terminal = terminal
         self.head = head
         self.now = now
         self.seq, self.hash, self.key_id = head.seq, head.hash, head.key_id
         self.gt: tuple[str | None, str | None] = (head.gt_after or None, head.gt_abs_after or None)
-        self.keys, self.key_order = terminal_keys(terminal)
-        self.held: dict[int, HeldEntry | Entry] = {
-            row.seq: row
-            for row in HeldEntry.objects.filter(terminal_code=terminal, seq__gt=head.seq)
-        }
-        past = [seq for seq in seqs if seq <= head.seq]
-        self.stored: dict[int, str] = dict(
-            TerminalEntry.objects.filter(terminal_code=terminal, seq__in=past).values_list(
-                "seq", "hash"
-            )
-        )
+        self.keys: dict[str, ec.EllipticCurvePublicKey] = {}
+        self.key_order: list[str] = []
+        self.held: dict[int, _Held | Entry] = {}
+        self.stored: dict[int, str] = {}
         self.blocked = False
         self.quarantined: set[tuple[int | None, str]] = set()
-        for seq, hash_, acknowledged_at in IntegrityAlert.objects.filter(
-            Q(acknowledged_at__isnull=True) | Q(seq__in=seqs),
-            terminal_code=terminal,
-            quarantined=True,
-        ).values_list("seq", "hash", "acknowledged_at"):
-            self.quarantined.add((seq, hash_))
-            self.blocked = self.blocked or acknowledged_at is None
+        past = [seq for seq in seqs if seq <= head.seq]
+        for kind, pk, seq, hash_, data, sig, open_ in _chain_read(terminal, head.seq, seqs, past):
+            if kind == _KEYS:
+                self.key_order.append(hash_)
+                key = public_key(bytes(data))
+                if key is not None:
+                    self.keys[hash_] = key
+            elif kind == _HELD:
+                self.held[seq] = _Held(pk, seq, bytes(data), hash_, sig)
+            elif kind == _ALERTS:
+                self.quarantined.add((seq, hash_))
+                self.blocked = self.blocked or bool(open_)
+            else:
+                self.stored[seq] = hash_
         self.consumed: list[int] = []  # HeldEntry rows applied or quarantined
-        self.entries: list[TerminalEntry] = []
+        self.entries: list[_Row] = []
         self.accepted: list[AcceptedEntry] = []
         self.alerts: list[IntegrityAlert] = []
 
@@ -293,9 +403,9 @@ class _Ingest:
     def drain(self) -> None:
         """Apply held entries while the next one is there and nobody must look first."""
         while not self.blocked and (held := self.held.pop(self.seq + 1, None)) is not None:
-            if isinstance(held, HeldEntry):
+            if isinstance(held, _Held):
                 self.consumed.append(held.pk)
-                wire = _Wire(held.seq, bytes(held.canonical), held.hash, held.sig)
+                wire = _Wire(held.seq, held.canonical, held.hash, held.sig)
                 try:  # checked when it was held; the held table is not kept immutable
                     entry = entry_read(
                         seq=held.seq, canonical=wire.canonical, hash=wire.hash, sig=wire.sig
@@ -330,17 +440,15 @@ class _Ingest:
             )
             return
         self.entries.append(
-            TerminalEntry(
-                terminal_code=self.terminal,
-                seq=entry.seq,
-                type=entry.type,
-                at_text=entry.at_text,
-                at=entry.at,
-                key_id=entry.key_id,
-                canonical=entry.canonical,
-                hash=entry.hash,
-                sig=entry.sig,
-                received_at=self.now,
+            _Row(
+                entry.seq,
+                entry.type,
+                entry.at_text,
+                entry.at,
+                entry.key_id,
+                entry.canonical,
+                entry.hash,
+                entry.sig,
             )
         )
         self.accepted.append(
@@ -402,33 +510,24 @@ class _Ingest:
         )
 
     def write(self) -> IngestResult:
-        TerminalEntry.objects.bulk_create(self.entries)
         if self.consumed:
             HeldEntry.objects.filter(pk__in=self.consumed).delete()
-        HeldEntry.objects.bulk_create(
-            [
-                HeldEntry(
-                    terminal_code=self.terminal,
-                    seq=held.seq,
-                    canonical=held.canonical,
-                    hash=held.hash,
-                    sig=held.sig,
-                    received_at=self.now,
-                )
-                for held in self.held.values()
-                if isinstance(held, Entry)
-            ]
-        )
-        IntegrityAlert.objects.bulk_create(self.alerts)
-        if self.entries:
-            ChainHead.objects.filter(pk=self.head.pk).update(
-                seq=self.seq,
-                hash=self.hash,
-                key_id=self.key_id,
-                gt_after=self.gt[0] or "",
-                gt_abs_after=self.gt[1] or "",
-                updated_at=self.now,
+        held = [
+            HeldEntry(
+                terminal_code=self.terminal,
+                seq=held.seq,
+                canonical=held.canonical,
+                hash=held.hash,
+                sig=held.sig,
+                received_at=self.now,
             )
+            for held in self.held.values()
+            if isinstance(held, Entry)
+        ]
+        if held:
+            HeldEntry.objects.bulk_create(held)
+        if self.alerts:
+            IntegrityAlert.objects.bulk_create(self.alerts)
         records: list[tuple[str, dict[str, Any]]] = [
             (
                 "INTEGRITY_FAILURE",
@@ -447,8 +546,9 @@ class _Ingest:
             records.append(
                 ("ANCHOR", {"terminal": self.terminal, "seq": self.seq, "hash": self.hash})
             )
+        server_head = self.store(lock_server=bool(records))
         if records:
-            _server_append(records)
+            _server_append(records, head=server_head)
         if self.blocked:
             status, missing = IngestStatus.QUARANTINED, None
         elif self.held:
@@ -456,6 +556,69 @@ class _Ingest:
         else:
             status, missing = IngestStatus.OK, None
         return IngestResult(status, Head(self.seq, self.hash), missing, self.accepted)
+
+    def store(self, *, lock_server: bool) -> _HeadRow | None:
+        """Insert the accepted entries and move the terminal's head on; then, if
+        `lock_server`, lock the server chain's head (the last lock) and answer it. On
+        PostgreSQL: one COPY of the rows, then one statement that moves the head on and
+        locks the server's; on SQLite, one multi-row INSERT."""
+        if not self.entries:
+            return _head_lock(SERVER_HEAD) if lock_server else None
+        adapt = connection.ops.adapt_datetimefield_value
+        now = adapt(self.now)
+        head: list[Any] = [
+            self.seq,
+            self.hash,
+            self.key_id,
+            self.gt[0] or "",
+            self.gt[1] or "",
+            now,
+            self.head.pk,
+        ]
+        columns = "terminal_code, seq, type, at_text, at, key_id, canonical, hash, sig, received_at"
+        table = TerminalEntry._meta.db_table
+        if _postgresql():
+            # COPY in binary form: the canonical bytes go as they are, where an INSERT
+            # from unnest costs psycopg an escaped array literal (2.5 ms more for 50 SALEs)
+            with connection.cursor() as cursor:
+                with cursor.cursor.copy(
+                    f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(_ENTRY_TYPES)
+                    for entry in self.entries:
+                        copy.write_row((self.terminal, *entry, self.now))
+                if not lock_server:
+                    cursor.execute(_HEAD_UPDATE, head)
+                    return None
+                cursor.execute(
+                    f"WITH head AS ({_HEAD_UPDATE}) {_head_select()}", [*head, SERVER_HEAD]
+                )
+                row = cursor.fetchone()
+            return _HeadRow(*row) if row is not None else _head_lock(SERVER_HEAD)
+        rows: list[tuple[Any, ...]] = [
+            (self.terminal, *row[:3], adapt(row.at), *row[4:], now) for row in self.entries
+        ]
+        with connection.cursor() as cursor:
+            step = _sqlite_variables() // len(rows[0])  # one INSERT for a batch of 500
+            for start in range(0, len(rows), step):
+                chunk = rows[start : start + step]
+                values = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {values}",  # noqa: S608
+                    [value for row in chunk for value in row],
+                )
+            cursor.execute(_HEAD_UPDATE, head)
+        return _head_lock(SERVER_HEAD) if lock_server else None
+
+
+def _sqlite_variables() -> int:
+    """How many parameters one SQLite statement takes (32,766 since SQLite 3.32)."""
+    import sqlite3
+
+    try:
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except AttributeError:  # pragma: no cover - Python before 3.11
+        return 999
 
 
 def _fork(seq: int, other: str | None, where: str) -> EntryProblem:
@@ -543,11 +706,29 @@ def server_chain_append(*, type: str, payload: Mapping[str, Any]) -> ServerEntry
     return _server_append([(type, dict(payload))])[-1]
 
 
-def _server_append(records: list[tuple[str, dict[str, Any]]]) -> list[ServerEntry]:
-    head = _head_lock(SERVER_HEAD)
+_server_key_ids: dict[ec.EllipticCurvePrivateKey, tuple[bytes, str]] = {}
+
+
+def _server_key_id(private: ec.EllipticCurvePrivateKey) -> tuple[bytes, str]:
+    """The SPKI and id of the server key's public half (server_private_key keeps one
+    object per key file, so this is worked out once)."""
+    known = _server_key_ids.get(private)
+    if known is None:
+        spki = spki_of(private.public_key())
+        known = _server_key_ids[private] = (spki, key_id(spki))
+    return known
+
+
+def _server_append(
+    records: list[tuple[str, dict[str, Any]]], *, head: _HeadRow | None = None
+) -> list[ServerEntry]:
+    """Append `records` to the server's chain, each signed; `head` is its head if the
+    caller locked it already. One INSERT and one UPDATE of the head (one statement on
+    PostgreSQL)."""
+    if head is None:
+        head = _head_lock(SERVER_HEAD)
     private = server_private_key(settings.KASSA_JOURNAL_KEY_FILE)
-    spki = spki_of(private.public_key())
-    kid = key_id(spki)
+    spki, kid = _server_key_id(private)
     now = timezone.now()
     if head.key_id != kid:
         # A first entry, or a key made anew (a lost data folder): say which key signs on.
@@ -599,8 +780,44 @@ def _server_append(records: list[tuple[str, dict[str, Any]]]) -> list[ServerEntr
                 subject=subject[:16] if isinstance(subject, str) else "",
             )
         )
-    ServerEntry.objects.bulk_create(rows)
-    ChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash, key_id=kid, updated_at=now)
+    if not _postgresql():
+        ServerEntry.objects.bulk_create(rows)
+        ChainHead.objects.filter(pk=head.pk).update(
+            seq=seq, hash=prev_hash, key_id=kid, updated_at=now
+        )
+        return rows
+    columns = "seq, type, at_text, at, key_id, canonical, hash, sig, received_at, subject"
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = [
+        seq,
+        prev_hash,
+        kid,
+        head.gt_after,
+        head.gt_abs_after,
+        now,
+        head.pk,
+    ]
+    for row in rows:
+        params += [
+            row.seq,
+            row.type,
+            row.at_text,
+            row.at,
+            row.key_id,
+            row.canonical,
+            row.hash,
+            row.sig,
+            row.received_at,
+            row.subject,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH head AS ({_HEAD_UPDATE}) INSERT INTO {ServerEntry._meta.db_table} "  # noqa: S608
+            f"({columns}) VALUES {values} RETURNING id",
+            params,
+        )
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
     return rows
 
 
