@@ -28,18 +28,115 @@ function makeWorkload(/** @type {number} */ count) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const pick = (/** @type {string[]} */ list) => list[Math.floor(random() * list.length)];
-  const brands = ["Coca-Cola", "Nestlé", "Müller", "Danone", "Øko", "Café Royal", "Señor Jalapeño", "Łowicz",
-    "Brødrene", "Zwan", "Hollandia", "Bonne Maman", "Dr. Oetker", "Heinz", "Lindt", "Milka", "Président",
-    "Tōkyō Foods", "Ürün", "Gül", "Crème d'Or", "Fjällräven Deli", "Kraš", "Ülker", "Storck", "Barilla",
-    "De Cecco", "Rémy", "Mövenpick"];
-  const items = ["cola", "zero", "müsli", "yoghurt", "crème fraîche", "brötchen", "smørrebrød", "jalapeño", "chips",
-    "pâté", "café", "espresso", "thé vert", "pâtes", "spaghetti", "penne", "risotto", "gnocchi", "chocolat",
-    "praliné", "bière", "limonade", "jus d'orange", "eau gazeuse", "fromage", "gouda", "emmental", "brie",
-    "camembert", "pain", "croissant", "baguette", "confiture", "miel", "beurre", "lait", "œufs", "saucisse",
-    "jambon", "salami", "poulet", "bœuf", "saumon", "thon", "crevettes", "pomme", "poire", "banane", "fraise",
-    "framboise", "tomate", "concombre", "salade", "oignon"];
-  const variants = ["bio", "light", "original", "classic", "extra", "premium", "mini", "maxi", "family",
-    "gluten free", "vegan", "épicé", "doux", "fumé", "nature", "citron", "vanille", "fraise", "noisette", "caramel"];
+  const brands = [
+    "Coca-Cola",
+    "Nestlé",
+    "Müller",
+    "Danone",
+    "Øko",
+    "Café Royal",
+    "Señor Jalapeño",
+    "Łowicz",
+    "Brødrene",
+    "Zwan",
+    "Hollandia",
+    "Bonne Maman",
+    "Dr. Oetker",
+    "Heinz",
+    "Lindt",
+    "Milka",
+    "Président",
+    "Tōkyō Foods",
+    "Ürün",
+    "Gül",
+    "Crème d'Or",
+    "Fjällräven Deli",
+    "Kraš",
+    "Ülker",
+    "Storck",
+    "Barilla",
+    "De Cecco",
+    "Rémy",
+    "Mövenpick",
+  ];
+  const items = [
+    "cola",
+    "zero",
+    "müsli",
+    "yoghurt",
+    "crème fraîche",
+    "brötchen",
+    "smørrebrød",
+    "jalapeño",
+    "chips",
+    "pâté",
+    "café",
+    "espresso",
+    "thé vert",
+    "pâtes",
+    "spaghetti",
+    "penne",
+    "risotto",
+    "gnocchi",
+    "chocolat",
+    "praliné",
+    "bière",
+    "limonade",
+    "jus d'orange",
+    "eau gazeuse",
+    "fromage",
+    "gouda",
+    "emmental",
+    "brie",
+    "camembert",
+    "pain",
+    "croissant",
+    "baguette",
+    "confiture",
+    "miel",
+    "beurre",
+    "lait",
+    "œufs",
+    "saucisse",
+    "jambon",
+    "salami",
+    "poulet",
+    "bœuf",
+    "saumon",
+    "thon",
+    "crevettes",
+    "pomme",
+    "poire",
+    "banane",
+    "fraise",
+    "framboise",
+    "tomate",
+    "concombre",
+    "salade",
+    "oignon",
+  ];
+  const variants = [
+    "bio",
+    "light",
+    "original",
+    "classic",
+    "extra",
+    "premium",
+    "mini",
+    "maxi",
+    "family",
+    "gluten free",
+    "vegan",
+    "épicé",
+    "doux",
+    "fumé",
+    "nature",
+    "citron",
+    "vanille",
+    "fraise",
+    "noisette",
+    "caramel",
+  ];
   const sizes = ["33cl", "50cl", "1L", "1.5L", "250g", "500g", "1kg", "6x33cl", "100g", "200g", "12 pcs", "4 pcs"];
   const ean13 = (/** @type {number} */ n) => {
     const head = "87" + String(n).padStart(10, "0");
@@ -84,7 +181,9 @@ function replayKeystrokes(index, queries, log) {
     sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   const ms = (/** @type {number} */ value) => value.toFixed(3).padStart(7);
   const row = (/** @type {string} */ kind, /** @type {number[]} */ sorted) =>
-    log(`${kind.padEnd(10)} ${String(sorted.length).padStart(6)} ${ms(quantile(sorted, 0.5))} ${ms(quantile(sorted, 0.95))} ${ms(quantile(sorted, 0.99))} ${ms(sorted[sorted.length - 1])}`);
+    log(
+      `${kind.padEnd(10)} ${String(sorted.length).padStart(6)} ${ms(quantile(sorted, 0.5))} ${ms(quantile(sorted, 0.95))} ${ms(quantile(sorted, 0.99))} ${ms(sorted[sorted.length - 1])}`,
+    );
   log(`${"keystrokes".padEnd(10)} ${"n".padStart(6)}  p50 ms  p95 ms  p99 ms  max ms  (50 results a query)`);
   const all = [];
   for (const [kind, list] of Object.entries(queries)) {
@@ -110,7 +209,9 @@ function benchNode(count, log) {
   const payload = JSON.stringify({ products });
   let started = performance.now();
   const parsed = JSON.parse(payload).products;
-  log(`catalog JSON ${(payload.length / 1e6).toFixed(1)} MB, JSON.parse ${(performance.now() - started).toFixed(0)} ms`);
+  log(
+    `catalog JSON ${(payload.length / 1e6).toFixed(1)} MB, JSON.parse ${(performance.now() - started).toFixed(0)} ms`,
+  );
   const builds = [];
   let index = buildSearchIndex(parsed);
   for (let i = 0; i < 4; i++) {
@@ -163,7 +264,8 @@ async function benchBrowser(count, log) {
   });
   log(`delta of 500 + 2 deleted     ${time()}`);
   time = lap();
-  for (let i = 0; i < 50; i++) await db.outboxAdd(conn, { uuid: `u${i}`, kind: "order", payload: { i }, createdAt: "" });
+  for (let i = 0; i < 50; i++)
+    await db.outboxAdd(conn, { uuid: `u${i}`, kind: "order", payload: { i }, createdAt: "" });
   log(`50 × outboxAdd (strict)      ${time()}`);
   time = lap();
   for (let i = 0; i < 50; i++) await db.nextReceiptNumber(conn, "B-");
@@ -195,8 +297,10 @@ async function runInChromium(/** @type {number} */ count) {
     }
     if (url.pathname === "/") {
       response.writeHead(200, { "content-type": "text/html" });
-      response.end(`<!doctype html><script type="module">window.benchProducts = ${count};</script>` +
-        `<script type="module" src="/bench/terminal_search.mjs"></script>`);
+      response.end(
+        `<!doctype html><script type="module">window.benchProducts = ${count};</script>` +
+          `<script type="module" src="/bench/terminal_search.mjs"></script>`,
+      );
       return;
     }
     const file = path.join(root, path.normalize(url.pathname));
@@ -247,7 +351,9 @@ if (inBrowser) {
     await runInChromium(count);
   } else {
     const os = await import("node:os");
-    console.log(`terminal search bench: ${count} products, node ${process.version}, ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`);
+    console.log(
+      `terminal search bench: ${count} products, node ${process.version}, ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`,
+    );
     benchNode(count, console.log);
   }
 }

@@ -2,7 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DEFAULT_PATTERNS, checkDigit, embeddedLookupCode, isValidGtin, normalizeBarcode, parseBarcode, validatePatterns,
+  DEFAULT_PATTERNS,
+  checkDigit,
+  embeddedLookupCode,
+  isValidGtin,
+  normalizeBarcode,
+  parseBarcode,
+  validatePatterns,
 } from "../../src/kassa/terminal/domain/barcode.js";
 
 test("check digits of published codes", () => {
@@ -25,13 +31,21 @@ test("UPC-A is looked up as EAN-13 with a leading zero", () => {
   assert.equal(normalizeBarcode("4006381333931"), "4006381333931");
   assert.equal(normalizeBarcode("96385074"), "96385074");
   assert.deepEqual(parseBarcode("036000291452"), { kind: "plain", code: "036000291452", lookupCode: "0036000291452" });
-  assert.deepEqual(parseBarcode("0036000291452"), { kind: "plain", code: "0036000291452", lookupCode: "0036000291452" });
+  assert.deepEqual(parseBarcode("0036000291452"), {
+    kind: "plain",
+    code: "0036000291452",
+    lookupCode: "0036000291452",
+  });
   assert.deepEqual(parseBarcode("96385074"), { kind: "plain", code: "96385074", lookupCode: "96385074" });
 });
 
 test("embedded price: 2305000123451 is 123.45 for item 05000", () => {
   assert.deepEqual(parseBarcode("2305000123451"), {
-    kind: "price", code: "2305000123451", lookupCode: "2305000000004", itemCode: "05000", value: 12345,
+    kind: "price",
+    code: "2305000123451",
+    lookupCode: "2305000000004",
+    itemCode: "05000",
+    value: 12345,
   });
   assert.ok(isValidGtin("2305000000004"));
 });
@@ -40,7 +54,11 @@ test("embedded weight: 2100005080002 is 8.000 kg of item 00005", () => {
   const lookupCode = embeddedLookupCode("21", "00005", 5);
   assert.equal(lookupCode, "2100005000000"); // the stored form: value zeroed, check digit 0
   assert.deepEqual(parseBarcode("2100005080002"), {
-    kind: "weight", code: "2100005080002", lookupCode, itemCode: "00005", value: 8000,
+    kind: "weight",
+    code: "2100005080002",
+    lookupCode,
+    itemCode: "00005",
+    value: 8000,
   });
 });
 
@@ -56,7 +74,11 @@ test("errors say what is wrong", () => {
 });
 
 test("a code with a prefix no pattern claims is plain", () => {
-  assert.deepEqual(parseBarcode("2212345678907"), { kind: "plain", code: "2212345678907", lookupCode: "2212345678907" });
+  assert.deepEqual(parseBarcode("2212345678907"), {
+    kind: "plain",
+    code: "2212345678907",
+    lookupCode: "2212345678907",
+  });
   // without patterns, a 21… code is plain too
   assert.equal(parseBarcode("2100005080002", []).kind, "plain");
 });
@@ -66,7 +88,11 @@ test("patterns are configuration: the same code as a price in another shop", () 
   const patterns = [{ prefix: "21", kind: /** @type {const} */ ("price"), itemDigits: 4, valueDigits: 6, decimals: 2 }];
   // then 2100005080002 is item 0000 at 5080.00 (508000 cents)
   assert.deepEqual(parseBarcode("2100005080002", patterns), {
-    kind: "price", code: "2100005080002", lookupCode: "2100000000005", itemCode: "0000", value: 508000,
+    kind: "price",
+    code: "2100005080002",
+    lookupCode: "2100000000005",
+    itemCode: "0000",
+    value: 508000,
   });
   // and in a currency without minor units a price with 0 decimals is the amount itself
   const yen = [{ prefix: "23", kind: /** @type {const} */ ("price"), itemDigits: 5, valueDigits: 5, decimals: 0 }];
@@ -90,20 +116,31 @@ test("the longest matching prefix wins; UPC number system 2 matches prefix 02", 
   const upcHead = "21234500199";
   const upc = upcHead + checkDigit(upcHead);
   assert.deepEqual(parseBarcode(upc, patterns), {
-    kind: "price", code: upc, lookupCode: embeddedLookupCode("02", "12345", 5), itemCode: "12345", value: 199,
+    kind: "price",
+    code: upc,
+    lookupCode: embeddedLookupCode("02", "12345", 5),
+    itemCode: "12345",
+    value: 199,
   });
 });
 
 test("other symbologies only when asked for", () => {
   assert.equal(/** @type {any} */ (parseBarcode("ABC-123")).error, "characters");
   assert.deepEqual(parseBarcode("ABC-123", DEFAULT_PATTERNS, { acceptOther: true }), {
-    kind: "plain", code: "ABC-123", lookupCode: "ABC-123",
+    kind: "plain",
+    code: "ABC-123",
+    lookupCode: "ABC-123",
   });
   assert.deepEqual(parseBarcode("123456", DEFAULT_PATTERNS, { acceptOther: true }), {
-    kind: "plain", code: "123456", lookupCode: "123456",
+    kind: "plain",
+    code: "123456",
+    lookupCode: "123456",
   });
   // a 13-digit code is still checked: a misread is never looked up
-  assert.equal(/** @type {any} */ (parseBarcode("4006381333932", DEFAULT_PATTERNS, { acceptOther: true })).error, "check_digit");
+  assert.equal(
+    /** @type {any} */ (parseBarcode("4006381333932", DEFAULT_PATTERNS, { acceptOther: true })).error,
+    "check_digit",
+  );
 });
 
 test("bad patterns are refused", () => {

@@ -4,7 +4,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  DEFAULT_PATTERNS, checkDigit, isValidGtin, normalizeBarcode, parseBarcode, validatePatterns,
+  DEFAULT_PATTERNS,
+  checkDigit,
+  isValidGtin,
+  normalizeBarcode,
+  parseBarcode,
+  validatePatterns,
 } from "../../src/kassa/terminal/domain/barcode.js";
 
 const cases = JSON.parse(readFileSync(new URL("../shared/barcode_cases.json", import.meta.url), "utf8"));
@@ -56,12 +61,16 @@ for (const worked of cases.patterns) {
 
 for (const worked of cases.scans) {
   test(`scan: ${worked.name}`, () => {
-    const expected = worked.kind === "plain"
-      ? { kind: "plain", code: worked.code, lookupCode: worked.lookup_code }
-      : {
-        kind: worked.kind, code: worked.code, lookupCode: worked.lookup_code, itemCode: worked.item_code,
-        value: worked.value,
-      };
+    const expected =
+      worked.kind === "plain"
+        ? { kind: "plain", code: worked.code, lookupCode: worked.lookup_code }
+        : {
+            kind: worked.kind,
+            code: worked.code,
+            lookupCode: worked.lookup_code,
+            itemCode: worked.item_code,
+            value: worked.value,
+          };
     for (const acceptOther of [false, true]) {
       assert.deepEqual(parseBarcode(worked.code, patternsOf(worked), { places: worked.places, acceptOther }), expected);
     }

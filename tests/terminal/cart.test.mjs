@@ -2,15 +2,56 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CartError, LIMITS, addPayment, addProduct, amountDue, cashPaid, change, createOrder, isFullyPaid, localIsoString,
-  needsManagerApproval, paid, paymentProblem, pricedLines, removeLine, removePayment, selectLine, setDiscount,
-  setNote, setPrice, setQuantity, taxes, toSyncPayload, totals,
+  CartError,
+  LIMITS,
+  addPayment,
+  addProduct,
+  amountDue,
+  cashPaid,
+  change,
+  createOrder,
+  isFullyPaid,
+  localIsoString,
+  needsManagerApproval,
+  paid,
+  paymentProblem,
+  pricedLines,
+  removeLine,
+  removePayment,
+  selectLine,
+  setDiscount,
+  setNote,
+  setPrice,
+  setQuantity,
+  taxes,
+  toSyncPayload,
+  totals,
 } from "../../src/kassa/terminal/domain/cart.js";
 
 const VAT21 = { id: 1, name: "VAT 21%", rate: "21", price_includes_tax: true };
 const VAT9 = { id: 2, name: "VAT 9%", rate: "9", price_includes_tax: true };
-const COLA = { id: 12, name: "Cola 33cl", ref: "COLA33", barcodes: ["5449000000996"], category_id: 1, price: "10.00", tax_id: 1, unit: /** @type {const} */ ("pc"), weighed: false };
-const APPLES = { id: 30, name: "Apples", ref: "APL", barcodes: [], category_id: 2, price: "2.49", tax_id: 2, unit: /** @type {const} */ ("kg"), weighed: true };
+const COLA = {
+  id: 12,
+  name: "Cola 33cl",
+  ref: "COLA33",
+  barcodes: ["5449000000996"],
+  category_id: 1,
+  price: "10.00",
+  tax_id: 1,
+  unit: /** @type {const} */ ("pc"),
+  weighed: false,
+};
+const APPLES = {
+  id: 30,
+  name: "Apples",
+  ref: "APL",
+  barcodes: [],
+  category_id: 2,
+  price: "2.49",
+  tax_id: 2,
+  unit: /** @type {const} */ ("kg"),
+  weighed: true,
+};
 const CASH = { id: 1, name: "Cash", is_cash: true };
 const CARD = { id: 2, name: "Card", is_cash: false };
 
@@ -24,7 +65,8 @@ function newOrder(places = 2) {
 }
 
 /** @param {CartError} code */
-const cartError = (/** @type {string} */ code) => (/** @type {any} */ error) => error instanceof CartError && error.code === code;
+const cartError = (/** @type {string} */ code) => (/** @type {any} */ error) =>
+  error instanceof CartError && error.code === code;
 
 test("a new order is empty, frozen and uses the injected uuid and receipt number", () => {
   const order = newOrder();
@@ -54,7 +96,13 @@ test("a discounted, overridden or differently priced line is not merged into", (
   let order = addProduct(newOrder(), { product: COLA, tax: VAT21 });
   order = setDiscount(order, "1", 1000, { approvedBy: 9 });
   order = addProduct(order, { product: COLA, tax: VAT21 });
-  assert.deepEqual(order.lines.map((line) => [line.id, line.quantity, line.discount]), [["1", 1000, 1000], ["2", 1000, 0]]);
+  assert.deepEqual(
+    order.lines.map((line) => [line.id, line.quantity, line.discount]),
+    [
+      ["1", 1000, 1000],
+      ["2", 1000, 0],
+    ],
+  );
   order = setPrice(order, "2", 900, { approvedBy: 9 });
   order = addProduct(order, { product: COLA, tax: VAT21 });
   assert.equal(order.lines.length, 3);
@@ -76,9 +124,15 @@ test("weighed products need a quantity and never merge", () => {
   assert.throws(() => addProduct(empty, { product: APPLES, tax: VAT9 }), cartError("quantity_required"));
   let order = addProduct(empty, { product: APPLES, tax: VAT9, quantity: 455 });
   order = addProduct(order, { product: APPLES, tax: VAT9, quantity: 455 });
-  assert.deepEqual(order.lines.map((line) => line.quantity), [455, 455]);
+  assert.deepEqual(
+    order.lines.map((line) => line.quantity),
+    [455, 455],
+  );
   // 0.455 kg at 2.49 = 1.13295 → 1.13
-  assert.deepEqual(pricedLines(order).map((line) => line.gross), [113, 113]);
+  assert.deepEqual(
+    pricedLines(order).map((line) => line.gross),
+    [113, 113],
+  );
   assert.equal(order.lines[0].unit, "kg");
 });
 
@@ -91,7 +145,10 @@ test("set quantity, discount, price; remove and select lines", () => {
   assert.equal(pricedLines(order)[0].gross, 2700);
   assert.equal(order.lines[0].approvedBy, 7);
   order = setPrice(order, "2", 199, { approvedBy: 8 });
-  assert.deepEqual([order.lines[1].unitPrice, order.lines[1].priceOverridden, order.lines[1].approvedBy], [199, true, 8]);
+  assert.deepEqual(
+    [order.lines[1].unitPrice, order.lines[1].priceOverridden, order.lines[1].approvedBy],
+    [199, true, 8],
+  );
   // setting the catalog price back clears the override flag, keeps who approved
   order = setPrice(order, "2", 249);
   assert.deepEqual([order.lines[1].priceOverridden, order.lines[1].approvedBy], [false, 8]);
@@ -149,7 +206,10 @@ test("cash overpay gives change; split payments; card overpay is refused", () =>
   let split = addPayment(order, { method: CARD, amount: 400 });
   assert.deepEqual([amountDue(split), change(split), isFullyPaid(split)], [600, 0, false]);
   split = addPayment(split, { method: CASH, amount: 2000 });
-  assert.deepEqual([paid(split), cashPaid(split), amountDue(split), change(split), isFullyPaid(split)], [2400, 2000, 0, 1400, true]);
+  assert.deepEqual(
+    [paid(split), cashPaid(split), amountDue(split), change(split), isFullyPaid(split)],
+    [2400, 2000, 0, 1400, true],
+  );
   // removing the cash payment leaves 6.00 due
   split = removePayment(split, split.payments[1].id);
   assert.deepEqual([amountDue(split), isFullyPaid(split)], [600, false]);
@@ -181,7 +241,10 @@ test("a refund is paid out with negative payments, without change", () => {
 
 test("manager approval: any price change, a discount above the limit", () => {
   assert.equal(needsManagerApproval({ kind: "price", unitPrice: 900, listPrice: 1000 }, { discountLimit: 1000 }), true);
-  assert.equal(needsManagerApproval({ kind: "price", unitPrice: 1100, listPrice: 1000 }, { discountLimit: 1000 }), true);
+  assert.equal(
+    needsManagerApproval({ kind: "price", unitPrice: 1100, listPrice: 1000 }, { discountLimit: 1000 }),
+    true,
+  );
   assert.equal(needsManagerApproval({ kind: "price", unitPrice: 1000, listPrice: 1000 }), false);
   assert.equal(needsManagerApproval({ kind: "discount", discount: 1000 }, { discountLimit: 1000 }), false);
   assert.equal(needsManagerApproval({ kind: "discount", discount: 1001 }, { discountLimit: 1000 }), true);
@@ -196,18 +259,44 @@ test("toSyncPayload gives exactly the server's order JSON", () => {
   // then
   const payload = toSyncPayload(order, { sessionUuid: "0b6f3c1e-0000-4000-8000-00000000000a", cashierId: 3 });
   assert.deepEqual(payload, {
-    uuid: "7d1c5a4e-0000-4000-8000-000000000001", receipt_number: "POS1-1-000042",
-    session_uuid: "0b6f3c1e-0000-4000-8000-00000000000a", cashier_id: 3,
-    created_at: "2026-11-21T10:15:00.123+01:00", note: "",
-    lines: [{ product_id: 12, name: "Cola 33cl", quantity: "1.000", unit_price: "10.00", discount: "0",
-      tax_id: 1, tax_rate: "21", price_includes_tax: true,
-      net: "8.26", tax: "1.74", gross: "10.00", price_overridden: false, approved_by: null }],
+    uuid: "7d1c5a4e-0000-4000-8000-000000000001",
+    receipt_number: "POS1-1-000042",
+    session_uuid: "0b6f3c1e-0000-4000-8000-00000000000a",
+    cashier_id: 3,
+    created_at: "2026-11-21T10:15:00.123+01:00",
+    note: "",
+    lines: [
+      {
+        product_id: 12,
+        name: "Cola 33cl",
+        quantity: "1.000",
+        unit_price: "10.00",
+        discount: "0",
+        tax_id: 1,
+        tax_rate: "21",
+        price_includes_tax: true,
+        net: "8.26",
+        tax: "1.74",
+        gross: "10.00",
+        price_overridden: false,
+        approved_by: null,
+      },
+    ],
     payments: [{ method_id: 1, amount: "20.00" }],
     change: "10.00",
     totals: { net: "8.26", tax: "1.74", gross: "10.00" },
   });
   assert.deepEqual(Object.keys(payload), [
-    "uuid", "receipt_number", "session_uuid", "cashier_id", "created_at", "note", "lines", "payments", "change", "totals",
+    "uuid",
+    "receipt_number",
+    "session_uuid",
+    "cashier_id",
+    "created_at",
+    "note",
+    "lines",
+    "payments",
+    "change",
+    "totals",
   ]);
 });
 
@@ -220,24 +309,61 @@ test("payload of a mixed order: discounts, rates, weighed, override", () => {
   order = addPayment(order, { method: CARD, amount: 432 });
   const payload = toSyncPayload(order, { sessionUuid: "s", cashierId: 4 });
   assert.deepEqual(payload.lines, [
-    { product_id: 12, name: "Cola 33cl", quantity: "1.234", unit_price: "2.50", discount: "0", tax_id: 3, tax_rate: "7.7",
-      price_includes_tax: false, net: "3.09", tax: "0.24", gross: "3.33", price_overridden: false, approved_by: null },
+    {
+      product_id: 12,
+      name: "Cola 33cl",
+      quantity: "1.234",
+      unit_price: "2.50",
+      discount: "0",
+      tax_id: 3,
+      tax_rate: "7.7",
+      price_includes_tax: false,
+      net: "3.09",
+      tax: "0.24",
+      gross: "3.33",
+      price_overridden: false,
+      approved_by: null,
+    },
     // 0.455 × 2.49 × 0.875 = 0.99133… → 0.99; tax 0.99 × 9/109 = 0.0817… → 0.08
-    { product_id: 30, name: "Apples", quantity: "0.455", unit_price: "2.49", discount: "12.5", tax_id: 2, tax_rate: "9",
-      price_includes_tax: true, net: "0.91", tax: "0.08", gross: "0.99", price_overridden: false, approved_by: 5 },
+    {
+      product_id: 30,
+      name: "Apples",
+      quantity: "0.455",
+      unit_price: "2.49",
+      discount: "12.5",
+      tax_id: 2,
+      tax_rate: "9",
+      price_includes_tax: true,
+      net: "0.91",
+      tax: "0.08",
+      gross: "0.99",
+      price_overridden: false,
+      approved_by: 5,
+    },
   ]);
   assert.deepEqual(payload.totals, { net: "4.00", tax: "0.32", gross: "4.32" });
   assert.equal(payload.change, "0.00");
-  assert.deepEqual(taxes(order).map((group) => [group.rate, group.priceIncludesTax, group.gross]), [
-    [77000, false, 333], [90000, true, 99],
-  ]);
+  assert.deepEqual(
+    taxes(order).map((group) => [group.rate, group.priceIncludesTax, group.gross]),
+    [
+      [77000, false, 333],
+      [90000, true, 99],
+    ],
+  );
 });
 
 test("a currency without minor units", () => {
-  let order = addProduct(newOrder(0), { product: { ...COLA, price: "105" }, tax: { ...VAT21, rate: "10" }, quantity: 3000 });
+  let order = addProduct(newOrder(0), {
+    product: { ...COLA, price: "105" },
+    tax: { ...VAT21, rate: "10" },
+    quantity: 3000,
+  });
   order = addPayment(order, { method: CASH, amount: 400 });
   const payload = toSyncPayload(order, { sessionUuid: "s", cashierId: 1 });
-  assert.deepEqual([payload.lines[0].unit_price, payload.lines[0].net, payload.totals.gross, payload.change], ["105", "286", "315", "85"]);
+  assert.deepEqual(
+    [payload.lines[0].unit_price, payload.lines[0].net, payload.totals.gross, payload.change],
+    ["105", "286", "315", "85"],
+  );
 });
 
 test("localIsoString writes the UTC offset", () => {
@@ -250,7 +376,12 @@ test("localIsoString writes the UTC offset", () => {
 
 test("stampOrder sets the receipt number and time taken when the order is paid", async () => {
   const { stampOrder } = await import("../../src/kassa/terminal/domain/cart.js");
-  const order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "2026-01-01T08:00:00.000+01:00", places: 2 });
+  const order = createOrder({
+    newUuid: () => "u-1",
+    receiptNumber: "",
+    createdAt: "2026-01-01T08:00:00.000+01:00",
+    places: 2,
+  });
   const stamped = stampOrder(order, { receiptNumber: "POS1-1-000007", createdAt: "2026-01-01T09:30:00.000+01:00" });
   assert.equal(stamped.receiptNumber, "POS1-1-000007");
   assert.equal(stamped.createdAt, "2026-01-01T09:30:00.000+01:00");

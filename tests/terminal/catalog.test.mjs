@@ -22,12 +22,33 @@ const products = [
 
 test("the tree: children in the given order, by id, and each category's top-level ancestor", () => {
   const tree = categoryTree(categories);
-  assert.deepEqual((tree.children.get(null) ?? []).map((c) => c.id), [1, 2]);
-  assert.deepEqual((tree.children.get(1) ?? []).map((c) => c.id), [3]);
-  assert.deepEqual((tree.children.get(3) ?? []).map((c) => c.id), [4]);
-  assert.deepEqual((tree.children.get(99) ?? []).map((c) => c.id), [5]);
+  assert.deepEqual(
+    (tree.children.get(null) ?? []).map((c) => c.id),
+    [1, 2],
+  );
+  assert.deepEqual(
+    (tree.children.get(1) ?? []).map((c) => c.id),
+    [3],
+  );
+  assert.deepEqual(
+    (tree.children.get(3) ?? []).map((c) => c.id),
+    [4],
+  );
+  assert.deepEqual(
+    (tree.children.get(99) ?? []).map((c) => c.id),
+    [5],
+  );
   assert.equal(tree.byId.get(4)?.name, "Rye");
-  assert.deepEqual([...tree.topOf], [[1, 1], [2, 2], [3, 1], [4, 1], [5, 5]]);
+  assert.deepEqual(
+    [...tree.topOf],
+    [
+      [1, 1],
+      [2, 2],
+      [3, 1],
+      [4, 1],
+      [5, 5],
+    ],
+  );
 });
 
 test("a cycle in the data does not hang", () => {
@@ -41,7 +62,10 @@ test("a cycle in the data does not hang", () => {
 test("a category's tiles include its subcategories', at any depth; none chosen: all", () => {
   const index = buildSearchIndex(products);
   const tree = categoryTree(categories);
-  const names = (/** @type {number | null} */ id) => productsFor(index, "", id, tree).items.map((p) => p.name).sort();
+  const names = (/** @type {number | null} */ id) =>
+    productsFor(index, "", id, tree)
+      .items.map((p) => p.name)
+      .sort();
   assert.deepEqual(names(1), ["Baguette", "Croissant", "Rye loaf"]);
   assert.deepEqual(names(3), ["Baguette", "Rye loaf"]);
   assert.deepEqual(names(4), ["Rye loaf"]);
@@ -53,13 +77,26 @@ test("a category's tiles include its subcategories', at any depth; none chosen: 
 test("a search ignores the category; no index yet: nothing", () => {
   const index = buildSearchIndex(products);
   const tree = categoryTree(categories);
-  assert.deepEqual(productsFor(index, "rye", 2, tree).items.map((p) => p.name), ["Rye loaf"]);
-  assert.deepEqual(productsFor(index, "  ", 2, tree).items.map((p) => p.name), ["Cola"]);
+  assert.deepEqual(
+    productsFor(index, "rye", 2, tree).items.map((p) => p.name),
+    ["Rye loaf"],
+  );
+  assert.deepEqual(
+    productsFor(index, "  ", 2, tree).items.map((p) => p.name),
+    ["Cola"],
+  );
   assert.deepEqual(productsFor(null, "rye", null, tree), { items: [], more: false });
 });
 
 test("at most the limit, and whether there are more", () => {
-  const many = Array.from({ length: CATEGORY_LIMIT + 1 }, (_, i) => ({ id: i + 1, name: `Item ${i + 1}`, price: "1.00", tax_id: 1, category_id: 2, barcodes: [] }));
+  const many = Array.from({ length: CATEGORY_LIMIT + 1 }, (_, i) => ({
+    id: i + 1,
+    name: `Item ${i + 1}`,
+    price: "1.00",
+    tax_id: 1,
+    category_id: 2,
+    barcodes: [],
+  }));
   const index = buildSearchIndex(many);
   const tree = categoryTree(categories);
   const shown = productsFor(index, "", 2, tree);

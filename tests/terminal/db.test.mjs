@@ -63,12 +63,34 @@ test("upgrade from the current version changes nothing", () => {
 
 test("the module exports the data API", () => {
   for (const name of [
-    "openTerminalDb", "getMeta", "setMeta", "putCatalog", "applyCatalogDelta", "loadCatalog",
-    "putCashiers", "putPaymentMethods", "saveOrder", "deleteOrder", "listOrders", "saveSession", "getSession",
-    "outboxKey", "outboxAdd", "outboxPending", "outboxCounts", "outboxMarkDone", "outboxMarkRejected",
-    "outboxRequeue", "nextReceiptNumber", "orderFinish", "getReceipt", "outboxAll", "getSearchIndex", "putSearchIndex",
+    "openTerminalDb",
+    "getMeta",
+    "setMeta",
+    "putCatalog",
+    "applyCatalogDelta",
+    "loadCatalog",
+    "putCashiers",
+    "putPaymentMethods",
+    "saveOrder",
+    "deleteOrder",
+    "listOrders",
+    "saveSession",
+    "getSession",
+    "outboxKey",
+    "outboxAdd",
+    "outboxPending",
+    "outboxCounts",
+    "outboxMarkDone",
+    "outboxMarkRejected",
+    "outboxRequeue",
+    "nextReceiptNumber",
+    "orderFinish",
+    "getReceipt",
+    "outboxAll",
+    "getSearchIndex",
+    "putSearchIndex",
   ]) {
-    assert.equal(typeof /** @type {any} */ (db)[name], "function", name);
+    assert.equal(typeof (/** @type {any} */ (db)[name]), "function", name);
   }
 });
 

@@ -2,7 +2,13 @@
 // the terminal's, with the till's currency places and cut to the display's size.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_SIZE, changeFrame, displaySize, itemFrame, totalFrame } from "../../src/kassa/terminal/domain/display.js";
+import {
+  DEFAULT_SIZE,
+  changeFrame,
+  displaySize,
+  itemFrame,
+  totalFrame,
+} from "../../src/kassa/terminal/domain/display.js";
 import { formatQuantityShort } from "../../src/kassa/terminal/domain/money.js";
 
 /** @param {string[]} frame @param {{rows: number, columns: number}} size */
@@ -13,7 +19,14 @@ function fits(frame, { rows, columns }) {
 test("item frame: product and line total, quantity × price and the running total", () => {
   const line = { name: "Baguette", quantity: 2000, unitPrice: 149, gross: 298 };
   assert.deepEqual(itemFrame(line, 1235, { places: 2 }), ["Baguette        2.98", "2 x 1.49   Tot 12.35"]);
-  const weighed = { name: "Bananas from Ecuador, organic", quantity: 1234, unit: "kg", weighed: true, unitPrice: 199, gross: 246 };
+  const weighed = {
+    name: "Bananas from Ecuador, organic",
+    quantity: 1234,
+    unit: "kg",
+    weighed: true,
+    unitPrice: 199,
+    gross: 246,
+  };
   assert.deepEqual(itemFrame(weighed, 246, { places: 2 }), ["Bananas from Ec 2.46", "Total           2.46"]);
   for (const frame of [itemFrame(line, 123456789, { places: 2 }), itemFrame(weighed, 5, { places: 2, columns: 16 })]) {
     assert.ok(frame.every((text) => text.length <= 20));
@@ -34,17 +47,32 @@ test("total frame: TOTAL, then the amount due and the currency code at the right
   assert.deepEqual(totalFrame(315, { places: 0, currency: "JPY" }), ["TOTAL", "             315 JPY"]);
   assert.deepEqual(totalFrame(1234, { places: 3, currency: "KWD" }), ["TOTAL", "           1.234 KWD"]);
   // Too long for the code: the amount alone; too long even alone: its end.
-  assert.deepEqual(totalFrame(123456789012, { places: 2, currency: "EUR", columns: 16 }), ["TOTAL", "   1234567890.12"]);
+  assert.deepEqual(totalFrame(123456789012, { places: 2, currency: "EUR", columns: 16 }), [
+    "TOTAL",
+    "   1234567890.12",
+  ]);
   assert.deepEqual(totalFrame(123456789012, { places: 2, currency: "EUR", columns: 8 }), ["TOTAL", "67890.12"]);
   // One row: label and amount on it.
   assert.deepEqual(totalFrame(339, { places: 2, currency: "EUR", rows: 1 }), ["TOTAL       3.39 EUR"]);
 });
 
 test("change frame after Validate: paid and change", () => {
-  assert.deepEqual(changeFrame({ paid: 500, change: 161 }, { places: 2 }), ["Paid            5.00", "Change          1.61"]);
-  assert.deepEqual(changeFrame({ paid: 1000, change: 685 }, { places: 0 }), ["Paid            1000", "Change           685"]);
-  assert.deepEqual(changeFrame({ paid: 5000, change: 1766 }, { places: 3 }), ["Paid           5.000", "Change         1.766"]);
-  assert.deepEqual(changeFrame({ paid: 339, change: 0 }, { places: 2 }), ["Paid            3.39", "Change          0.00"]);
+  assert.deepEqual(changeFrame({ paid: 500, change: 161 }, { places: 2 }), [
+    "Paid            5.00",
+    "Change          1.61",
+  ]);
+  assert.deepEqual(changeFrame({ paid: 1000, change: 685 }, { places: 0 }), [
+    "Paid            1000",
+    "Change           685",
+  ]);
+  assert.deepEqual(changeFrame({ paid: 5000, change: 1766 }, { places: 3 }), [
+    "Paid           5.000",
+    "Change         1.766",
+  ]);
+  assert.deepEqual(changeFrame({ paid: 339, change: 0 }, { places: 2 }), [
+    "Paid            3.39",
+    "Change          0.00",
+  ]);
   assert.deepEqual(changeFrame({ paid: 500, change: 161 }, { places: 2, rows: 1 }), ["Change          1.61"]);
 });
 

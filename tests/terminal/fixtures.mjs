@@ -9,7 +9,15 @@ export const vat21net = { id: 3, rate: "21", price_includes_tax: false };
 export const bread = { id: 18, name: "Baguette", price: "1.49", tax_id: 2 };
 export const bananas = { id: 1, name: "Bananas", price: "1.99", tax_id: 2, unit: "kg", weighed: true };
 export const wrapping = { id: 9, name: "Gift wrapping", price: "2.00", tax_id: 3 };
-export const config = { currency: "EUR", store_name: "Shop", store_address: "Street 1", store_tax_id: "NL1", receipt_header: "", receipt_footer: "Thanks", name: "Till 1" };
+export const config = {
+  currency: "EUR",
+  store_name: "Shop",
+  store_address: "Street 1",
+  store_tax_id: "NL1",
+  receipt_header: "",
+  receipt_footer: "Thanks",
+  name: "Till 1",
+};
 
 /**
  * The sample sale, finished as POS1-1-000003: 2 × Baguette (merged), 1.234 kg of bananas
@@ -17,7 +25,12 @@ export const config = { currency: "EUR", store_name: "Shop", store_address: "Str
  * card and 10.00 in cash (5.14 change).
  * @param {Array<[typeof cash, number]>} [payments] method and amount in cents
  */
-export function sampleOrder(payments = [[card, 300], [cash, 1000]]) {
+export function sampleOrder(
+  payments = [
+    [card, 300],
+    [cash, 1000],
+  ],
+) {
   let order = createOrder({ newUuid: () => "u-1", receiptNumber: "", createdAt: "x", places: 2 });
   order = addProduct(order, { product: bread, tax: vat9 });
   order = addProduct(order, { product: bread, tax: vat9 });

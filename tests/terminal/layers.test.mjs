@@ -29,7 +29,8 @@ function modules(dir) {
 export function importsOf(source) {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
   const found = [];
-  for (const match of code.matchAll(/(?:^|[;\s}])(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']/g)) found.push(match[1]);
+  for (const match of code.matchAll(/(?:^|[;\s}])(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']/g))
+    found.push(match[1]);
   for (const match of code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)) found.push(match[1]);
   return found;
 }
@@ -41,8 +42,13 @@ export function importsOf(source) {
 function edges() {
   return modules(root).flatMap((from) =>
     importsOf(readFileSync(join(root, from), "utf8")).map((specifier) => {
-      assert.ok(specifier.startsWith("."), `${from} imports ${specifier}: only relative imports (no CDN, no bare names)`);
-      const to = relative(root, join(root, dirname(from), specifier)).split(sep).join("/");
+      assert.ok(
+        specifier.startsWith("."),
+        `${from} imports ${specifier}: only relative imports (no CDN, no bare names)`,
+      );
+      const to = relative(root, join(root, dirname(from), specifier))
+        .split(sep)
+        .join("/");
       return { from, to };
     }),
   );
@@ -57,7 +63,7 @@ test("the import parser finds static, re-exported and dynamic imports, not comme
     "import * as b from '../b.js';",
     'import "./side.js";',
     'export { c } from "./c.js";',
-    "const d = await import(\"./d.js\");",
+    'const d = await import("./d.js");',
     'import {\n  e,\n  f,\n} from "./ef.js";',
     '// import { g } from "./g.js";',
     '/** import { h } from "./h.js"; */',
@@ -66,7 +72,8 @@ test("the import parser finds static, re-exported and dynamic imports, not comme
 });
 
 test("every relative import names an existing module", () => {
-  for (const { from, to } of edges()) assert.ok(existsSync(join(root, to)), `${from} imports ${to}, which does not exist`);
+  for (const { from, to } of edges())
+    assert.ok(existsSync(join(root, to)), `${from} imports ${to}, which does not exist`);
 });
 
 test("nothing outside ui/ imports ui/, but the entry point app.js", () => {
@@ -91,6 +98,7 @@ test("the device adapter imports neither screens nor flows: it publishes events"
 
 test("the layers exist and import (the checks above are not vacuous)", () => {
   const layers = new Set(modules(root).map(layer));
-  for (const name of ["app.js", "domain", "state", "flows", "ui", "hardware", "sync", "data"]) assert.ok(layers.has(name), name);
+  for (const name of ["app.js", "domain", "state", "flows", "ui", "hardware", "sync", "data"])
+    assert.ok(layers.has(name), name);
   assert.ok(edges().length > 100);
 });

@@ -3,8 +3,23 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  MoneyError, displayMoney, formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate, linePrice,
-  orderTotals, parseAmount, parseDiscount, parseQuantity, parseRate, parseTyped, roundDiv, taxBreakdown, typedAmount,
+  MoneyError,
+  displayMoney,
+  formatAmount,
+  formatDiscount,
+  formatQuantity,
+  formatQuantityShort,
+  formatRate,
+  linePrice,
+  orderTotals,
+  parseAmount,
+  parseDiscount,
+  parseQuantity,
+  parseRate,
+  parseTyped,
+  roundDiv,
+  taxBreakdown,
+  typedAmount,
 } from "../../src/kassa/terminal/domain/money.js";
 
 const { cases } = JSON.parse(readFileSync(new URL("../shared/money_cases.json", import.meta.url), "utf8"));
@@ -31,14 +46,21 @@ for (const worked of cases) {
     });
     // then each line, the totals and the tax breakdown are exactly the case's
     const asStrings = (/** @type {any} */ a) => ({
-      net: formatAmount(a.net, places), tax: formatAmount(a.tax, places), gross: formatAmount(a.gross, places),
+      net: formatAmount(a.net, places),
+      tax: formatAmount(a.tax, places),
+      gross: formatAmount(a.gross, places),
     });
-    assert.deepEqual(priced.map(asStrings), worked.lines.map(({ net, tax, gross }) => ({ net, tax, gross })));
+    assert.deepEqual(
+      priced.map(asStrings),
+      worked.lines.map(({ net, tax, gross }) => ({ net, tax, gross })),
+    );
     for (const line of priced) assert.equal(line.net + line.tax, line.gross);
     assert.deepEqual(asStrings(orderTotals(priced)), worked.totals);
     assert.deepEqual(
       taxBreakdown(priced).map((group) => ({
-        rate: formatRate(group.rate), price_includes_tax: group.priceIncludesTax, ...asStrings(group),
+        rate: formatRate(group.rate),
+        price_includes_tax: group.priceIncludesTax,
+        ...asStrings(group),
       })),
       worked.taxes,
     );
@@ -76,7 +98,22 @@ test("parsing is exact and strict", () => {
   assert.equal(parseRate("21"), 210000);
   assert.equal(parseRate("7.7"), 77000);
   assert.equal(parseRate("5.5"), 55000);
-  for (const bad of ["", " 1", "1 ", "+1", "1e3", ".5", "5.", "1,00", "abc", "0x10", "--1", "1.2.3", "NaN", "Infinity"]) {
+  for (const bad of [
+    "",
+    " 1",
+    "1 ",
+    "+1",
+    "1e3",
+    ".5",
+    "5.",
+    "1,00",
+    "abc",
+    "0x10",
+    "--1",
+    "1.2.3",
+    "NaN",
+    "Infinity",
+  ]) {
     assert.throws(() => parseAmount(bad, 2), MoneyError, JSON.stringify(bad));
   }
   assert.throws(() => parseAmount("1.001", 2), /more than 2 decimals/);
@@ -119,14 +156,27 @@ test("formatting gives the API's decimal strings", () => {
 test("linePrice keeps exact results past 2^53 in the intermediate product", () => {
   // given 999,999.999 units at 9,999,999.99: the product quantity × price × 10000 is ~1e26
   const result = linePrice({
-    quantity: 999999999, unitPrice: 999999999, discount: 0, rate: 210000, priceIncludesTax: true, places: 2,
+    quantity: 999999999,
+    unitPrice: 999999999,
+    discount: 0,
+    rate: 210000,
+    priceIncludesTax: true,
+    places: 2,
   });
   // then the amount is exact: 999999.999 × 9999999.99 = 9999999980000.00001 → 999999998000000 cents
   assert.equal(result.gross, 999999998000000);
   assert.equal(result.net + result.tax, result.gross);
   // and an amount that no longer fits a safe integer is an error, not a wrong number
   assert.throws(
-    () => linePrice({ quantity: 9999999999, unitPrice: 9999999999, discount: 0, rate: 0, priceIncludesTax: true, places: 2 }),
+    () =>
+      linePrice({
+        quantity: 9999999999,
+        unitPrice: 9999999999,
+        discount: 0,
+        rate: 0,
+        priceIncludesTax: true,
+        places: 2,
+      }),
     /too large/,
   );
 });
@@ -181,5 +231,11 @@ test("a typed amount the currency cannot hold is null, not an exception (the pay
   assert.equal(parseTyped("12.5", parseDiscount), 1250);
   assert.equal(parseTyped("101", parseDiscount), null);
   // a bug in the parser is not hidden as "not a number"
-  assert.throws(() => parseTyped("1", () => { throw new TypeError("bug"); }), TypeError);
+  assert.throws(
+    () =>
+      parseTyped("1", () => {
+        throw new TypeError("bug");
+      }),
+    TypeError,
+  );
 });

@@ -3,7 +3,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import {
-  DEFAULT_LOCKOUT, checkPin, createLockoutState, decodeBase64, lockoutStatus, recordPinFailure, verifyPin,
+  DEFAULT_LOCKOUT,
+  checkPin,
+  createLockoutState,
+  decodeBase64,
+  lockoutStatus,
+  recordPinFailure,
+  verifyPin,
 } from "../../src/kassa/terminal/domain/pin.js";
 
 /** A verifier made the way the server makes one, with node's own PBKDF2. */
@@ -100,6 +106,9 @@ test("checkPin: locked cashiers are not checked, a right PIN resets the series",
   // the fifth wrong PIN reports the lock at once
   state = right.state;
   let last;
-  for (let i = 0; i < 5; i++) state = (last = await checkPin({ pin: "9", verifier, state, now })).state;
+  for (let i = 0; i < 5; i++) {
+    last = await checkPin({ pin: "9", verifier, state, now });
+    state = last.state;
+  }
   assert.deepEqual([last?.locked, last?.retryAt], [true, now + 30_000]);
 });

@@ -46,7 +46,8 @@ function simulate(keys, { editable = true, end = Infinity, options = {} } = {}) 
 }
 
 /** @param {string} text @param {number} start @param {number} step */
-const typed = (text, start, step) => [...text].map((key, i) => /** @type {[string, number]} */ ([key, start + i * step]));
+const typed = (text, start, step) =>
+  [...text].map((key, i) => /** @type {[string, number]} */ ([key, start + i * step]));
 
 test("a fast run ended by Enter is a scan, even into a focused search box", () => {
   // given a search box holding "co", and a scanner typing 8 ms per key plus Enter
@@ -82,7 +83,10 @@ test("a human typing a search into the box types normally", () => {
   // given a human typing "Cola Zero 33" at 90–160 ms per key, with a Backspace fix
   const keys = [];
   let time = 0;
-  for (const key of "Cola Zero 33") keys.push([key, (time += 90 + ((key.charCodeAt(0) * 7) % 70))]);
+  for (const key of "Cola Zero 33") {
+    time += 90 + ((key.charCodeAt(0) * 7) % 70);
+    keys.push([key, time]);
+  }
   keys.push(["Backspace", time + 150]);
   const { field, scans, swallowed } = simulate(/** @type {any} */ (keys));
   assert.deepEqual(scans, []);
@@ -92,7 +96,11 @@ test("a human typing a search into the box types normally", () => {
 
 test("a fast typist's burst is held briefly, then given back in order", () => {
   // given "the" with 30 ms between t and h, then a pause, then e
-  const { field, scans, swallowed } = simulate([["t", 0], ["h", 30], ["e", 200]]);
+  const { field, scans, swallowed } = simulate([
+    ["t", 0],
+    ["h", 30],
+    ["e", 200],
+  ]);
   assert.deepEqual(scans, []);
   assert.deepEqual(swallowed, ["h"]);
   assert.equal(field, "the");
@@ -112,8 +120,14 @@ test("slow keys are never a scan, however many", () => {
 
 test("two scans in a row, letters with Shift, and a custom terminator", () => {
   const keys = [
-    ...typed("96385074", 0, 5), ["Enter", 40],
-    ["Shift", 300], ["A", 301], ["Shift", 305], ["B", 306], ...typed("C12345", 311, 5), ["Enter", 345],
+    ...typed("96385074", 0, 5),
+    ["Enter", 40],
+    ["Shift", 300],
+    ["A", 301],
+    ["Shift", 305],
+    ["B", 306],
+    ...typed("C12345", 311, 5),
+    ["Enter", 345],
   ];
   const { field, scans } = simulate(/** @type {any} */ (keys));
   assert.deepEqual(scans, ["96385074", "ABC12345"]);
@@ -157,7 +171,9 @@ test("a run too long for a barcode is handed back", () => {
 });
 
 test("timing thresholds are options", () => {
-  const slowScanner = simulate([...typed("96385074", 0, 70), ["Enter", 8 * 70]], { options: { maxGap: 80, endGap: 150 } });
+  const slowScanner = simulate([...typed("96385074", 0, 70), ["Enter", 8 * 70]], {
+    options: { maxGap: 80, endGap: 150 },
+  });
   assert.deepEqual(slowScanner.scans, ["96385074"]);
   const shortCodes = simulate([...typed("1234", 0, 5), ["Enter", 25]], { options: { minLength: 4 } });
   assert.deepEqual(shortCodes.scans, ["1234"]);

@@ -1,7 +1,13 @@
 // domain/search.js: name, reference and barcode search and its order of results.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildSearchIndex, lookupBarcode, normalizeText, productById, searchProducts } from "../../src/kassa/terminal/domain/search.js";
+import {
+  buildSearchIndex,
+  lookupBarcode,
+  normalizeText,
+  productById,
+  searchProducts,
+} from "../../src/kassa/terminal/domain/search.js";
 
 const catalog = [
   { id: 1, name: "Coca-Cola 33cl", ref: "COLA33", barcodes: ["5449000000996"] },
@@ -65,16 +71,28 @@ test("barcodes match exactly, UPC-A and EAN-13 forms alike", () => {
   assert.deepEqual(ids("544900000099"), []); // no prefix match on barcodes
   assert.deepEqual(ids("0036000291452"), [4]);
   assert.deepEqual(ids("036000291452"), [4]);
-  assert.deepEqual(lookupBarcode(index, "036000291452").map((p) => p.id), [4]);
-  assert.deepEqual(lookupBarcode(index, "2100005000000").map((p) => p.id), [6]);
-  assert.deepEqual(lookupBarcode(index, "4006381333931").map((p) => p.id), [8]); // listed twice, found once
+  assert.deepEqual(
+    lookupBarcode(index, "036000291452").map((p) => p.id),
+    [4],
+  );
+  assert.deepEqual(
+    lookupBarcode(index, "2100005000000").map((p) => p.id),
+    [6],
+  );
+  assert.deepEqual(
+    lookupBarcode(index, "4006381333931").map((p) => p.id),
+    [8],
+  ); // listed twice, found once
   assert.deepEqual(lookupBarcode(index, "123"), []);
   assert.equal(productById(index, 5)?.name, "Müsli Nüsse");
   assert.equal(productById(index, 99), undefined);
 });
 
 test("limit and more", () => {
-  assert.deepEqual(searchProducts(index, "co", { limit: 2 }).items.map((p) => p.id), [1, 2]);
+  assert.deepEqual(
+    searchProducts(index, "co", { limit: 2 }).items.map((p) => p.id),
+    [1, 2],
+  );
   assert.equal(searchProducts(index, "co", { limit: 2 }).more, true);
   assert.equal(searchProducts(index, "co", { limit: 50 }).more, false);
   assert.deepEqual(searchProducts(index, "   "), { items: [], more: false });
@@ -82,42 +100,76 @@ test("limit and more", () => {
   assert.deepEqual(searchProducts(index, "cola", { limit: 0 }), { items: [], more: false });
 });
 
-for (const size of [1000, 12000]) test(`a synthetic catalog of ${size} gives the same answers as a plain scan`, () => {
-  // given products whose names are drawn from few words, so prefixes hit many words (at
-  // 12000 a one-letter query has over 4096 candidates and takes the bitmap path)
-  const vocabulary = ["alpha", "alps", "alto", "beta", "bet", "gamma", "game", "éclair", "eclat", "delta", "del", "x"];
-  let seed = 7;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  const products = Array.from({ length: size }, (_, i) => ({
-    id: i + 1,
-    name: Array.from({ length: 1 + Math.floor(random() * 4) }, () => vocabulary[Math.floor(random() * vocabulary.length)]).join(" "),
-  }));
-  const big = buildSearchIndex(products);
-  const sorted = [...products].sort((a, b) => {
-    const x = " " + normalizeText(a.name);
-    const y = " " + normalizeText(b.name);
-    return x < y ? -1 : x > y ? 1 : a.id - b.id;
+for (const size of [1000, 12000])
+  test(`a synthetic catalog of ${size} gives the same answers as a plain scan`, () => {
+    // given products whose names are drawn from few words, so prefixes hit many words (at
+    // 12000 a one-letter query has over 4096 candidates and takes the bitmap path)
+    const vocabulary = [
+      "alpha",
+      "alps",
+      "alto",
+      "beta",
+      "bet",
+      "gamma",
+      "game",
+      "éclair",
+      "eclat",
+      "delta",
+      "del",
+      "x",
+    ];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const products = Array.from({ length: size }, (_, i) => ({
+      id: i + 1,
+      name: Array.from(
+        { length: 1 + Math.floor(random() * 4) },
+        () => vocabulary[Math.floor(random() * vocabulary.length)],
+      ).join(" "),
+    }));
+    const big = buildSearchIndex(products);
+    const sorted = [...products].sort((a, b) => {
+      const x = " " + normalizeText(a.name);
+      const y = " " + normalizeText(b.name);
+      return x < y ? -1 : x > y ? 1 : a.id - b.id;
+    });
+    for (const query of ["a", "al", "alp", "e", "ecl", "del al", "x", "game bet", "g a", "z", "alpha alpha"]) {
+      // then the results are: names starting with the query, then the rest with every word as a word prefix
+      const text = normalizeText(query);
+      const tokens = text.split(" ");
+      const starts = sorted.filter((p) => (" " + normalizeText(p.name)).startsWith(" " + text));
+      const words = sorted.filter(
+        (p) => !starts.includes(p) && tokens.every((t) => (" " + normalizeText(p.name)).includes(" " + t)),
+      );
+      const expected = [...starts, ...words].map((p) => p.id);
+      const result = searchProducts(big, query, { limit: 100000 });
+      assert.deepEqual(
+        result.items.map((p) => p.id),
+        expected,
+        query,
+      );
+      const first = searchProducts(big, query, { limit: 20 });
+      assert.deepEqual(
+        first.items.map((p) => p.id),
+        expected.slice(0, 20),
+        query,
+      );
+      assert.equal(first.more, expected.length > 20);
+    }
   });
-  for (const query of ["a", "al", "alp", "e", "ecl", "del al", "x", "game bet", "g a", "z", "alpha alpha"]) {
-    // then the results are: names starting with the query, then the rest with every word as a word prefix
-    const text = normalizeText(query);
-    const tokens = text.split(" ");
-    const starts = sorted.filter((p) => (" " + normalizeText(p.name)).startsWith(" " + text));
-    const words = sorted.filter(
-      (p) => !starts.includes(p) && tokens.every((t) => (" " + normalizeText(p.name)).includes(" " + t)),
-    );
-    const expected = [...starts, ...words].map((p) => p.id);
-    const result = searchProducts(big, query, { limit: 100000 });
-    assert.deepEqual(result.items.map((p) => p.id), expected, query);
-    const first = searchProducts(big, query, { limit: 20 });
-    assert.deepEqual(first.items.map((p) => p.id), expected.slice(0, 20), query);
-    assert.equal(first.more, expected.length > 20);
-  }
-});
 
 test("a stored index (structured clone) restores to one that answers the same", async () => {
-  const { buildSearchIndex: build, searchProducts: search, lookupBarcode: lookup, storableSearchIndex, restoreSearchIndex, productById: byId } =
-    await import("../../src/kassa/terminal/domain/search.js");
+  const {
+    buildSearchIndex: build,
+    searchProducts: search,
+    lookupBarcode: lookup,
+    storableSearchIndex,
+    restoreSearchIndex,
+    productById: byId,
+  } = await import("../../src/kassa/terminal/domain/search.js");
   const products = [
     { id: 1, name: "Crème fraîche 200 ml", ref: "CF200", barcodes: ["8712345678906"] },
     { id: 2, name: "Cola zero 33cl", ref: "COLA0", barcodes: ["036000291452"] },
@@ -126,20 +178,40 @@ test("a stored index (structured clone) restores to one that answers the same", 
   const index = build(products);
   const restored = restoreSearchIndex(structuredClone(storableSearchIndex(index)));
   for (const query of ["cr", "creme", "cola z", "COLA0", "8712345678906"]) {
-    assert.deepEqual(search(restored, query).items.map((p) => p.id), search(index, query).items.map((p) => p.id), query);
+    assert.deepEqual(
+      search(restored, query).items.map((p) => p.id),
+      search(index, query).items.map((p) => p.id),
+      query,
+    );
   }
-  assert.deepEqual(lookup(restored, "0036000291452").map((p) => p.id), [2]);
-  assert.equal(byId(restored, 1), restored.products.find((p) => p.id === 1));
+  assert.deepEqual(
+    lookup(restored, "0036000291452").map((p) => p.id),
+    [2],
+  );
+  assert.equal(
+    byId(restored, 1),
+    restored.products.find((p) => p.id === 1),
+  );
   // the stored copy has no map by id (it was 20 % of the warm start's structured clone)
   assert.ok(!("byId" in storableSearchIndex(index)));
 });
 
 test("an index stored with byId by an earlier terminal still restores, without it", async () => {
-  const { buildSearchIndex: build, searchProducts: search, storableSearchIndex, restoreSearchIndex } =
-    await import("../../src/kassa/terminal/domain/search.js");
-  const products = [{ id: 1, name: "Crème fraîche" }, { id: 2, name: "Croissant" }];
+  const {
+    buildSearchIndex: build,
+    searchProducts: search,
+    storableSearchIndex,
+    restoreSearchIndex,
+  } = await import("../../src/kassa/terminal/domain/search.js");
+  const products = [
+    { id: 1, name: "Crème fraîche" },
+    { id: 2, name: "Croissant" },
+  ];
   const stored = { ...storableSearchIndex(build(products)), byId: new Map(products.map((p) => [p.id, p])) };
   const restored = restoreSearchIndex(structuredClone(stored));
   assert.ok(!("byId" in restored));
-  assert.deepEqual(search(restored, "cr").items.map((p) => p.id), [1, 2]);
+  assert.deepEqual(
+    search(restored, "cr").items.map((p) => p.id),
+    [1, 2],
+  );
 });

@@ -15,7 +15,9 @@ test("every vendored file has its sha256 in the README", () => {
   // then every file is listed and its content hashes to the vendored column
   assert.deepEqual([...listed.keys()].sort(), [...modules].sort());
   for (const name of modules) {
-    const digest = createHash("sha256").update(readFileSync(new URL(name, vendor))).digest("hex");
+    const digest = createHash("sha256")
+      .update(readFileSync(new URL(name, vendor)))
+      .digest("hex");
     assert.equal(digest, listed.get(name), name);
   }
 });

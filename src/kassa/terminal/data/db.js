@@ -172,7 +172,9 @@ export async function setMeta(db, key, value) {
  */
 export async function putCatalog(db, { products, categories, taxes, token }) {
   const chunks = groupByChunk(products);
-  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", { durability: "relaxed" });
+  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", {
+    durability: "relaxed",
+  });
   raw(tx.objectStore("searchIndex")).clear();
   const store = raw(tx.objectStore("productChunks"));
   store.clear();
@@ -194,7 +196,9 @@ export async function applyCatalogDelta(db, { products, deleted, categories, tax
   const upserts = groupByChunk(products);
   const removals = groupByChunk(deleted.map((id) => ({ id })));
   const touched = [...new Set([...upserts.keys(), ...removals.keys()])].sort((a, b) => a - b);
-  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", { durability: "strict" });
+  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", {
+    durability: "strict",
+  });
   raw(tx.objectStore("searchIndex")).clear();
   const store = tx.objectStore("productChunks");
   for (const chunk of touched) {
@@ -293,7 +297,12 @@ export async function putPaymentMethods(db, methods) {
  */
 export async function saveOrder(db, order, { journal } = {}) {
   if (journal) {
-    await journalAppend(db, { ...journal, stores: ["orders"], events: () => journal.events, write: (tx) => raw(tx.objectStore("orders")).put(order) });
+    await journalAppend(db, {
+      ...journal,
+      stores: ["orders"],
+      events: () => journal.events,
+      write: (tx) => raw(tx.objectStore("orders")).put(order),
+    });
     return;
   }
   const tx = db.transaction("orders", "readwrite", { durability: "strict" });
@@ -309,7 +318,12 @@ export async function saveOrder(db, order, { journal } = {}) {
  */
 export async function deleteOrder(db, uuid, { journal } = {}) {
   if (journal) {
-    await journalAppend(db, { ...journal, stores: ["orders"], events: () => journal.events, write: (tx) => raw(tx.objectStore("orders")).delete(uuid) });
+    await journalAppend(db, {
+      ...journal,
+      stores: ["orders"],
+      events: () => journal.events,
+      write: (tx) => raw(tx.objectStore("orders")).delete(uuid),
+    });
     return;
   }
   const tx = db.transaction("orders", "readwrite", { durability: "strict" });
@@ -426,7 +440,10 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session, me
  * @param {number} [finish.digits]
  * @returns {Promise<FinishedOrder>}
  */
-export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, journal, digits = 6 }) {
+export async function orderFinish(
+  db,
+  { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, journal, digits = 6 },
+) {
   /** @type {{payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string} | null} */
   let built = null;
   const { result, sealed } = await journalAppend(db, {
@@ -447,14 +464,21 @@ export async function orderFinish(db, { prefix, orderUuid, sessionUuid, createdA
       return [made.sale];
     },
     write: async (tx, sealedEntries, /** @type {any} */ seen) => {
-      const made = /** @type {{payload: unknown, receipt: object, software: string}} */ (/** @type {unknown} */ (built));
+      const made = /** @type {{payload: unknown, receipt: object, software: string}} */ (
+        /** @type {unknown} */ (built)
+      );
       const receiptNumber = prefix + String(seen.number).padStart(digits, "0");
       const meta = tx.objectStore("meta");
       const seq = await nextCounter(meta, META.outboxSeq);
       raw(meta).put(seen.number, META.receiptCounterPrefix + prefix);
       const session = updateSession(seen.session);
       const sale = sealedEntries[sealedEntries.length - 1];
-      const receipt = { ...made.receipt, uuid: orderUuid, receiptNumber, journal: { seq: sale.seq, hash: sale.hash, software: made.software } };
+      const receipt = {
+        ...made.receipt,
+        uuid: orderUuid,
+        receiptNumber,
+        journal: { seq: sale.seq, hash: sale.hash, software: made.software },
+      };
       const entry = queueEntry(tx, { uuid: orderUuid, kind: "order", payload: made.payload, createdAt }, seq);
       raw(tx.objectStore("orders")).delete(orderUuid);
       raw(tx.objectStore("sessions")).put(session);
@@ -643,7 +667,16 @@ async function receiptCounter(meta, prefix, digits) {
  */
 function queueEntry(tx, { uuid, kind, payload, createdAt }, seq) {
   /** @type {OutboxEntry} */
-  const stored = { key: outboxKey(kind, uuid), uuid, seq: seq.value, kind, payload, state: "pending", error: null, createdAt };
+  const stored = {
+    key: outboxKey(kind, uuid),
+    uuid,
+    seq: seq.value,
+    kind,
+    payload,
+    state: "pending",
+    error: null,
+    createdAt,
+  };
   seq.keep();
   raw(tx.objectStore("outbox")).add(stored); // add, not put: the same entry twice is an error
   return stored;

@@ -67,9 +67,7 @@ export function checkDigit(digits) {
  * @returns {boolean}
  */
 export function isValidGtin(code) {
-  return (
-    /^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code) && checkDigit(code.slice(0, -1)) === Number(code[code.length - 1])
-  );
+  return /^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(code) && checkDigit(code.slice(0, -1)) === Number(code[code.length - 1]);
 }
 
 /**

@@ -9,7 +9,15 @@
  */
 
 import {
-  MoneyError, formatAmount, formatDiscount, formatQuantity, formatRate, linePrice, orderTotals, parseAmount, parseRate,
+  MoneyError,
+  formatAmount,
+  formatDiscount,
+  formatQuantity,
+  formatRate,
+  linePrice,
+  orderTotals,
+  parseAmount,
+  parseRate,
   taxBreakdown,
 } from "./money.js";
 
@@ -211,7 +219,8 @@ export function addProduct(order, { product, tax, quantity, unitPrice, merge = t
     approvedBy: null,
   };
   checkPriceable(line, order.places);
-  if (order.lines.length >= LIMITS.lines) throw new CartError("too_many_lines", `an order has at most ${LIMITS.lines} lines`);
+  if (order.lines.length >= LIMITS.lines)
+    throw new CartError("too_many_lines", `an order has at most ${LIMITS.lines} lines`);
   return freeze({ ...order, lines: [...order.lines, line], selectedLineId: id, nextId: order.nextId + 1 });
 }
 
@@ -295,7 +304,8 @@ export function selectLine(order, lineId) {
  * @returns {Order}
  */
 export function setNote(order, note) {
-  if (note.length > LIMITS.noteLength) throw new CartError("note_too_long", `a note has at most ${LIMITS.noteLength} characters`);
+  if (note.length > LIMITS.noteLength)
+    throw new CartError("note_too_long", `a note has at most ${LIMITS.noteLength} characters`);
   return freeze({ ...order, note });
 }
 
@@ -359,7 +369,8 @@ export function pricedLines(order) {
   const cached = pricedCache.get(lines);
   if (cached && cached.places === places) return cached.priced;
   const priced = Object.freeze(lines.map((line) => Object.freeze({ ...line, ...priceLine(line, places) })));
-  if (Object.isFrozen(lines) && lines.every((line) => Object.isFrozen(line))) pricedCache.set(lines, { places, priced });
+  if (Object.isFrozen(lines) && lines.every((line) => Object.isFrozen(line)))
+    pricedCache.set(lines, { places, priced });
   return priced;
 }
 
@@ -589,7 +600,10 @@ function checkPriceable(line, places) {
 /** @param {number} quantity */
 function checkQuantity(quantity) {
   if (!Number.isSafeInteger(quantity) || quantity === 0 || Math.abs(quantity) > LIMITS.quantity) {
-    throw new CartError("quantity", `quantity ${quantity} is not a non-zero integer number of thousandths up to ${LIMITS.quantity}`);
+    throw new CartError(
+      "quantity",
+      `quantity ${quantity} is not a non-zero integer number of thousandths up to ${LIMITS.quantity}`,
+    );
   }
 }
 

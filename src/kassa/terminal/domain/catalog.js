@@ -56,7 +56,13 @@ export function categoryTree(categories) {
  * @param {{limit?: number, searchLimit?: number}} [options]
  * @returns {{items: any[], more: boolean}}
  */
-export function productsFor(index, search, categoryId, tree, { limit = CATEGORY_LIMIT, searchLimit = SEARCH_LIMIT } = {}) {
+export function productsFor(
+  index,
+  search,
+  categoryId,
+  tree,
+  { limit = CATEGORY_LIMIT, searchLimit = SEARCH_LIMIT } = {},
+) {
   if (!index) return { items: [], more: false };
   if (search.trim()) return searchProducts(index, search, { limit: searchLimit });
   /** @type {Set<number> | null} */

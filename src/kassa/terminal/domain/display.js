@@ -52,7 +52,8 @@ export function itemFrame(line, total, { places, columns = DEFAULT_SIZE.columns,
   const quantity = `${formatQuantityShort(line.quantity)}${line.weighed && line.unit ? line.unit : ""}`;
   const detail = `${quantity} x ${money(line.unitPrice)}`;
   const sum = `Tot ${money(total)}`;
-  const second = detail.length + sum.length + 1 <= columns ? spread(detail, sum, columns) : spread("Total", money(total), columns);
+  const second =
+    detail.length + sum.length + 1 <= columns ? spread(detail, sum, columns) : spread("Total", money(total), columns);
   return [spread(line.name, money(line.gross), columns), second].slice(0, rows);
 }
 

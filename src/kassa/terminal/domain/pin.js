@@ -118,7 +118,8 @@ export function recordPinSuccess() {
 export async function checkPin({ pin, verifier, state, now, policy = DEFAULT_LOCKOUT, subtle }) {
   const status = lockoutStatus(state, now);
   if (status.locked) return { ok: false, ...status, state };
-  if (await verifyPin(pin, verifier, subtle)) return { ok: true, locked: false, retryAt: null, state: recordPinSuccess() };
+  if (await verifyPin(pin, verifier, subtle))
+    return { ok: true, locked: false, retryAt: null, state: recordPinSuccess() };
   const next = recordPinFailure(state, now, policy);
   return { ok: false, ...lockoutStatus(next, now), state: next };
 }

@@ -43,7 +43,15 @@ import { normalizeBarcode } from "./barcode.js";
  */
 
 const FOLDS = /** @type {Record<string, string>} */ ({
-  ß: "ss", æ: "ae", œ: "oe", ø: "o", đ: "d", ð: "d", ł: "l", ı: "i", þ: "th",
+  ß: "ss",
+  æ: "ae",
+  œ: "oe",
+  ø: "o",
+  đ: "d",
+  ð: "d",
+  ł: "l",
+  ı: "i",
+  þ: "th",
 });
 
 /** Changes whenever the index's shape changes: a stored index of another format is rebuilt. */
@@ -100,6 +108,7 @@ export function productById(index, id) {
  */
 export function normalizeText(text) {
   let folded = text.toLowerCase();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, controls included, needs no folding
   if (!/^[\x00-\x7f]*$/.test(folded)) {
     folded = folded
       .normalize("NFD")
@@ -263,7 +272,8 @@ export function searchProducts(index, query, { limit = 50 } = {}) {
     for (let t = 1; t < tokens.length; t++) if (counts[t] < counts[driver]) driver = t;
     if (counts[driver] > 0) {
       const others = tokens.filter((_, t) => t !== driver).map((token) => " " + token);
-      const matches = (/** @type {number} */ position) => others.every((token) => index.names[position].includes(token));
+      const matches = (/** @type {number} */ position) =>
+        others.every((token) => index.names[position].includes(token));
       for (const position of candidatesInOrder(index, ranges[driver])) {
         if (marks[position] !== generation && matches(position) && take(position)) return done();
       }

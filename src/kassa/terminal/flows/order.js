@@ -109,7 +109,10 @@ export function change(operation) {
     // The cart's operations keep the order's other fields (openedAt).
     const after = /** @type {OpenOrder} */ (operation(before));
     // A line removed, or its quantity lowered, after the customer saw it: LINE_VOID.
-    const events = voidedLines(before, after).map((line) => ({ type: "LINE_VOID", payload: lineVoidPayload(before, line, productRef) }));
+    const events = voidedLines(before, after).map((line) => ({
+      type: "LINE_VOID",
+      payload: lineVoidPayload(before, line, productRef),
+    }));
     setOrder(after, events);
     return true;
   } catch (error) {
@@ -204,7 +207,9 @@ export function resumeOrder(uuid) {
 export function discardOrder() {
   const { openOrders } = getState();
   const order = currentOrder();
-  const journal = order.lines.length ? journalWrite([{ type: "ORDER_ABANDONED", payload: abandonedPayload(order, productRef) }]) : undefined;
+  const journal = order.lines.length
+    ? journalWrite([{ type: "ORDER_ABANDONED", payload: abandonedPayload(order, productRef) }])
+    : undefined;
   orderWrites = orderWrites
     .then(() => data.deleteOrder(runtime.db, order.uuid, { journal }))
     .then(() => journal && journalChanged())
@@ -258,9 +263,15 @@ export function handleScan(code) {
     return;
   }
   if (dialog) return; // a dialog has the cashier's attention; the scan is not guessed into it
-  const parsed = parseBarcode(code, config.barcode_patterns ?? DEFAULT_PATTERNS, { places: config.currency_places, acceptOther: true });
+  const parsed = parseBarcode(code, config.barcode_patterns ?? DEFAULT_PATTERNS, {
+    places: config.currency_places,
+    acceptOther: true,
+  });
   if ("error" in parsed) {
-    const message = parsed.error === "check_digit" ? `Barcode ${code} was misread (check digit). Scan it again.` : `${code} is not a barcode this till reads.`;
+    const message =
+      parsed.error === "check_digit"
+        ? `Barcode ${code} was misread (check digit). Scan it again.`
+        : `${code} is not a barcode this till reads.`;
     toast(message, "error");
     emit("scan.error", { code, message });
     return;
@@ -320,11 +331,16 @@ export function applyNumpad() {
   const line = order.lines.find((l) => l.id === order.selectedLineId);
   if (!line || !numpad.buffer || !cashier) return;
   const value =
-    numpad.mode === "qty" ? parseTyped(numpad.buffer, parseQuantity)
-    : numpad.mode === "discount" ? parseTyped(numpad.buffer, parseDiscount)
-    : typedAmount(numpad.buffer, config().currency_places);
+    numpad.mode === "qty"
+      ? parseTyped(numpad.buffer, parseQuantity)
+      : numpad.mode === "discount"
+        ? parseTyped(numpad.buffer, parseDiscount)
+        : typedAmount(numpad.buffer, config().currency_places);
   if (value === null) {
-    toast(`${numpad.buffer} is not a valid ${numpad.mode === "qty" ? "quantity" : numpad.mode === "discount" ? "discount" : "price"}.`, "error");
+    toast(
+      `${numpad.buffer} is not a valid ${numpad.mode === "qty" ? "quantity" : numpad.mode === "discount" ? "discount" : "price"}.`,
+      "error",
+    );
     return;
   }
   if (numpad.mode === "qty") {
@@ -336,10 +352,15 @@ export function applyNumpad() {
     return;
   }
   /** @type {cart.LineChange} */
-  const lineChange = numpad.mode === "discount" ? { kind: "discount", discount: value } : { kind: "price", unitPrice: value, listPrice: line.listPrice };
+  const lineChange =
+    numpad.mode === "discount"
+      ? { kind: "discount", discount: value }
+      : { kind: "price", unitPrice: value, listPrice: line.listPrice };
   const apply = (/** @type {number | null} */ approvedBy) =>
     change((o) =>
-      numpad.mode === "discount" ? cart.setDiscount(o, line.id, value, { approvedBy }) : cart.setPrice(o, line.id, value, { approvedBy }),
+      numpad.mode === "discount"
+        ? cart.setDiscount(o, line.id, value, { approvedBy })
+        : cart.setPrice(o, line.id, value, { approvedBy }),
     );
   const discountLimit = parseDiscount(config().discount_limit ?? "0");
   if (!cart.needsManagerApproval(lineChange, { discountLimit })) {
@@ -350,7 +371,10 @@ export function applyNumpad() {
     setState({
       dialog: {
         kind: "manager",
-        reason: numpad.mode === "discount" ? `A discount of ${formatDiscount(value)} % needs a manager.` : "A price change needs a manager.",
+        reason:
+          numpad.mode === "discount"
+            ? `A discount of ${formatDiscount(value)} % needs a manager.`
+            : "A price change needs a manager.",
         onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) => apply(manager.id),
       },
     });

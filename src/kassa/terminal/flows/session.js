@@ -67,7 +67,9 @@ export async function lockedFor(cashier) {
 export async function login(cashier, pin) {
   const result = await verifyCashierPin(cashier, pin);
   if (result.ok) {
-    await record([{ type: "LOGIN" }], { id: cashier.id, name: cashier.name }).catch((error) => toast(`The journal did not record the login: ${error}`, "error"));
+    await record([{ type: "LOGIN" }], { id: cashier.id, name: cashier.name }).catch((error) =>
+      toast(`The journal did not record the login: ${error}`, "error"),
+    );
     sessionStorage.setItem(LOGIN_KEY, String(cashier.id));
     await afterLogin(cashier);
   }
@@ -91,9 +93,16 @@ async function afterLogin(cashier) {
       const open = await api("sessions/current", { token, timeout: 5_000 });
       /** @type {CashSession} */
       const adopted = {
-        uuid: open.uuid, cashierId: open.opened_by, openedAt: open.opened_at,
-        openingFloat: parseAmount(open.opening_float, places), state: "open",
-        cashIn: 0, changeOut: 0, orders: 0, sales: 0, adopted: true,
+        uuid: open.uuid,
+        cashierId: open.opened_by,
+        openedAt: open.opened_at,
+        openingFloat: parseAmount(open.opening_float, places),
+        state: "open",
+        cashIn: 0,
+        changeOut: 0,
+        orders: 0,
+        sales: 0,
+        adopted: true,
       };
       await data.saveSession(runtime.db, adopted);
       await data.setMeta(runtime.db, data.META.currentSession, adopted.uuid);
@@ -119,7 +128,10 @@ export async function logout() {
   const { cashier } = getState();
   sessionStorage.removeItem(LOGIN_KEY);
   setState({ cashier: null, phase: "login", view: "sale", dialog: null, menu: false });
-  if (cashier) await record([{ type: "LOGOUT" }], { id: cashier.id, name: cashier.name }).catch((error) => toast(`The journal did not record the logout: ${error}`, "error"));
+  if (cashier)
+    await record([{ type: "LOGOUT" }], { id: cashier.id, name: cashier.name }).catch((error) =>
+      toast(`The journal did not record the logout: ${error}`, "error"),
+    );
 }
 
 /** @returns {{cashier: Cashier, config: import("../state/store.js").TerminalConfig}} */
@@ -138,19 +150,35 @@ export async function openSession(openingFloat) {
   const { cashier, config } = loggedIn();
   /** @type {CashSession} */
   const session = {
-    uuid: crypto.randomUUID(), cashierId: cashier.id, openedAt: cart.localIsoString(new Date()),
-    openingFloat, state: "open", cashIn: 0, changeOut: 0, orders: 0, sales: 0,
+    uuid: crypto.randomUUID(),
+    cashierId: cashier.id,
+    openedAt: cart.localIsoString(new Date()),
+    openingFloat,
+    state: "open",
+    cashIn: 0,
+    changeOut: 0,
+    orders: 0,
+    sales: 0,
   };
   await data.outboxAdd(
     runtime.db,
     {
-      uuid: session.uuid, kind: "session_open", createdAt: session.openedAt,
-      payload: { uuid: session.uuid, cashier_id: cashier.id, opened_at: session.openedAt, opening_float: formatAmount(openingFloat, config.currency_places) },
+      uuid: session.uuid,
+      kind: "session_open",
+      createdAt: session.openedAt,
+      payload: {
+        uuid: session.uuid,
+        cashier_id: cashier.id,
+        opened_at: session.openedAt,
+        opening_float: formatAmount(openingFloat, config.currency_places),
+      },
     },
     {
       session,
       meta: { [data.META.currentSession]: session.uuid },
-      journal: journalWrite([{ type: "SESSION_OPEN", payload: sessionOpenPayload(session.uuid, openingFloat, config.currency_places) }]),
+      journal: journalWrite([
+        { type: "SESSION_OPEN", payload: sessionOpenPayload(session.uuid, openingFloat, config.currency_places) },
+      ]),
     },
   );
   journalChanged();
@@ -177,12 +205,26 @@ export async function closeSession(counted) {
   if (!session) return;
   const closedAt = cart.localIsoString(new Date());
   /** @type {CashSession} */
-  const closed = { ...session, state: "closed", closedAt, closedBy: cashier.id, countedCash: counted, expectedCash: expectedCash(session) };
+  const closed = {
+    ...session,
+    state: "closed",
+    closedAt,
+    closedBy: cashier.id,
+    countedCash: counted,
+    expectedCash: expectedCash(session),
+  };
   await data.outboxAdd(
     runtime.db,
     {
-      uuid: session.uuid, kind: "session_close", createdAt: closedAt,
-      payload: { uuid: session.uuid, cashier_id: cashier.id, closed_at: closedAt, counted_cash: formatAmount(counted, config.currency_places) },
+      uuid: session.uuid,
+      kind: "session_close",
+      createdAt: closedAt,
+      payload: {
+        uuid: session.uuid,
+        cashier_id: cashier.id,
+        closed_at: closedAt,
+        counted_cash: formatAmount(counted, config.currency_places),
+      },
     },
     // Closing logs the cashier out: the journal's LOGOUT goes with the close.
     { session: closed, meta: { [data.META.currentSession]: null }, journal: journalWrite([{ type: "LOGOUT" }]) },

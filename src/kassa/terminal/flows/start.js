@@ -100,7 +100,9 @@ function requestPersistence() {
 export async function pair(code) {
   setState({ busy: true, pairError: null });
   try {
-    const result = await api("pair", { body: { code: code.trim().toUpperCase(), label: navigator.userAgent.slice(0, 200) } });
+    const result = await api("pair", {
+      body: { code: code.trim().toUpperCase(), label: navigator.userAgent.slice(0, 200) },
+    });
     await data.setMeta(runtime.db, data.META.pairing, { token: result.token, terminalId: result.terminal.id });
     await data.setMeta(runtime.db, data.META.terminalConfig, result.terminal);
     await data.putPaymentMethods(runtime.db, result.terminal.payment_methods);
@@ -111,7 +113,11 @@ export async function pair(code) {
     await start();
   } catch (error) {
     const message =
-      error instanceof ApiError ? error.message : error instanceof NetworkError ? "The server cannot be reached." : String(error);
+      error instanceof ApiError
+        ? error.message
+        : error instanceof NetworkError
+          ? "The server cannot be reached."
+          : String(error);
     setState({ busy: false, pairError: message });
   }
 }
@@ -162,11 +168,16 @@ async function download() {
     if (!token) throw new Error("not paired");
     await staffAndConfigUpdate(runtime.db, token).then(({ config }) => setState({ config }));
     const started = performance.now();
-    const catalog = await catalogDownload(runtime.db, token, (progress) => setState({ download: { ...progress, error: null } }));
+    const catalog = await catalogDownload(runtime.db, token, (progress) =>
+      setState({ download: { ...progress, error: null } }),
+    );
     performance.measure("kassa:catalog-download", { start: started, end: performance.now() });
     return catalog;
   } catch (error) {
-    const message = error instanceof NetworkError ? "The server cannot be reached." : String(/** @type {any} */ (error).message ?? error);
+    const message =
+      error instanceof NetworkError
+        ? "The server cannot be reached."
+        : String(/** @type {any} */ (error).message ?? error);
     const progress = getState().download ?? { loaded: 0, total: null, error: null };
     setState({ download: { ...progress, error: message } });
     return null;
@@ -186,7 +197,10 @@ export async function retryDownload() {
 export async function reloadCatalog(products) {
   const db = runtime.db;
   const started = performance.now();
-  const [cached, token] = await Promise.all([products ? undefined : data.getSearchIndex(db), data.getMeta(db, data.META.catalogToken)]);
+  const [cached, token] = await Promise.all([
+    products ? undefined : data.getSearchIndex(db),
+    data.getMeta(db, data.META.catalogToken),
+  ]);
   const usable = cached && cached.token === token && cached.format === INDEX_FORMAT;
   // Products just downloaded are used as they are, not read back.
   const catalog = await data.loadCatalog(db, { products: !usable && !products });
@@ -199,7 +213,9 @@ export async function reloadCatalog(products) {
     if (token !== undefined) {
       // Written when the screen is up: the cashier is not kept waiting for it.
       setTimeout(() => {
-        data.putSearchIndex(db, { token, format: INDEX_FORMAT, index: storableSearchIndex(index) }).catch((error) => console.warn("search index not kept", error));
+        data
+          .putSearchIndex(db, { token, format: INDEX_FORMAT, index: storableSearchIndex(index) })
+          .catch((error) => console.warn("search index not kept", error));
       }, 1000);
     }
   }

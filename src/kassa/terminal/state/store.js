@@ -126,10 +126,26 @@
 /** @returns {State} */
 export function initialState() {
   return {
-    phase: "boot", view: "sale", toasts: [], dialog: null, menu: false, search: "", categoryId: null,
-    numpad: { mode: "qty", buffer: "" }, sync: { online: null, lastSyncAt: null, authError: false, syncing: false },
-    counts: { pending: 0, rejected: 0 }, busy: false, config: null, cashier: null, cashiers: [], categories: [],
-    methods: [], openOrders: [], order: null, session: null, payBuffer: "",
+    phase: "boot",
+    view: "sale",
+    toasts: [],
+    dialog: null,
+    menu: false,
+    search: "",
+    categoryId: null,
+    numpad: { mode: "qty", buffer: "" },
+    sync: { online: null, lastSyncAt: null, authError: false, syncing: false },
+    counts: { pending: 0, rejected: 0 },
+    busy: false,
+    config: null,
+    cashier: null,
+    cashiers: [],
+    categories: [],
+    methods: [],
+    openOrders: [],
+    order: null,
+    session: null,
+    payBuffer: "",
     hw: { configured: false, paired: false, reachable: null, status: null, owed: 0, prints: {} },
   };
 }

@@ -28,10 +28,21 @@
 import { ApiError, NetworkError, api } from "./api.js";
 import { mirrorPush } from "./mirror.js";
 import {
-  META, getSession, outboxMarkDone, outboxMarkRejected, outboxPending, saveSession, setMeta,
+  META,
+  getSession,
+  outboxMarkDone,
+  outboxMarkRejected,
+  outboxPending,
+  saveSession,
+  setMeta,
 } from "../data/db.js";
 import {
-  journalAfter, journalKey, journalServerMark, markKeyRegistered, setJournalServerMark, wireOf,
+  journalAfter,
+  journalKey,
+  journalServerMark,
+  markKeyRegistered,
+  setJournalServerMark,
+  wireOf,
 } from "../data/journal.js";
 import { MAX_JOURNAL_BATCH } from "../domain/journal.js";
 
@@ -133,9 +144,13 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
     }
     const before = await journalServerMark(db);
     let seq = Number.isSafeInteger(answer.head?.seq) ? answer.head.seq : before.seq;
-    if (answer.status === "gap" && Number.isSafeInteger(answer.missing?.from)) seq = Math.min(seq, answer.missing.from - 1);
+    if (answer.status === "gap" && Number.isSafeInteger(answer.missing?.from))
+      seq = Math.min(seq, answer.missing.from - 1);
     await setJournalServerMark(db, {
-      seq, hash: answer.head?.hash ?? null, status: answer.status ?? "unknown", missing: answer.missing ?? null,
+      seq,
+      hash: answer.head?.hash ?? null,
+      status: answer.status ?? "unknown",
+      missing: answer.missing ?? null,
       sentUpTo: entries[entries.length - 1].seq,
     });
   }
@@ -149,7 +164,11 @@ export async function drainOutbox(db, token, { onProgress } = {}) {
     const entries = await journalToSend(new Set());
     if (!entries.length) return false;
     if (before.status === "quarantined" && (before.sentUpTo ?? 0) >= entries[entries.length - 1].seq) return false;
-    const answer = await api("orders/sync", { token, body: { orders: [], journal: entries.map(wireOf) }, timeout: 60_000 });
+    const answer = await api("orders/sync", {
+      token,
+      body: { orders: [], journal: entries.map(wireOf) },
+      timeout: 60_000,
+    });
     await journalAnswered(answer.journal, entries);
     if (journalIgnored) return false;
     const after = await journalServerMark(db);
@@ -255,7 +274,16 @@ function reason(error) {
  * @param {string | null} [options.lastSyncAt]
  * @returns {{wake: () => void, notifyQueued: () => void, stop: () => void}}
  */
-export function startSyncLoop({ db, getToken, onStatus, onOutboxChanged, onCatalogCheck, onReachable, onJournalChanged, lastSyncAt = null }) {
+export function startSyncLoop({
+  db,
+  getToken,
+  onStatus,
+  onOutboxChanged,
+  onCatalogCheck,
+  onReachable,
+  onJournalChanged,
+  lastSyncAt = null,
+}) {
   /** @type {SyncStatus} */
   let status = { online: null, lastSyncAt, authError: false, syncing: false };
   let leader = false;

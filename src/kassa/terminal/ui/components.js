@@ -46,7 +46,8 @@ export function Numpad({ onKey, decimal = true, sign = false, ok = "OK", test = 
   if (sign && decimal) keys.splice(9, 3, ".", "0", "⌫");
   return html`<div class="numpad" data-test=${test}>
     ${keys.map(
-      (key) => html`<button type="button" class=${`key${key === "⌫" ? " key-back" : ""}`} data-key=${key} onClick=${() => onKey(key)}>${key}</button>`,
+      (key) =>
+        html`<button type="button" class=${`key${key === "⌫" ? " key-back" : ""}`} data-key=${key} onClick=${() => onKey(key)}>${key}</button>`,
     )}
     ${sign && decimal ? html`<button type="button" class="key" data-key="±" onClick=${() => onKey("±")}>±</button>` : null}
     ${sign && decimal ? html`<button type="button" class="key" data-key="C" onClick=${() => onKey("C")}>C</button>` : null}
@@ -135,7 +136,14 @@ export function PinPad({ onSubmit, test = "pinpad" }) {
       pinRef.current = "";
       return;
     }
-    const next = key === "⌫" ? pinRef.current.slice(0, -1) : key === "C" ? "" : /^\d$/.test(key) && pinRef.current.length < 12 ? pinRef.current + key : pinRef.current;
+    const next =
+      key === "⌫"
+        ? pinRef.current.slice(0, -1)
+        : key === "C"
+          ? ""
+          : /^\d$/.test(key) && pinRef.current.length < 12
+            ? pinRef.current + key
+            : pinRef.current;
     pinRef.current = next;
     setPin(next);
     setError(null);
@@ -145,7 +153,7 @@ export function PinPad({ onSubmit, test = "pinpad" }) {
     <div class="pin-dots" aria-label="PIN" data-test="pin-dots">
       ${pin ? [...pin].map(() => html`<span class="dot"></span>`) : html`<span class="pin-hint">Enter PIN</span>`}
     </div>
-    <div class="pin-error" role="alert" data-test="pin-error">${checking ? "Checking…" : error ?? ""}</div>
+    <div class="pin-error" role="alert" data-test="pin-error">${checking ? "Checking…" : (error ?? "")}</div>
     <${Numpad} onKey=${onKey} decimal=${false} ok="OK" test=${`${test}-keys`} />
   </div>`;
 }

@@ -32,7 +32,10 @@ export function Dialog({ dialog }) {
       <p>${dialog.body}</p>
       <div class="row">
         <button type="button" class="button big" onClick=${close}>Cancel</button>
-        <button type="button" class="button danger big" data-test="confirm" onClick=${() => { close(); dialog.onConfirm(); }}>${dialog.confirm}</button>
+        <button type="button" class="button danger big" data-test="confirm" onClick=${() => {
+          close();
+          dialog.onConfirm();
+        }}>${dialog.confirm}</button>
       </div>
     <//>`;
   }
@@ -78,11 +81,14 @@ function ManagerDialog({ dialog, onClose }) {
   return html`<${Modal} title="Manager approval" onClose=${onClose} test="manager-dialog">
     <p>${dialog.reason}</p>
     ${managers.length === 0 ? html`<p class="form-error">No manager is set up for this terminal.</p>` : null}
-    ${managers.length > 1
-      ? html`<div class="people small">${managers.map(
-          (/** @type {any} */ m) => html`<button type="button" class=${`person${manager?.id === m.id ? " selected" : ""}`} onClick=${() => setManager(m)}>${m.name}</button>`,
-        )}</div>`
-      : null}
+    ${
+      managers.length > 1
+        ? html`<div class="people small">${managers.map(
+            (/** @type {any} */ m) =>
+              html`<button type="button" class=${`person${manager?.id === m.id ? " selected" : ""}`} onClick=${() => setManager(m)}>${m.name}</button>`,
+          )}</div>`
+        : null
+    }
     ${manager ? html`<p class="muted">${manager.name}, enter your PIN.</p><${PinPad} key=${manager.id} onSubmit=${submit} test="manager-pin" />` : null}
   <//>`;
 }
@@ -98,7 +104,10 @@ function NoteDialog({ onClose }) {
       onInput=${(/** @type {any} */ e) => editNote(e.target.value)}></textarea>
     <div class="row">
       <button type="button" class="button big" onClick=${onClose}>Cancel</button>
-      <button type="button" class="button primary big" data-test="save-note" onClick=${() => { setNote(note); onClose(); }}>Save note</button>
+      <button type="button" class="button primary big" data-test="save-note" onClick=${() => {
+        setNote(note);
+        onClose();
+      }}>Save note</button>
     </div>
   <//>`;
 }
@@ -132,15 +141,17 @@ function DevicesDialog({ onClose }) {
       ${row("Scanner", status?.scanner ? (status.scanner.configured ? status.scanner.state : "not set up") : "unknown", "scanner-state")}
       ${row("Receipts owed", String(h?.owed ?? 0), "owed-count")}
     </table>
-    ${h?.configured && !h.paired
-      ? html`<form class="pair-proxy" onSubmit=${pair}>
+    ${
+      h?.configured && !h.paired
+        ? html`<form class="pair-proxy" onSubmit=${pair}>
           <p>Enter the pairing code shown on the hardware proxy's page (<a href=${h.url} target="_blank" rel="noopener">${h.url}</a>).</p>
           <input class="big-input" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-2345"
             value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)} data-test="proxy-code" />
           <div class="form-error" role="alert" data-test="proxy-pair-error">${error ?? ""}</div>
           <button type="submit" class="button primary big" disabled=${busy || code.trim().length < 4} data-test="proxy-pair">${busy ? "Pairing…" : "Pair devices"}</button>
         </form>`
-      : null}
+        : null
+    }
     <div class="row">
       ${h?.owed ? html`<button type="button" class="button big" data-test="print-owed" onClick=${() => printOwedReceipts()}>Print owed receipts</button>` : null}
       ${h?.paired && phase === "sale" ? html`<button type="button" class="button big" data-test="open-drawer" onClick=${() => setState({ dialog: { kind: "drawer" } })}>Open drawer</button>` : null}
@@ -160,7 +171,8 @@ function DrawerDialog({ onClose }) {
     <p>Why is the drawer opened? It is logged.</p>
     <div class="people small">
       ${DRAWER_REASONS.map(
-        (text) => html`<button type="button" class=${`person${reason === text ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(text)}>${text}</button>`,
+        (text) =>
+          html`<button type="button" class=${`person${reason === text ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(text)}>${text}</button>`,
       )}
     </div>
     <input class="big-input" maxlength="150" placeholder="Other reason" value=${reason} data-test="drawer-reason-text"

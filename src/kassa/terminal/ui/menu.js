@@ -12,7 +12,10 @@ export function Menu() {
   const { phase, session } = useStore();
   const close = () => setState({ menu: false });
   const item = (/** @type {string} */ label, /** @type {() => void} */ action, /** @type {boolean} */ enabled = true) =>
-    html`<button type="button" class="menu-item" disabled=${!enabled} onClick=${() => { close(); action(); }}>${label}</button>`;
+    html`<button type="button" class="menu-item" disabled=${!enabled} onClick=${() => {
+      close();
+      action();
+    }}>${label}</button>`;
   return html`<div class="backdrop" onClick=${(/** @type {MouseEvent} */ e) => e.target === e.currentTarget && close()}>
     <nav class="drawer" aria-label="Menu" data-test="menu-drawer">
       <header class="modal-head"><h2>Menu</h2><button type="button" class="icon-button" aria-label="Close" onClick=${close}>✕</button></header>

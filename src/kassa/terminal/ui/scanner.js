@@ -53,7 +53,11 @@ export const pushTypedHandler = (handler) => push(typedHandlers, handler);
 export function isEditable(element) {
   if (element instanceof HTMLTextAreaElement) return !element.readOnly && !element.disabled;
   if (element instanceof HTMLInputElement) {
-    return ["text", "search", "tel", "url", "email", "password", ""].includes(element.type) && !element.readOnly && !element.disabled;
+    return (
+      ["text", "search", "tel", "url", "email", "password", ""].includes(element.type) &&
+      !element.readOnly &&
+      !element.disabled
+    );
   }
   return false;
 }
@@ -104,13 +108,16 @@ function schedule() {
   timer = null;
   const deadline = scanDeadline(state);
   if (deadline === null) return;
-  timer = setTimeout(() => {
-    timer = null;
-    const result = scanTick(state, performance.now());
-    state = result.state;
-    handle(result);
-    schedule();
-  }, Math.max(0, deadline - performance.now()));
+  timer = setTimeout(
+    () => {
+      timer = null;
+      const result = scanTick(state, performance.now());
+      state = result.state;
+      handle(result);
+      schedule();
+    },
+    Math.max(0, deadline - performance.now()),
+  );
 }
 
 /** Start listening (once per page). */

@@ -9,28 +9,40 @@ import { useStore } from "./store.js";
 export function StatusBar() {
   const { config, cashier, sync, counts, phase, swUpdate } = useStore();
   const online = sync.online;
-  const statusText = sync.authError ? "Not authorised" : online === null ? "Connecting…" : online ? "Online" : "Offline";
+  const statusText = sync.authError
+    ? "Not authorised"
+    : online === null
+      ? "Connecting…"
+      : online
+        ? "Online"
+        : "Offline";
   const statusClass = sync.authError ? "bad" : online === null ? "unknown" : online ? "good" : "bad";
   return html`<header class="statusbar">
     <div class="brand"><span class="logo">K</span><span class="brand-text">${config ? `${config.store_name} · ${config.name}` : "Kassa"}</span></div>
     <div class="status-items">
       ${swUpdate ? html`<button type="button" class="pill pill-update" onClick=${() => location.reload()}>Update ready · reload</button>` : null}
-      ${config
-        ? html`<span class=${`pill pill-${statusClass}`} data-test="online" data-online=${String(online)}><span class="led"></span>${statusText}</span>
+      ${
+        config
+          ? html`<span class=${`pill pill-${statusClass}`} data-test="online" data-online=${String(online)}><span class="led"></span>${statusText}</span>
             <button type="button" class=${`pill ${counts.pending ? "pill-warn" : "pill-plain"}`} data-test="pending" data-pending=${counts.pending}
               onClick=${() => phase === "sale" && setState({ view: "outbox" })}>
               ${counts.pending ? `${counts.pending} to sync` : "All synced"}
             </button>
-            ${counts.rejected
-              ? html`<button type="button" class="pill pill-bad" data-test="rejected" onClick=${() => phase === "sale" && setState({ view: "outbox" })}>${counts.rejected} rejected</button>`
-              : null}
+            ${
+              counts.rejected
+                ? html`<button type="button" class="pill pill-bad" data-test="rejected" onClick=${() => phase === "sale" && setState({ view: "outbox" })}>${counts.rejected} rejected</button>`
+                : null
+            }
             <span class="sync-time" data-test="last-sync">Last sync ${clock(sync.lastSyncAt)}</span>
             <${DevicesPill} />`
-        : null}
+          : null
+      }
       ${cashier ? html`<span class="cashier" data-test="cashier">${cashier.name}</span>` : null}
-      ${phase === "sale" || phase === "float" || phase === "login"
-        ? html`<button type="button" class="icon-button menu-button" aria-label="Menu" data-test="menu" onClick=${() => setState({ menu: true })}>☰</button>`
-        : null}
+      ${
+        phase === "sale" || phase === "float" || phase === "login"
+          ? html`<button type="button" class="icon-button menu-button" aria-label="Menu" data-test="menu" onClick=${() => setState({ menu: true })}>☰</button>`
+          : null
+      }
     </div>
   </header>`;
 }
@@ -48,8 +60,10 @@ function DevicesPill() {
   const printer = h.status?.printer;
   return html`<button type="button" class=${`pill pill-${level}`}
       data-test="devices" data-paired=${String(Boolean(h.paired))} data-reachable=${String(h.reachable)}
-      data-printer=${printer ? printer.fault ?? printer.state : "unknown"} onClick=${open}><span class="led"></span>${text}</button>
-    ${h.owed
-      ? html`<button type="button" class="pill pill-warn" data-test="owed" data-owed=${h.owed} onClick=${open}>${h.owed === 1 ? "1 receipt owed" : `${h.owed} receipts owed`}</button>`
-      : null}`;
+      data-printer=${printer ? (printer.fault ?? printer.state) : "unknown"} onClick=${open}><span class="led"></span>${text}</button>
+    ${
+      h.owed
+        ? html`<button type="button" class="pill pill-warn" data-test="owed" data-owed=${h.owed} onClick=${open}>${h.owed === 1 ? "1 receipt owed" : `${h.owed} receipts owed`}</button>`
+        : null
+    }`;
 }

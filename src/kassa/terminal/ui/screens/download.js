@@ -12,10 +12,12 @@ export function DownloadScreen() {
       <h1>Downloading the catalog</h1>
       <progress max="100" value=${percent ?? undefined} data-test="download-progress"></progress>
       <p class="muted">${download.loaded.toLocaleString()}${download.total ? ` of ${download.total.toLocaleString()}` : ""} products</p>
-      ${download.error
-        ? html`<div class="form-error" role="alert">${download.error}</div>
+      ${
+        download.error
+          ? html`<div class="form-error" role="alert">${download.error}</div>
             <button type="button" class="button primary big" onClick=${retryDownload}>Try again</button>`
-        : null}
+          : null
+      }
     </div>
   </div>`;
 }

@@ -45,12 +45,16 @@ export function LoginScreen() {
       </div>
     </section>
     <section class="login-pin">
-      ${chosen
-        ? html`<h2>${chosen.name}</h2>
-            ${locked > 0
-              ? html`<div class="locked" role="alert" data-test="locked">Locked: try again in ${Math.ceil(locked / 1000)} s</div>`
-              : html`<${PinPad} key=${chosen.id} onSubmit=${submit} />`}`
-        : html`<p class="muted big-hint">Tap your name, then enter your PIN.</p>`}
+      ${
+        chosen
+          ? html`<h2>${chosen.name}</h2>
+            ${
+              locked > 0
+                ? html`<div class="locked" role="alert" data-test="locked">Locked: try again in ${Math.ceil(locked / 1000)} s</div>`
+                : html`<${PinPad} key=${chosen.id} onSubmit=${submit} />`
+            }`
+          : html`<p class="muted big-hint">Tap your name, then enter your PIN.</p>`
+      }
     </section>
   </div>`;
 }

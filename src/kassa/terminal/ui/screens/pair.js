@@ -13,7 +13,10 @@ export function PairScreen() {
   const [code, setCode] = useState("");
   if (recovery) return html`<${RecoverJournal} />`;
   return html`<div class="center-screen">
-    <form class="card pair-card" onSubmit=${(/** @type {Event} */ e) => { e.preventDefault(); pair(code); }}>
+    <form class="card pair-card" onSubmit=${(/** @type {Event} */ e) => {
+      e.preventDefault();
+      pair(code);
+    }}>
       <h1>Pair this terminal</h1>
       <p>In the back office, open <b>Terminals</b>, choose this till and create a pairing code. Enter it here.</p>
       <input class="big-input" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" placeholder="ABCD-1234"

@@ -47,13 +47,18 @@ export function PaymentScreen() {
       <div class="amount-display" data-test="pay-amount" data-valid=${String(typed !== null)}>
         ${!payBuffer ? html`<span class="muted">${money(due)}</span>` : typed === null ? html`<span class="bad">${payBuffer}</span>` : money(typed)}
       </div>
-      ${cash && due > 0
-        ? html`<div class="quick-cash" data-test="quick-cash">
-            ${cart.quickCashAmounts(due, config.currency_places).map(
-              (amount) => html`<button type="button" class="button quick" data-amount=${amount} onClick=${() => pay(cash, amount)}>${money(amount)}</button>`,
-            )}
+      ${
+        cash && due > 0
+          ? html`<div class="quick-cash" data-test="quick-cash">
+            ${cart
+              .quickCashAmounts(due, config.currency_places)
+              .map(
+                (amount) =>
+                  html`<button type="button" class="button quick" data-amount=${amount} onClick=${() => pay(cash, amount)}>${money(amount)}</button>`,
+              )}
           </div>`
-        : html`<div class="quick-cash"></div>`}
+          : html`<div class="quick-cash"></div>`
+      }
       <${Numpad} onKey=${payKey} ok=${null} test="pay-pad" />
       <div class="methods">
         ${methods.map(

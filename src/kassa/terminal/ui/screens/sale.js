@@ -7,7 +7,18 @@ import * as cart from "../../domain/cart.js";
 import { categoryTree, productsFor } from "../../domain/catalog.js";
 import { formatDiscount, parseAmount } from "../../domain/money.js";
 import { setState } from "../../state/store.js";
-import { addToOrder, applyNumpad, discardOrder, handleScan, newParkedOrder, numpadKey, removeSelectedLine, resumeOrder, selectLine, setNumpadMode } from "../../flows/order.js";
+import {
+  addToOrder,
+  applyNumpad,
+  discardOrder,
+  handleScan,
+  newParkedOrder,
+  numpadKey,
+  removeSelectedLine,
+  resumeOrder,
+  selectLine,
+  setNumpadMode,
+} from "../../flows/order.js";
 import { openPayment } from "../../flows/payment.js";
 import { money, quantity } from "../components.js";
 import { html, useEffect, useMemo, useRef } from "../html.js";
@@ -31,7 +42,11 @@ function CartPanel() {
   useEffect(() => {
     listRef.current?.querySelector(".line.selected")?.scrollIntoView({ block: "nearest" });
   }, [order.selectedLineId, order.lines.length]);
-  const modes = /** @type {const} */ ([["qty", "Qty"], ["discount", "Disc %"], ["price", "Price"]]);
+  const modes = /** @type {const} */ ([
+    ["qty", "Qty"],
+    ["discount", "Disc %"],
+    ["price", "Price"],
+  ]);
   const selected = lines.find((line) => line.id === order.selectedLineId);
   return html`<section class="cart" aria-label="Order">
     <div class="order-tabs" data-test="order-tabs">
@@ -50,7 +65,9 @@ function CartPanel() {
     <ol class="lines" ref=${listRef} data-test="lines">
       ${lines.length === 0 ? html`<li class="empty-cart">Scan a product or tap a tile.</li>` : null}
       ${lines.map(
-        (line) => html`<li key=${line.id} class=${`line${line.id === order.selectedLineId ? " selected" : ""}`} data-test="line" data-line-id=${line.id}
+        (
+          line,
+        ) => html`<li key=${line.id} class=${`line${line.id === order.selectedLineId ? " selected" : ""}`} data-test="line" data-line-id=${line.id}
           onClick=${() => selectLine(line.id)}>
           <div class="line-main">
             <span class="line-name" data-test="line-name">${line.name}</span>
@@ -104,7 +121,12 @@ function CatalogPanel() {
       const input = inputRef.current;
       if (!input) return;
       input.focus();
-      input.setRangeText(text, input.selectionStart ?? input.value.length, input.selectionEnd ?? input.value.length, "end");
+      input.setRangeText(
+        text,
+        input.selectionStart ?? input.value.length,
+        input.selectionEnd ?? input.value.length,
+        "end",
+      );
       setState({ search: input.value });
     });
     return () => {
@@ -116,7 +138,7 @@ function CatalogPanel() {
   const results = useMemo(() => productsFor(index, search, categoryId, tree), [index, search, categoryId, tree]);
   const current = categoryId === null ? null : tree.byId.get(categoryId);
   const topId = current ? (current.parent_id === null ? current.id : current.parent_id) : null;
-  const children = topId === null ? [] : tree.children.get(topId) ?? [];
+  const children = topId === null ? [] : (tree.children.get(topId) ?? []);
   const submit = (/** @type {Event} */ e) => {
     e.preventDefault();
     const query = search.trim();
@@ -143,15 +165,17 @@ function CatalogPanel() {
             onClick=${() => setState({ categoryId: c.id, search: "" })}>${c.name}</button>`,
       )}
     </nav>
-    ${children.length
-      ? html`<nav class="categories sub" aria-label="Subcategories">
+    ${
+      children.length
+        ? html`<nav class="categories sub" aria-label="Subcategories">
           ${children.map(
             (/** @type {any} */ c) =>
               html`<button type="button" key=${c.id} class=${`chip${categoryId === c.id ? " active" : ""}`} data-test="category"
                 onClick=${() => setState({ categoryId: c.id, search: "" })}>${c.name}</button>`,
           )}
         </nav>`
-      : null}
+        : null
+    }
     <div class="tiles" data-test="tiles">
       ${results.items.map(
         (/** @type {any} */ p) =>
