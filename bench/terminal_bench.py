@@ -174,10 +174,13 @@ QUEUE_JS = """async (count) => {
   const store = await import(base + 'state/store.js');
   const cart = await import(base + 'domain/cart.js');
   const data = await import(base + 'data/db.js');
+  const journal = await import(base + 'domain/journal.js');
+  const flows = await import(base + 'flows/journal.js');
   const { openTerminalDb } = data;
   const db = await openTerminalDb();
   const { index, taxes, session, config, cashier, methods } = store.getState();
   const cash = methods.find((m) => m.is_cash);
+  const names = new Map(methods.map((m) => [m.id, m.name]));
   const sold = index.products.filter((p) => !p.weighed); // weighed items need a scale
   for (let n = 0; n < count; n++) {
     let order = cart.createOrder({
@@ -190,15 +193,25 @@ QUEUE_JS = """async (count) => {
     }
     order = cart.addPayment(order, { method: cash, amount: cart.totals(order).gross });
     const createdAt = cart.localIsoString(new Date());
+    // Each queued order with its SALE, as Validate writes them (flows/payment.js).
     await data.orderFinish(db, {
       prefix: config.receipt_prefix, orderUuid: order.uuid, sessionUuid: session.uuid, createdAt,
-      build: (receiptNumber) => ({
-        payload: cart.toSyncPayload(
-          cart.stampOrder(order, { receiptNumber, createdAt }),
-          { sessionUuid: session.uuid, cashierId: cashier.id },
-        ),
-        receipt: {},
-      }),
+      journal: flows.journalContext(),
+      build: (receiptNumber, head) => {
+        const stamped = cart.stampOrder(order, { receiptNumber, createdAt });
+        const sale = journal.salePayload(stamped, { session: session.uuid, head, methods: names });
+        return {
+          payload: cart.toSyncPayload(
+            stamped, { sessionUuid: session.uuid, cashierId: cashier.id },
+          ),
+          receipt: {},
+          software: journal.SOFTWARE,
+          sale: {
+            type: 'SALE', payload: sale.payload, grand: { gt: sale.gt, gtAbs: sale.gtAbs },
+            order: order.uuid,
+          },
+        };
+      },
       updateSession: (s) => s,
     });
   }
@@ -306,7 +319,9 @@ def measure(
     page.click("[data-test=pair-submit]")
     page.wait_for_selector("[data-test=cashier-tile]", timeout=120_000)
     cold = time.perf_counter() - t0
-    count = page.evaluate("(async () => (await import('./state/store.js')).getState().productCount)()")
+    count = page.evaluate(
+        "(async () => (await import('./state/store.js')).getState().productCount)()"
+    )
     out.append(
         f"cold first load to ready: {cold:.2f} s ({count:,} products; app shell {shell:.2f} s;"
         f" {phases(page)})"
