@@ -5,11 +5,29 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+
+
+class AcknowledgementFilter(admin.SimpleListFilter):
+    """Open or acknowledged, by `acknowledged_at`: the alerts and reviews a manager signs off."""
+
+    title = "state"
+    parameter_name = "state"
+    open_label = "Open"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", self.open_label), ("acknowledged", "Acknowledged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "open":
+            return queryset.filter(acknowledged_at__isnull=True)
+        if self.value() == "acknowledged":
+            return queryset.filter(acknowledged_at__isnull=False)
+        return queryset
 
 
 class ReadOnlyAdminMixin:

@@ -10,27 +10,12 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from kassa.server.common.admin import ReadOnlyAdminMixin
+from kassa.server.common.admin import AcknowledgementFilter, ReadOnlyAdminMixin
 
 from .models import HeldEntry, IntegrityAlert, ServerEntry, TerminalEntry, TerminalKey
 from .services import integrity_alerts_acknowledge
 
 ENTRY_FIELDS = ("seq", "type", "at_text", "key_id", "hash", "sig", "received_at", "canonical_text")
-
-
-class OpenFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", "Open"), ("acknowledged", "Acknowledged")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "open":
-            return queryset.filter(acknowledged_at__isnull=True)
-        if self.value() == "acknowledged":
-            return queryset.filter(acknowledged_at__isnull=False)
-        return queryset
 
 
 @admin.register(IntegrityAlert)
@@ -46,7 +31,7 @@ class IntegrityAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IntegrityAlert]):
         "acknowledged_by",
         "acknowledged_at",
     ]
-    list_filter = [OpenFilter, "reason", "quarantined", "terminal_code"]
+    list_filter = [AcknowledgementFilter, "reason", "quarantined", "terminal_code"]
     fields = readonly_fields = (
         "terminal_code",
         "seq",

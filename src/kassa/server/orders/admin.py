@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from kassa.server.common.admin import ImportAdmin, ReadOnlyAdminMixin
+from kassa.server.common.admin import AcknowledgementFilter, ImportAdmin, ReadOnlyAdminMixin
 
 from .errors import OrderError
 from .importer import outbox_import
@@ -168,19 +168,10 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         return self.import_page(request, form, report)
 
 
-class SaleReviewFilter(admin.SimpleListFilter):
+class SaleReviewFilter(AcknowledgementFilter):
     title = "review"
     parameter_name = "review"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("open", "To review"), ("acknowledged", "Acknowledged")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "open":
-            return queryset.filter(acknowledged_at__isnull=True)
-        if self.value() == "acknowledged":
-            return queryset.filter(acknowledged_at__isnull=False)
-        return queryset
+    open_label = "To review"
 
 
 @admin.register(SaleReview)
