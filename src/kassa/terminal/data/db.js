@@ -450,11 +450,14 @@ export async function orderFinish(
     ...journal,
     stores: ["outbox", "orders", "sessions", "receipts"],
     read: async (/** @type {any} */ tx) => {
-      const [number, session] = await Promise.all([
+      // The outbox's counter too, so the writing transaction needs no read of its own
+      // after the head's check (one round trip less); a change of it starts again.
+      const [number, session, outboxSeq] = await Promise.all([
         tx.objectStore("meta").get(META.receiptCounterPrefix + prefix),
         tx.objectStore("sessions").get(sessionUuid),
+        tx.objectStore("meta").get(META.outboxSeq),
       ]);
-      return { number: (number ?? 0) + 1, session: session ?? null };
+      return { number: (number ?? 0) + 1, session: session ?? null, outboxSeq: (outboxSeq ?? 0) + 1 };
     },
     events: (head, /** @type {any} */ seen) => {
       if (!seen.session) throw new Error(`no cash session ${sessionUuid}`);
@@ -463,14 +466,14 @@ export async function orderFinish(
       if (made.sale?.type !== "SALE") throw new Error("a finished order needs its SALE entry");
       return [made.sale];
     },
-    write: async (tx, sealedEntries, /** @type {any} */ seen) => {
+    write: (tx, sealedEntries, /** @type {any} */ seen) => {
       const made = /** @type {{payload: unknown, receipt: object, software: string}} */ (
         /** @type {unknown} */ (built)
       );
       const receiptNumber = prefix + String(seen.number).padStart(digits, "0");
-      const meta = tx.objectStore("meta");
-      const seq = await nextCounter(meta, META.outboxSeq);
-      raw(meta).put(seen.number, META.receiptCounterPrefix + prefix);
+      const meta = raw(tx.objectStore("meta"));
+      const seq = { value: seen.outboxSeq, keep: () => meta.put(seen.outboxSeq, META.outboxSeq) };
+      meta.put(seen.number, META.receiptCounterPrefix + prefix);
       const session = updateSession(seen.session);
       const sale = sealedEntries[sealedEntries.length - 1];
       const receipt = {

@@ -213,7 +213,8 @@ export async function journalAppend(db, { terminal, cashier = null, now, stores 
       before.objectStore("meta").get(JOURNAL_META.key),
       read ? read(before) : undefined,
     ]);
-    await before.done;
+    // Not awaiting before.done: the values are read, and its completion is one more round
+    // trip through the page's task queue (docs/performance.md, Journal append).
     const start = head ?? emptyHead();
     const { sealed, records, next } = await sealEvents(start, events(start, seen), {
       key,
