@@ -578,35 +578,3 @@ def test_an_answered_batch_is_on_disk_when_the_proxy_is_killed_right_after(
     with sqlite3.connect(state / "journal.sqlite3") as db:
         stored = db.execute("SELECT seq, canonical FROM entries ORDER BY seq").fetchall()
     assert stored == [(entry["seq"], entry["canonical"].encode()) for entry in entries]
-
-
-@pytest.mark.browser
-def test_the_status_page_shows_the_mirror_in_chromium(make_settings: Any) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
-    settings: Settings = make_settings(port=0, allowed_origins=[TERMINAL], pairing_code="ABCD-2345")
-    entries = chain(3)
-    with ProxyServer(settings, log_level="warning") as server:
-        admin = {"Authorization": f"Bearer {server.admin_token}"}
-        with httpx.Client(base_url=server.url, headers=admin) as client:
-            assert client.post("/api/v1/journal", json={"entries": entries}).status_code == 200
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-            try:
-                page = browser.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                page.goto(server.url + "/")
-                row = page.locator("#journal tbody tr")
-                row.wait_for(timeout=5000)
-                cells = row.locator("td").all_text_contents()
-                empty_hidden = page.locator("#journal-empty").is_hidden()
-            finally:
-                browser.close()
-    assert cells[:4] == ["POS1", "3", "3", entries[2]["hash"][:12]]
-    assert empty_hidden
-    assert errors == []
