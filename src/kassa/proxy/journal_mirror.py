@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
 from kassa.jcs import GENESIS_HASH, CanonicalFormError, canonicalize, chain_hash
 from kassa.proxy.errors import InvalidJournalEntry, JournalChainBroken, JournalFork
-from kassa.proxy.store import now
+from kassa.proxy.store import SqliteFile, now
 
 MAX_TERMINAL_LENGTH = 64
 
@@ -209,36 +206,10 @@ def batch_check(entries: Sequence[WireEntry]) -> list[CheckedEntry]:
     return checked
 
 
-class JournalMirror:
+class JournalMirror(SqliteFile):
     """The mirror's SQLite file. Blocking: call it from a worker thread (one lock inside)."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: in WAL mode NORMAL may lose the last commits on a power cut, and an
-        # entry the proxy acknowledged must survive one.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    schema = SCHEMA
 
     def append(self, entries: Sequence[WireEntry]) -> tuple[str, int]:
         """Check and store a batch, whole or not at all; return (terminal, its last seq).

@@ -122,16 +122,25 @@ def _job(row: sqlite3.Row) -> Job:
     )
 
 
-class Store:
+class SqliteFile:
+    """One SQLite file of the state directory, shared by threads behind one lock.
+
+    FULL synchronous: in WAL mode NORMAL may lose the last commits on a power cut, and a
+    job or a journal entry the proxy acknowledged must survive one.
+    """
+
+    schema = ""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        self._db.executescript(self.schema)
 
     def close(self) -> None:
         with self._lock:
@@ -147,6 +156,10 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+
+class Store(SqliteFile):
+    schema = SCHEMA
 
     # -- jobs -----------------------------------------------------------------------------
     def job_add(
