@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
-from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
 from kassa.server.catalog.models import Product
-from kassa.server.journal.keys import key_id, signature_make, spki_of
 from kassa.server.orders.models import Order, OrderLine, Payment
 from kassa.server.orders.schemas import OrderIn
 from kassa.server.terminals.models import PaymentMethod
+from tests.server.journal.conftest import Till
 
 _LINE_FIGURES = ("quantity", "unit_price", "discount", "tax_rate", "net", "tax", "gross")
 
@@ -86,44 +84,13 @@ def as_stored(order: Order) -> dict[str, Any]:
     }
 
 
-class Journal:
-    """A till's journal as docs/journal.md writes it: an ECDSA P-256 key, kassa.jcs, the
-    SHA-256 chain, P1363 signatures; its SALEs written from the orders it syncs."""
-
-    def __init__(self, terminal: str = "POS1") -> None:
-        self.terminal = terminal
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        self.spki = spki_of(self.private.public_key())
-        self.key = key_id(self.spki)
-        self.seq = 0
-        self.prev_hash = GENESIS_HASH
-        self.gt = self.gt_abs = Decimal(0)
+class Journal(Till):
+    """A till's journal as docs/journal.md writes it (the journal tests' `Till`), registered
+    over HTTP, its SALEs written from the orders it syncs."""
 
     def register(self, device: Any) -> None:
         response = device.post("journal/key", {"public_key": base64.b64encode(self.spki).decode()})
         assert response.status_code == 200, response.content
-
-    def entry(self, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-        body = {
-            "v": 1,
-            "terminal": self.terminal,
-            "seq": self.seq + 1,
-            "type": type_,
-            "at": "2026-11-30T10:15:00.123+01:00",
-            "cashier": {"id": 1, "name": "Alice"},
-            "key": self.key,
-            "prev_hash": self.prev_hash,
-            "payload": {"v": 1, **payload},
-        }
-        canonical = canonicalize(body)
-        wire = {
-            "seq": body["seq"],
-            "canonical": canonical.decode(),
-            "hash": chain_hash(self.prev_hash, canonical),
-            "sig": signature_make(self.private, canonical),
-        }
-        self.seq, self.prev_hash = wire["seq"], wire["hash"]
-        return wire
 
     def init(self) -> dict[str, Any]:
         return self.entry(
