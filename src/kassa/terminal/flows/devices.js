@@ -7,6 +7,7 @@
 import { drawerPayload } from "../domain/journal.js";
 import { openDrawer, pairProxy, printOwed } from "../hardware/proxy.js";
 import { getState, setState } from "../state/store.js";
+import { authorize } from "./approval.js";
 import { record } from "./journal.js";
 import { toast } from "./messages.js";
 
@@ -34,18 +35,21 @@ export function requestDrawer(reason) {
   const why = reason.trim();
   if (!why) return;
   const { cashier } = getState();
-  if (cashier?.role === "manager") {
-    setState({ dialog: null });
-    journalledDrawer(why, null, `${why} (${cashier.name})`);
-    return;
-  }
-  setState({
-    dialog: {
-      kind: "manager",
-      reason: "Opening the drawer without a sale needs a manager.",
-      onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) =>
-        journalledDrawer(why, manager.id, `${why} (${manager.name}, for ${cashier?.name ?? "?"})`),
-    },
+  if (!cashier) return;
+  setState({ dialog: null });
+  authorize({
+    action: "NO_SALE",
+    subject: { kind: "drawer" },
+    message: "Opening the drawer without a sale needs a manager.",
+    reason: why,
+  }).then((granted) => {
+    if (!granted) return;
+    const approver = granted.approval?.approver;
+    journalledDrawer(
+      why,
+      approver?.id ?? null,
+      approver ? `${why} (${approver.name}, for ${cashier.name})` : `${why} (${cashier.name})`,
+    );
   });
 }
 

@@ -15,6 +15,7 @@ import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, runtime } from "./context.js";
 import { journalChanged, journalWrite } from "./journal.js";
+import { authorize } from "./approval.js";
 import { toast } from "./messages.js";
 
 /** @typedef {import("../state/store.js").OpenOrder} OpenOrder */
@@ -365,18 +366,16 @@ export function applyNumpad() {
   const discountLimit = parseDiscount(config().discount_limit ?? "0");
   if (!cart.needsManagerApproval(lineChange, { discountLimit })) {
     apply(null);
-  } else if (cashier.role === "manager") {
-    apply(cashier.id);
-  } else {
-    setState({
-      dialog: {
-        kind: "manager",
-        reason:
-          numpad.mode === "discount"
-            ? `A discount of ${formatDiscount(value)} % needs a manager.`
-            : "A price change needs a manager.",
-        onApproved: (/** @type {import("../state/store.js").Cashier} */ manager) => apply(manager.id),
-      },
-    });
+    return;
   }
+  const discount = numpad.mode === "discount";
+  authorize({
+    action: discount ? "LINE_DISCOUNT" : "PRICE_OVERRIDE",
+    subject: { kind: "line", order: order.uuid, line: String(line.id) },
+    value,
+    message: discount ? `A discount of ${formatDiscount(value)} % needs a manager.` : "A price change needs a manager.",
+  }).then((granted) => {
+    // A manager's own change is approved by that manager.
+    if (granted) apply(granted.approval ? granted.approval.approver.id : cashier.id);
+  });
 }

@@ -23,7 +23,13 @@ export function Dialog({ dialog }) {
     return removeScan;
   }, []);
   if (dialog.kind === "weight") return html`<${WeightDialog} product=${dialog.product} onClose=${close} />`;
-  if (dialog.kind === "manager") return html`<${ManagerDialog} dialog=${dialog} onClose=${close} />`;
+  if (dialog.kind === "manager") {
+    const cancel = () => {
+      close();
+      dialog.onCancel?.();
+    };
+    return html`<${ManagerDialog} dialog=${dialog} onClose=${cancel} />`;
+  }
   if (dialog.kind === "note") return html`<${NoteDialog} onClose=${close} />`;
   if (dialog.kind === "devices") return html`<${DevicesDialog} onClose=${close} />`;
   if (dialog.kind === "drawer") return html`<${DrawerDialog} onClose=${close} />`;
@@ -72,7 +78,7 @@ function ManagerDialog({ dialog, onClose }) {
     if (!manager) return "Choose a manager first.";
     const result = await verifyCashierPin(manager, pin);
     if (result.ok) {
-      onClose();
+      setState({ dialog: null });
       dialog.onApproved(manager);
       return null;
     }
