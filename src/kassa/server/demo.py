@@ -12,7 +12,7 @@ from django.db import transaction
 from kassa.server.catalog.barcodes import embedded_lookup_code, gtin_check_digit
 from kassa.server.catalog.models import Barcode, Category, Product, Tax
 from kassa.server.catalog.services import catalog_version_next
-from kassa.server.staff.models import Cashier, Role
+from kassa.server.staff.models import Cashier, Reason, Role
 from kassa.server.staff.services import cashier_create
 from kassa.server.terminals.models import PaymentMethod, Terminal
 from kassa.server.terminals.services import pairing_code_create
@@ -244,6 +244,12 @@ def _seed_shop() -> Terminal:
     )
     cash = PaymentMethod.objects.create(name="Cash", is_cash=True, sort_order=0)
     card = PaymentMethod.objects.create(name="Card", is_cash=False, sort_order=1)
+    Reason.objects.bulk_create(
+        [
+            Reason(action=action, code=code, label=label, restock=restock, position=i)
+            for i, (action, code, label, restock) in enumerate(DEMO_REASONS)
+        ]
+    )
     for name, role, pin in CASHIERS:
         if not Cashier.objects.filter(name=name).exists():
             cashier_create(name=name, pin=pin, role=role)
@@ -259,6 +265,26 @@ def _seed_shop() -> Terminal:
     )
     terminal.payment_methods.set([cash, card])
     return terminal
+
+
+# (action, code, label, restock): the reason lists a till offers (docs/permissions.md).
+DEMO_REASONS = [
+    ("REFUND", "UNWANTED", "Customer changed their mind", True),
+    ("REFUND", "DEFECT", "Defective", False),
+    ("REFUND", "WRONG_ITEM", "Wrong item sold", True),
+    ("BLIND_RETURN", "NO_RECEIPT", "No receipt", True),
+    ("NO_SALE", "CHANGE", "Change for a customer", False),
+    ("NO_SALE", "CHECK", "Checking the drawer", False),
+    ("CASH_IN", "FLOAT", "Float top-up", False),
+    ("CASH_OUT", "SUPPLIER", "Paid a supplier", False),
+    ("CASH_OUT", "EXPENSE", "Shop expense", False),
+    ("CASH_DROP", "SAFE", "Drop to the safe", False),
+    ("PRICE_OVERRIDE", "DAMAGED", "Damaged packaging", False),
+    ("PRICE_OVERRIDE", "PRICE_MATCH", "Price match", False),
+    ("LINE_VOID", "MISTAKE", "Scanned by mistake", False),
+    ("ORDER_ABANDON", "LEFT", "Customer left", False),
+    ("APPROVE_VARIANCE", "RECOUNTED", "Recounted, difference accepted", False),
+]
 
 
 def demo_banner(credentials: DemoCredentials, *, port: int, proxy_port: int) -> str:

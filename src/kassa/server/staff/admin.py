@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .errors import StaffError
-from .models import Cashier
+from .models import Cashier, Reason
 from .services import cashier_set_pin, pin_validate
 
 
@@ -48,3 +48,11 @@ class CashierAdmin(admin.ModelAdmin[Cashier]):
         if pin:
             cashier_set_pin(cashier=obj, pin=pin, save=False)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Reason)
+class ReasonAdmin(admin.ModelAdmin[Reason]):
+    list_display = ["action", "label", "code", "restock", "active", "position"]
+    list_filter = ["action", "active", "restock"]
+    list_editable = ["position", "active"]
+    search_fields = ["label", "code"]

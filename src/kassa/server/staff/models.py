@@ -32,3 +32,31 @@ class Cashier(models.Model):
     @property
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
+
+
+class Reason(models.Model):
+    """A reason a till offers for an action (docs/permissions.md): refund reasons, cash
+    move reasons, no-sale reasons, override reasons. One back-office list per action code."""
+
+    action = models.CharField(
+        max_length=32,
+        help_text="The action code it is offered for: REFUND, BLIND_RETURN, NO_SALE, CASH_IN, "
+        "CASH_OUT, CASH_DROP, PRICE_OVERRIDE, LINE_DISCOUNT, ORDER_DISCOUNT, LINE_VOID, "
+        "ORDER_ABANDON, APPROVE_VARIANCE, …",
+    )
+    code = models.CharField(max_length=32, help_text="Recorded in the journal; never reuse one.")
+    label = models.CharField(max_length=100, help_text="What the till shows.")
+    restock = models.BooleanField(
+        default=False, help_text="For refunds: the goods go back to stock."
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["action", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "code"], name="staff_reason_action_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.label}"

@@ -15,6 +15,13 @@ class PaymentMethodOut(Schema):
     is_cash: bool
 
 
+class ReasonOut(Schema):
+    action: str
+    code: str
+    label: str
+    restock: bool
+
+
 class BarcodePatternOut(Schema):
     prefix: str
     kind: str
@@ -40,6 +47,7 @@ class TerminalOut(Schema):
     receipt_prefix: str
     payment_methods: list[PaymentMethodOut]
     barcode_patterns: list[BarcodePatternOut]
+    reasons: list[ReasonOut] = Field(description="The back office's reason lists, per action code.")
 
 
 class PairOut(Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kassa.server.staff.models import Reason
+
 from .models import DeviceToken
 
 
@@ -32,4 +34,7 @@ def terminal_config(token: DeviceToken) -> dict[str, Any]:
             .order_by("sort_order", "name")
             .values_list("pk", "name", "is_cash")
         ],
+        "reasons": list(
+            Reason.objects.filter(active=True).values("action", "code", "label", "restock")
+        ),
     }

@@ -22,6 +22,7 @@
  * @property {string | null} [proxy_url]
  * @property {string} [drawer_policy]        "cash" | "always" | "never"
  * @property {any[]} [barcode_patterns]
+ * @property {{action: string, code: string, label: string, restock: boolean}[]} [reasons]  back-office reason lists, per action code
  * @property {PaymentMethod[]} payment_methods
  * @property {string} [store_address]
  * @property {string} [store_tax_id]
