@@ -45,6 +45,11 @@ export const TYPES = Object.freeze([
   "OFFLINE_END",
   "CLOCK_JUMP",
   "INTEGRITY_FAILURE",
+  "CASH_MOVE",
+  "CASH_COUNT",
+  "X_REPORT",
+  "Z_CLOSE",
+  "PERIOD_CLOSE",
 ]);
 
 /**
