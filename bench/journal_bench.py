@@ -282,7 +282,7 @@ def generate(total: int, terminals: int) -> float:
     from kassa.server.journal.models import ChainHead
     from kassa.server.journal.services import journal_key_register, server_chain_append
     from kassa.server.staff.services import cashier_create
-    from kassa.server.terminals.models import Terminal
+    from kassa.server.terminals.models import Store, Terminal
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
@@ -290,7 +290,9 @@ def generate(total: int, terminals: int) -> float:
     tasks = []
     for number in range(1, terminals + 1):
         code = f"POS{number}"
-        terminal = Terminal.objects.create(name=f"Till {number}", code=code, store_name="Bench")
+        terminal = Terminal.objects.create(
+            name=f"Till {number}", code=code, store=Store.objects.get_or_create(name="Bench")[0]
+        )
         session = CashSession.objects.create(
             uuid=uuid.uuid4(),
             terminal=terminal,

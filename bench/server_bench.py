@@ -454,7 +454,7 @@ def bench_journal(
 
     from kassa.server.cash.models import CashSession
     from kassa.server.staff.models import Cashier
-    from kassa.server.terminals.models import PaymentMethod, Terminal
+    from kassa.server.terminals.models import PaymentMethod, Store, Terminal
     from kassa.server.terminals.services import pairing_code_create, terminal_pair
 
     cash = PaymentMethod.objects.get(name="Cash")
@@ -465,7 +465,9 @@ def bench_journal(
         made = []
         for n in range(clients):
             code = f"{mode[0].upper()}{round_}{n}"
-            terminal = Terminal.objects.create(name=code, code=code, store_name="Bench")
+            terminal = Terminal.objects.create(
+                name=code, code=code, store=Store.objects.get_or_create(name="Bench")[0]
+            )
             terminal.payment_methods.set([cash])
             token, secret = terminal_pair(code=pairing_code_create(terminal=terminal))
             session = CashSession.objects.create(
@@ -619,7 +621,7 @@ def bench_phases(products: list[tuple], n_batches: int, warm: int = 5) -> None:
     from kassa.server.journal.services import journal_key_register
     from kassa.server.orders.services import order_batch_sync
     from kassa.server.staff.models import Cashier
-    from kassa.server.terminals.models import PaymentMethod, Terminal
+    from kassa.server.terminals.models import PaymentMethod, Store, Terminal
     from kassa.server.terminals.services import pairing_code_create, terminal_pair
 
     cash = PaymentMethod.objects.get(name="Cash")
@@ -627,7 +629,9 @@ def bench_phases(products: list[tuple], n_batches: int, warm: int = 5) -> None:
     made = {}
     for n, mode in enumerate(("plain", "journal")):
         code = f"PH{mode[0].upper()}"
-        terminal = Terminal.objects.create(name=code, code=code, store_name="Bench")
+        terminal = Terminal.objects.create(
+            name=code, code=code, store=Store.objects.get_or_create(name="Bench")[0]
+        )
         terminal.payment_methods.set([cash])
         token, _ = terminal_pair(code=pairing_code_create(terminal=terminal))
         session = CashSession.objects.create(
@@ -799,11 +803,13 @@ def main() -> int:
     from kassa.server.cash.models import CashSession
     from kassa.server.catalog.models import Product
     from kassa.server.staff.services import cashier_create
-    from kassa.server.terminals.models import PaymentMethod, Terminal
+    from kassa.server.terminals.models import PaymentMethod, Store, Terminal
     from kassa.server.terminals.services import pairing_code_create, terminal_pair
 
     cash = PaymentMethod.objects.create(name="Cash", is_cash=True)
-    terminal = Terminal.objects.create(name="Bench", code="B1", store_name="Bench")
+    terminal = Terminal.objects.create(
+        name="Bench", code="B1", store=Store.objects.get_or_create(name="Bench")[0]
+    )
     terminal.payment_methods.set([cash])
     cashier = cashier_create(name="Bench cashier", pin="1234")
     token, secret = terminal_pair(code=pairing_code_create(terminal=terminal))

@@ -17,7 +17,7 @@ from kassa.server.catalog.models import Category, Product, Tax
 from kassa.server.catalog.services import product_create
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.staff.services import cashier_create
-from kassa.server.terminals.models import PaymentMethod, Terminal
+from kassa.server.terminals.models import PaymentMethod, Store, Terminal
 from kassa.server.terminals.services import pairing_code_create, terminal_pair
 
 
@@ -52,6 +52,7 @@ class Shop:
     maria: Cashier
     terminal: Terminal
     other_terminal: Terminal
+    store: Store
 
 
 @pytest.fixture
@@ -84,9 +85,10 @@ def shop(db: None) -> Shop:
     cash = PaymentMethod.objects.create(name="Cash", is_cash=True)
     card = PaymentMethod.objects.create(name="Card")
     voucher = PaymentMethod.objects.create(name="Voucher")
-    terminal = Terminal.objects.create(name="Till 1", code="POS1", store_name="Test shop")
+    store = Store.objects.create(name="Test shop")
+    terminal = Terminal.objects.create(name="Till 1", code="POS1", store=store)
     terminal.payment_methods.set([cash, card])
-    other = Terminal.objects.create(name="Till 2", code="POS2", store_name="Test shop")
+    other = Terminal.objects.create(name="Till 2", code="POS2", store=store)
     other.payment_methods.set([cash, card, voucher])
     return Shop(
         standard,
@@ -104,6 +106,7 @@ def shop(db: None) -> Shop:
         maria=cashier_create(name="Maria", pin="9999", role=Role.MANAGER),
         terminal=terminal,
         other_terminal=other,
+        store=store,
     )
 
 

@@ -14,7 +14,7 @@ from kassa.server.catalog.models import Barcode, Category, Product, Tax
 from kassa.server.catalog.services import catalog_version_next
 from kassa.server.staff.models import Cashier, Reason, Role
 from kassa.server.staff.services import cashier_create
-from kassa.server.terminals.models import PaymentMethod, Terminal
+from kassa.server.terminals.models import PaymentMethod, Store, Terminal
 from kassa.server.terminals.services import pairing_code_create
 
 PROXY_PAIRING_CODE = "DEMO-2024"  # set in src/kassa/proxy/demo.toml
@@ -253,16 +253,15 @@ def _seed_shop() -> Terminal:
     for name, role, pin in CASHIERS:
         if not Cashier.objects.filter(name=name).exists():
             cashier_create(name=name, pin=pin, role=role)
-    terminal = Terminal.objects.create(
-        name="Till 1",
-        code="POS1",
-        store_name="Kassa Demo Market",
-        store_address="Marktstraat 1\n1011 AB Amsterdam",
-        store_tax_id="NL000099998B57",
+    store = Store.objects.create(
+        name="Kassa Demo Market",
+        address="Marktstraat 1\n1011 AB Amsterdam",
+        tax_id="NL000099998B57",
         receipt_header="Open every day 8:00–20:00",
         receipt_footer="Thank you for shopping with us!",
-        currency="EUR",
+        time_zone="Europe/Amsterdam",
     )
+    terminal = Terminal.objects.create(name="Till 1", code="POS1", store=store, currency="EUR")
     terminal.payment_methods.set([cash, card])
     return terminal
 

@@ -1,5 +1,5 @@
 """Back-office changes that matter to a till go on the server's journal chain: tax rates
-(catalog) and a till's settings and receipt texts (terminals)."""
+(catalog), a till's settings and a store's receipt texts and clock (terminals)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.test import Client
 from kassa.server.catalog.models import Tax
 from kassa.server.journal.models import ServerEntry
 from kassa.server.journal.selectors import server_chain_verify
+from kassa.server.terminals.models import Store
 
 from ..conftest import Shop
 
@@ -61,20 +62,19 @@ def test_a_tax_the_form_refuses_records_nothing(admin_client: Client) -> None:
     assert recorded("TAX_CHANGED") == []
 
 
-def test_terminal_settings_and_receipt_texts_are_recorded(admin_client: Client, shop: Shop) -> None:
-    # when a manager changes the receipt footer, the payment methods and the discount limit
+def test_terminal_settings_are_recorded(admin_client: Client, shop: Shop) -> None:
+    # when a manager moves the till to another store, and changes its payment methods
+    # and discount limit
     terminal = shop.terminal
+    other = Store.objects.create(name="Second shop")
     form = {
         "name": terminal.name,
         "code": terminal.code,
+        "store": other.pk,
         "active": "on",
+        "language": "en",
         "currency": "EUR",
         "payment_methods": [shop.cash.pk],
-        "store_name": terminal.store_name,
-        "store_address": "",
-        "store_tax_id": "",
-        "receipt_header": "",
-        "receipt_footer": "See you soon",
         "proxy_url": terminal.proxy_url,
         "drawer_policy": "cash",
         "discount_limit": "15",
@@ -95,7 +95,40 @@ def test_terminal_settings_and_receipt_texts_are_recorded(admin_client: Client, 
     assert change["fields"] == {
         "discount_limit": {"from": "10", "to": "15"},
         "payment_methods": {"from": ["Card", "Cash"], "to": ["Cash"]},
-        "receipt_footer": {"from": "Thank you!", "to": "See you soon"},
+        "store": {"from": "Test shop", "to": "Second shop"},
     }
     assert ServerEntry.objects.get(type="TERMINAL_SETTINGS").subject == "POS1"
+    assert server_chain_verify() is None
+
+
+def test_store_receipt_texts_and_clock_are_recorded(admin_client: Client, shop: Shop) -> None:
+    # when a manager changes the store's receipt footer and its business day start
+    store = shop.store
+    form = {
+        "name": store.name,
+        "address": "",
+        "tax_id": "",
+        "receipt_header": "",
+        "receipt_footer": "See you soon",
+        "time_zone": store.time_zone,
+        "day_start": "05:30",
+        "opens_at": "08:00",
+        "closes_at": "20:00",
+        "cash_variance_threshold": "5.00",
+    }
+    answer = admin_client.post(f"/admin/terminals/store/{store.pk}/change/", form)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    # then the server chain says what changed in which store, and which tills print it
+    (change,) = recorded("STORE_SETTINGS")
+    assert change["store"] == store.pk
+    assert change["name"] == "Test shop"
+    assert change["terminals"] == ["POS1", "POS2"]
+    assert change["change"] == "changed"
+    assert change["fields"] == {
+        "day_start": {"from": "04:00:00", "to": "05:30:00"},
+        "receipt_footer": {"from": "Thank you!", "to": "See you soon"},
+    }
+    # and a save that changes nothing records nothing
+    admin_client.post(f"/admin/terminals/store/{store.pk}/change/", {**form, "day_start": "05:30"})
+    assert len(recorded("STORE_SETTINGS")) == 1
     assert server_chain_verify() is None

@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from kassa.server.common.admin import ReadOnlyAdminMixin
+from kassa.server.terminals.admin import StoreScoped
 
 from .models import CashSession
 
 
 @admin.register(CashSession)
-class CashSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashSession]):
+class CashSessionAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[CashSession]):
     list_display = [
         "terminal",
         "state",
@@ -20,5 +21,5 @@ class CashSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashSession]):
         "expected_cash",
         "difference",
     ]
-    list_filter = ["state", "terminal"]
+    list_filter = ["state", ("terminal", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "opened_at"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
@@ -10,6 +11,40 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+
+# The terminal codes a back-office user may see, or None for every terminal. Stores live
+# in the terminals app, above the journal, so that app installs the rule here (its
+# AppConfig.ready) and the journal's pages ask it without importing upward.
+TerminalScope = Callable[[HttpRequest], "frozenset[str] | None"]
+_terminal_scope: list[TerminalScope] = []
+
+
+def terminal_scope_install(scope: TerminalScope) -> None:
+    _terminal_scope[:] = [scope]
+
+
+def terminal_codes_visible(request: HttpRequest) -> frozenset[str] | None:
+    return _terminal_scope[0](request) if _terminal_scope else None
+
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class TerminalCodeScoped(_ModelAdmin):
+    """Mixed into a page of records that name their terminal by code (the journal's):
+    a user limited to some stores sees their terminals' records only."""
+
+    terminal_code_field = "terminal_code"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        codes = terminal_codes_visible(request)
+        if codes is None:
+            return queryset
+        return queryset.filter(**{f"{self.terminal_code_field}__in": codes})
 
 
 class AcknowledgementFilter(admin.SimpleListFilter):

@@ -10,7 +10,12 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from kassa.server.common.admin import AcknowledgementFilter, ReadOnlyAdminMixin
+from kassa.server.common.admin import (
+    AcknowledgementFilter,
+    ReadOnlyAdminMixin,
+    TerminalCodeScoped,
+    terminal_codes_visible,
+)
 
 from .models import HeldEntry, IntegrityAlert, ServerEntry, TerminalEntry, TerminalKey
 from .services import integrity_alerts_acknowledge
@@ -19,7 +24,7 @@ ENTRY_FIELDS = ("seq", "type", "at_text", "key_id", "hash", "sig", "received_at"
 
 
 @admin.register(IntegrityAlert)
-class IntegrityAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IntegrityAlert]):
+class IntegrityAlertAdmin(ReadOnlyAdminMixin, TerminalCodeScoped, admin.ModelAdmin[IntegrityAlert]):
     list_display = [
         "state",
         "detected_at",
@@ -58,7 +63,7 @@ class IntegrityAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IntegrityAlert]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> Any:
-        open_alerts = IntegrityAlert.objects.filter(acknowledged_at__isnull=True).count()
+        open_alerts = self.get_queryset(request).filter(acknowledged_at__isnull=True).count()
         if open_alerts:
             messages.warning(
                 request,
@@ -89,7 +94,7 @@ class IntegrityAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IntegrityAlert]):
 
 
 @admin.register(TerminalEntry)
-class TerminalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TerminalEntry]):
+class TerminalEntryAdmin(ReadOnlyAdminMixin, TerminalCodeScoped, admin.ModelAdmin[TerminalEntry]):
     list_display = ["terminal_code", "seq", "type", "at", "short_hash", "key_id", "received_at"]
     list_filter = ["terminal_code", "type"]
     fields = readonly_fields = ("terminal_code", *ENTRY_FIELDS)
@@ -103,16 +108,25 @@ class ServerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ServerEntry]):
     fields = readonly_fields = ("subject", *ENTRY_FIELDS)
     show_full_result_count = False
 
+    def has_view_permission(self, request: HttpRequest, obj: ServerEntry | None = None) -> bool:
+        # The server's chain speaks of every store: not for a user limited to some.
+        if terminal_codes_visible(request) is not None:
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request) and super().has_module_permission(request)
+
 
 @admin.register(HeldEntry)
-class HeldEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[HeldEntry]):
+class HeldEntryAdmin(ReadOnlyAdminMixin, TerminalCodeScoped, admin.ModelAdmin[HeldEntry]):
     list_display = ["terminal_code", "seq", "hash", "received_at"]
     list_filter = ["terminal_code"]
     fields = readonly_fields = ("terminal_code", "seq", "hash", "sig", "received_at")
 
 
 @admin.register(TerminalKey)
-class TerminalKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[TerminalKey]):
+class TerminalKeyAdmin(ReadOnlyAdminMixin, TerminalCodeScoped, admin.ModelAdmin[TerminalKey]):
     list_display = ["terminal_code", "key_id", "device_token_id", "registered_at"]
     list_filter = ["terminal_code"]
     fields = readonly_fields = ("terminal_code", "key_id", "device_token_id", "registered_at")

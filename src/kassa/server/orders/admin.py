@@ -10,6 +10,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from kassa.server.common.admin import AcknowledgementFilter, ImportAdmin, ReadOnlyAdminMixin
+from kassa.server.terminals.admin import StoreScoped
+from kassa.server.terminals.selectors import user_store_ids
 
 from .errors import OrderError
 from .importer import outbox_import
@@ -83,7 +85,7 @@ class ReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
+class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
     """Orders are paid when they arrive: the back office reads them, never edits them.
     An order that broke a rule is *to review* until a manager acknowledges it, which
     records who and when beside the order, never in it."""
@@ -98,7 +100,12 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
         "source",
         "review",
     ]
-    list_filter = [ReviewFilter, "terminal", "source", "cashier"]
+    list_filter = [
+        ReviewFilter,
+        ("terminal", admin.RelatedOnlyFieldListFilter),
+        "source",
+        ("cashier", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["receipt_number", "=uuid"]
     date_hierarchy = "created_at"
     list_select_related = ["terminal", "cashier", "acknowledgement"]
@@ -143,8 +150,12 @@ class OrderAdmin(ReadOnlyAdminMixin, ImportAdmin[Order]):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
+        ids = user_store_ids(request.user)
         to_review = Order.objects.exclude(review_code="").filter(acknowledgement__isnull=True)
         sales = SaleReview.objects.filter(acknowledged_at__isnull=True)
+        if ids is not None:
+            to_review = to_review.filter(terminal__store__in=ids)
+            sales = sales.filter(terminal__store__in=ids)
         extra_context = {
             **(extra_context or {}),
             "to_review": to_review.count(),
@@ -175,12 +186,12 @@ class SaleReviewFilter(AcknowledgementFilter):
 
 
 @admin.register(SaleReview)
-class SaleReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SaleReview]):
+class SaleReviewAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[SaleReview]):
     """SALEs of the tills' journals that disagree with their orders (or name none): read
     only; a manager acknowledges them, which records who and when."""
 
     list_display = ["terminal", "seq", "code", "order", "order_uuid", "detected_at", "acknowledged"]
-    list_filter = [SaleReviewFilter, "code", "terminal"]
+    list_filter = [SaleReviewFilter, "code", ("terminal", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=order_uuid"]
     list_select_related = ["terminal", "order", "acknowledged_by"]
     actions = ["acknowledge"]

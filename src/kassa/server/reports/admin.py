@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kassa.server.common.admin import ReadOnlyAdminMixin
 from kassa.server.terminals.models import Terminal
+from kassa.server.terminals.selectors import terminals_for_user, user_store_ids
 
 from .models import SalesSummary
 from .selectors import Period, sales_by_day, sales_by_payment_method, sales_by_product, sales_totals
@@ -20,6 +21,11 @@ class PeriodForm(forms.Form):
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     terminal = forms.ModelChoiceField(Terminal.objects.all(), required=False, empty_label="all")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A user limited to some stores picks among their terminals only.
+        self.fields["terminal"].queryset = terminals_for_user(user)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -33,7 +39,8 @@ class SalesSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SalesSummary]):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         today = timezone.localdate()
         initial = {"start": today - timedelta(days=6), "end": today}
-        form = PeriodForm(request.GET or None, initial=initial)
+        form = PeriodForm(request.GET or None, initial=initial, user=request.user)
+        stores = user_store_ids(request.user)
         start: date = initial["start"]
         end: date = initial["end"]
         terminal_id = None
@@ -47,9 +54,9 @@ class SalesSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SalesSummary]):
             "title": f"Sales summary {start:%Y-%m-%d} – {end:%Y-%m-%d}",
             "opts": self.model._meta,
             "form": form,
-            "totals": sales_totals(period, terminal_id),
-            "by_day": sales_by_day(period, terminal_id),
-            "by_method": sales_by_payment_method(period, terminal_id),
-            "by_product": sales_by_product(period, terminal_id),
+            "totals": sales_totals(period, terminal_id, stores),
+            "by_day": sales_by_day(period, terminal_id, stores),
+            "by_method": sales_by_payment_method(period, terminal_id, stores),
+            "by_product": sales_by_product(period, terminal_id, stores),
         }
         return TemplateResponse(request, "admin/reports/sales_summary.html", context)

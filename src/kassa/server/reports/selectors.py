@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,17 +29,23 @@ class Period:
         )
 
 
-def _orders(period: Period, terminal_id: int | None) -> QuerySet[Order]:
+def _orders(
+    period: Period, terminal_id: int | None, store_ids: Collection[int] | None = None
+) -> QuerySet[Order]:
     start, end = period.bounds()
     orders = Order.objects.filter(created_at__gte=start, created_at__lt=end)
     if terminal_id is not None:
         orders = orders.filter(terminal_id=terminal_id)
+    if store_ids is not None:
+        orders = orders.filter(terminal__store_id__in=store_ids)
     return orders
 
 
-def sales_by_day(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
+def sales_by_day(
+    period: Period, terminal_id: int | None = None, store_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = _dicts(
-        _orders(period, terminal_id)
+        _orders(period, terminal_id, store_ids)
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("day")
         .annotate(
@@ -53,14 +59,18 @@ def sales_by_day(period: Period, terminal_id: int | None = None) -> list[dict[st
     return _rounded(rows)
 
 
-def sales_by_payment_method(period: Period, terminal_id: int | None = None) -> list[dict[str, Any]]:
+def sales_by_payment_method(
+    period: Period, terminal_id: int | None = None, store_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = _dicts(
-        Payment.objects.filter(order__in=_orders(period, terminal_id))
+        Payment.objects.filter(order__in=_orders(period, terminal_id, store_ids))
         .values("method__name", "method__is_cash")
         .annotate(payments=Count("id"), amount=Sum("amount"))
         .order_by("method__name")
     )
-    change = _orders(period, terminal_id).aggregate(total=Sum("change"))["total"] or Decimal(0)
+    change = _orders(period, terminal_id, store_ids).aggregate(total=Sum("change"))[
+        "total"
+    ] or Decimal(0)
     for row in rows:
         # Change comes out of the drawer: cash taken is cash paid less change given.
         row["net_amount"] = row["amount"] - change if row["method__is_cash"] else row["amount"]
@@ -68,10 +78,13 @@ def sales_by_payment_method(period: Period, terminal_id: int | None = None) -> l
 
 
 def sales_by_product(
-    period: Period, terminal_id: int | None = None, limit: int = 200
+    period: Period,
+    terminal_id: int | None = None,
+    store_ids: Collection[int] | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = _dicts(
-        OrderLine.objects.filter(order__in=_orders(period, terminal_id))
+        OrderLine.objects.filter(order__in=_orders(period, terminal_id, store_ids))
         .values("product_id", "product__name", "product__ref")
         .annotate(
             quantity=Sum("quantity"),
@@ -85,8 +98,10 @@ def sales_by_product(
     return _rounded(rows)
 
 
-def sales_totals(period: Period, terminal_id: int | None = None) -> dict[str, Any]:
-    totals = _orders(period, terminal_id).aggregate(
+def sales_totals(
+    period: Period, terminal_id: int | None = None, store_ids: Collection[int] | None = None
+) -> dict[str, Any]:
+    totals = _orders(period, terminal_id, store_ids).aggregate(
         orders=Count("id"),
         net=Sum("total_net"),
         tax=Sum("total_tax"),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,11 +8,46 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import DeviceToken, PaymentMethod, Terminal
-from .services import device_token_revoke, pairing_code_create, terminal_settings_record
+from .models import DeviceToken, PaymentMethod, Store, Terminal
+from .selectors import user_store_ids
+from .services import (
+    device_token_revoke,
+    pairing_code_create,
+    store_settings_record,
+    terminal_settings_record,
+)
 
 # What the back office shows of a token: never its hash.
 TOKEN_FIELDS = ("receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at")
+
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class StoreScoped(_ModelAdmin):
+    """Mixed into a back-office page of records that belong to a store through `store_path` (a
+    lookup from the model to its Store): a user limited to some stores sees, filters
+    and picks only theirs, on every page of it (list, change, history, delete)."""
+
+    store_path = "terminal__store"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        ids = user_store_ids(request.user)
+        if ids is None:
+            return queryset
+        return queryset.filter(**{f"{self.store_path}__in": ids})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        ids = user_store_ids(request.user)
+        if ids is not None and db_field.related_model is Terminal:
+            kwargs["queryset"] = Terminal.objects.filter(store_id__in=ids)
+        elif ids is not None and db_field.related_model is Store:
+            kwargs["queryset"] = Store.objects.filter(pk__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class DeviceTokenInline(admin.TabularInline[DeviceToken, Terminal]):
@@ -26,9 +61,55 @@ class DeviceTokenInline(admin.TabularInline[DeviceToken, Terminal]):
         return False
 
 
+@admin.register(Store)
+class StoreAdmin(StoreScoped, admin.ModelAdmin[Store]):
+    store_path = "pk"
+    list_display = ["name", "tax_id", "time_zone", "day_start", "terminal_codes"]
+    search_fields = ["name", "tax_id"]
+    filter_horizontal = ["managers"]
+    fieldsets = [
+        (None, {"fields": ["name", "address", "tax_id"]}),
+        ("Receipt", {"fields": ["receipt_header", "receipt_footer"]}),
+        ("Clock", {"fields": ["time_zone", "day_start", "opens_at", "closes_at"]}),
+        ("Back office", {"fields": ["cash_variance_threshold", "managers"]}),
+    ]
+
+    @admin.display(description="terminals")
+    def terminal_codes(self, obj: Store) -> str:
+        return ", ".join(terminal.code for terminal in obj.terminals.all())
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).prefetch_related("terminals")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> Any:
+        # Who is limited to which store is the head office's to say, not a store's.
+        if user_store_ids(request.user) is not None:
+            return ["managers"]
+        return []
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # What a store prints and when its day turns matter to an audit, as a till's
+        # settings do: each change goes on the server's journal chain.
+        fields = form.changed_data if change else list(form.fields)
+        before = {name: form.initial.get(name) for name in fields}
+        if "managers" in before:
+            before["managers"] = sorted(user.get_username() for user in before["managers"] or [])
+        store_settings_record(
+            store=form.instance,
+            fields=fields,
+            before=before,
+            by=request.user.get_username(),
+            created=not change,
+        )
+
+
 @admin.register(Terminal)
-class TerminalAdmin(admin.ModelAdmin[Terminal]):
-    list_display = ["name", "code", "store_name", "proxy_url", "currency", "active"]
+class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
+    store_path = "store"
+    list_display = ["name", "code", "store", "language", "proxy_url", "currency", "active"]
+    list_filter = [("store", admin.RelatedOnlyFieldListFilter), "active"]
+    list_select_related = ["store"]
     filter_horizontal = ["payment_methods"]
     inlines = [DeviceTokenInline]
     actions = ["new_pairing_code"]
@@ -37,19 +118,11 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
         models.URLField: {"form_class": forms.URLField, "assume_scheme": "http"},
     }
     fieldsets = [
-        (None, {"fields": ["name", "code", "active", "currency", "payment_methods"]}),
         (
-            "Receipt",
-            {
-                "fields": [
-                    "store_name",
-                    "store_address",
-                    "store_tax_id",
-                    "receipt_header",
-                    "receipt_footer",
-                ]
-            },
+            None,
+            {"fields": ["name", "code", "store", "active", "language", "currency"]},
         ),
+        ("Payment", {"fields": ["payment_methods"]}),
         ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit", "barcode_patterns"]}),
     ]
 
@@ -62,6 +135,8 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
         before = {name: form.initial.get(name) for name in fields}
         if "payment_methods" in before:
             before["payment_methods"] = sorted(m.name for m in before["payment_methods"] or [])
+        if before.get("store") is not None:
+            before["store"] = str(Store.objects.filter(pk=before["store"]).first())
         terminal_settings_record(
             terminal=terminal,
             fields=fields,
@@ -82,9 +157,9 @@ class TerminalAdmin(admin.ModelAdmin[Terminal]):
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(admin.ModelAdmin[DeviceToken]):
+class DeviceTokenAdmin(StoreScoped, admin.ModelAdmin[DeviceToken]):
     list_display = readonly_fields = ("terminal", *TOKEN_FIELDS)
-    list_filter = ["terminal"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter)]
     exclude = ["token_hash"]
     actions = ["revoke"]
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -46,6 +49,61 @@ def validate_barcode_patterns(value: object) -> None:
         raise ValidationError(exc.message) from None
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Amsterdam.")
+
+
+def default_time_zone() -> str:
+    return str(settings.TIME_ZONE)
+
+
+class Store(models.Model):
+    """A shop: what its receipts print, its clock, and when its business day turns.
+    Terminals belong to a store; reports and a back-office user's view are per store."""
+
+    name = models.CharField(max_length=100)
+    address = models.TextField(blank=True)
+    tax_id = models.CharField("tax ID", max_length=32, blank=True)
+    receipt_header = models.TextField(blank=True)
+    receipt_footer = models.TextField(blank=True, default="Thank you!")
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Amsterdam: the store's days, hours and receipts.",
+    )
+    day_start = models.TimeField(
+        "business day starts at",
+        default=time(4, 0),
+        help_text="Sales before this hour count to the day before (a bar open past midnight).",
+    )
+    opens_at = models.TimeField(
+        default=time(8, 0), help_text="Opening hours: a till silent in them is marked."
+    )
+    closes_at = models.TimeField(default=time(20, 0))
+    cash_variance_threshold = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(5),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="A counted drawer further off than this is an alert on the dashboard.",
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="kassa_stores",
+        help_text="Back-office users limited to this store (and their other stores). A user "
+        "in no store sees every store.",
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PaymentMethod(models.Model):
     name = models.CharField(max_length=64, unique=True)
     is_cash = models.BooleanField(
@@ -72,11 +130,13 @@ class Terminal(models.Model):
     code = models.SlugField(
         max_length=16, unique=True, help_text="Short code printed in receipt numbers, e.g. POS1"
     )
-    store_name = models.CharField(max_length=100)
-    store_address = models.TextField(blank=True)
-    store_tax_id = models.CharField("store tax ID", max_length=32, blank=True)
-    receipt_header = models.TextField(blank=True)
-    receipt_footer = models.TextField(blank=True, default="Thank you!")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals")
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the till's screens and receipts.",
+    )
     proxy_url = models.URLField(default="http://127.0.0.1:8765", blank=True)
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     payment_methods = models.ManyToManyField(PaymentMethod, related_name="terminals")

@@ -34,11 +34,15 @@ class TerminalOut(Schema):
     id: int
     name: str
     code: str
-    store_name: str
+    store_id: int = Field(description="The store the terminal belongs to.")
+    store_name: str = Field(description="The store's, as are the address, tax ID and texts.")
     store_address: str
     store_tax_id: str
     receipt_header: str
     receipt_footer: str
+    time_zone: str = Field(description="The store's IANA time zone, e.g. Europe/Amsterdam.")
+    day_start: str = Field(description='When the store\'s business day turns, "HH:MM".')
+    language: str = Field(description="The till's language: en or de.")
     proxy_url: str
     currency: str
     currency_places: int

@@ -1,26 +1,70 @@
-"""Terminal reads: a paired terminal's configuration."""
+"""Terminal reads: a paired terminal's configuration, and the stores a back-office user
+may see."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from kassa.server.staff.models import Reason
 
-from .models import DeviceToken
+from .models import DeviceToken, Store, Terminal
+
+
+def user_store_ids(user: Any) -> frozenset[int] | None:
+    """The stores a back-office user is limited to, or None: not limited (a superuser,
+    or a user who manages no store in particular: the head office)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if user.is_superuser:
+        return None
+    cached: frozenset[int] | bool | None = getattr(user, "_kassa_store_ids", False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    ids = frozenset(Store.objects.filter(managers=user).values_list("pk", flat=True))
+    result = ids or None
+    user._kassa_store_ids = result
+    return result
+
+
+def stores_for_user(user: Any) -> QuerySet[Store]:
+    ids = user_store_ids(user)
+    stores = Store.objects.all()
+    return stores if ids is None else stores.filter(pk__in=ids)
+
+
+def terminal_codes_for_request(request: Any) -> frozenset[str] | None:
+    """The codes of the terminals a back-office request may see, or None for all."""
+    ids = user_store_ids(request.user)
+    if ids is None:
+        return None
+    return frozenset(Terminal.objects.filter(store_id__in=ids).values_list("code", flat=True))
+
+
+def terminals_for_user(user: Any) -> QuerySet[Terminal]:
+    ids = user_store_ids(user)
+    terminals = Terminal.objects.select_related("store")
+    return terminals if ids is None else terminals.filter(store_id__in=ids)
 
 
 def terminal_config(token: DeviceToken) -> dict[str, Any]:
     """What a paired terminal needs to sell: its till, store, receipt and payment methods."""
     terminal = token.terminal
+    store = terminal.store
     return {
         "id": terminal.pk,
         "name": terminal.name,
         "code": terminal.code,
-        "store_name": terminal.store_name,
-        "store_address": terminal.store_address,
-        "store_tax_id": terminal.store_tax_id,
-        "receipt_header": terminal.receipt_header,
-        "receipt_footer": terminal.receipt_footer,
+        "store_id": store.pk,
+        "store_name": store.name,
+        "store_address": store.address,
+        "store_tax_id": store.tax_id,
+        "receipt_header": store.receipt_header,
+        "receipt_footer": store.receipt_footer,
+        "time_zone": store.time_zone,
+        "day_start": f"{store.day_start:%H:%M}",
+        "language": terminal.language,
         "proxy_url": terminal.proxy_url,
         "currency": terminal.currency,
         "currency_places": terminal.currency_places,

@@ -1,5 +1,5 @@
-"""Terminal writes: pairing codes, pairing, device tokens, and the record of a till's
-settings changed in the back office."""
+"""Terminal writes: pairing codes, pairing, device tokens, and the record of a till's or a
+store's settings changed in the back office."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 from kassa.server.journal.services import server_chain_append
 
 from .errors import TerminalError, TerminalErrorCode
-from .models import DeviceToken, PairingCode, Terminal
+from .models import DeviceToken, PairingCode, Store, Terminal
 
 # Unambiguous characters: no 0/O, 1/I/L, so a code read off a screen is typed right.
 PAIRING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -122,6 +122,24 @@ def _journal_value(value: object) -> Any:
     return str(value)
 
 
+def _changes(
+    instance: Model, fields: Collection[str], before: Mapping[str, object], created: bool
+) -> dict[str, dict[str, Any]]:
+    """Each field's value before and after, as the journal holds them; only real changes
+    (a form may call a field changed that is not: JSON read back, a time re-typed)."""
+    changes = {}
+    for name in sorted(fields):
+        value = getattr(instance, name)
+        if name == "payment_methods":
+            value = sorted(method.name for method in instance.payment_methods.all())  # type: ignore[attr-defined]
+        elif name == "managers":
+            value = sorted(user.get_username() for user in instance.managers.all())  # type: ignore[attr-defined]
+        was = None if created else _journal_value(before.get(name))
+        if created or was != _journal_value(value):
+            changes[name] = {"from": was, "to": _journal_value(value)}
+    return changes
+
+
 @transaction.atomic
 def terminal_settings_record(
     *,
@@ -131,24 +149,44 @@ def terminal_settings_record(
     by: str,
     created: bool = False,
 ) -> None:
-    """Record on the server's journal chain (TERMINAL_SETTINGS) that a till's settings or
-    receipt texts changed in the back office: each field's value before and after.
+    """Record on the server's journal chain (TERMINAL_SETTINGS) that a till's settings
+    changed in the back office: each field's value before and after (its store by name).
     Call it after the change is saved, in its transaction. No change: nothing recorded."""
-    changes = {}
-    for name in sorted(fields):
-        value = getattr(terminal, name)
-        if name == "payment_methods":
-            value = sorted(method.name for method in terminal.payment_methods.all())
-        was = None if created else _journal_value(before.get(name))
-        # A form may call a field changed that is not (JSON read back): keep real changes.
-        if created or was != _journal_value(value):
-            changes[name] = {"from": was, "to": _journal_value(value)}
+    changes = _changes(terminal, fields, before, created)
     if not changes:
         return
     server_chain_append(
         type="TERMINAL_SETTINGS",
         payload={
             "terminal": terminal.code,
+            "change": "created" if created else "changed",
+            "fields": changes,
+            "by": by,
+        },
+    )
+
+
+@transaction.atomic
+def store_settings_record(
+    *,
+    store: Store,
+    fields: Collection[str],
+    before: Mapping[str, object],
+    by: str,
+    created: bool = False,
+) -> None:
+    """Record on the server's journal chain (STORE_SETTINGS) that a store's receipt texts,
+    address, tax ID, clock or managers changed in the back office, as
+    terminal_settings_record does for a till. No change: nothing recorded."""
+    changes = _changes(store, fields, before, created)
+    if not changes:
+        return
+    server_chain_append(
+        type="STORE_SETTINGS",
+        payload={
+            "store": store.pk,
+            "name": store.name,
+            "terminals": sorted(store.terminals.values_list("code", flat=True)),
             "change": "created" if created else "changed",
             "fields": changes,
             "by": by,

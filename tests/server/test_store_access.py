@@ -1,0 +1,138 @@
+"""A back-office user limited to a store sees that store's orders, sessions, reports,
+terminals and journal only, through every admin page and export."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.utils import timezone
+
+from kassa.server.cash.models import CashSession
+from kassa.server.journal.models import IntegrityAlert
+from kassa.server.orders.models import Order
+from kassa.server.terminals.models import Store, Terminal
+
+from .conftest import Device, OrderBuilder, Shop, pair
+
+VIEW = [
+    ("orders", "view_order"),
+    ("orders", "view_salereview"),
+    ("cash", "view_cashsession"),
+    ("terminals", "view_terminal"),
+    ("terminals", "view_store"),
+    ("terminals", "view_devicetoken"),
+    ("journal", "view_integrityalert"),
+    ("journal", "view_terminalentry"),
+    ("journal", "view_serverentry"),
+    ("reports", "view_salessummary"),
+]
+
+
+@pytest.fixture
+def two_stores(
+    shop: Shop, device: Device, orders: OrderBuilder, client: Client
+) -> dict[str, object]:
+    """The shop's store with an order on POS1, and another store whose till POS3 sold
+    one too, with an open session and an integrity alert."""
+    other = Store.objects.create(name="Other shop")
+    till = Terminal.objects.create(name="Till 3", code="POS3", store=other)
+    till.payment_methods.set([shop.cash, shop.card])
+    other_device = pair(client, till)
+    session = CashSession.objects.create(
+        uuid=uuid.uuid4(),
+        terminal=till,
+        opened_by=shop.alice,
+        opened_at=timezone.now(),
+        opening_float=Decimal("50.00"),
+    )
+    mine = orders.order([orders.line(shop.cola, "1")])
+    device.post("orders/sync", {"orders": [mine]})
+    theirs = orders.order(
+        [orders.line(shop.bread, "3")],
+        session_uuid=str(session.uuid),
+        receipt_number="POS3-1-000001",
+    )
+    assert other_device.post("orders/sync", {"orders": [theirs]}).status_code == 200
+    IntegrityAlert.objects.create(
+        terminal_code="POS3",
+        seq=7,
+        reason="bad_hash",
+        detail="their alert",
+        quarantined=False,
+        detected_at=timezone.now(),
+    )
+    return {
+        "store": other,
+        "till": till,
+        "session": session,
+        "mine": Order.objects.get(uuid=mine["uuid"]),
+        "theirs": Order.objects.get(uuid=theirs["uuid"]),
+    }
+
+
+@pytest.fixture
+def store_manager(shop: Shop) -> Client:
+    user = User.objects.create_user("ana", password="x", is_staff=True)
+    for app, codename in VIEW:
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+        )
+    shop.store.managers.add(user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_store_manager_sees_only_their_store(
+    store_manager: Client, admin_client: Client, shop: Shop, two_stores: dict[str, object]
+) -> None:
+    theirs = two_stores["theirs"]
+    mine = two_stores["mine"]
+    assert isinstance(theirs, Order) and isinstance(mine, Order)
+    pages = {
+        "/admin/orders/order/": (mine.receipt_number, theirs.receipt_number),
+        "/admin/cash/cashsession/": ("Till 1", "Till 3"),
+        "/admin/terminals/terminal/": ("Till 1", "Till 3"),
+        "/admin/terminals/store/": ("Test shop", "Other shop"),
+        "/admin/terminals/devicetoken/": ("POS1-1-", "POS3-1-"),
+        "/admin/journal/integrityalert/": ("", "their alert"),
+    }
+    for url, (own, foreign) in pages.items():
+        # the head office sees both stores
+        everything = admin_client.get(url).content.decode()
+        assert foreign in everything, url
+        # the store manager sees theirs, and not even the other's name in a filter
+        page = store_manager.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        assert own in html, url
+        assert foreign not in html, url
+        assert "Till 3" not in html and "Other shop" not in html, url
+    # a foreign record's own pages are not found
+    for url in (
+        f"/admin/orders/order/{theirs.pk}/change/",
+        f"/admin/orders/order/{theirs.pk}/history/",
+        f"/admin/cash/cashsession/{two_stores['session'].pk}/change/",  # type: ignore[attr-defined]
+        f"/admin/terminals/terminal/{two_stores['till'].pk}/change/",  # type: ignore[attr-defined]
+        f"/admin/terminals/store/{two_stores['store'].pk}/change/",  # type: ignore[attr-defined]
+    ):
+        answer = store_manager.get(url, follow=True)
+        assert theirs.receipt_number not in answer.content.decode(), url
+        assert "doesn’t exist" in answer.content.decode(), url
+    # the server's chain speaks of every store: not theirs to read
+    assert store_manager.get("/admin/journal/serverentry/").status_code == 403
+    # the sales summary counts their store only, and refuses the other's terminal
+    today = timezone.localdate().isoformat()
+    report = store_manager.get("/admin/reports/salessummary/", {"start": today, "end": today})
+    assert report.context["totals"]["orders"] == 1
+    assert report.context["totals"]["gross"] == mine.total_gross
+    refused = store_manager.get(
+        "/admin/reports/salessummary/",
+        {"start": today, "end": today, "terminal": two_stores["till"].pk},  # type: ignore[attr-defined]
+    )
+    assert "Select a valid choice" in refused.content.decode()
+    assert refused.context["totals"]["orders"] == 1
