@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -45,6 +46,63 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """One request over a socket, as written: urllib would refuse to send some of these."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def _assert_gunicorn_refusals_are_json(port: int) -> None:
+    long_url = b"/api/v1/catalog/products?after=" + b"1" * 6000
+    cases = [
+        # a URL beyond gunicorn's request line limit (4094 bytes)
+        (b"GET " + long_url + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "uri_too_long"),
+        # a header beyond its field size limit (8190 bytes)
+        (
+            b"GET /api/v1/terminal HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
+            + b"a" * 10_000
+            + b"\r\nConnection: close\r\n\r\n",
+            431,
+            "headers_too_large",
+        ),
+        # more headers than it takes (100)
+        (
+            b"GET /api/v1/terminal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"".join(b"X-H%d: 1\r\n" % i for i in range(150))
+            + b"\r\n",
+            431,
+            "headers_too_large",
+        ),
+        # not HTTP at all
+        (b"\x16\x03\x01 hello\r\n\r\n", 400, "bad_request"),
+        # a Host the server does not answer to, under /api/: its own code, from Django
+        (
+            b"GET /api/v1/terminal HTTP/1.0\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+            400,
+            "disallowed_host",
+        ),
+    ]
+    for request, status, code in cases:
+        got_status, headers, body = _raw(port, request)
+        assert (got_status, headers["content-type"]) == (status, "application/json"), body[:200]
+        error = json.loads(body)["error"]
+        assert error["code"] == code
+        assert error["message"]
+    # a wrong method says which ones are allowed
+    got_status, headers, body = _raw(
+        port, b"DELETE /api/v1/terminal HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert (got_status, headers["allow"]) == (405, "GET")
+    assert json.loads(body)["error"]["code"] == "method_not_allowed"
+
+
 def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
     # On the PostgreSQL run this is the throw-away server's database: several workers
     # forked after the migrations must not share the connection the migrations opened.
@@ -79,6 +137,8 @@ def test_server_runs_migrated_with_static_files(tmp_path: Path) -> None:
         with socket.socket() as sock:
             sock.settimeout(1)
             assert sock.connect_ex(("127.0.0.1", port)) == 0
+        # what gunicorn refuses before Django runs is the API's JSON error too (issue 16)
+        _assert_gunicorn_refusals_are_json(port)
     finally:
         process.terminate()
         process.communicate(timeout=20)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -28,6 +28,7 @@ from kassa.server.catalog.errors import CatalogErrorCode
 from kassa.server.common.errors import (
     DomainError,
     RequestErrorCode,
+    Throttled,
     validation_details,
     validation_message,
 )
@@ -51,11 +52,16 @@ _HTTP_CODES = {
     404: RequestErrorCode.NOT_FOUND,
     405: RequestErrorCode.METHOD_NOT_ALLOWED,
     413: RequestErrorCode.REQUEST_TOO_LARGE,
+    414: RequestErrorCode.URI_TOO_LONG,
     415: RequestErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: RequestErrorCode.TOO_MANY_REQUESTS,
+    431: RequestErrorCode.HEADERS_TOO_LARGE,
 }
 
 REQUEST_ERROR_STATUS: dict[RequestErrorCode, int] = {
     **{code: status for status, code in _HTTP_CODES.items()},
+    RequestErrorCode.BAD_REQUEST: 400,
+    RequestErrorCode.DISALLOWED_HOST: 400,
     RequestErrorCode.INVALID_REQUEST: 422,
     RequestErrorCode.ERROR: 400,
     RequestErrorCode.INTERNAL_ERROR: 500,
@@ -127,7 +133,10 @@ api = KassaAPI(
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     status = ERROR_STATUS[type(exc.code)][exc.code]
-    return error_response(status, exc.code, exc.message, exc.details)
+    response = error_response(status, exc.code, exc.message, exc.details)
+    if isinstance(exc, Throttled):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -178,26 +187,65 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+# What Django answers outside the API's handlers, by status: the code and the sentence
+# of the JSON error that replaces its HTML page under /api/.
+_PAGE_ERRORS: dict[int, tuple[RequestErrorCode, str]] = {
+    400: (RequestErrorCode.BAD_REQUEST, "The request is malformed."),
+    403: (RequestErrorCode.FORBIDDEN, "Forbidden."),
+    404: (RequestErrorCode.NOT_FOUND, "Not found."),
+    405: (RequestErrorCode.METHOD_NOT_ALLOWED, "Method {method} is not allowed here."),
+    413: (RequestErrorCode.REQUEST_TOO_LARGE, "The request body is too large."),
+}
+
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
 class ApiJsonErrorsMiddleware:
     """Under /api/, answers that Django or Ninja make outside the API's handlers (an
-    unknown path, a wrong method) are JSON errors like the others."""
+    unknown path, a wrong method, a Host not allowed) are JSON errors like the others.
+
+    First in MIDDLEWARE: it checks the Host before any other middleware asks for it (which
+    would answer Django's HTML 400), and sees every answer last. What gunicorn refuses
+    before Django runs (a request line or header beyond its limits) is answered in JSON
+    by kassa.server.cli.gunicorn_json_error.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            refused = error_response(
+                400,
+                RequestErrorCode.DISALLOWED_HOST,
+                "This server does not answer to that Host name; the operator lists the "
+                "names it answers to in KASSA_ALLOWED_HOSTS.",
+            )
+            refused["Content-Security-Policy"] = API_CSP
+            refused["X-Content-Type-Options"] = "nosniff"
+            return refused
         response = self.get_response(request)
-        if (
-            request.path.startswith("/api/")
-            and response.status_code >= 400
-            and not response.get("Content-Type", "").startswith("application/json")
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
         ):
-            code = _HTTP_CODES.get(response.status_code, RequestErrorCode.ERROR)
-            message = {
-                404: "Not found.",
-                405: f"Method {request.method} is not allowed here.",
-            }.get(response.status_code, "The request was refused.")
-            return error_response(response.status_code, code, message)
+            code, message = _PAGE_ERRORS.get(
+                response.status_code, (RequestErrorCode.ERROR, "The request was refused.")
+            )
+            answer = error_response(
+                response.status_code, code, message.format(method=request.method)
+            )
+            for header in ("Allow", "X-Content-Type-Options"):
+                if response.has_header(header):
+                    answer[header] = response[header]
+            response = answer
+        if response.get("Content-Type", "").startswith("application/json"):
+            # Data, never a page: nothing in it may load, run or be framed.
+            response.setdefault("Content-Security-Policy", API_CSP)
         return response
 
 

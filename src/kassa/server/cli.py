@@ -30,7 +30,57 @@ def _migrate(verbosity: int = 0) -> None:
     connections.close_all()
 
 
+# gunicorn refuses some requests before Django sees them, with an HTML page of its own.
+# Its limits, stated here so docs/security.md can name them: the request line (method, URL
+# and query) at most 4094 bytes, at most 100 headers of at most 8190 bytes each.
+LIMIT_REQUEST_LINE = 4094
+LIMIT_REQUEST_FIELDS = 100
+LIMIT_REQUEST_FIELD_SIZE = 8190
+
+_GUNICORN_ERRORS = {
+    400: ("bad_request", "The request is not valid HTTP."),
+    403: ("forbidden", "Forbidden."),
+    414: (
+        "uri_too_long",
+        f"The request line is longer than {LIMIT_REQUEST_LINE} bytes; send a shorter URL.",
+    ),
+    417: ("error", "Expectation failed."),
+    431: (
+        "headers_too_large",
+        f"The request has a header longer than {LIMIT_REQUEST_FIELD_SIZE} bytes or more than "
+        f"{LIMIT_REQUEST_FIELDS} headers.",
+    ),
+}
+
+
+def gunicorn_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's `util.write_error`, answering the API's JSON error shape instead of an
+    HTML page (kassa.server.api.error_body; codes of common.errors.RequestErrorCode).
+
+    gunicorn writes it for what it refuses before any application runs: a request line or
+    a header beyond its limits, malformed HTTP. It cannot know the path then (the line
+    may not even be read), so every such answer is JSON, the back office's too.
+    """
+    import orjson
+    from gunicorn.util import write_nonblock
+
+    code, message = _GUNICORN_ERRORS.get(
+        status_int,
+        ("internal_error", "The server failed; nothing was stored.")
+        if status_int >= 500
+        else ("error", "The request was refused."),
+    )
+    body = orjson.dumps({"error": {"code": code, "message": message}})
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "X-Content-Type-Options: nosniff\r\n\r\n"
+    )
+    write_nonblock(sock, head.encode("latin-1") + body)
+
+
 def _serve(host: str, port: int, workers: int, *, access_log: bool = False) -> int:
+    import gunicorn.util
     from gunicorn.app.base import BaseApplication
 
     from kassa.server.wsgi import application
@@ -43,12 +93,18 @@ def _serve(host: str, port: int, workers: int, *, access_log: bool = False) -> i
             self.cfg.set("timeout", 120)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("keepalive", 5)
+            self.cfg.set("limit_request_line", LIMIT_REQUEST_LINE)
+            self.cfg.set("limit_request_fields", LIMIT_REQUEST_FIELDS)
+            self.cfg.set("limit_request_field_size", LIMIT_REQUEST_FIELD_SIZE)
             if access_log:
                 self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:
             return application
 
+    # The workers' error pages, in every worker: they are forked from this process, and
+    # gunicorn.workers.base calls util.write_error by its module attribute.
+    gunicorn.util.write_error = gunicorn_json_error
     Server().run()
     return 0
 

@@ -72,8 +72,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    # First: it refuses a Host not allowed under /api/ in JSON before any other asks.
     "kassa.server.api.ApiJsonErrorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +167,21 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Behind TLS (docs/security.md, "Behind TLS"). KASSA_HTTPS=1 marks the session and CSRF
+# cookies Secure (never sent over plain HTTP) and sends HSTS, a year by default
+# (KASSA_HSTS_SECONDS; 0 sends none). KASSA_PROXY_SSL_HEADER=1 trusts the reverse proxy's
+# X-Forwarded-Proto: set it only when a proxy that sets that header is the sole way in.
+# KASSA_SSL_REDIRECT=1 sends plain-HTTP requests to HTTPS.
+KASSA_HTTPS = _env_bool("KASSA_HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = KASSA_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("KASSA_HSTS_SECONDS", "31536000" if KASSA_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KASSA_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = False
+SECURE_SSL_REDIRECT = _env_bool("KASSA_SSL_REDIRECT")
+if _env_bool("KASSA_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 NINJA_PAGINATION_PER_PAGE = 100
 

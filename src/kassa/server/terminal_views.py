@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseNotFound
+
+from kassa.server.terminals.models import Terminal
 
 # Types by suffix; anything else (licence texts) is plain text.
 _CONTENT_TYPES = {
@@ -116,6 +120,40 @@ def _load(relative: str, path: Path) -> _File:
     return file
 
 
+# The terminal's Content-Security-Policy: its own files only, no inline script or style
+# element, no eval, no plugins, no framing. It talks to this server and to its hardware
+# proxy, on the loopback or wherever a terminal's proxy_url points (docs/security.md).
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src {connect}; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+_LOOPBACK = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    # Only what a source expression may hold: nothing that could end the directive.
+    if parts.scheme not in {"http", "https"} or not _NETLOC.fullmatch(parts.netloc):
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    loopback = f"{parts.scheme}://{parts.hostname}:*"
+    if parts.hostname == "::1":
+        loopback = f"{parts.scheme}://[::1]:*"
+    return loopback if loopback in _LOOPBACK else origin
+
+
+def terminal_csp() -> str:
+    """The policy, with the proxy origin of every active terminal in `connect-src`."""
+    urls = Terminal.objects.filter(active=True).values_list("proxy_url", flat=True).distinct()
+    origins = sorted({o for url in urls if (o := _origin(url)) is not None and o not in _LOOPBACK})
+    return _CSP.format(connect=" ".join(["'self'", *_LOOPBACK, *origins]))
+
+
 def terminal_app(request: HttpRequest, path: str = "index.html") -> HttpResponse:
     """GET /pos/ (the app) and /pos/<path> (its files)."""
     if request.method not in {"GET", "HEAD"}:
@@ -138,4 +176,7 @@ def terminal_app(request: HttpRequest, path: str = "index.html") -> HttpResponse
     response["Cache-Control"] = "no-cache"
     if path == SERVICE_WORKER:
         response["Service-Worker-Allowed"] = "/pos/"
+    if file.content_type.startswith("text/html") or path == SERVICE_WORKER:
+        # The page's policy governs its modules and styles; the worker has its own.
+        response["Content-Security-Policy"] = terminal_csp()
     return response

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
+from kassa.server.common.types import Cursor
+
 MAX_PAGE = 100_000
 
 
@@ -49,6 +51,6 @@ class ProductPageOut(Schema):
 
 
 class ProductQuery(Schema):
-    since: int | None = Field(default=None, ge=0, description="Change token from a previous sync")
-    after: int = Field(default=0, ge=0, description="Last product id of the previous page")
+    since: Cursor | None = Field(default=None, description="Change token from a previous sync")
+    after: Cursor = Field(default=0, description="Last product id of the previous page")
     limit: int = Field(default=10_000, ge=1, le=MAX_PAGE)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from kassa.money import DECIMAL_PATTERN
+from kassa.server.common.types import PATTERN_MESSAGES
 
 
 class DomainError(Exception):
@@ -29,13 +29,18 @@ class RequestErrorCode(StrEnum):
     """Refusals of a request as a whole, before any app's service runs."""
 
     MALFORMED_JSON = "malformed_json"
+    BAD_REQUEST = "bad_request"  # refused before any JSON was read (Django, gunicorn)
+    DISALLOWED_HOST = "disallowed_host"  # the Host header is not in KASSA_ALLOWED_HOSTS
     INVALID_REQUEST = "invalid_request"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TOO_LARGE = "request_too_large"
+    URI_TOO_LONG = "uri_too_long"
+    HEADERS_TOO_LARGE = "headers_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    TOO_MANY_REQUESTS = "too_many_requests"  # a throttle: see Throttled, Retry-After
     ERROR = "error"  # a refusal with a status none of the above describes
     INTERNAL_ERROR = "internal_error"
 
@@ -53,8 +58,15 @@ class RequestError(DomainError):
         super().__init__(code, message, details=details)
 
 
+class Throttled(RequestError):
+    """Too many attempts (pairing codes, PINs): answered 429 with `Retry-After`."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(RequestErrorCode.TOO_MANY_REQUESTS, message)
+        self.retry_after = max(1, retry_after)
+
+
 _NOT_A_STRING = 'must be a string; amounts are decimal strings such as "10.00", not JSON numbers'
-_DECIMAL = 'must be a decimal string such as "10.00" or "-1.5": digits, an optional "-" and "."'
 
 
 def validation_details(
@@ -69,8 +81,8 @@ def validation_details(
         field = ".".join(str(part) for part in error.get("loc", ())) or root
         kind = error.get("type")
         pattern = (error.get("ctx") or {}).get("pattern")
-        if kind == "string_pattern_mismatch" and pattern == DECIMAL_PATTERN:
-            message = _DECIMAL
+        if kind == "string_pattern_mismatch" and pattern in PATTERN_MESSAGES:
+            message = PATTERN_MESSAGES[pattern]
         elif kind == "string_type":  # Ninja drops the input: say what a number should be
             message = _NOT_A_STRING
         else:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from kassa.jcs import CanonicalFormError, canonical_loads, chain_hash
 from kassa.money import DECIMAL_PATTERN
+from kassa.server.common.types import MAX_ID
 
 from .errors import JournalProblem
 from .keys import signature_valid
@@ -97,7 +98,7 @@ def entry_read(*, seq: int | None, canonical: bytes, hash: str, sig: str) -> Ent
     if value["v"] != ENTRY_VERSION:
         raise EntryProblem(JournalProblem.INVALID_ENTRY, f"v is {value['v']!r}, not 1")
     entry_seq = value["seq"]
-    if type(entry_seq) is not int or entry_seq < 1:
+    if type(entry_seq) is not int or not 1 <= entry_seq <= MAX_ID:
         raise EntryProblem(JournalProblem.INVALID_ENTRY, f"seq {entry_seq!r} is not a count from 1")
     if seq is not None and seq != entry_seq:
         raise EntryProblem(

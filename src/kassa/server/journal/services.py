@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
+from kassa.server.common.types import MAX_ID
 
 from .entries import (
     Entry,
@@ -247,6 +248,10 @@ def _wire(item: object) -> _Wire:
             EntryProblem(JournalProblem.INVALID_ENTRY, "the entry is not an object"),
         )
     seq = item.get("seq")
+    if type(seq) is int and not 1 <= seq <= MAX_ID:
+        # Beyond a 64-bit column: no entry has it, and the database could not even be
+        # asked (a 500 that failed the whole batch, the orders beside it too).
+        seq = None
     canonical = item.get("canonical")
     hash_ = item.get("hash")
     sig = item.get("sig")
@@ -254,7 +259,8 @@ def _wire(item: object) -> _Wire:
     problem = None
     if type(seq) is not int or text is None:
         problem = EntryProblem(
-            JournalProblem.INVALID_ENTRY, "the wire entry needs an integer seq and a canonical text"
+            JournalProblem.INVALID_ENTRY,
+            "the wire entry needs an integer seq (1 to 2^63-1) and a canonical text",
         )
     elif not isinstance(hash_, str) or not isinstance(sig, str):
         problem = EntryProblem(

@@ -8,11 +8,10 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from kassa.server.common.types import DecimalStr
+# Ids are the database's 64-bit keys (common.types.Id): a larger number names nothing
+# that can be stored, not even as an unknown reference.
+from kassa.server.common.types import DecimalStr, Id
 
-# Ids are the database's 64-bit keys: a larger number names nothing that can be stored,
-# not even as an unknown reference.
-MAX_ID = 2**63 - 1
 # Text without U+0000, which PostgreSQL cannot store: one such character would fail the
 # whole batch, again on every retry.
 NO_NUL = r"^[^\x00]*$"
@@ -29,24 +28,24 @@ class TotalsIn(Strict):
 
 
 class LineIn(Strict):
-    product_id: int = Field(gt=0, le=MAX_ID)
+    product_id: Id
     # The name the till printed; without it the line takes the catalog's name.
     name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     quantity: DecimalStr
     unit_price: DecimalStr
     discount: DecimalStr = "0"
-    tax_id: int = Field(gt=0, le=MAX_ID)
+    tax_id: Id
     tax_rate: DecimalStr
     price_includes_tax: bool
     net: DecimalStr
     tax: DecimalStr
     gross: DecimalStr
     price_overridden: bool = False
-    approved_by: int | None = Field(default=None, gt=0, le=MAX_ID)
+    approved_by: Id | None = None
 
 
 class PaymentIn(Strict):
-    method_id: int = Field(gt=0, le=MAX_ID)
+    method_id: Id
     amount: DecimalStr
 
 
@@ -54,7 +53,7 @@ class OrderIn(Strict):
     uuid: UUID
     receipt_number: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
     session_uuid: UUID
-    cashier_id: int = Field(gt=0, le=MAX_ID)
+    cashier_id: Id
     created_at: AwareDatetime
     note: str = Field(default="", max_length=500, pattern=NO_NUL)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
