@@ -312,7 +312,8 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
     """
     if type(raw) is not bytes:
         return _UNPROVEN
-    astral = any(lead in raw for lead in _ASTRAL_LEADS)
+    # isascii is one fast pass; most entries are ASCII and need no search for lead bytes
+    astral = not raw.isascii() and any(lead in raw for lead in _ASTRAL_LEADS)
     try:
         if orjson is not None and use_orjson:
             value = orjson.loads(raw)

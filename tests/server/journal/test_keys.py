@@ -8,11 +8,12 @@ import json
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.db import transaction
 
 from kassa.jcs import GENESIS_HASH
 from kassa.server.journal.errors import JournalError, JournalErrorCode
-from kassa.server.journal.keys import spki_of
+from kassa.server.journal.keys import _p1363_to_der, signature_make, signature_valid, spki_of
 from kassa.server.journal.models import ServerEntry, TerminalKey
 from kassa.server.journal.services import journal_key_register
 
@@ -120,3 +121,30 @@ def test_a_key_that_is_not_p256_spki_is_refused(db: None, spki: bytes, message: 
     assert refused.value.code is JournalErrorCode.INVALID_KEY
     assert TerminalKey.objects.count() == 0
     assert ServerEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("r", "s"),
+    [
+        (1, 1),
+        (0, 2**256 - 1),  # a zero, and s with its high bit set (a 0 byte before it in DER)
+        (2**255, 2**248 - 1),  # r with the high bit, s with a leading zero byte
+        (0x7F << 248, 0x80),  # no padding needed; one byte
+        (2**256 - 189, 2**200 + 12345),
+    ],
+)
+def test_a_p1363_signature_becomes_the_der_that_cryptography_writes(r: int, s: int) -> None:
+    # given r ‖ s as a till sends them (32 bytes each)
+    raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    # then the DER given to OpenSSL is encode_dss_signature's, byte for byte
+    assert _p1363_to_der(raw) == encode_dss_signature(r, s)
+
+
+def test_signature_valid_takes_a_tills_signature_and_refuses_a_changed_one() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    data = b'{"v":1}'
+    sig = signature_make(key, data)
+    assert signature_valid(key.public_key(), sig, data)
+    assert not signature_valid(key.public_key(), sig, data + b" ")
+    flipped = ("A" if sig[0] != "A" else "B") + sig[1:]
+    assert not signature_valid(key.public_key(), flipped, data)
