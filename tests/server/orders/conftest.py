@@ -52,6 +52,8 @@ def as_stored(order: Order) -> dict[str, Any]:
     session = order.session.uuid if order.session else order.unknown_session_uuid
     return {
         "uuid": str(order.uuid),
+        "kind": order.kind,
+        "original_uuid": order.original_uuid,
         "receipt_number": order.receipt_number,
         "session_uuid": str(session),
         "cashier_id": order.cashier_id or order.unknown_cashier_id,
@@ -72,6 +74,8 @@ def as_stored(order: Order) -> dict[str, Any]:
                 "gross": line.gross,
                 "price_overridden": line.price_overridden,
                 "approved_by": line.approved_by_id or line.unknown_approver_id,
+                "original_line": line.original_line.position if line.original_line else None,
+                "reason": line.reason,
             }
             for line in order.lines.order_by("position")
         ],
@@ -108,6 +112,32 @@ class Journal(Till):
         payload["gt_after"] = f"{self.gt:.2f}"
         payload["gt_abs_after"] = f"{self.gt_abs:.2f}"
         return self.entry("SALE", payload)
+
+    def refund(self, sold: dict[str, Any], original: dict[str, Any] | None) -> dict[str, Any]:
+        """The REFUND of a refund order (docs/journal.md): a SALE's payload, its kind,
+        original and approval, and each returned line's original line and reason."""
+        payload = sale_payload(sold)
+        for line, sent in zip(payload["lines"], sold["lines"], strict=True):
+            if Decimal(sent["quantity"]) < 0:
+                line["original_line"] = sent.get("original_line")
+                line["reason"] = sent.get("reason", "")
+        gross = Decimal(payload["totals"]["gross"])
+        self.gt += gross
+        self.gt_abs += abs(gross)
+        payload.update(
+            kind=sold.get("kind", "refund"),
+            original=None
+            if original is None
+            else {
+                "order": original["uuid"],
+                "receipt_no": original["receipt_number"],
+                "at": original["created_at"],
+            },
+            approval=None,
+            gt_after=f"{self.gt:.2f}",
+            gt_abs_after=f"{self.gt_abs:.2f}",
+        )
+        return self.entry("REFUND", payload)
 
 
 def sale_payload(order: dict[str, Any]) -> dict[str, Any]:

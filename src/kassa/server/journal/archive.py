@@ -38,7 +38,7 @@ from kassa.jcs import GENESIS_HASH
 from kassa.money import DECIMAL_PATTERN
 
 from .chain import ChainPosition, ChainProblem, ChainWalk
-from .entries import MAX_CANONICAL_BYTES, Entry, EntryProblem, sale_totals
+from .entries import GRAND_TOTAL_TYPES, MAX_CANONICAL_BYTES, Entry, EntryProblem, sale_totals
 from .errors import JournalProblem
 from .keys import PublicKeyError, key_id, public_key_load, signature_valid
 
@@ -114,7 +114,7 @@ class Tally:
         self.last = mark
         self.entries += 1
         self.counts[entry.type] += 1
-        if entry.type == "SALE":
+        if entry.type in GRAND_TOTAL_TYPES:
             totals = sale_totals(entry.payload)  # the walk has checked them already
             self.sales_gross += totals.gross
             self.gt_after, self.gt_abs_after = totals.gt_after_text, totals.gt_abs_after_text

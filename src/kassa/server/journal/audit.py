@@ -29,7 +29,7 @@ from django.db import connections, router, transaction
 from django.db.models import Max, Min
 
 from .chain import ChainPosition, ChainProblem, ChainWalk, Finding
-from .entries import Entry
+from .entries import ORDER_TYPES, Entry
 from .errors import JournalProblem
 from .models import SERVER_CHAIN, SERVER_HEAD, ChainHead, ServerEntry, TerminalEntry, TerminalKey
 from .selectors import VerifyProblem, _anchors, _before, server_chain_verify, terminal_keys
@@ -359,7 +359,7 @@ def _walk(task: _Range) -> _Walked:
         ):
             walked.entries += 1
             walked.counts[entry.type] += 1
-            if entry.type == "SALE":
+            if entry.type in ORDER_TYPES:
                 order = entry.payload.get("order")
                 walked.sales.append((_order_key(order), entry.seq))
     except ChainProblem as problem:
@@ -375,7 +375,10 @@ def _sales_only(task: _Range) -> _Walked:
     walked = _Walked(task.terminal)
     rows = (
         TerminalEntry.objects.filter(
-            terminal_code=task.terminal, seq__gte=task.first, seq__lte=task.last, type="SALE"
+            terminal_code=task.terminal,
+            seq__gte=task.first,
+            seq__lte=task.last,
+            type__in=ORDER_TYPES,
         )
         .order_by("seq")
         .values_list("seq", "canonical")

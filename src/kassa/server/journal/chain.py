@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .entries import Entry, EntryProblem, entry_check, entry_read, grand_totals_check, sale_totals
+from .entries import (
+    GRAND_TOTAL_TYPES,
+    Entry,
+    EntryProblem,
+    entry_check,
+    entry_read,
+    grand_totals_check,
+    sale_totals,
+)
 from .errors import JournalProblem
 
 
@@ -101,7 +109,7 @@ class ChainWalk:
                     f"{here.key_id} signed",
                 )
             gt = here.gt
-            if entry.type == "SALE":
+            if entry.type in GRAND_TOTAL_TYPES:
                 totals = sale_totals(entry.payload)
                 grand_totals_check(totals, gt_before=gt[0], gt_abs_before=gt[1])
                 gt = (totals.gt_after_text, totals.gt_abs_after_text)

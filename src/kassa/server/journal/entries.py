@@ -183,6 +183,12 @@ def entry_check(
         )
 
 
+# The types whose totals.gross the perpetual grand totals add up (a REFUND's is negative).
+GRAND_TOTAL_TYPES = frozenset({"SALE", "REFUND"})
+# The types that record a paid order: each names one order, once (the orders' check).
+ORDER_TYPES = GRAND_TOTAL_TYPES
+
+
 @dataclass(frozen=True)
 class GrandTotals:
     """A SALE's perpetual totals after it: signed and absolute sums of `totals.gross`."""

@@ -33,6 +33,7 @@ from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
 from kassa.server.common.types import MAX_ID
 
 from .entries import (
+    GRAND_TOTAL_TYPES,
     Entry,
     EntryProblem,
     entry_check,
@@ -462,7 +463,7 @@ class _Ingest:
         )
         self.stored[entry.seq] = entry.hash
         self.seq, self.hash, self.key_id = entry.seq, entry.hash, entry.key_id
-        if entry.type == "SALE":
+        if entry.type in GRAND_TOTAL_TYPES:
             self.sale(entry)
         elif entry.type == "INTEGRITY_FAILURE":
             self.gt = (None, None)  # a declared loss: the next SALE starts the sums again
