@@ -8,6 +8,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from kassa.server.common.admin import AcknowledgementFilter, ImportAdmin, ReadOnlyAdminMixin
 from kassa.server.terminals.admin import StoreScoped
@@ -15,8 +18,8 @@ from kassa.server.terminals.selectors import user_store_ids
 
 from .errors import OrderError
 from .importer import outbox_import
-from .models import Order, OrderLine, Payment, SaleReview
-from .services import order_acknowledge, sale_reviews_acknowledge
+from .models import Order, OrderLine, Payment, RefundFlag, SaleReview
+from .services import order_acknowledge, refund_flags_acknowledge, sale_reviews_acknowledge
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline[Any, Order]):
@@ -42,6 +45,8 @@ class OrderLineInline(ReadOnlyInline):
             "unknown_product_id",
             "unknown_tax_id",
             "unknown_approver_id",
+            "original_line",
+            "reason",
         )
     )
 
@@ -92,6 +97,7 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
 
     list_display = [
         "receipt_number",
+        "kind",
         "terminal",
         "cashier",
         "created_at",
@@ -102,6 +108,7 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
     ]
     list_filter = [
         ReviewFilter,
+        "kind",
         ("terminal", admin.RelatedOnlyFieldListFilter),
         "source",
         ("cashier", admin.RelatedOnlyFieldListFilter),
@@ -109,7 +116,7 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
     search_fields = ["receipt_number", "=uuid"]
     date_hierarchy = "created_at"
     list_select_related = ["terminal", "cashier", "acknowledgement"]
-    readonly_fields = ["acknowledged", "journal"]
+    readonly_fields = ["acknowledged", "journal", "original_order", "refunds", "refund_flags"]
     inlines = [OrderLineInline, PaymentInline]
     actions = ["acknowledge"]
     change_list_template = "admin/orders/order/change_list.html"
@@ -134,6 +141,28 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
         reviews = [f"{r.code}: {r.message}" for r in order.sale_reviews.all()]
         return "\n".join(reviews) or "no SALE of the journal disagrees with it"
 
+    @admin.display(description="original")
+    def original_order(self, order: Order) -> SafeString | str:
+        """A refund's or exchange's original sale (docs/refunds.md)."""
+        if order.original is not None:
+            return _order_link(order.original)
+        if order.original_uuid:
+            return f"{order.original_uuid} (not on the server)"
+        return "blind return (no receipt)" if order.kind != "sale" else "—"
+
+    @admin.display(description="refunds of this order")
+    def refunds(self, order: Order) -> SafeString | str:
+        """Each refund and exchange of this sale, the other direction."""
+        found = list(order.refunds.order_by("created_at"))
+        if not found:
+            return "none"
+        return format_html_join(", ", "{} ({})", ((_order_link(r), r.total_gross) for r in found))
+
+    @admin.display(description="refund flags")
+    def refund_flags(self, order: Order) -> str:
+        flags = [f"{flag.code}: {flag.message}" for flag in order.refund_flags.all()]
+        return "\n".join(flags) or "none"
+
     def has_acknowledge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.acknowledge_order")
 
@@ -153,13 +182,16 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
         ids = user_store_ids(request.user)
         to_review = Order.objects.exclude(review_code="").filter(acknowledgement__isnull=True)
         sales = SaleReview.objects.filter(acknowledged_at__isnull=True)
+        refunds = RefundFlag.objects.filter(acknowledged_at__isnull=True)
         if ids is not None:
             to_review = to_review.filter(terminal__store__in=ids)
             sales = sales.filter(terminal__store__in=ids)
+            refunds = refunds.filter(order__terminal__store__in=ids)
         extra_context = {
             **(extra_context or {}),
             "to_review": to_review.count(),
             "sales_to_review": sales.count(),
+            "refunds_to_review": refunds.count(),
         }
         return super().changelist_view(request, extra_context)  # type: ignore[return-value]
 
@@ -212,3 +244,48 @@ class SaleReviewAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[SaleRevi
         skipped = len(ids) - count
         note = f"; {skipped} were acknowledged before" if skipped else ""
         messages.success(request, f"{count} SALE reviews acknowledged{note}.")
+
+
+def _order_link(order: Order) -> SafeString:
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    return format_html('<a href="{}">{} ({})</a>', url, order.receipt_number, order.kind)
+
+
+class RefundFlagFilter(AcknowledgementFilter):
+    title = "review"
+    parameter_name = "review"
+    open_label = "To review"
+
+
+@admin.register(RefundFlag)
+class RefundFlagAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[RefundFlag]):
+    """Paid refunds that break a rule (an over-refund from two tills offline, a refund of
+    a refund, amounts not the original's): stored all the same; a manager looks and
+    acknowledges, which records who and when."""
+
+    store_path = "order__terminal__store"
+    list_display = ["order", "code", "original", "detected_at", "acknowledged"]
+    list_filter = [RefundFlagFilter, "code"]
+    search_fields = ["=order__uuid", "order__receipt_number"]
+    list_select_related = ["order", "order__original", "acknowledged_by"]
+    readonly_fields = ["message"]
+    actions = ["acknowledge"]
+
+    @admin.display(description="original")
+    def original(self, flag: RefundFlag) -> SafeString | str:
+        return _order_link(flag.order.original) if flag.order.original else "—"
+
+    @admin.display(description="acknowledged")
+    def acknowledged(self, flag: RefundFlag) -> str:
+        if flag.acknowledged_at is None:
+            return "to review"
+        return f"by {flag.acknowledged_by} at {flag.acknowledged_at:%Y-%m-%d %H:%M:%S %Z}"
+
+    def has_acknowledge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.acknowledge_order")
+
+    @admin.action(permissions=["acknowledge"], description="Acknowledge the selected refund flags")
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[RefundFlag]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        count = refund_flags_acknowledge(flag_ids=ids, user=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"{count} refund flags acknowledged.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import orjson
 from django.conf import settings
@@ -14,7 +15,8 @@ from kassa.server.common.errors import RequestError, RequestErrorCode
 from kassa.server.terminals.models import DeviceToken
 
 from .errors import OrderError, OrderErrorCode
-from .schemas import MAX_JOURNAL_ENTRIES, BatchIn, OrderIn, SyncOut
+from .schemas import MAX_JOURNAL_ENTRIES, BatchIn, LookupOut, OrderIn, RecentOrdersOut, SyncOut
+from .selectors import RECENT_DAYS, order_lookup, orders_recent
 from .services import order_batch_sync
 
 router = Router(tags=["orders"])
@@ -26,6 +28,8 @@ ERROR_STATUS: dict[OrderErrorCode, int] = {
     **dict.fromkeys(OrderErrorCode, 422),
     OrderErrorCode.BATCH_TOO_LARGE: 413,
     OrderErrorCode.MALFORMED_JSON: 400,
+    OrderErrorCode.ORDER_NOT_FOUND: 404,
+    OrderErrorCode.INVALID_LOOKUP: 400,
 }
 
 # The sync reads its body itself (parse_batch), so Ninja cannot document it: the project
@@ -127,3 +131,53 @@ def sync(request: HttpRequest) -> HttpResponse:
         {"results": [r.as_dict() for r in outcome.results], "journal": outcome.journal}
     )
     return HttpResponse(body, content_type="application/json")
+
+
+@router.get(
+    "orders/recent",
+    response=RecentOrdersOut,
+    summary="The store's recent orders, for the till's local index",
+    description=(
+        "Orders (sales, refunds, exchanges) of this terminal's store created in the last "
+        "`days`, with their lines and payments, in the order the server stored them, "
+        "after the cursor `after` (the `last` of the previous answer). A till keeps them "
+        "so it can refund them offline (docs/refunds.md)."
+    ),
+)
+def recent(
+    request: HttpRequest, after: int = 0, days: int = RECENT_DAYS, limit: int = 1000
+) -> dict[str, Any]:
+    token: DeviceToken = request.auth  # type: ignore[attr-defined]
+    if not (1 <= days <= 366 and 1 <= limit <= 5000 and after >= 0):
+        raise OrderError(
+            OrderErrorCode.INVALID_LOOKUP, "days is 1 to 366, limit 1 to 5000, after 0 or more."
+        )
+    return orders_recent(terminal=token.terminal, after=after, days=days, limit=limit)
+
+
+@router.get(
+    "orders/lookup",
+    response=LookupOut,
+    summary="An order of the store to refund, with its refunds",
+    description=(
+        "By `uuid` (the code printed on its receipt) or `receipt` (its number): the "
+        "order and every refund or exchange of it the server holds. 404 order_not_found."
+    ),
+)
+def lookup(request: HttpRequest, uuid: str = "", receipt: str = "") -> dict[str, Any]:
+    token: DeviceToken = request.auth  # type: ignore[attr-defined]
+    wanted: UUID | None = None
+    if uuid:
+        try:
+            wanted = UUID(uuid)
+        except ValueError:
+            raise OrderError(OrderErrorCode.INVALID_LOOKUP, f"{uuid!r} is not a uuid.") from None
+    elif not receipt:
+        raise OrderError(OrderErrorCode.INVALID_LOOKUP, "Give a uuid or a receipt number.")
+    found = order_lookup(terminal=token.terminal, uuid=wanted, receipt=receipt or None)
+    if found is None:
+        raise OrderError(
+            OrderErrorCode.ORDER_NOT_FOUND,
+            f"No order {uuid or receipt} in this store. Search by receipt number, date or amount.",
+        )
+    return found

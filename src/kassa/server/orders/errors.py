@@ -40,6 +40,9 @@ class OrderErrorCode(StrEnum):
     # A SALE of the terminal's journal, accepted into its chain, against its order.
     SALE_MISMATCH = "sale_mismatch"
     SALE_WITHOUT_ORDER = "sale_without_order"
+    # A lookup of an order to refund (GET orders/lookup).
+    ORDER_NOT_FOUND = "order_not_found"
+    INVALID_LOOKUP = "invalid_lookup"
     # A whole batch, refused.
     BATCH_TOO_LARGE = "batch_too_large"
     # An exported outbox file, refused as a whole or entry by entry.

@@ -23,6 +23,15 @@ class ImmutableOrderError(Exception):
     pass
 
 
+class OrderKind(models.TextChoices):
+    """What a ticket is (docs/refunds.md): a sale, a refund (only returned lines: of an
+    original, or blind) or an exchange (returned lines and new lines)."""
+
+    SALE = "sale", "sale"
+    REFUND = "refund", "refund"
+    EXCHANGE = "exchange", "exchange"
+
+
 class OrderSource(models.TextChoices):
     SYNC = "sync", "terminal sync"
     IMPORT = "import", "file import"
@@ -95,6 +104,17 @@ class Order(models.Model):
     review_message = models.TextField(blank=True, default="", db_default="")
     received = models.JSONField(
         null=True, blank=True, help_text="For an order under review: the order the till sent"
+    )
+    kind = models.CharField(
+        max_length=8, choices=OrderKind.choices, default=OrderKind.SALE, db_default="sale"
+    )
+    # A refund or exchange returns goods of one original, or of none (a blind return).
+    # The till's reference is kept as sent; the foreign key is set when the server holds
+    # that order as the refund arrives (it always does for a till's own orders, which
+    # sync first, and for the store's, which the till pulled from the server).
+    original_uuid = models.UUIDField(null=True, blank=True, help_text="The original the till named")
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
     )
 
     class Meta:
@@ -198,6 +218,12 @@ class OrderLine(models.Model):
         db_index=False,
     )
     unknown_approver_id = models.BigIntegerField(null=True, blank=True)
+    # A returned line: the line of the original it gives back (null for a blind return
+    # or a new line), and the reason (a staff.Reason code of REFUND or BLIND_RETURN).
+    original_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
+    )
+    reason = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["order", "position"]
@@ -266,3 +292,57 @@ class SaleReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.terminal} journal #{self.seq}: {self.code}"
+
+
+class RefundLedger(models.Model):
+    """What was refunded of one original line, in all: updated in the refund's ingest
+    transaction under this row's lock (orders.services), so two refunds of the same line
+    arriving at once from two tills count both. A cache of the refund lines' sums, kept
+    so the check is one locked row and not a scan."""
+
+    line = models.OneToOneField(
+        OrderLine, on_delete=models.PROTECT, primary_key=True, related_name="refund_ledger"
+    )
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    net = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    gross = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunds = models.PositiveIntegerField(default=0, help_text="Refund lines counted")
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.quantity} refunded"
+
+
+class RefundFlagCode(models.TextChoices):
+    OVER_REFUND = "over_refund", "more refunded than was sold"
+    REFUND_OF_REFUND = "refund_of_refund", "a refund of a refund"
+    ORIGINAL_UNKNOWN = "original_unknown", "the original is not on the server"
+    ORIGINAL_LINE_UNKNOWN = "original_line_unknown", "the original has no such line"
+    AMOUNT_MISMATCH = "refund_amount_mismatch", "not the original's figures"
+
+
+class RefundFlag(models.Model):
+    """A paid refund that breaks a rule: stored all the same (the money left the drawer)
+    and flagged here for a person. The refund and its lines are never changed."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refund_flags")
+    line = models.ForeignKey(
+        OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(max_length=40, choices=RefundFlagCode.choices)
+    message = models.TextField()
+    detected_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.code}"

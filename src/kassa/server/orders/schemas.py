@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -42,6 +42,10 @@ class LineIn(Strict):
     gross: DecimalStr
     price_overridden: bool = False
     approved_by: Id | None = None
+    # A returned line (docs/refunds.md): the original line's position in the order named
+    # by the order's original_uuid, and the reason code.
+    original_line: int | None = Field(default=None, ge=0, le=499)
+    reason: str = Field(default="", max_length=40, pattern=NO_NUL)
 
 
 class PaymentIn(Strict):
@@ -51,6 +55,9 @@ class PaymentIn(Strict):
 
 class OrderIn(Strict):
     uuid: UUID
+    kind: Literal["sale", "refund", "exchange"] = "sale"
+    # The order a refund or exchange returns goods of; None for a sale or a blind return.
+    original_uuid: UUID | None = None
     receipt_number: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
     session_uuid: UUID
     cashier_id: Id
@@ -112,4 +119,51 @@ class SyncOut(Schema):
     results: list[SyncResultOut]
     journal: JournalOut | None = Field(
         description="The terminal's journal after this request's entries; null when it sent none"
+    )
+
+
+class RecentLineOut(Schema):
+    position: int
+    product_id: int | None
+    name: str
+    quantity: str
+    unit_price: str
+    discount: str
+    tax_id: int | None
+    tax_rate: str
+    price_includes_tax: bool
+    net: str
+    tax: str
+    gross: str
+    original_line: int | None = Field(description="A returned line's original line (position)")
+    reason: str
+
+
+class RecentPaymentOut(Schema):
+    method_id: int | None
+    amount: str
+
+
+class RecentOrderOut(Schema):
+    uuid: str
+    receipt_number: str
+    terminal: str = Field(description="The code of the terminal that sold it")
+    created_at: str
+    kind: str = Field(description="sale, refund or exchange")
+    original: str | None = Field(description="The original's uuid (refunds, exchanges)")
+    gross: str
+    lines: list[RecentLineOut]
+    payments: list[RecentPaymentOut]
+
+
+class RecentOrdersOut(Schema):
+    orders: list[RecentOrderOut]
+    last: int = Field(description="The cursor to ask from next time (`after`)")
+    more: bool = Field(description="More orders than one page: ask again from `last`")
+
+
+class LookupOut(Schema):
+    order: RecentOrderOut
+    refunds: list[RecentOrderOut] = Field(
+        description="Every refund and exchange of the order the server holds"
     )

@@ -15,6 +15,7 @@ import uuid as uuid_module
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 import orjson
@@ -40,12 +41,25 @@ from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
+from kassa.server.journal.entries import ORDER_TYPES
 from kassa.server.journal.services import AcceptedEntry, journal_ingest
 from kassa.server.staff.models import Cashier, Role
 from kassa.server.terminals.models import PaymentMethod, Terminal
 
 from .errors import OrderErrorCode
-from .models import Order, OrderAcknowledgement, OrderLine, OrderSource, Payment, SaleReview
+from .models import (
+    Order,
+    OrderAcknowledgement,
+    OrderKind,
+    OrderLine,
+    OrderSource,
+    Payment,
+    RefundFlag,
+    RefundFlagCode,
+    RefundLedger,
+    SaleReview,
+)
+from .refund_rule import Figures, refund_amounts
 from .sale_check import Sold, SoldLine, SoldPayment, sale_differences
 from .schemas import LineIn, OrderIn
 
@@ -83,6 +97,10 @@ class SyncResult:
         return result
 
 
+# An original line as _originals reads it: pk, name, quantity, net, tax, gross.
+_OriginalLine = tuple[int, str, Decimal | None, Decimal | None, Decimal | None, Decimal | None]
+
+
 @dataclass
 class _Context:
     places: int
@@ -93,6 +111,10 @@ class _Context:
     methods: dict[int, bool]
     method_names: dict[int, str]  # of the methods allowed on this terminal
     max_amount: int  # MAX_AMOUNT in minor units
+    # The originals the batch's refunds name: uuid -> (pk, kind, receipt number), and
+    # their lines: (order pk, position) -> (line pk, name, quantity, net, tax, gross).
+    originals: dict[uuid_module.UUID, tuple[int, str, str]]
+    original_lines: dict[tuple[int, int], _OriginalLine]
 
 
 class _Check:
@@ -212,6 +234,10 @@ def _check_line(check: _Check, line: LineIn, where: str) -> tuple[int, int, int]
         return None
     if not in_range:
         return None
+    if line.original_line is not None:
+        # A returned line takes the original's figures × q/Q (docs/refunds.md), which the
+        # refund ledger checks once the original's refunds are locked (_refunds_apply).
+        return None if None in sent else (sent[0], sent[1], sent[2])  # type: ignore[return-value]
     expected = line_price_scaled(
         quantity=quantity,
         unit_price=unit_price,
@@ -298,6 +324,7 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
     }
     places = terminal.currency_places
     methods = list(terminal.payment_methods.values_list("pk", "is_cash", "name"))
+    originals, original_lines = _originals({o.original_uuid for o in orders if o.original_uuid})
     products_in, product_params = _in("id", product_ids)
     cashiers_in, cashier_params = _in("id", cashier_ids)
     sessions_in, session_params = _in("uuid", session_uuids)
@@ -327,7 +354,35 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
         methods={pk: is_cash for pk, is_cash, _ in methods},
         method_names={pk: name for pk, _, name in methods},
         max_amount=int(MAX_AMOUNT * 10**places),
+        originals=originals,
+        original_lines=original_lines,
     )
+
+
+def _originals(
+    uuids: Collection[uuid_module.UUID],
+) -> tuple[
+    dict[uuid_module.UUID, tuple[int, str, str]],
+    dict[tuple[int, int], _OriginalLine],
+]:
+    """The orders refunds name (of any till of the server) and their lines."""
+    if not uuids:
+        return {}, {}
+    orders = {
+        row_uuid: (pk, kind, receipt)
+        for pk, row_uuid, kind, receipt in Order.objects.filter(uuid__in=uuids).values_list(
+            "pk", "uuid", "kind", "receipt_number"
+        )
+    }
+    lines = {
+        (order_id, position): (pk, name, quantity, net, tax, gross)
+        for pk, order_id, position, name, quantity, net, tax, gross in OrderLine.objects.filter(
+            order_id__in=[pk for pk, _, _ in orders.values()]
+        ).values_list(
+            "pk", "order_id", "position", "name", "quantity", "net", "tax_amount", "gross"
+        )
+    }
+    return orders, lines
 
 
 @dataclass
@@ -398,7 +453,12 @@ def order_batch_sync(
             if unique:
                 # Before reading which products exist: see common.locks.
                 sales_lock(exclusive=False)
-                accepted = _store(terminal, unique, results, source)
+                # Sales first, so a refund in the same batch as its original finds it.
+                sales = [(i, o) for i, o in unique if o.original_uuid is None]
+                refunds = [(i, o) for i, o in unique if o.original_uuid is not None]
+                accepted = _store(terminal, sales, results, source) if sales else {}
+                if refunds:
+                    accepted |= _store(terminal, refunds, results, source)
             if ingest:
                 # Last: it locks the terminal's chain head, then the server chain's.
                 outcome = journal_ingest(terminal_code=terminal.code, entries=journal or [])
@@ -435,27 +495,40 @@ def _store(
         return {}
     ctx = _context(terminal, [order for _, order in fresh])
     checked = [(index, order, _check_order(order, ctx)) for index, order in fresh]
-    _insert(terminal, ctx, checked, results, source)
-    return {
+    pks = _insert(terminal, ctx, checked, results, source)
+    accepted = {
         order.uuid: (order, ctx)
         for index, order, _ in checked
         if (result := results[index]) is not None and result.status == ACCEPTED
     }
+    returned = [
+        order
+        for _, order, _ in checked
+        if order.uuid in accepted and any(line.original_line is not None for line in order.lines)
+    ]
+    if returned:
+        _refunds_apply(ctx, returned, pks)
+    return accepted
 
 
 _RECEIPT_TAKEN = "Receipt number {} is already used by another order of this terminal."
 _ORDER_COLUMNS = (
     "uuid, receipt_number, session_id, cashier_id, note, total_net, total_tax, total_gross, "
-    "change, created_at"
+    "change, created_at, kind, original_uuid, original_id"
 )
-_ORDER_TYPES = ("uuid", "text", "bigint", "bigint", "text") + ("numeric",) * 4 + ("timestamptz",)
+_ORDER_TYPES = (
+    ("uuid", "text", "bigint", "bigint", "text")
+    + ("numeric",) * 4
+    + ("timestamptz", "text", "uuid", "bigint")
+)
 _REVIEW_COLUMNS = (
     ", unknown_session_uuid, unknown_cashier_id, review_code, review_message, received"
 )
 _REVIEW_TYPES = ("uuid", "bigint", "text", "text", "jsonb")
 _LINE_COLUMNS = (
     "order_id, position, product_id, name, quantity, unit_price, discount, tax_id, tax_rate, "
-    "price_includes_tax, net, tax_amount, gross, price_overridden, approved_by_id"
+    "price_includes_tax, net, tax_amount, gross, price_overridden, approved_by_id, "
+    "original_line_id, reason"
 )
 _LINE_REVIEW_COLUMNS = ", unknown_product_id, unknown_tax_id, unknown_approver_id"
 _PAYMENT_COLUMNS = "order_id, method_id, amount"
@@ -470,8 +543,9 @@ def _insert(
     checked: list[_Checked],
     results: list[SyncResult | None],
     source: str,
-) -> None:
-    """Insert the checked orders with plain SQL, inside the sync's transaction.
+) -> dict[uuid_module.UUID, int]:
+    """Insert the checked orders with plain SQL, inside the sync's transaction; the ids
+    of the orders this request stored, by uuid.
 
     `INSERT … ON CONFLICT DO NOTHING RETURNING` answers which rows this request stored,
     in one round trip, whatever a concurrent request did. The orders that broke no rule
@@ -548,6 +622,8 @@ def _insert(
                         line.gross,
                         line.price_overridden,
                         line.approved_by,
+                        _original_line_id(order, line, ctx),
+                        line.reason,
                     )
                 )
             payment_rows.extend((pk, p.method_id, p.amount) for p in order.payments)
@@ -555,6 +631,7 @@ def _insert(
         _insert_rows(cursor, f"{Payment._meta.db_table} ({_PAYMENT_COLUMNS})", payment_rows)
         if reviewed:
             _insert_review_children(cursor, ctx, reviewed, review_in, results)
+    return clean_in | review_in
 
 
 def _insert_orders(
@@ -605,7 +682,182 @@ def _order_row(order: OrderIn, ctx: _Context) -> tuple[Any, ...]:
         order.totals.gross,
         order.change,
         connection.ops.adapt_datetimefield_value(order.created_at),
+        *_refund_columns(order, ctx),
     )
+
+
+def _refund_columns(order: OrderIn, ctx: _Context) -> tuple[Any, Any, Any]:
+    """kind, original_uuid and original_id of an order's row."""
+    if order.original_uuid is None:
+        return order.kind, None, None
+    original = ctx.originals.get(order.original_uuid)
+    return (
+        order.kind,
+        _uuid_field.get_db_prep_save(order.original_uuid, connection),
+        original[0] if original else None,
+    )
+
+
+def _original_line_id(order: OrderIn, line: LineIn, ctx: _Context) -> int | None:
+    if line.original_line is None or order.original_uuid is None:
+        return None
+    original = ctx.originals.get(order.original_uuid)
+    if original is None:
+        return None
+    found = ctx.original_lines.get((original[0], line.original_line))
+    return found[0] if found else None
+
+
+def _refunds_apply(ctx: _Context, refunds: list[OrderIn], pks: dict[uuid_module.UUID, int]) -> None:
+    """Count the returned lines of the refunds this request stored in each original
+    line's ledger, under the ledger rows' locks taken in primary-key order; flag what
+    breaks a rule (docs/refunds.md). Nothing is refused: the money has left the drawer.
+
+    Two tills that refunded the same line offline both get here; the second waits on
+    the first's lock, then reads what the first counted, so exactly one is over.
+    """
+    flags = _Flags(timezone.now())
+    plan: list[tuple[OrderIn, int, LineIn, _OriginalLine, str]] = []
+    for order in refunds:
+        pk = pks[order.uuid]
+        original = ctx.originals.get(order.original_uuid) if order.original_uuid else None
+        if original is None:
+            flags.add(
+                pk,
+                RefundFlagCode.ORIGINAL_UNKNOWN,
+                f"Refund {order.receipt_number} names order {order.original_uuid}, which the "
+                "server does not hold.",
+            )
+            continue
+        original_pk, kind, receipt = original
+        if kind == OrderKind.REFUND:
+            flags.add(
+                pk,
+                RefundFlagCode.REFUND_OF_REFUND,
+                f"Refund {order.receipt_number} refunds {receipt}, which is itself a refund.",
+            )
+            continue
+        for line in order.lines:
+            if line.original_line is None:
+                continue
+            held = ctx.original_lines.get((original_pk, line.original_line))
+            where = f"line {line.original_line + 1} of {receipt}"
+            if held is None or None in held[2:]:
+                flags.add(
+                    pk,
+                    RefundFlagCode.ORIGINAL_LINE_UNKNOWN,
+                    f"Refund {order.receipt_number} returns {where}, which has no such line.",
+                )
+            elif held[2] is not None and held[2] <= 0:
+                flags.add(
+                    pk,
+                    RefundFlagCode.REFUND_OF_REFUND,
+                    f"Refund {order.receipt_number} returns {where}, itself a returned line.",
+                    held[0],
+                )
+            else:
+                plan.append((order, pk, line, held, f"line {line.original_line + 1} ({held[1]})"))
+    if plan:
+        wanted = sorted({held[0] for _, _, _, held, _ in plan})
+        RefundLedger.objects.bulk_create(
+            [RefundLedger(line_id=line_pk) for line_pk in wanted], ignore_conflicts=True
+        )
+        ledgers = {
+            ledger.line_id: ledger
+            for ledger in RefundLedger.objects.select_for_update()
+            .filter(line_id__in=wanted)
+            .order_by("line_id")
+        }
+        for order, pk, line, held, where in plan:
+            _ledger_count(ctx.places, flags, ledgers[held[0]], order, pk, line, held, where)
+        RefundLedger.objects.bulk_update(
+            list(ledgers.values()), ["quantity", "net", "tax", "gross", "refunds"]
+        )
+    RefundFlag.objects.bulk_create(flags.found)
+
+
+class _Flags:
+    def __init__(self, now: Any) -> None:
+        self.now = now
+        self.found: list[RefundFlag] = []
+
+    def add(
+        self, order_pk: int, code: RefundFlagCode, message: str, line: int | None = None
+    ) -> None:
+        self.found.append(
+            RefundFlag(
+                order_id=order_pk, line_id=line, code=code, message=message, detected_at=self.now
+            )
+        )
+
+
+def _figures(values: tuple[Any, Any, Any, Any], places: int, sign: int = 1) -> Figures:
+    quantity, net, tax, gross = values
+    return Figures(
+        sign * to_scaled(quantity, QUANTITY_PLACES),
+        sign * to_scaled(net, places),
+        sign * to_scaled(tax, places),
+        sign * to_scaled(gross, places),
+    )
+
+
+def _ledger_count(
+    places: int,
+    flags: _Flags,
+    ledger: RefundLedger,
+    order: OrderIn,
+    pk: int,
+    line: LineIn,
+    held: _OriginalLine,
+    where: str,
+) -> None:
+    """Count one returned line in its original line's ledger (locked); flag it when it
+    takes more than is left, or other figures than the refund rule's."""
+    line_pk, _, quantity, *_ = held
+    sold = _figures((quantity, held[3], held[4], held[5]), places)
+    before = _figures((ledger.quantity, ledger.net, ledger.tax, ledger.gross), places)
+    try:
+        sent = _figures((line.quantity, line.net, line.tax, line.gross), places, sign=-1)
+    except MoneyError:
+        return  # the order is under review for this figure already
+    money = partial(from_scaled, places=places)
+    if sent.quantity <= 0:
+        flags.add(
+            pk,
+            RefundFlagCode.AMOUNT_MISMATCH,
+            f"Refund {order.receipt_number} gives back {where} with a quantity of "
+            f"{line.quantity}: a returned line's is negative.",
+            line_pk,
+        )
+        return
+    if before.quantity + sent.quantity > sold.quantity:
+        over = from_scaled(before.quantity + sent.quantity - sold.quantity, QUANTITY_PLACES)
+        flags.add(
+            pk,
+            RefundFlagCode.OVER_REFUND,
+            f"Refund {order.receipt_number} refunds {-Decimal(line.quantity)} of {where}: "
+            f"{ledger.quantity} of {quantity} were refunded before, so {over} more than was "
+            f"sold ({money(-sent.gross)} paid out).",
+            line_pk,
+        )
+    else:
+        expected = refund_amounts(original=sold, refunded=before, quantity=sent.quantity)
+        if expected != sent:
+            flags.add(
+                pk,
+                RefundFlagCode.AMOUNT_MISMATCH,
+                f"Refund {order.receipt_number} of {where}: {-Decimal(line.quantity)} of "
+                f"{quantity} is net {money(-expected.net)} tax {money(-expected.tax)} gross "
+                f"{money(-expected.gross)}, the refund says net {line.net} tax {line.tax} "
+                f"gross {line.gross}.",
+                line_pk,
+            )
+    # What left the drawer is counted, over or not.
+    ledger.quantity += from_scaled(sent.quantity, QUANTITY_PLACES)
+    ledger.net += money(sent.net)
+    ledger.tax += money(sent.tax)
+    ledger.gross += money(sent.gross)
+    ledger.refunds += 1
 
 
 def _review(problems: list[Problem]) -> Problem:
@@ -636,6 +888,7 @@ def _review_order_row(order: OrderIn, ctx: _Context, problems: list[Problem]) ->
         _fit(order.totals.gross, Order, "total_gross"),
         _fit(order.change, Order, "change"),
         connection.ops.adapt_datetimefield_value(order.created_at),
+        *_refund_columns(order, ctx),
         None if session else _uuid_field.get_db_prep_save(order.session_uuid, connection),
         None if cashier_known else order.cashier_id,
         review.code,
@@ -702,6 +955,8 @@ def _insert_review_children(
                     _fit(line.gross, OrderLine, "gross"),
                     line.price_overridden,
                     line.approved_by if approver_known else None,
+                    _original_line_id(order, line, ctx),
+                    line.reason,
                     None if product_known else line.product_id,
                     None if tax_known else line.tax_id,
                     None if approver_known else line.approved_by,
@@ -761,7 +1016,8 @@ def _sales_check(
     An order this request stored is compared as the till sent it, from memory (the fast
     path: a till sends a SALE with its order); one stored before, from the database.
     """
-    sales = [entry for entry in entries if entry.type == "SALE"]
+    # A REFUND records its ticket as a SALE does (docs/journal.md), and is checked alike.
+    sales = [entry for entry in entries if entry.type in ORDER_TYPES]
     if not sales:
         return
     named: list[tuple[AcceptedEntry, uuid_module.UUID | None]] = []
@@ -783,7 +1039,9 @@ def _sales_check(
         if sold is None:
             what = order_uuid or f"(payload.order is {entry.payload.get('order')!r})"
             code = OrderErrorCode.SALE_WITHOUT_ORDER
-            message = f"SALE #{entry.seq} names order {what}, which this terminal never synced."
+            message = (
+                f"{entry.type} #{entry.seq} names order {what}, which this terminal never synced."
+            )
         else:
             differences = sale_differences(entry.payload, sold)
             if not differences:
@@ -792,7 +1050,7 @@ def _sales_check(
             shown = differences[:MAX_REVIEW_PROBLEMS]
             more = len(differences) - len(shown)
             message = (
-                f"SALE #{entry.seq} does not match order {order_uuid} as stored: "
+                f"{entry.type} #{entry.seq} does not match order {order_uuid} as stored: "
                 + "; ".join(shown)
                 + (f"; and {more} more differences." if more else ".")
             )
@@ -936,6 +1194,15 @@ def sale_reviews_acknowledge(*, review_ids: Collection[int], user: User) -> int:
     before keeps its first acknowledgement. Returns how many were acknowledged now."""
     with transaction.atomic():
         return SaleReview.objects.filter(pk__in=review_ids, acknowledged_at__isnull=True).update(
+            acknowledged_by=user, acknowledged_at=timezone.now()
+        )
+
+
+def refund_flags_acknowledge(*, flag_ids: Collection[int], user: User) -> int:
+    """Record that `user` looked at these refund flags; a flag acknowledged before keeps
+    its first acknowledgement. Returns how many were acknowledged now."""
+    with transaction.atomic():
+        return RefundFlag.objects.filter(pk__in=flag_ids, acknowledged_at__isnull=True).update(
             acknowledged_by=user, acknowledged_at=timezone.now()
         )
 

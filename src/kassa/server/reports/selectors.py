@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kassa.money import QUANTITY_PLACES, money_round
-from kassa.server.orders.models import Order, OrderLine, Payment
+from kassa.server.orders.models import Order, OrderKind, OrderLine, Payment, RefundFlagCode
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,21 @@ def sales_by_product(
 def sales_totals(
     period: Period, terminal_id: int | None = None, store_ids: Collection[int] | None = None
 ) -> dict[str, Any]:
-    totals = _orders(period, terminal_id, store_ids).aggregate(
+    """The period's totals, refunds netted out (a refund's totals are negative), with
+    the refunds apart: how many, what they paid back, and how many were over-refunds
+    (two tills refunding the same line offline; stored and flagged, docs/refunds.md)."""
+    returns = Q(kind__in=[OrderKind.REFUND, OrderKind.EXCHANGE])
+    orders = _orders(period, terminal_id, store_ids)
+    totals = orders.aggregate(
         orders=Count("id"),
         net=Sum("total_net"),
         tax=Sum("total_tax"),
         gross=Sum("total_gross"),
+        refunds=Count("id", filter=returns),
+        refunds_gross=Sum("total_gross", filter=returns),
+    )
+    totals["over_refunds"] = (
+        orders.filter(refund_flags__code=RefundFlagCode.OVER_REFUND).distinct().count()
     )
     return _rounded([totals])[0]
 
