@@ -463,7 +463,8 @@ export async function orderFinish(
       if (!seen.session) throw new Error(`no cash session ${sessionUuid}`);
       const made = build(prefix + String(seen.number).padStart(digits, "0"), head);
       built = made;
-      if (made.sale?.type !== "SALE") throw new Error("a finished order needs its SALE entry");
+      if (made.sale?.type !== "SALE" && made.sale?.type !== "REFUND")
+        throw new Error("a finished order needs its SALE (or REFUND) entry");
       return [made.sale];
     },
     write: (tx, sealedEntries, /** @type {any} */ seen) => {

@@ -276,7 +276,7 @@ export async function journalAdopt(db, { entries, after, places, terminal, now, 
     const payload = /** @type {any} */ (entry.payload);
     /** @type {Head} */
     const next = { ...head, seq: wire.seq, hash: wire.hash, at: entry.at };
-    if (entry.type === "SALE") {
+    if (entry.type === "SALE" || entry.type === "REFUND") {
       next.gt = parseAmount(payload.gt_after, places);
       next.gtAbs = parseAmount(payload.gt_abs_after, places);
     }
@@ -289,7 +289,7 @@ export async function journalAdopt(db, { entries, after, places, terminal, now, 
       sig: wire.sig,
       type: entry.type,
       at: entry.at,
-      ...(entry.type === "SALE" ? { order: payload.order } : {}),
+      ...(entry.type === "SALE" || entry.type === "REFUND" ? { order: payload.order } : {}),
     });
   }
   const key = await journalKey(db);

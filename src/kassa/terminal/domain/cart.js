@@ -86,6 +86,19 @@ export class CartError extends Error {
  * @property {boolean} priceIncludesTax
  * @property {boolean} priceOverridden set by setPrice
  * @property {number | null} approvedBy the manager (cashier id) who approved a price or discount
+ * @property {Returned | null} [returned] a line of a refund: its original line and fixed amounts
+ * @property {string} [reason]         a returned line's reason code (refunds and blind returns)
+ *
+ * @typedef {object} Returned  what a refund line takes of its original line (domain/refund.js)
+ * @property {number} originalLine     the original line's position in its order
+ * @property {number} net              minor units, negative: the original's × q/Q (never
+ * @property {number} tax              recomputed from the price, which the line keeps only
+ * @property {number} gross            to print it)
+ *
+ * @typedef {object} OriginalRef  the order a refund or exchange returns goods of
+ * @property {string} uuid
+ * @property {string} receiptNumber
+ * @property {string} at               its createdAt
  *
  * @typedef {Line & import("./money.js").TaxedAmount} PricedLine
  *
@@ -105,6 +118,8 @@ export class CartError extends Error {
  * @property {readonly Payment[]} payments
  * @property {string | null} selectedLineId
  * @property {number} nextId           next local id for a line or payment
+ * @property {OriginalRef | null} [original]  set by addReturnedLines (refunds, exchanges)
+ * @property {string | null} [approval]  the approval (uuid) a refund or blind return went ahead on
  */
 
 /**
@@ -222,6 +237,85 @@ export function addProduct(order, { product, tax, quantity, unitPrice, merge = t
   if (order.lines.length >= LIMITS.lines)
     throw new CartError("too_many_lines", `an order has at most ${LIMITS.lines} lines`);
   return freeze({ ...order, lines: [...order.lines, line], selectedLineId: id, nextId: order.nextId + 1 });
+}
+
+/**
+ * Add the lines of a refund: each pick (domain/refund.js refundPicks) becomes a returned line
+ * at the original line's own unit price, discount and tax, with the amounts the refund rule
+ * gave (negated) and its reason. One ticket returns goods of one original; it may also hold
+ * new lines (an exchange).
+ * @param {Order} order
+ * @param {OriginalRef} original
+ * @param {{position: number, quantity: number, reason: string, line: import("./refund.js").RecentLine, amounts: import("./refund.js").Figures}[]} picks
+ * @param {{approval?: string | null}} [options]
+ * @returns {Order}
+ */
+export function addReturnedLines(order, original, picks, { approval = null } = {}) {
+  if (order.original && order.original.uuid !== original.uuid)
+    throw new CartError("other_original", `this ticket already returns goods of ${order.original.receiptNumber}`);
+  if (order.lines.some((line) => line.returned && picks.some((pick) => pick.position === line.returned?.originalLine)))
+    throw new CartError("line_returned_twice", "a line of the original is already on this ticket");
+  if (order.lines.length + picks.length > LIMITS.lines)
+    throw new CartError("too_many_lines", `an order has at most ${LIMITS.lines} lines`);
+  let nextId = order.nextId;
+  /** @type {Line[]} */
+  const lines = picks.map((pick) => ({
+    id: String(nextId++),
+    productId: pick.line.productId,
+    name: pick.line.name,
+    unit: pick.line.unit,
+    weighed: false,
+    quantity: -pick.quantity,
+    unitPrice: pick.line.unitPrice,
+    listPrice: pick.line.unitPrice,
+    discount: pick.line.discount,
+    taxId: pick.line.taxId,
+    rate: pick.line.rate,
+    priceIncludesTax: pick.line.priceIncludesTax,
+    priceOverridden: false,
+    approvedBy: null,
+    returned: {
+      originalLine: pick.position,
+      net: -pick.amounts.net,
+      tax: -pick.amounts.tax,
+      gross: -pick.amounts.gross,
+    },
+    reason: pick.reason,
+  }));
+  return freeze({
+    ...order,
+    original,
+    approval: approval ?? order.approval ?? null,
+    lines: [...order.lines, ...lines],
+    selectedLineId: lines.at(-1)?.id ?? order.selectedLineId,
+    nextId,
+  });
+}
+
+/**
+ * Mark a line as returned without a receipt (a blind return: negative quantity, no
+ * original), with its reason and the manager who approved it.
+ * @param {Order} order
+ * @param {string} lineId
+ * @param {{quantity: number, reason: string, approvedBy: number | null, approval?: string | null}} blind
+ * @returns {Order}
+ */
+export function setBlindReturn(order, lineId, { quantity, reason, approvedBy, approval = null }) {
+  if (quantity >= 0) throw new CartError("quantity", "a returned quantity is negative");
+  checkQuantity(quantity);
+  const next = updateLine(order, lineId, { quantity, reason, approvedBy });
+  return freeze({ ...next, approval: approval ?? order.approval ?? null });
+}
+
+/**
+ * What the ticket is: a sale, a refund (only returned lines) or an exchange (both).
+ * @param {Order} order
+ * @returns {"sale" | "refund" | "exchange"}
+ */
+export function orderKind(order) {
+  const returned = order.lines.some((line) => line.quantity < 0);
+  if (!returned) return "sale";
+  return order.lines.some((line) => line.quantity > 0) ? "exchange" : "refund";
 }
 
 /**
@@ -488,9 +582,13 @@ export function needsManagerApproval(lineChange, { discountLimit } = {}) {
  * @property {string} gross
  * @property {boolean} price_overridden
  * @property {number | null} approved_by
+ * @property {number} [original_line]  a returned line's original line (position)
+ * @property {string} [reason]         a returned line's reason code
  *
  * @typedef {object} SyncPayload
  * @property {string} uuid
+ * @property {"refund" | "exchange"} [kind]  absent on a sale
+ * @property {string | null} [original_uuid]
  * @property {string} receipt_number
  * @property {string} session_uuid
  * @property {number} cashier_id
@@ -514,8 +612,12 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
   const places = order.places;
   const money = (/** @type {number} */ amount) => formatAmount(amount, places);
   const sum = totals(order);
+  const kind = orderKind(order);
+  // A sale's payload is as it always was; a refund or exchange names its kind and original.
+  const refund = kind === "sale" ? {} : { kind, original_uuid: order.original?.uuid ?? null };
   return {
     uuid: order.uuid,
+    ...refund,
     receipt_number: order.receiptNumber,
     session_uuid: sessionUuid,
     cashier_id: cashierId,
@@ -537,6 +639,8 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
       gross: money(line.gross),
       price_overridden: line.priceOverridden,
       approved_by: line.approvedBy,
+      ...(line.returned ? { original_line: line.returned.originalLine } : {}),
+      ...(line.reason ? { reason: line.reason } : {}),
     })),
     payments: order.payments.map((payment) => ({ method_id: payment.methodId, amount: money(payment.amount) })),
     change: money(change(order)),
@@ -549,6 +653,7 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
  * @param {number} places
  */
 function priceLine(line, places) {
+  if (line.returned) return { net: line.returned.net, tax: line.returned.tax, gross: line.returned.gross };
   return linePrice({
     quantity: line.quantity,
     unitPrice: line.unitPrice,
@@ -577,7 +682,8 @@ function findLine(order, lineId) {
  * @returns {Order}
  */
 function updateLine(order, lineId, changes) {
-  findLine(order, lineId);
+  if (findLine(order, lineId).returned)
+    throw new CartError("returned_line", "a refunded line keeps its quantity and price: remove it and pick again");
   const lines = order.lines.map((line) => (line.id === lineId ? { ...line, ...changes } : line));
   checkPriceable(/** @type {Line} */ (lines.find((line) => line.id === lineId)), order.places);
   return freeze({ ...order, lines });

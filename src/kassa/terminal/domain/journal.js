@@ -37,6 +37,7 @@ export const TYPES = Object.freeze([
   "LOGOUT",
   "SESSION_OPEN",
   "SALE",
+  "REFUND",
   "DUPLICATE",
   "DRAWER_OPEN",
   "ORDER_ABANDONED",
@@ -92,6 +93,9 @@ export const TYPES = Object.freeze([
  * @property {string} tax
  * @property {string} amount    the line's gross, the amount printed on the line
  */
+
+/** The types whose `totals.gross` the perpetual grand totals add up: a refund is negative. */
+export const GRAND_TOTAL_TYPES = Object.freeze(["SALE", "REFUND"]);
 
 /** The head of a chain with no entry. @returns {Head} */
 export function emptyHead() {
@@ -171,8 +175,8 @@ export async function readEntry(wire, prevHash) {
 export function headAfter(head, entry, wire, grand) {
   /** @type {Head} */
   const next = { ...head, seq: wire.seq, hash: wire.hash, at: entry.at };
-  if (entry.type === "SALE") {
-    if (!grand) throw new TypeError("a SALE moves the grand totals: pass them");
+  if (GRAND_TOTAL_TYPES.includes(entry.type)) {
+    if (!grand) throw new TypeError(`a ${entry.type} moves the grand totals: pass them`);
     next.gt = grand.gt;
     next.gtAbs = grand.gtAbs;
   }
@@ -294,6 +298,32 @@ export function salePayload(order, { session, head, methods, refOf }) {
     },
     gt,
     gtAbs,
+  };
+}
+
+/**
+ * The REFUND payload of a finished ticket with returned lines (a refund, a blind return or
+ * an exchange): as SALE, plus `kind`, `original` and `approval`; each returned line carries
+ * `original_line` (null when blind) and `reason`. docs/journal.md, docs/refunds.md.
+ * @param {import("./cart.js").Order} order   stamped
+ * @param {Parameters<typeof salePayload>[1]} context
+ * @returns {{payload: Record<string, unknown>, gt: number, gtAbs: number}}
+ */
+export function refundPayload(order, context) {
+  const sale = salePayload(order, context);
+  const kind = order.lines.some((line) => line.quantity > 0) ? "exchange" : "refund";
+  const lines = /** @type {Record<string, unknown>[]} */ (sale.payload.lines).map((line, index) => {
+    const source = pricedLines(order)[index];
+    if (source.quantity > 0) return line;
+    return { ...line, original_line: source.returned?.originalLine ?? null, reason: source.reason ?? "" };
+  });
+  const original = order.original
+    ? { order: order.original.uuid, receipt_no: order.original.receiptNumber, at: order.original.at }
+    : null;
+  return {
+    payload: { ...sale.payload, kind, original, approval: order.approval ?? null, lines },
+    gt: sale.gt,
+    gtAbs: sale.gtAbs,
   };
 }
 
