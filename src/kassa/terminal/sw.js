@@ -35,6 +35,7 @@ const SHELL = [
   "domain/refund.js",
   "domain/scan.js",
   "domain/search.js",
+  "domain/z.js",
   "flows/approval.js",
   "flows/context.js",
   "flows/devices.js",
