@@ -25,7 +25,7 @@
  */
 
 import { openDB, unwrap } from "../vendor/idb.module.js";
-import { JOURNAL_STORE, journalAppend } from "./journal.js";
+import { JOURNAL_META, JOURNAL_STORE, journalAppend } from "./journal.js";
 
 export const DB_NAME = "kassa-terminal";
 export const DB_VERSION = 3;
@@ -286,6 +286,8 @@ export async function putPaymentMethods(db, methods) {
 /**
  * @typedef {JournalContext & {events: import("./journal.js").JournalEvent[]}} JournalWrite
  *   entries to append in the same transaction (data/journal.js journalAppend)
+ * @typedef {JournalContext & {events: (head: import("../domain/journal.js").Head) => import("./journal.js").JournalEvent[]}} JournalWriteFromHead
+ *   entries made from the chain's head as the append finds it (a Z reads the seq it ends at)
  */
 
 /**
@@ -376,7 +378,7 @@ export function outboxKey(kind, uuid) {
  * LOGOUT at a close).
  * @param {TerminalDb} db
  * @param {{uuid: string, kind: OutboxKind, payload: unknown, createdAt: string}} entry
- * @param {{deleteOrder?: string, session?: {uuid: string}, meta?: Record<string, unknown>, journal?: JournalWrite}} [also]
+ * @param {{deleteOrder?: string, session?: {uuid: string}, meta?: Record<string, unknown>, journal?: JournalWrite | JournalWriteFromHead}} [also]
  *        `meta`: key → value (null deletes)
  * @returns {Promise<OutboxEntry>}
  */
@@ -384,7 +386,7 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session, me
   const { result } = await journalAppend(db, {
     ...(journal ?? { terminal: "", cashier: null, now: () => entry.createdAt }),
     stores: ["outbox", "orders", "sessions"],
-    events: () => journal?.events ?? [],
+    events: (head) => (typeof journal?.events === "function" ? journal.events(head) : (journal?.events ?? [])),
     write: async (tx) => {
       const metaStore = tx.objectStore("meta");
       const stored = queueEntry(tx, entry, await nextCounter(metaStore, META.outboxSeq));
@@ -395,6 +397,38 @@ export async function outboxAdd(db, entry, { deleteOrder: orderUuid, session, me
         else raw(metaStore).put(value, key);
       }
       return stored;
+    },
+  });
+  return result;
+}
+
+/**
+ * Close a cash session with its Z (docs/z-report.md), in one strict transaction: the
+ * journal's entries `journal.events` makes from the head (PERIOD_CLOSE(s), Z_CLOSE, …),
+ * the session_close queued for the server, the session record, the current session
+ * cleared, and the pointer to the last Z (meta `journalLastZ` `{seq, z_no}`).
+ * @param {TerminalDb} db
+ * @param {object} close
+ * @param {{uuid: string, kind: OutboxKind, payload: unknown, createdAt: string}} close.entry
+ * @param {{uuid: string}} close.session
+ * @param {number} close.zNo
+ * @param {JournalWriteFromHead} close.journal
+ * @returns {Promise<{seq: number}>} the Z_CLOSE's seq
+ */
+export async function closeSessionWithZ(db, { entry, session, zNo, journal }) {
+  const { result } = await journalAppend(db, {
+    ...journal,
+    stores: ["outbox", "sessions"],
+    events: (head) => journal.events(head),
+    write: async (tx, sealed) => {
+      const metaStore = tx.objectStore("meta");
+      queueEntry(tx, entry, await nextCounter(metaStore, META.outboxSeq));
+      raw(tx.objectStore("sessions")).put(session);
+      raw(metaStore).delete(META.currentSession);
+      const z = sealed.find((wire) => JSON.parse(wire.canonical).type === "Z_CLOSE");
+      if (!z) throw new Error("a close without its Z_CLOSE");
+      raw(metaStore).put({ seq: z.seq, z_no: zNo }, JOURNAL_META.lastZ);
+      return { seq: z.seq };
     },
   });
   return result;

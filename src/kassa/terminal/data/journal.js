@@ -24,6 +24,7 @@
  *   entries after `seq` are the ones to send ("to send" is this mark, not a copy);
  * - meta `journalMirrored`: the last seq the proxy's mirror has;
  * - meta `journalOffline`: `{since}` while an OFFLINE_START waits for its OFFLINE_END;
+ * - meta `journalLastZ`: `{seq, z_no}` of the last Z_CLOSE this till wrote (docs/z-report.md);
  * - meta `journalRecovery`: the server's head `{seq, hash, gt_after, gt_abs_after}` while a
  *   re-paired till with no entries waits to resume its chain (the proxy's code, or Skip).
  *
@@ -53,6 +54,7 @@ export const JOURNAL_META = Object.freeze({
   mirrored: "journalMirrored",
   offline: "journalOffline",
   recovery: "journalRecovery",
+  lastZ: "journalLastZ",
 });
 
 /** Attempts of an append that another tab keeps overtaking. */
@@ -377,6 +379,42 @@ export async function journalLastSeq(db) {
  */
 export function journalAll(db) {
   return db.getAll(JOURNAL_STORE);
+}
+
+/**
+ * The entries of a cash session, parsed, ascending: from its SESSION_OPEN to the last entry
+ * (docs/z-report.md, Entries the Z reads). Read backwards from the head; empty when the
+ * journal has no SESSION_OPEN of that session.
+ * @param {any} db
+ * @param {string} session  the session's uuid
+ * @returns {Promise<any[]>}
+ */
+export async function journalSessionEntries(db, session) {
+  const tx = db.transaction(JOURNAL_STORE, "readonly");
+  /** @type {any[]} */
+  const found = [];
+  let cursor = await tx.store.openCursor(null, "prev");
+  while (cursor) {
+    const record = /** @type {StoredEntry} */ (cursor.value);
+    const entry = JSON.parse(record.canonical);
+    found.push(entry);
+    if (record.type === "SESSION_OPEN" && entry.payload.session === session) break;
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+  if (found.at(-1)?.type !== "SESSION_OPEN") return [];
+  return found.reverse();
+}
+
+/**
+ * One stored entry, parsed (its `canonical` as written), or null.
+ * @param {any} db
+ * @param {number} seq
+ * @returns {Promise<any | null>}
+ */
+export async function journalEntry(db, seq) {
+  const record = await db.get(JOURNAL_STORE, seq);
+  return record ? JSON.parse(record.canonical) : null;
 }
 
 /**

@@ -592,3 +592,22 @@ export function periodCloses(z, previous) {
   }
   return closes;
 }
+
+/** Notes and coins a drawer is counted in, by currency, in minor units, largest first. */
+const DENOMINATIONS = Object.freeze({
+  EUR: [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1],
+  USD: [10000, 5000, 2000, 1000, 500, 200, 100, 25, 10, 5, 1],
+  GBP: [5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1],
+  CHF: [100000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5],
+  JPY: [10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1],
+});
+
+/**
+ * The denominations of a currency (minor units, largest first); none for a currency not
+ * listed, whose cash is counted as a total.
+ * @param {string} currency
+ * @returns {readonly number[]}
+ */
+export function denominationsFor(currency) {
+  return /** @type {Record<string, number[]>} */ (DENOMINATIONS)[currency] ?? [];
+}

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Login and the cash session: the PIN checked offline (with lockouts kept in IndexedDB),
- * the session opened with its float or adopted from the server, locking the till, and
- * closing the session with the counted cash.
+ * the session opened with its float (the last Z's suggested float offered) or adopted
+ * from the server, and locking the till. The close is flows/close.js's.
  */
 import * as cart from "../domain/cart.js";
 import { sessionOpenPayload } from "../domain/journal.js";
@@ -15,6 +15,7 @@ import { getState, setState } from "../state/store.js";
 import { pairingToken, runtime } from "./context.js";
 import { journalChanged, journalWrite, record } from "./journal.js";
 import { toast } from "./messages.js";
+import { lastZ } from "./close.js";
 import { enterSale } from "./order.js";
 
 /** @typedef {import("../state/store.js").Cashier} Cashier */
@@ -82,6 +83,8 @@ async function afterLogin(cashier) {
   const session = await currentSession();
   if (session) {
     await enterSale(session);
+    // A close that was started goes on where it was: no new sales until it is done.
+    if (session.state === "closing") setState({ view: "close" });
     return;
   }
   // None here: maybe the server has one open for this terminal (the browser's data was
@@ -112,7 +115,8 @@ async function afterLogin(cashier) {
       // 404 no_open_session or offline: open one here.
     }
   }
-  setState({ phase: "float" });
+  const z = await lastZ().catch(() => null);
+  setState({ phase: "float", suggestedFloat: z?.cash?.suggested_float ?? null });
 }
 
 /** @returns {Promise<CashSession | null>} the open session of this terminal */
@@ -120,7 +124,7 @@ async function currentSession() {
   const uuid = await data.getMeta(runtime.db, data.META.currentSession);
   if (!uuid) return null;
   const session = await data.getSession(runtime.db, uuid);
-  return session?.state === "open" ? session : null;
+  return session?.state === "open" || session?.state === "closing" ? session : null;
 }
 
 /** Lock the till: back to the PIN screen (the open orders stay); the journal has a LOGOUT. */
@@ -184,53 +188,4 @@ export async function openSession(openingFloat) {
   journalChanged();
   emit("session.opened", { session });
   await enterSale(session);
-}
-
-/**
- * What the drawer should hold now: the opening float, plus cash taken, minus change given,
- * from the orders finished on this terminal in this session.
- * @param {CashSession} session
- */
-export function expectedCash(session) {
-  return session.openingFloat + session.cashIn - session.changeOut;
-}
-
-/**
- * Close the session with the counted cash; queued for the server.
- * @param {number} counted minor units
- */
-export async function closeSession(counted) {
-  const { cashier, config } = loggedIn();
-  const { session } = getState();
-  if (!session) return;
-  const closedAt = cart.localIsoString(new Date());
-  /** @type {CashSession} */
-  const closed = {
-    ...session,
-    state: "closed",
-    closedAt,
-    closedBy: cashier.id,
-    countedCash: counted,
-    expectedCash: expectedCash(session),
-  };
-  await data.outboxAdd(
-    runtime.db,
-    {
-      uuid: session.uuid,
-      kind: "session_close",
-      createdAt: closedAt,
-      payload: {
-        uuid: session.uuid,
-        cashier_id: cashier.id,
-        closed_at: closedAt,
-        counted_cash: formatAmount(counted, config.currency_places),
-      },
-    },
-    // Closing logs the cashier out: the journal's LOGOUT goes with the close.
-    { session: closed, meta: { [data.META.currentSession]: null }, journal: journalWrite([{ type: "LOGOUT" }]) },
-  );
-  journalChanged();
-  emit("session.closed", { session: closed });
-  sessionStorage.removeItem(LOGIN_KEY);
-  setState({ session: null, cashier: null, phase: "login", view: "sale", lastClosed: closed });
 }

@@ -392,6 +392,31 @@ async function onValidated({ receipt }) {
   }
 }
 
+// ---------------------------------------------------------------- reports and slips
+
+/**
+ * Print a document that is not a sale's receipt (an X or Z report, a cash-move slip)
+ * under its own key (the proxy prints a key once), and wait for the proxy's answer.
+ * @param {string} key
+ * @param {import("../domain/receipt_layout.js").ReceiptDocument} document
+ * @param {{openDrawer?: boolean, reprint?: boolean}} [options]
+ * @returns {Promise<string | null>} why it did not print, or null when the proxy took it
+ */
+export async function printDocument(key, document, { openDrawer = false, reprint = false } = {}) {
+  if (!link.url) return faultText("not_configured");
+  if (!link.token) return faultText("not_paired");
+  try {
+    const job = await proxyRequest("print/receipt", {
+      body: { key, receipt: document, open_drawer: openDrawer, reprint },
+    });
+    if (job.state === "failed") return faultText(job.fault ?? "error");
+    return null;
+  } catch (error) {
+    if (error instanceof ProxyDown) return faultText("unreachable");
+    return /** @type {Error} */ (error).message;
+  }
+}
+
 // ---------------------------------------------------------------- drawer
 
 /**

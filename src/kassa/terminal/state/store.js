@@ -28,6 +28,13 @@
  * @property {string} [store_tax_id]
  * @property {string} [receipt_header]
  * @property {string} [receipt_footer]
+ * @property {number | null} [store_id]
+ * @property {string} [time_zone]            IANA name (issue 15); "UTC" until then
+ * @property {string} [day_start]            "HH:MM", default "04:00"
+ * @property {boolean} [blind_close]         count without seeing the expected amounts (docs/z-report.md)
+ * @property {boolean} [cash_move_slip]      print a slip for each cash move
+ * @property {string | null} [variance_amount]   the close's variance limits
+ * @property {string | null} [variance_percent]
  *
  * @typedef {object} Cashier
  * @property {number} id
@@ -40,7 +47,7 @@
  * @property {number} cashierId
  * @property {string} openedAt
  * @property {number} openingFloat           minor units, like every amount below
- * @property {"open" | "closed"} state
+ * @property {"open" | "closing" | "closed"} state  closing: the close was started, new sales stop
  * @property {number} cashIn
  * @property {number} changeOut
  * @property {number} orders
@@ -50,6 +57,7 @@
  * @property {number} [closedBy]
  * @property {number} [countedCash]
  * @property {number} [expectedCash]
+ * @property {number} [zNo]                  the Z that closed it
  *
  * @typedef {object} Category
  * @property {number} id
@@ -80,7 +88,7 @@
  *
  * @typedef {object} State
  * @property {"boot" | "pair" | "download" | "login" | "float" | "sale" | "fatal"} phase
- * @property {"sale" | "payment" | "receipt" | "close" | "outbox"} view  the screen of the sale phase
+ * @property {"sale" | "payment" | "receipt" | "close" | "outbox" | "cash" | "xreport"} view  the screen of the sale phase
  * @property {string} [fatal]
  * @property {Toast[]} toasts
  * @property {Dialog | null} dialog
@@ -107,6 +115,9 @@
  * @property {OpenOrder | null} order      the order on screen (set from the sale phase on)
  * @property {CashSession | null} session
  * @property {CashSession} [lastClosed]
+ * @property {any} [xReport]               the X report on screen (never stored)
+ * @property {any} [lastZ]                 the last Z this till wrote, as stored (flows/close.js)
+ * @property {string | null} [suggestedFloat]  the next session's float: the last Z's counted less its closing drops
  * @property {string} payBuffer
  * @property {KeptReceipt | null} [receipt]  the receipt screen's
  * @property {boolean} [persisted]

@@ -3,10 +3,16 @@
 import { setState } from "../state/store.js";
 import { exportOutbox, syncNow } from "../flows/outbox.js";
 import { showLastReceipt } from "../flows/payment.js";
+import { reprintLastZ, startClose, xReport } from "../flows/close.js";
 import { logout } from "../flows/session.js";
 import { updateCatalog } from "../flows/start.js";
 import { html } from "./html.js";
 import { useStore } from "./store.js";
+
+async function showX() {
+  const x = await xReport();
+  if (x) setState({ view: "xreport", xReport: x });
+}
 
 export function Menu() {
   const { phase, session } = useStore();
@@ -26,7 +32,10 @@ export function Menu() {
       ${item("Update catalog", updateCatalog)}
       ${item("Devices", () => setState({ dialog: { kind: "devices" } }))}
       ${item("Open drawer", () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}
-      ${item("Close cash session", () => setState({ view: "close" }), phase === "sale" && Boolean(session))}
+      ${item("Cash in / out / drop", () => setState({ view: "cash" }), phase === "sale" && Boolean(session))}
+      ${item("X report", showX, phase === "sale" && Boolean(session))}
+      ${item("Close cash session", startClose, phase === "sale" && Boolean(session))}
+      ${item("Reprint last Z", reprintLastZ)}
       ${item("Lock (change cashier)", logout, phase === "sale" || phase === "float")}
     </nav>
   </div>`;

@@ -11,6 +11,7 @@ import { Toasts } from "./components.js";
 import { Dialog } from "./dialogs.js";
 import { html } from "./html.js";
 import { Menu } from "./menu.js";
+import { CashScreen } from "./screens/cash.js";
 import { CloseScreen } from "./screens/close.js";
 import { DownloadScreen } from "./screens/download.js";
 import { FloatScreen } from "./screens/float.js";
@@ -20,6 +21,7 @@ import { PairScreen } from "./screens/pair.js";
 import { PaymentScreen } from "./screens/payment.js";
 import { ReceiptScreen } from "./screens/receipt.js";
 import { SaleScreen } from "./screens/sale.js";
+import { XReportScreen } from "./screens/xreport.js";
 import { StatusBar } from "./status_bar.js";
 import { useStore } from "./store.js";
 
@@ -39,9 +41,12 @@ export function App() {
     case "float":
       screen = html`<${FloatScreen} />`;
       break;
-    case "sale":
-      screen = html`<${SALE_VIEWS.get(state.view) ?? SaleScreen} />`;
+    case "sale": {
+      // A close that was started stops new sales: only its own screens stay reachable.
+      const closing = state.session?.state === "closing" && !CLOSING_VIEWS.has(state.view);
+      screen = html`<${SALE_VIEWS.get(closing ? "close" : state.view) ?? SaleScreen} />`;
       break;
+    }
     case "fatal":
       screen = html`<div class="center-screen"><div class="card"><h1>Kassa cannot start</h1><p>${state.fatal}</p></div></div>`;
       break;
@@ -63,4 +68,9 @@ const SALE_VIEWS = new Map([
   ["receipt", ReceiptScreen],
   ["close", CloseScreen],
   ["outbox", OutboxScreen],
+  ["cash", CashScreen],
+  ["xreport", XReportScreen],
 ]);
+
+/** The views a till in the middle of its close may show. */
+const CLOSING_VIEWS = new Set(["close", "cash", "xreport", "outbox"]);

@@ -1,55 +1,215 @@
 // @ts-check
-/** Closing the cash session: the session's figures, the counted cash and the difference. */
-import { typedAmount } from "../../domain/money.js";
-import { editUnsigned } from "../../domain/numpad.js";
-import { setState } from "../../state/store.js";
-import { closeSession, expectedCash } from "../../flows/session.js";
-import { Numpad, money, useKeyboardPad } from "../components.js";
-import { html, useState } from "../html.js";
+/**
+ * Closing the cash session (docs/z-report.md): the close was started (no new sales); the
+ * cash is counted by denomination or as a total and the other methods declared, each
+ * attempt recorded; the variance is shown, and above its limit a manager approves it or
+ * the cashier recounts; then an optional closing drop and the Z. In blind mode what was
+ * expected is never rendered before the count: it is not in the page at all.
+ */
+import { formatAmount, typedAmount } from "../../domain/money.js";
+import { denominationTotal, denominationsFor } from "../../domain/z.js";
+import {
+  approveVariance,
+  closeSettings,
+  closeWithZ,
+  countAttempt,
+  expectedNow,
+  leaveClose,
+  reasonsFor,
+} from "../../flows/close.js";
+import { toast } from "../../flows/messages.js";
+import { html, useEffect, useState } from "../html.js";
 import { saleState, useStore } from "../store.js";
+
+/**
+ * @typedef {object} MethodEntry   what the cashier typed for one method
+ * @property {"denominations" | "total"} mode
+ * @property {Record<string, string>} counts   by denomination value (minor units)
+ * @property {string} total
+ */
 
 export function CloseScreen() {
   const state = useStore();
-  const { openOrders } = state;
   const { session, config, order } = saleState(state);
-  const [buffer, setBuffer] = useState("");
+  const places = config.currency_places;
+  const { blind } = closeSettings(config);
+  const methods = config.payment_methods ?? [];
+  const denominations = denominationsFor(config.currency);
+  const [entries, setEntries] = useState(
+    /** @type {Record<string, MethodEntry>} */ (
+      Object.fromEntries(
+        methods.map((m) => [
+          m.name,
+          { mode: m.is_cash && denominations.length ? "denominations" : "total", counts: {}, total: "" },
+        ]),
+      )
+    ),
+  );
+  const [expected, setExpected] = useState(/** @type {any} */ (null));
+  const [result, setResult] = useState(/** @type {any} */ (null));
+  const [approval, setApproval] = useState(/** @type {import("../../domain/z.js").ZApproval | null} */ (null));
+  const varianceReasons = reasonsFor("APPROVE_VARIANCE");
+  const dropReasons = reasonsFor("CASH_DROP");
+  const [approvalReason, setApprovalReason] = useState(varianceReasons[0]?.code ?? "");
+  const [approvalNote, setApprovalNote] = useState("");
+  const [drop, setDrop] = useState("");
+  const [dropReason, setDropReason] = useState(dropReasons[0]?.code ?? "");
   const [busy, setBusy] = useState(false);
-  const typed = typedAmount(buffer, config.currency_places);
-  const valid = buffer !== "" && typed !== null;
-  const counted = valid ? /** @type {number} */ (typed) : 0;
-  const expected = expectedCash(session);
-  const difference = counted - expected;
-  const onKey = (/** @type {string} */ key) => (key === "OK" ? undefined : setBuffer((b) => editUnsigned(b, key)));
-  useKeyboardPad(onKey, { onEscape: () => setState({ view: "sale" }) });
-  const openCount = openOrders.length + (order.lines.length ? 1 : 0);
-  const confirm = async () => {
-    setBusy(true);
-    await closeSession(counted);
+
+  useEffect(() => {
+    // Only a close that is not blind asks what is expected, so a blind page never has it.
+    if (!blind) expectedNow().then(setExpected, (error) => toast(String(error), "error"));
+  }, [blind]);
+
+  /** @param {string} name @returns {number | null} */
+  const amountOf = (name) => {
+    const entry = entries[name];
+    if (entry.mode === "denominations") {
+      const rows = denominations.map((value) => ({ value, count: Number(entry.counts[value] || 0) }));
+      if (rows.some((row) => !Number.isSafeInteger(row.count) || row.count < 0)) return null;
+      return denominationTotal(rows);
+    }
+    return entry.total.trim() === "" ? null : typedAmount(entry.total.trim(), places);
   };
-  return html`<div class="close-screen">
+  const allTyped = methods.every((m) => amountOf(m.name) !== null);
+  /** @param {string} name @param {Partial<MethodEntry>} change */
+  const edit = (name, change) => setEntries({ ...entries, [name]: { ...entries[name], ...change } });
+
+  const record = async () => {
+    if (!allTyped || busy) return;
+    setBusy(true);
+    try {
+      const counted = methods.map((m) => {
+        const entry = entries[m.name];
+        const amount = /** @type {number} */ (amountOf(m.name));
+        const rows =
+          entry.mode === "denominations"
+            ? denominations.map((value) => ({ value, count: Number(entry.counts[value] || 0) }))
+            : null;
+        return { method: m.name, amount, denominations: rows };
+      });
+      setResult(await countAttempt(counted));
+      setApproval(null);
+    } catch (error) {
+      toast(`The count was not recorded: ${error}`, "error");
+    } finally {
+      setBusy(false);
+    }
+  };
+  const recount = () => {
+    setResult(null);
+    setApproval(null);
+  };
+  const approve = async () => {
+    setBusy(true);
+    const granted = await approveVariance(result, approvalReason || null, approvalNote.trim());
+    setBusy(false);
+    if (granted) setApproval(granted);
+  };
+  const dropAmount = drop.trim() === "" ? 0 : typedAmount(drop.trim(), places);
+  const canClose = result && (!result.variance.over || approval) && dropAmount !== null && !busy;
+  const confirm = async () => {
+    if (!canClose) return;
+    setBusy(true);
+    try {
+      const z = await closeWithZ({
+        approval,
+        closingDrop: dropAmount ? { amount: /** @type {number} */ (dropAmount), reason: dropReason || "SAFE" } : null,
+      });
+      if (!z) setBusy(false);
+    } catch (error) {
+      toast(`The session was not closed: ${error}`, "error");
+      setBusy(false);
+    }
+  };
+  const openCount = state.openOrders.length + (order.lines.length ? 1 : 0);
+  const money = (/** @type {number} */ minor) => formatAmount(minor, places);
+
+  return html`<div class="close-screen" data-test="close-screen" data-blind=${String(blind)}>
     <section class="card close-figures">
       <h1>Close the cash session</h1>
-      <dl class="figures">
-        <div><dt>Opened</dt><dd>${new Date(session.openedAt).toLocaleString()}</dd></div>
-        <div><dt>Orders</dt><dd data-test="close-orders">${session.orders}</dd></div>
-        <div><dt>Sales</dt><dd>${money(session.sales)}</dd></div>
-        <div><dt>Opening float</dt><dd>${money(session.openingFloat)}</dd></div>
-        <div><dt>Cash taken</dt><dd>${money(session.cashIn)}</dd></div>
-        <div><dt>Change given</dt><dd>−${money(session.changeOut)}</dd></div>
-        <div class="strong"><dt>Expected in drawer</dt><dd data-test="close-expected">${money(expected)}</dd></div>
-        <div class="strong"><dt>Counted</dt><dd data-test="close-counted">${valid ? money(counted) : "—"}</dd></div>
-        <div class=${`strong ${!valid ? "" : difference === 0 ? "good" : "bad"}`}><dt>Difference</dt><dd data-test="close-difference">${valid ? money(difference) : "—"}</dd></div>
-      </dl>
-      ${session.adopted ? html`<p class="muted">This session was opened elsewhere: only sales made here are counted above; the server has the full figures.</p>` : null}
+      <p class="muted">New sales are stopped on this till until the session is closed.${blind ? " Blind count: count the cash and declare the other methods; the difference is shown after the count." : ""}</p>
       ${openCount ? html`<p class="warn">${openCount} open order${openCount > 1 ? "s stay" : " stays"} open for the next session.</p>` : null}
+      ${methods.map(
+        (
+          m,
+        ) => html`<fieldset class="count-method" data-test="count-method" data-method=${m.name} disabled=${Boolean(result)}>
+          <legend>${m.name}${m.is_cash ? "" : " (declare the batch total)"}</legend>
+          ${
+            !blind && expected
+              ? html`<p class="muted">Expected: <span data-test="close-expected" data-method=${m.name}>${expected.methods.find((/** @type {any} */ row) => row.method === m.name)?.expected ?? "—"}</span></p>`
+              : null
+          }
+          ${
+            m.is_cash && denominations.length
+              ? html`<div class="row">
+                  <button type="button" class=${`button${entries[m.name].mode === "denominations" ? " primary" : ""}`} data-test="mode-denominations" onClick=${() => edit(m.name, { mode: "denominations" })}>By denomination</button>
+                  <button type="button" class=${`button${entries[m.name].mode === "total" ? " primary" : ""}`} data-test="mode-total" onClick=${() => edit(m.name, { mode: "total" })}>Total</button>
+                </div>`
+              : null
+          }
+          ${
+            entries[m.name].mode === "denominations"
+              ? html`<div class="denominations">${denominations.map(
+                  (value) => html`<label class="denomination">${money(value)} ×
+                    <input type="number" min="0" step="1" inputmode="numeric" class="count-input" data-test="denomination" data-method=${m.name} data-value=${money(value)}
+                      value=${entries[m.name].counts[value] ?? ""} onInput=${(/** @type {any} */ e) => edit(m.name, { counts: { ...entries[m.name].counts, [value]: e.target.value } })} />
+                  </label>`,
+                )}</div>`
+              : html`<input class="big-input" inputmode="decimal" placeholder="0.00" data-test="count-total" data-method=${m.name}
+                  value=${entries[m.name].total} onInput=${(/** @type {any} */ e) => edit(m.name, { total: e.target.value })} />`
+          }
+          <p>Counted: <strong data-test="count-amount" data-method=${m.name}>${amountOf(m.name) === null ? "—" : money(/** @type {number} */ (amountOf(m.name)))}</strong></p>
+        </fieldset>`,
+      )}
     </section>
-    <section class="close-entry">
-      <div class="amount-display" data-test="count-amount">${valid ? money(counted) : html`<span class="muted">Count the cash</span>`}</div>
-      <${Numpad} onKey=${onKey} ok=${null} test="count-pad" />
-      <div class="row">
-        <button type="button" class="button big" onClick=${() => setState({ view: "sale" })}>Cancel</button>
-        <button type="button" class="button primary big" data-test="confirm-close" disabled=${!valid || busy} onClick=${confirm}>Close session</button>
-      </div>
+    <section class="close-entry card">
+      ${
+        result
+          ? html`<h2>Count ${result.counts.attempts}</h2>
+            <dl class="figures">
+              ${result.methods
+                .filter((/** @type {any} */ row) => row.counted !== null)
+                .map(
+                  (/** @type {any} */ row) =>
+                    html`<div class=${row.over ? "bad" : row.difference === formatAmount(0, places) ? "good" : ""}><dt>${row.method}: ${row.counted}</dt><dd data-test="close-difference" data-method=${row.method}>${row.difference}</dd></div>`,
+                )}
+              <div class=${`strong ${result.variance.over ? "bad" : "good"}`}><dt>Variance</dt><dd data-test="close-variance">${result.variance.amount}</dd></div>
+            </dl>
+            ${
+              result.variance.over
+                ? html`<div class="variance-over" data-test="variance-over">
+                  <p class="warn">The variance is above the limit: recount, or a manager approves it with their PIN and a reason.</p>
+                  ${
+                    approval
+                      ? html`<p data-test="variance-approved">Approved by ${approval.approver.name}.</p>`
+                      : html`
+                        ${varianceReasons.length ? html`<select class="big-input" data-test="variance-reason" value=${approvalReason} onChange=${(/** @type {any} */ e) => setApprovalReason(e.target.value)}>${varianceReasons.map((r) => html`<option value=${r.code}>${r.label}</option>`)}</select>` : null}
+                        <input class="big-input" maxlength="200" placeholder="Note" data-test="variance-note" value=${approvalNote} onInput=${(/** @type {any} */ e) => setApprovalNote(e.target.value)} />
+                        <div class="row">
+                          <button type="button" class="button big" data-test="recount" onClick=${recount}>Recount</button>
+                          <button type="button" class="button danger big" data-test="approve-variance" disabled=${busy} onClick=${approve}>Manager approval</button>
+                        </div>`
+                  }
+                </div>`
+                : html`<div class="row"><button type="button" class="button big" data-test="recount" onClick=${recount}>Recount</button></div>`
+            }
+            ${
+              result.cash.method
+                ? html`<label>Closing drop to the safe (optional)
+                  <input class="big-input" inputmode="decimal" placeholder="0.00" data-test="closing-drop" value=${drop} onInput=${(/** @type {any} */ e) => setDrop(e.target.value)} />
+                </label>
+                ${dropReasons.length > 1 ? html`<select class="big-input" value=${dropReason} onChange=${(/** @type {any} */ e) => setDropReason(e.target.value)}>${dropReasons.map((r) => html`<option value=${r.code}>${r.label}</option>`)}</select>` : null}`
+                : null
+            }
+            <button type="button" class="button primary big" data-test="confirm-close" disabled=${!canClose} onClick=${confirm}>Close and print the Z</button>`
+          : html`<p>Count the cash in the drawer, declare the card terminal's batch, then record the count.</p>
+            <div class="row">
+              <button type="button" class="button big" data-test="leave-close" disabled=${busy} onClick=${() => leaveClose()}>Back to selling</button>
+              <button type="button" class="button primary big" data-test="record-count" disabled=${!allTyped || busy} onClick=${record}>Record the count</button>
+            </div>`
+      }
+      ${session.adopted ? html`<p class="muted">This session was opened elsewhere: the Z holds what this till recorded.</p>` : null}
     </section>
   </div>`;
 }

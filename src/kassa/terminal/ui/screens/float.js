@@ -8,10 +8,11 @@ import { html, useState } from "../html.js";
 import { useStore } from "../store.js";
 
 export function FloatScreen() {
-  const { config, cashier } = useStore();
+  const { config, cashier, suggestedFloat } = useStore();
   // The float phase comes after start, which loaded the configuration.
   const places = /** @type {import("../../state/store.js").TerminalConfig} */ (config).currency_places;
-  const [buffer, setBuffer] = useState("");
+  // The last Z's count less its closing drop is what should be in the drawer now.
+  const [buffer, setBuffer] = useState(suggestedFloat ?? "");
   const [busy, setBusy] = useState(false);
   const typed = buffer ? typedAmount(buffer, places) : 0;
   const valid = typed !== null;
@@ -27,6 +28,7 @@ export function FloatScreen() {
     <div class="card float-card">
       <h1>Open the till</h1>
       <p>${cashier?.name}, count the cash in the drawer (the opening float).</p>
+      ${suggestedFloat ? html`<p class="muted" data-test="suggested-float">The last close left ${money(typedAmount(suggestedFloat, places) ?? 0)} in the drawer.</p>` : null}
       <div class="amount-display" data-test="float-amount">${money(amount)}</div>
       <${Numpad} onKey=${onKey} ok=${null} test="float-pad" />
       <button type="button" class="button primary big" disabled=${!valid || busy} onClick=${open} data-test="open-session">Open session</button>

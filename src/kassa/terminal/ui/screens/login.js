@@ -1,12 +1,15 @@
 // @ts-check
 /** Who is selling: the cashier tiles and the PIN pad (checked offline; lockouts shown). */
+import { zDocument } from "../../domain/z_receipt.js";
+import { reprintLastZ } from "../../flows/close.js";
 import { lockedFor, login } from "../../flows/session.js";
 import { PinPad } from "../components.js";
 import { html, useEffect, useState } from "../html.js";
+import { ReceiptPreview } from "../receipt_preview.js";
 import { useStore } from "../store.js";
 
 export function LoginScreen() {
-  const { cashiers, lastClosed } = useStore();
+  const { cashiers, lastClosed, lastZ } = useStore();
   const [chosen, setChosen] = useState(/** @type {any} */ (null));
   const [locked, setLocked] = useState(0);
   useEffect(() => {
@@ -34,6 +37,15 @@ export function LoginScreen() {
     <section class="login-people">
       <h1>Who is selling?</h1>
       ${lastClosed ? html`<p class="muted">Session closed. Log in to open a new one.</p>` : null}
+      ${
+        lastClosed && lastZ
+          ? html`<details class="z-shown" data-test="z-report" data-z-no=${lastZ.z_no}>
+            <summary>Z report ${lastZ.z_no}: variance ${lastZ.variance.amount ?? "—"}</summary>
+            <${ReceiptPreview} document=${zDocument(lastZ)} />
+            <button type="button" class="button" data-test="reprint-z" onClick=${() => reprintLastZ()}>Reprint (DUPLICATE)</button>
+          </details>`
+          : null
+      }
       <div class="people">
         ${cashiers.map(
           (/** @type {any} */ c) =>
