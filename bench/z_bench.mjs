@@ -45,7 +45,7 @@ export function makeSession(orders) {
       terminal: "POS1",
       seq,
       type,
-      at: `2026-11-30T${String(8 + Math.floor(seq / 400) % 12).padStart(2, "0")}:00:00.000+01:00`,
+      at: `2026-11-30T${String(8 + (Math.floor(seq / 400) % 12)).padStart(2, "0")}:00:00.000+01:00`,
       cashier,
       key: "9f86d081884c7d65",
       prev_hash: "0".repeat(64),
@@ -154,7 +154,9 @@ function summary(times) {
 /** @param {number} orders @param {(line: string) => void} log */
 function benchNode(orders, log) {
   const records = makeSession(orders);
-  log(`${orders} orders: ${records.length} entries, ${records.reduce((s, r) => s + r.canonical.length, 0)} bytes of canonical text`);
+  log(
+    `${orders} orders: ${records.length} entries, ${records.reduce((s, r) => s + r.canonical.length, 0)} bytes of canonical text`,
+  );
   const times = [];
   let z;
   for (let run = 0; run < 9; run++) {
@@ -178,7 +180,13 @@ async function benchBrowser(orders, log) {
   // Entries before the session, as a till has them: the read stops at SESSION_OPEN.
   const tx = db.transaction(JOURNAL_STORE, "readwrite");
   for (let seq = 1; seq < records[0].seq; seq++)
-    tx.store.put({ seq, type: "LOGIN", canonical: JSON.stringify({ seq, type: "LOGIN", payload: {} }), hash: "", sig: "" });
+    tx.store.put({
+      seq,
+      type: "LOGIN",
+      canonical: JSON.stringify({ seq, type: "LOGIN", payload: {} }),
+      hash: "",
+      sig: "",
+    });
   for (const record of records) tx.store.put({ ...record, hash: "", sig: "" });
   await tx.done;
   const times = [];
@@ -195,7 +203,9 @@ async function benchBrowser(orders, log) {
     }
   }
   log(`IndexedDB read + parse: ${summary(reads)}`);
-  log(`Z on the till (read + parse + computeZ): ${summary(times)} (Z: ${z?.sales.tickets} tickets, gross ${z?.sales.gross})`);
+  log(
+    `Z on the till (read + parse + computeZ): ${summary(times)} (Z: ${z?.sales.tickets} tickets, gross ${z?.sales.gross})`,
+  );
 }
 
 /** Serve the repository read-only on 127.0.0.1, run this file in headless Chromium, print what it posts. */

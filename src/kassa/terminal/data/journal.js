@@ -57,6 +57,9 @@ export const JOURNAL_META = Object.freeze({
   lastZ: "journalLastZ",
 });
 
+/** Entries read per request when a session's entries are read back (journalSessionEntries). */
+const SESSION_READ_CHUNK = 500;
+
 /** Attempts of an append that another tab keeps overtaking. */
 const APPEND_ATTEMPTS = 20;
 
@@ -393,17 +396,25 @@ export async function journalSessionEntries(db, session) {
   const tx = db.transaction(JOURNAL_STORE, "readonly");
   /** @type {any[]} */
   const found = [];
-  let cursor = await tx.store.openCursor(null, "prev");
-  while (cursor) {
-    const record = /** @type {StoredEntry} */ (cursor.value);
-    const entry = JSON.parse(record.canonical);
-    found.push(entry);
-    if (record.type === "SESSION_OPEN" && entry.payload.session === session) break;
-    cursor = await cursor.continue();
+  // Backwards in chunks of seqs (one request each, not one per entry: a 2,000-order
+  // session is read in a few round trips).
+  let upper = (await tx.store.openCursor(null, "prev"))?.key ?? 0;
+  let opened = false;
+  while (upper >= 1 && !opened) {
+    const lower = Math.max(1, upper - SESSION_READ_CHUNK + 1);
+    const records = /** @type {StoredEntry[]} */ (await tx.store.getAll(IDBKeyRange.bound(lower, upper)));
+    for (let i = records.length - 1; i >= 0; i--) {
+      const entry = JSON.parse(records[i].canonical);
+      found.push(entry);
+      if (records[i].type === "SESSION_OPEN" && entry.payload.session === session) {
+        opened = true;
+        break;
+      }
+    }
+    upper = lower - 1;
   }
   await tx.done;
-  if (found.at(-1)?.type !== "SESSION_OPEN") return [];
-  return found.reverse();
+  return opened ? found.reverse() : [];
 }
 
 /**
