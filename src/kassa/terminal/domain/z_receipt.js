@@ -130,7 +130,7 @@ export function zDocument(z, { copy = false, blind = false } = {}) {
     for (const row of counted)
       for (const d of row.denominations) blocks.push(pair(`${row.method} ${d.value} x ${d.count}`, ""));
   }
-  if (z.variance.amount !== null) {
+  if (z.variance.amount !== null && !blind) {
     blocks.push(...section("Variance"));
     blocks.push(
       pair(`Variance (${z.counts.attempts} count${z.counts.attempts === 1 ? "" : "s"})`, z.variance.amount, {
