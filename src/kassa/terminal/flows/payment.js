@@ -82,6 +82,14 @@ export async function validate() {
   const { order, session, cashier, config, methods } = state;
   if (state.busy || !order || !session || !cashier || !config || !cart.isFullyPaid(order)) return;
   setState({ busy: true });
+  // A close started in another tab of this till stops new sales here too.
+  const stored = await data.getSession(runtime.db, session.uuid);
+  if (stored && stored.state !== "open") {
+    if (stored.state === "closing") setState({ busy: false, session: stored, view: "close" });
+    else setState({ busy: false, session: null, cashier: null, phase: "login", view: "sale" });
+    toast("The cash session is closed or being closed on this till: no new sale in it.", "error");
+    return;
+  }
   try {
     await ordersWritten(); // no save of this order may land after the finish
     finished.add(order.uuid);
