@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 
@@ -46,3 +48,153 @@ class CashSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.terminal} session {self.opened_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+class CashMoveKind(models.TextChoices):
+    IN = "in", "cash in"
+    OUT = "out", "cash out"
+    DROP = "drop", "safe drop"
+
+
+class CashReview(models.TextChoices):
+    """Why a cash record needs a person's look. It is stored all the same: money that
+    moved is never dropped."""
+
+    SESSION_CLOSED = "session_closed", "its session was closed already"
+    UNKNOWN_SESSION = "unknown_session", "its session is not known to the server"
+    INVALID_AMOUNT = "invalid_amount", "its amount is not an amount"
+    INVALID_PAYLOAD = "invalid_payload", "its payload is not as docs/journal.md says"
+
+
+class JournalRecord(models.Model):
+    """A record read from one accepted journal entry of a till: which entry (seq and
+    hash, the terminal's chain), when the till wrote it and who was logged in. The entry
+    keeps the bytes; these rows are read models for lists and sums."""
+
+    terminal = models.ForeignKey("terminals.Terminal", on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(
+        "journal.TerminalEntry", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    seq = models.PositiveBigIntegerField()
+    at = models.DateTimeField(help_text="Terminal clock")
+    cashier_id = models.BigIntegerField(null=True, blank=True)
+    cashier_name = models.CharField(max_length=100, blank=True)
+    session = models.ForeignKey(
+        CashSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    session_uuid = models.UUIDField(null=True, blank=True, help_text="As the till wrote it")
+    received_at = models.DateTimeField(auto_now_add=True)
+    review_code = models.CharField(
+        max_length=32, blank=True, default="", choices=CashReview.choices
+    )
+    review_message = models.TextField(blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class CashMove(JournalRecord):
+    """Cash in, cash out or a safe drop (a CASH_MOVE entry), stored once by its uuid
+    whatever the network repeats."""
+
+    uuid = models.UUIDField(unique=True, help_text="The move's own id, written by the till")
+    kind = models.CharField(max_length=8, choices=CashMoveKind.choices)
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, help_text="As printed; positive"
+    )
+    reason = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    approval = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "seq"], name="cash_move_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} {self.get_kind_display()} {self.amount}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        """What the move did to the drawer: in adds, out and drop take out."""
+        amount = self.amount or Decimal(0)
+        return amount if self.kind == CashMoveKind.IN else -amount
+
+
+class CashCount(JournalRecord):
+    """One count or declaration attempt at close (a CASH_COUNT entry)."""
+
+    attempt = models.PositiveIntegerField()
+    blind = models.BooleanField(default=False)
+    methods = models.JSONField(help_text="[{method, amount, denominations}] as written")
+
+    class Meta:
+        ordering = ["terminal", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "seq"], name="cash_count_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} count #{self.attempt}"
+
+
+class ZCheck(models.TextChoices):
+    OK = "ok", "matches the server's"
+    MISMATCH = "mismatch", "differs from the server's"
+    UNCHECKED = "unchecked", "not checked"
+
+
+class ZReport(JournalRecord):
+    """A Z as the till computed, stored and printed it: its Z_CLOSE entry, immutable.
+
+    A read model that points at the entry: the report page, a reprint and the PDF show
+    the entry's payload, never a recomputation. The columns beside are read from that
+    payload once, for the lists (per terminal and day, variances highlighted);
+    `verification` is how the server's own computation from the session's entries compared."""
+
+    z_no = models.PositiveIntegerField()
+    business_day = models.DateField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    gross = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    tickets = models.PositiveIntegerField(null=True, blank=True)
+    variance = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Counted or declared less expected, all methods",
+    )
+    over_limit = models.BooleanField(default=False, help_text="A variance above its limit")
+    verification = models.CharField(max_length=12, choices=ZCheck.choices, default=ZCheck.UNCHECKED)
+    verification_detail = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "Z report"
+        ordering = ["terminal", "-z_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "seq"], name="cash_z_entry"),
+        ]
+        indexes = [models.Index(fields=["terminal", "z_no"], name="cash_z_number")]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} Z {self.z_no}"
+
+
+class PeriodClose(JournalRecord):
+    """A month's or a year's totals (a PERIOD_CLOSE entry), checked against its Zs."""
+
+    period = models.CharField(max_length=8)
+    key = models.CharField(max_length=8)
+    verification = models.CharField(max_length=12, choices=ZCheck.choices, default=ZCheck.UNCHECKED)
+    verification_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["terminal", "-seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "seq"], name="cash_period_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} {self.period} {self.key}"

@@ -40,6 +40,11 @@ class JournalProblem(StrEnum):
     KEY_SUPERSEDED = "key_superseded"  # signed with an older pairing's key after a newer one
     # Accepted into the chain (it is what the till wrote) but flagged for a person.
     GRAND_TOTAL_MISMATCH = "grand_total_mismatch"
+    # The day close (docs/z-report.md), flagged by the cash app once the entry is in.
+    Z_MISMATCH = "z_mismatch"  # the till's Z is not what the server computes from the entries
+    Z_NUMBER = "z_number"  # a z_no that is not the terminal's previous one + 1
+    PERIOD_MISMATCH = "period_mismatch"  # a PERIOD_CLOSE is not the sum of its Zs
+    SESSION_CLOSED = "session_closed"  # an entry for a session whose Z was written
     # Found only by verifying a stored chain.
     MISSING_ENTRY = "missing_entry"  # a seq with no entry: deleted, or never stored
     SEQ_MISMATCH = "seq_mismatch"  # the entry stored at a seq says another seq

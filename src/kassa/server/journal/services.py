@@ -665,6 +665,58 @@ def journal_ingest(*, terminal_code: str, entries: Sequence[Mapping[str, Any]]) 
     return ingest.write()
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A problem found in an entry already in its chain (by an app above the journal: a
+    Z that does not match its entries, …): an alert for a person, never a refusal."""
+
+    seq: int
+    hash: str
+    problem: JournalProblem
+    detail: str
+
+
+def integrity_flag(*, terminal_code: str, flags: Sequence[Flag]) -> list[IntegrityAlert]:
+    """Record each flag as an IntegrityAlert (not quarantined: the entry stays in its
+    chain, it is what the till wrote) and an INTEGRITY_FAILURE on the server's chain, in
+    the caller's transaction. Takes the server chain's head lock: call it last."""
+    _require_transaction("integrity_flag")
+    if not flags:
+        return []
+    now = timezone.now()
+    alerts = IntegrityAlert.objects.bulk_create(
+        [
+            IntegrityAlert(
+                terminal_code=terminal_code,
+                seq=flag.seq,
+                reason=flag.problem,
+                detail=_text(flag.detail, MAX_DETAIL),
+                quarantined=False,
+                hash=flag.hash,
+                detected_at=now,
+            )
+            for flag in flags
+        ]
+    )
+    _server_append(
+        [
+            (
+                "INTEGRITY_FAILURE",
+                {
+                    "terminal": terminal_code,
+                    "seq": flag.seq,
+                    "reason": flag.problem.value,
+                    "hash": flag.hash,
+                    "detail": _text(flag.detail),
+                    "quarantined": False,
+                },
+            )
+            for flag in flags
+        ]
+    )
+    return alerts
+
+
 @transaction.atomic
 def integrity_alerts_acknowledge(*, alert_ids: Iterable[int], by: str) -> int:
     """Record who acknowledged these alerts, and when (once: an acknowledged alert stays

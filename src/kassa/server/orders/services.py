@@ -38,6 +38,7 @@ from kassa.money import (
     to_scaled,
 )
 from kassa.server.cash.models import CashSession, SessionState
+from kassa.server.cash.services import cash_entries_apply
 from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
@@ -463,6 +464,9 @@ def order_batch_sync(
                 # Last: it locks the terminal's chain head, then the server chain's.
                 outcome = journal_ingest(terminal_code=terminal.code, entries=journal or [])
                 _sales_check(terminal, outcome.accepted, accepted)
+                # The day close's entries: cash moves, counts, Zs checked against their
+                # sessions' entries (a session closed by its Z closes here too).
+                cash_entries_apply(terminal=terminal, entries=outcome.accepted)
                 answer = outcome.as_dict()
     return BatchOutcome([r for r in results if r is not None], answer)
 

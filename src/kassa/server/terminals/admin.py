@@ -124,6 +124,17 @@ class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
         ),
         ("Payment", {"fields": ["payment_methods"]}),
         ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit", "barcode_patterns"]}),
+        (
+            "Day close",
+            {
+                "fields": [
+                    "blind_close",
+                    "cash_move_slip",
+                    "variance_amount",
+                    "variance_percent",
+                ]
+            },
+        ),
     ]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -175,4 +186,11 @@ class DeviceTokenAdmin(StoreScoped, admin.ModelAdmin[DeviceToken]):
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(admin.ModelAdmin[PaymentMethod]):
-    list_display = ["name", "is_cash", "active", "sort_order"]
+    list_display = [
+        "name",
+        "is_cash",
+        "active",
+        "sort_order",
+        "variance_amount",
+        "variance_percent",
+    ]

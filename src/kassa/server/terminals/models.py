@@ -111,6 +111,25 @@ class PaymentMethod(models.Model):
     )
     active = models.BooleanField(default=True)
     sort_order = models.IntegerField(default=0)
+    # The day close's variance limits for this method (docs/z-report.md): empty, the
+    # terminal's own limits apply.
+    variance_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="At close, a difference above this amount for this method needs a "
+        "manager's approval or a recount. Empty: the terminal's limit.",
+    )
+    variance_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="The same, as a percentage of the expected amount. Empty: the terminal's.",
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -156,6 +175,33 @@ class Terminal(models.Model):
         help_text='In-store barcodes with a weight or price inside, e.g. [{"prefix": "21", '
         '"kind": "weight", "itemDigits": 5, "valueDigits": 5, "decimals": 3}]. The product\'s '
         "own barcode is the code with the value digits zeroed and its check digit.",
+    )
+    # The day close (docs/z-report.md, "Terminal settings").
+    blind_close = models.BooleanField(
+        default=False,
+        help_text="At close the cashier counts without seeing the expected amounts.",
+    )
+    cash_move_slip = models.BooleanField(
+        default=True,
+        help_text="Cash in, cash out and safe drops open the drawer and print a slip.",
+    )
+    variance_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="At close, a difference between counted and expected above this amount "
+        "(for a payment method, or in all) needs a manager's approval or a recount. "
+        "Empty: no limit.",
+    )
+    variance_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="The same, as a percentage of the expected amount. Empty: no limit.",
     )
     active = models.BooleanField(default=True)
 

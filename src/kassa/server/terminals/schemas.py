@@ -13,6 +13,12 @@ class PaymentMethodOut(Schema):
     id: int
     name: str
     is_cash: bool
+    variance_amount: str | None = Field(
+        description="This method's variance limit at close; null: the terminal's."
+    )
+    variance_percent: str | None = Field(
+        description="This method's variance limit in % of expected; null: the terminal's."
+    )
 
 
 class ReasonOut(Schema):
@@ -51,6 +57,14 @@ class TerminalOut(Schema):
     receipt_prefix: str
     payment_methods: list[PaymentMethodOut]
     barcode_patterns: list[BarcodePatternOut]
+    blind_close: bool = Field(description="At close, the expected amounts are not shown.")
+    cash_move_slip: bool = Field(description="Cash moves open the drawer and print a slip.")
+    variance_amount: str | None = Field(
+        description="A difference at close above this needs a manager or a recount; null: none."
+    )
+    variance_percent: str | None = Field(
+        description="The same, in % of the expected amount (2 decimals); null: no limit."
+    )
     reasons: list[ReasonOut] = Field(description="The back office's reason lists, per action code.")
 
 

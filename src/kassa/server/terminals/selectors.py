@@ -3,6 +3,7 @@ may see."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -48,10 +49,16 @@ def terminals_for_user(user: Any) -> QuerySet[Terminal]:
     return terminals if ids is None else terminals.filter(store_id__in=ids)
 
 
+def _decimal(value: Decimal | None, places: int) -> str | None:
+    """A setting as a decimal string with `places` decimals, or None when unset."""
+    return None if value is None else f"{value:.{places}f}"
+
+
 def terminal_config(token: DeviceToken) -> dict[str, Any]:
     """What a paired terminal needs to sell: its till, store, receipt and payment methods."""
     terminal = token.terminal
     store = terminal.store
+    places = terminal.currency_places
     return {
         "id": terminal.pk,
         "name": terminal.name,
@@ -72,11 +79,21 @@ def terminal_config(token: DeviceToken) -> dict[str, Any]:
         "discount_limit": f"{terminal.discount_limit.normalize():f}",
         "receipt_prefix": token.receipt_prefix,
         "barcode_patterns": terminal.barcode_patterns,
+        "blind_close": terminal.blind_close,
+        "cash_move_slip": terminal.cash_move_slip,
+        "variance_amount": _decimal(terminal.variance_amount, places),
+        "variance_percent": _decimal(terminal.variance_percent, 2),
         "payment_methods": [
-            {"id": pk, "name": name, "is_cash": is_cash}
-            for pk, name, is_cash in terminal.payment_methods.filter(active=True)
+            {
+                "id": pk,
+                "name": name,
+                "is_cash": is_cash,
+                "variance_amount": _decimal(amount, places),
+                "variance_percent": _decimal(percent, 2),
+            }
+            for pk, name, is_cash, amount, percent in terminal.payment_methods.filter(active=True)
             .order_by("sort_order", "name")
-            .values_list("pk", "name", "is_cash")
+            .values_list("pk", "name", "is_cash", "variance_amount", "variance_percent")
         ],
         "reasons": list(
             Reason.objects.filter(active=True).values("action", "code", "label", "restock")
