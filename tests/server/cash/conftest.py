@@ -66,12 +66,12 @@ class DayTill(Journal):
 
     def open(self, session: CashSession, opening_float: str = "100.00") -> dict[str, Any]:
         self.session = str(session.uuid)
-        # The chain's grand totals: the last ticket's, "0" before the first (journal.md).
+        # The chain's grand totals: the last ticket's, "0.00" before the first.
         sold = any(orjson.loads(w["canonical"])["type"] == "SALE" for w in self.written)
         self.gt_before = (
             {"gt_after": f"{self.gt:.2f}", "gt_abs_after": f"{self.gt_abs:.2f}"}
             if sold
-            else {"gt_after": "0", "gt_abs_after": "0"}
+            else {"gt_after": "0.00", "gt_abs_after": "0.00"}
         )
         entry = self.entry(
             "SESSION_OPEN", {"session": self.session, "opening_float": opening_float}
@@ -109,15 +109,26 @@ class DayTill(Journal):
             orjson.loads(wire["canonical"]) for wire in self.written if wire["seq"] >= self.open_seq
         ]
 
+    def software(self) -> str:
+        """The software the journal says: the last JOURNAL_INIT's or SOFTWARE_VERSION's."""
+        for wire in reversed(self.written):
+            entry = orjson.loads(wire["canonical"])
+            if entry["type"] in ("JOURNAL_INIT", "SOFTWARE_VERSION"):
+                return str(entry["payload"]["software"])
+        raise AssertionError("no JOURNAL_INIT")
+
     def z(self, **variance: str | None) -> dict[str, Any]:
-        """The Z of the session so far, as the till computes it."""
+        """The Z of the session so far, as the till computes it; closed at `clock`, which
+        the Z_CLOSE entry will carry (the Ana of every entry closes)."""
+        if self.clock is None:
+            self.clock = "2026-11-30T20:00:00.000+01:00"
         context = {
             "z_no": self.z_no + 1,
             "terminal": self.terminal,
             "store": {"id": None, "name": "Test shop", "tax_id": ""},
             "parameters": parameters(self.shop, **variance),
-            "software": "Kassa test",
-            "closed": {"at": self.clock or "2026-11-30T20:00:00.000+01:00", "by": ANA},
+            "software": self.software(),
+            "closed": {"at": self.clock, "by": ANA},
             "approval": None,
             "before": self.gt_before,
             "previous": self.previous_z,

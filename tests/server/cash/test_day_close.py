@@ -296,3 +296,22 @@ def test_the_day_start_hour_is_honoured(till: DayTill, orders: OrderBuilder) -> 
     z = ZReport.objects.get()
     assert (z.business_day, z.verification) == (date(2026, 11, 30), ZCheck.OK)
     assert z_payload(z)["period_totals"]["month"]["key"] == "2026-11"
+
+
+def test_what_the_till_declares_is_held_to_its_rules(till: DayTill, orders: OrderBuilder) -> None:
+    # given a Z whose variance is over its limit without an approval, closed by "Bo"
+    # although Ana wrote the Z_CLOSE, and that names another software than the journal's
+    entries = [till.open(orders.session), till.count("90.00")]
+    z = till.z()
+    assert z["variance"]["over"] is True
+    z["closed"] = {**z["closed"], "by": {"id": 1, "name": "Bo"}}
+    z["software"] = "Kassa 9.9"
+    entries += till.close(z)
+    till.sync([], entries)
+    # then the Z is stored as written and each broken rule is said in its one alert
+    stored = ZReport.objects.get()
+    assert stored.verification == ZCheck.MISMATCH
+    for said in ("no approval", "closed is", 'software is "Kassa 9.9"'):
+        assert said in stored.verification_detail, said
+    assert "differs from its entries" not in stored.verification_detail
+    assert _alerts() == [(entries[-1]["seq"], "z_mismatch")]

@@ -45,15 +45,33 @@ def session_expected_cash(session: CashSession) -> Decimal:
 # --- the journal entries of a session (docs/z-report.md) ------------------------------
 
 
+# The types a Z reads (docs/z-report.md, "Entries the Z reads"), and those that end it.
+Z_READS = (
+    "SESSION_OPEN",
+    "SALE",
+    "REFUND",
+    "LINE_VOID",
+    "ORDER_ABANDONED",
+    "OVERRIDE",
+    "DRAWER_OPEN",
+    "CASH_MOVE",
+    "CASH_COUNT",
+    "PERIOD_CLOSE",
+    "Z_CLOSE",
+)
+
+
 def _parsed(rows: Iterable[tuple[int, bytes]]) -> list[dict[str, Any]]:
     """Stored entries as the objects their canonical bytes hold (checked on ingest)."""
     return [orjson.loads(bytes(canonical)) for _, canonical in rows]
 
 
 def journal_entries(*, terminal_code: str, first: int, last: int) -> list[dict[str, Any]]:
-    """A till's stored entries from seq `first` to `last`, both included, parsed."""
+    """A till's stored entries from seq `first` to `last`, both included, parsed; the
+    types a Z skips (LOGIN, X_REPORT, …) are not read at all."""
     rows = (
         TerminalEntry.objects.filter(terminal_code=terminal_code, seq__gte=first, seq__lte=last)
+        .filter(type__in=Z_READS)
         .order_by("seq")
         .values_list("seq", "canonical")
     )
@@ -76,25 +94,37 @@ def session_open_seq(*, terminal_code: str, session_uuid: str, before: int) -> i
     return None
 
 
-def grand_totals_before(*, terminal_code: str, seq: int) -> dict[str, str | None]:
-    """The chain's perpetual grand totals just before `seq`: the last ticket's (SALE or
-    REFUND), None after a declared loss with no ticket since, "0" before any."""
+def grand_totals_before(*, terminal_code: str, seq: int, places: int) -> dict[str, Any]:
+    """The chain's perpetual grand totals just before `seq` (docs/z-report.md, `before`):
+    the last SALE's or REFUND's `gt_after` and `gt_abs_after`, "0.00" before any."""
+    row = (
+        TerminalEntry.objects.filter(
+            terminal_code=terminal_code, seq__lt=seq, type__in=["SALE", "REFUND"]
+        )
+        .order_by("-seq")
+        .values_list("canonical", flat=True)
+        .first()
+    )
+    if row is None:
+        zero = f"{Decimal(0):.{places}f}"
+        return {"gt_after": zero, "gt_abs_after": zero}
+    payload = orjson.loads(bytes(row)).get("payload") or {}
+    return {"gt_after": payload.get("gt_after"), "gt_abs_after": payload.get("gt_abs_after")}
+
+
+def software_before(*, terminal_code: str, seq: int) -> Any:
+    """The till's software at `seq`: the last SOFTWARE_VERSION's or JOURNAL_INIT's."""
     row = (
         TerminalEntry.objects.filter(
             terminal_code=terminal_code,
             seq__lt=seq,
-            type__in=["SALE", "REFUND", "INTEGRITY_FAILURE"],
+            type__in=["SOFTWARE_VERSION", "JOURNAL_INIT"],
         )
         .order_by("-seq")
-        .values_list("type", "canonical")
+        .values_list("canonical", flat=True)
         .first()
     )
-    if row is None:
-        return {"gt_after": "0", "gt_abs_after": "0"}
-    if row[0] == "INTEGRITY_FAILURE":
-        return {"gt_after": None, "gt_abs_after": None}
-    payload = orjson.loads(bytes(row[1])).get("payload") or {}
-    return {"gt_after": payload.get("gt_after"), "gt_abs_after": payload.get("gt_abs_after")}
+    return None if row is None else (orjson.loads(bytes(row)).get("payload") or {}).get("software")
 
 
 def z_payload(z: ZReport) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from .selectors import (
     journal_entries,
     session_expected_cash,
     session_open_seq,
+    software_before,
     z_payload,
     z_previous,
 )
@@ -409,7 +410,9 @@ class _Apply:
             session.save()
 
     def verify(self, entry: AcceptedEntry) -> tuple[str, str]:
-        """The server's own Z from the session's entries against the till's, exactly."""
+        """The till's Z against the server's (docs/z-report.md, "Declared and computed
+        fields"): the declared fields by their rules, the computed ones recomputed from
+        the session's entries and compared exactly."""
         p = entry.payload
         session_text = p.get("session")
         if not isinstance(session_text, str):
@@ -419,9 +422,15 @@ class _Apply:
         if open_seq is None:
             return ZCheck.MISMATCH, f"no SESSION_OPEN of session {session_text} before the Z"
         entries = journal_entries(terminal_code=code, first=open_seq, last=entry.seq - 1)
-        while entries and entries[-1].get("type") == "PERIOD_CLOSE":
-            entries.pop()
+        # From the SESSION_OPEN up to the entry before its first PERIOD_CLOSE / Z_CLOSE.
+        end = next(
+            (i for i, e in enumerate(entries) if e.get("type") in ("PERIOD_CLOSE", "Z_CLOSE")),
+            len(entries),
+        )
+        entries = entries[:end]
         previous = z_previous(terminal=self.terminal, seq=entry.seq)
+        variance = p.get("variance") if isinstance(p.get("variance"), dict) else {}
+        problems = self.declared(entry, variance)
         context = {
             "z_no": p.get("z_no"),
             "terminal": p.get("terminal"),
@@ -429,27 +438,51 @@ class _Apply:
             "parameters": p.get("parameters"),
             "software": p.get("software"),
             "closed": p.get("closed"),
-            "approval": (p.get("variance") or {}).get("approval")
-            if isinstance(p.get("variance"), dict)
-            else None,
-            "before": grand_totals_before(terminal_code=code, seq=open_seq),
+            "approval": variance.get("approval"),
+            "before": grand_totals_before(terminal_code=code, seq=open_seq, places=self.places),
             "previous": z_payload(previous) if previous is not None else None,
         }
         try:
             computed = z_compute(entries, context)
         except ZError as exc:
-            return ZCheck.MISMATCH, f"the server cannot compute this Z: {exc}"
+            problems.append(f"the server cannot compute this Z: {exc}")
+            return ZCheck.MISMATCH, "; ".join(problems)
         written = {key: value for key, value in p.items() if key != "v"}
-        if computed == written:
-            return ZCheck.OK, ""
-        keys = sorted(set(computed) | set(written))
-        differ = [key for key in keys if computed.get(key) != written.get(key)]
-        detail = "; ".join(
-            f"{key}: the till wrote {_short(written.get(key))}, "
-            f"the entries make {_short(computed.get(key))}"
-            for key in differ[:5]
-        )
-        return ZCheck.MISMATCH, f"the Z differs from its entries in {', '.join(differ)}: {detail}"
+        if computed != written:
+            keys = sorted(set(computed) | set(written))
+            differ = [key for key in keys if computed.get(key) != written.get(key)]
+            problems.append(
+                f"the Z differs from its entries in {', '.join(differ)}: "
+                + "; ".join(
+                    f"{key}: the till wrote {_short(written.get(key))}, "
+                    f"the entries make {_short(computed.get(key))}"
+                    for key in differ[:5]
+                )
+            )
+        if problems:
+            return ZCheck.MISMATCH, "; ".join(problems)
+        return ZCheck.OK, ""
+
+    def declared(self, entry: AcceptedEntry, variance: dict[str, Any]) -> list[str]:
+        """What the till declares in its Z, against the rules the server can check."""
+        p = entry.payload
+        problems = []
+        if p.get("terminal") != self.terminal.code:
+            problems.append(f"terminal is {_short(p.get('terminal'))}, not {self.terminal.code}")
+        closed = p.get("closed") if isinstance(p.get("closed"), dict) else {}
+        if closed.get("at") != entry.at_text or closed.get("by") != entry.cashier:
+            problems.append(
+                f"closed is {_short(p.get('closed'))}, the Z_CLOSE entry's own at and cashier "
+                f"are {_short({'at': entry.at_text, 'by': entry.cashier})}"
+            )
+        software = software_before(terminal_code=self.terminal.code, seq=entry.seq)
+        if p.get("software") != software:
+            problems.append(
+                f"software is {_short(p.get('software'))}, the journal says {_short(software)}"
+            )
+        if variance.get("over") is True and not isinstance(variance.get("approval"), dict):
+            problems.append("the variance is over its limit and has no approval")
+        return problems
 
     def period_close(self, entry: AcceptedEntry) -> None:
         p = entry.payload

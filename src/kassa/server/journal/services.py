@@ -84,6 +84,7 @@ class AcceptedEntry:
     hash: str
     cashier: dict[str, Any] | None
     payload: dict[str, Any]
+    at_text: str = ""  # `at` as the till wrote it
 
 
 @dataclass(frozen=True)
@@ -459,7 +460,15 @@ class _Ingest:
             )
         )
         self.accepted.append(
-            AcceptedEntry(entry.seq, entry.type, entry.at, entry.hash, entry.cashier, entry.payload)
+            AcceptedEntry(
+                entry.seq,
+                entry.type,
+                entry.at,
+                entry.hash,
+                entry.cashier,
+                entry.payload,
+                entry.at_text,
+            )
         )
         self.stored[entry.seq] = entry.hash
         self.seq, self.hash, self.key_id = entry.seq, entry.hash, entry.key_id
