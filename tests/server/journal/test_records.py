@@ -79,6 +79,7 @@ def test_terminal_settings_are_recorded(admin_client: Client, shop: Shop) -> Non
         "drawer_policy": "cash",
         "discount_limit": "15",
         "barcode_patterns": json.dumps(terminal.barcode_patterns),
+        "cash_move_slip": "on",
         "tokens-TOTAL_FORMS": "0",
         "tokens-INITIAL_FORMS": "0",
         "tokens-MIN_NUM_FORMS": "0",

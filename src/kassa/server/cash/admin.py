@@ -47,7 +47,7 @@ def _review(obj: CashMove | CashCount) -> str:
 
 
 @admin.register(ZReport)
-class ZReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ZReport]):
+class ZReportAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[ZReport]):
     list_display = [
         "terminal",
         "z_no",
@@ -61,7 +61,7 @@ class ZReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ZReport]):
         "pdf",
     ]
     list_display_links = ["z_no"]
-    list_filter = ["terminal", "over_limit", "verification"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter), "over_limit", "verification"]
     date_hierarchy = "business_day"
     ordering = ["-business_day", "terminal", "-z_no"]
     list_select_related = ["terminal"]
@@ -132,7 +132,7 @@ class ZReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ZReport]):
 
 
 @admin.register(CashMove)
-class CashMoveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashMove]):
+class CashMoveAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[CashMove]):
     list_display = [
         "at",
         "terminal",
@@ -144,7 +144,7 @@ class CashMoveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashMove]):
         "session",
         "review",
     ]
-    list_filter = ["terminal", "kind", "reason", "review_code"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter), "kind", "reason", "review_code"]
     date_hierarchy = "at"
     list_select_related = ["terminal", "session"]
     readonly_fields = fields = (
@@ -172,9 +172,9 @@ class CashMoveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashMove]):
 
 
 @admin.register(CashCount)
-class CashCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashCount]):
+class CashCountAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[CashCount]):
     list_display = ["at", "terminal", "session", "attempt", "blind", "cashier_name", "review"]
-    list_filter = ["terminal", "blind"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter), "blind"]
     list_select_related = ["terminal", "session"]
     readonly_fields = fields = (
         "terminal",
@@ -198,9 +198,9 @@ class CashCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CashCount]):
 
 
 @admin.register(PeriodClose)
-class PeriodCloseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PeriodClose]):
+class PeriodCloseAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[PeriodClose]):
     list_display = ["terminal", "period", "key", "at", "checked"]
-    list_filter = ["terminal", "period", "verification"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter), "period", "verification"]
     readonly_fields = fields = (
         "terminal",
         "period",
