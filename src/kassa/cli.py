@@ -18,6 +18,8 @@ commands:
   manage            Django's management commands (kassa manage help)
   journal           verify the journal's chains or an archive, write a month's archive
                     (kassa journal --help)
+  export            exports for the tax authorities: kassa export dsfinvk --terminal T
+                    --from Z1 --to Z2 (the German DSFinV-K, docs/dsfinvk.md)
   proxy             the hardware proxy (kassa proxy --help)
 """
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kassa.proxy.cli import main as proxy_main
 
         return proxy_main(rest)
-    if command in {"demo", "server", "import-products", "manage", "journal"}:
+    if command in {"demo", "server", "import-products", "manage", "journal", "export"}:
         from kassa.server.cli import main as server_main
 
         return server_main(command, rest)

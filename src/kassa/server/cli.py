@@ -1,4 +1,5 @@
-"""`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`, `kassa journal`."""
+"""`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`, `kassa journal`,
+`kassa export`."""
 
 from __future__ import annotations
 
@@ -263,6 +264,43 @@ def _journal_archive(terminal: str, period: str, out: Path) -> int:
     return 0
 
 
+def export_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa export", description="Exports for the tax authorities (docs/dsfinvk.md)."
+    )
+    formats = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    dsfinvk = formats.add_parser(
+        "dsfinvk",
+        help="the German DSFinV-K export of a terminal's Zs",
+        description="Write DIR/dsfinvk-T-Z1-Z2.zip: one Kassenabschluss per Z of the terminal "
+        "from Z1 to Z2, checked with the dsfinvk package's validator. Without a TSE it is not "
+        "sufficient in Germany (docs/dsfinvk.md).",
+    )
+    dsfinvk.add_argument("--terminal", required=True, metavar="T", help="the terminal's code")
+    dsfinvk.add_argument("--from", dest="first", type=int, required=True, metavar="Z1")
+    dsfinvk.add_argument("--to", dest="last", type=int, required=True, metavar="Z2")
+    dsfinvk.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder (default: here)"
+    )
+    options = parser.parse_args(args)
+    _django_setup()
+    _migrate()
+    from kassa.server.reports.dsfinvk import ExportError, dsfinvk_export
+
+    try:
+        report = dsfinvk_export(
+            terminal_code=options.terminal,
+            first_z=options.first,
+            last_z=options.last,
+            out_dir=options.out,
+        )
+    except ExportError as problem:
+        print(f"kassa export dsfinvk: {problem}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
 def demo_main(args: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kassa demo", description="A demo shop on SQLite with the hardware proxy."
@@ -332,5 +370,6 @@ def main(command: str, args: Sequence[str]) -> int:
         "import-products": import_main,
         "manage": manage_main,
         "journal": journal_main,
+        "export": export_main,
     }
     return handlers[command](args)

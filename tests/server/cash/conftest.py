@@ -95,6 +95,41 @@ class DayTill(Journal):
             },
         )
 
+    def refund(self, sale: dict[str, Any], reason: str = "damaged") -> dict[str, Any]:
+        """A REFUND of a SALE's first line, paid back in cash (docs/journal.md)."""
+        sold = orjson.loads(sale["canonical"])
+        line = sold["payload"]["lines"][0]
+        back = {
+            **line,
+            **{k: f"-{line[k]}" for k in ("qty", "net", "tax", "amount")},
+            "original_line": None,
+            "reason": reason,
+        }
+        gross = Decimal(back["amount"])
+        self.gt += gross
+        self.gt_abs += abs(gross)
+        return self.entry(
+            "REFUND",
+            {
+                "order": str(uuid.uuid4()),
+                "receipt_no": f"POS1-1-R{self.seq + 1:05d}",
+                "session": self.session,
+                "lines": [back],
+                "totals": {"net": back["net"], "tax": back["tax"], "gross": back["amount"]},
+                "payments": [{"method": self.shop.cash.name, "amount": back["amount"]}],
+                "change": "0.00",
+                "gt_after": f"{self.gt:.2f}",
+                "gt_abs_after": f"{self.gt_abs:.2f}",
+                "kind": "refund",
+                "original": {
+                    "order": sold["payload"]["order"],
+                    "receipt_no": sold["payload"]["receipt_no"],
+                    "at": sold["at"],
+                },
+                "approval": None,
+            },
+        )
+
     def count(self, cash: str, card: str | None = None, attempt: int = 1) -> dict[str, Any]:
         methods = [{"method": self.shop.cash.name, "amount": cash, "denominations": None}]
         if card is not None:

@@ -92,7 +92,7 @@ class ZReportAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[ZReport]):
 
     def _z(self, request: HttpRequest, object_id: str | int) -> ZReport:
         z = self.get_queryset(request).select_related("entry", "terminal").filter(pk=object_id)
-        found = z.first()
+        found: ZReport | None = z.first()
         if found is None or not self.has_view_permission(request, found):
             raise Http404("No such Z report.")
         return found

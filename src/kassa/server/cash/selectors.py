@@ -61,7 +61,7 @@ Z_READS = (
 )
 
 
-def _parsed(rows: Iterable[tuple[int, bytes]]) -> list[dict[str, Any]]:
+def _parsed(rows: Iterable[tuple[int, bytes | memoryview]]) -> list[dict[str, Any]]:
     """Stored entries as the objects their canonical bytes hold (checked on ingest)."""
     return [orjson.loads(bytes(canonical)) for _, canonical in rows]
 

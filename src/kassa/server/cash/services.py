@@ -373,11 +373,11 @@ class _Apply:
         verification, detail = self.verify(entry)
         if verification == ZCheck.MISMATCH:
             self.flag(entry, JournalProblem.Z_MISMATCH, detail)
-        cash = p.get("cash") if isinstance(p.get("cash"), dict) else {}
-        variance = p.get("variance") if isinstance(p.get("variance"), dict) else {}
-        sales = p.get("totals") if isinstance(p.get("totals"), dict) else {}
-        closed = p.get("closed") if isinstance(p.get("closed"), dict) else {}
-        opened = p.get("opened") if isinstance(p.get("opened"), dict) else {}
+        cash = _obj(p.get("cash"))
+        variance = _obj(p.get("variance"))
+        sales = _obj(p.get("totals"))
+        closed = _obj(p.get("closed"))
+        opened = _obj(p.get("opened"))
         day = p.get("business_day")
         z = ZReport.objects.create(
             z_no=number,
@@ -398,11 +398,10 @@ class _Apply:
             # The till closed it: the server's session closes with the Z's figures.
             session.state = SessionState.CLOSED
             session.closed_at = z.closed_at
-            closer = closed.get("by") if isinstance(closed.get("by"), dict) else {}
+            closer = _obj(closed.get("by"))
+            closer_id = closer.get("id")
             session.closed_by = (
-                Cashier.objects.filter(pk=closer.get("id")).first()
-                if type(closer.get("id")) is int
-                else None
+                Cashier.objects.filter(pk=closer_id).first() if type(closer_id) is int else None
             )
             session.counted_cash = _signed(cash.get("counted"), self.places)
             session.expected_cash = _signed(cash.get("expected"), self.places)
@@ -429,7 +428,7 @@ class _Apply:
         )
         entries = entries[:end]
         previous = z_previous(terminal=self.terminal, seq=entry.seq)
-        variance = p.get("variance") if isinstance(p.get("variance"), dict) else {}
+        variance = _obj(p.get("variance"))
         problems = self.declared(entry, variance)
         context = {
             "z_no": p.get("z_no"),
@@ -469,7 +468,7 @@ class _Apply:
         problems = []
         if p.get("terminal") != self.terminal.code:
             problems.append(f"terminal is {_short(p.get('terminal'))}, not {self.terminal.code}")
-        closed = p.get("closed") if isinstance(p.get("closed"), dict) else {}
+        closed = _obj(p.get("closed"))
         if closed.get("at") != entry.at_text or closed.get("by") != entry.cashier:
             problems.append(
                 f"closed is {_short(p.get('closed'))}, the Z_CLOSE entry's own at and cashier "
@@ -499,6 +498,11 @@ class _Apply:
             verification_detail=detail,
             **fields,
         )
+
+
+def _obj(value: object) -> dict[str, Any]:
+    """A payload's object, or an empty one when the till wrote something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _short(value: object) -> str:
