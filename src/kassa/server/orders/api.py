@@ -12,6 +12,7 @@ from ninja import Router
 from pydantic import ValidationError
 
 from kassa.server.common.errors import RequestError, RequestErrorCode
+from kassa.server.common.types import Count, Cursor
 from kassa.server.terminals.models import DeviceToken
 
 from .errors import OrderError, OrderErrorCode
@@ -145,7 +146,7 @@ def sync(request: HttpRequest) -> HttpResponse:
     ),
 )
 def recent(
-    request: HttpRequest, after: int = 0, days: int = RECENT_DAYS, limit: int = 1000
+    request: HttpRequest, after: Cursor = 0, days: Count = RECENT_DAYS, limit: Count = 1000
 ) -> dict[str, Any]:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
     if not (1 <= days <= 366 and 1 <= limit <= 5000 and after >= 0):
