@@ -75,6 +75,7 @@ def masked(text: str) -> str:
     text = re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "YYYY-MM-DD hh:mm", text)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD", text)
     text = re.sub(r"(Month|Year) \d{4}(-\d{2})?", r"\1 PERIOD", text)
+    text = re.sub(r"^Journal .*$", "Journal <first seq> - <last seq>", text, flags=re.MULTILINE)
     return re.sub(r"^\d{2}:\d{2} ", "hh:mm ", text, flags=re.MULTILINE)
 
 
@@ -199,6 +200,9 @@ def test_a_blind_offline_close_approved_by_a_manager_prints_the_z_the_server_agr
     assert types.count("CASH_MOVE") == 2 and types.count("CASH_COUNT") == 1
     assert types.count("X_REPORT") == 1 and types.count("Z_CLOSE") == 1
     (z,) = [e["payload"] for e in entries if e["type"] == "Z_CLOSE"]
+    opened = next(e["seq"] for e in entries if e["type"] == "SESSION_OPEN")
+    closed = next(e["seq"] for e in entries if e["type"] == "Z_CLOSE")
+    assert z["seq"] == {"first": opened, "last": closed - 1}
     assert z["z_no"] == 1 and z["counts"] == {"attempts": 1, "blind": True}
     assert z["cash"]["expected"] == "71.49" and z["cash"]["counted"] == "60.00"
     assert z["variance"]["approval"]["approver"]["name"] == "Maria (manager)"
