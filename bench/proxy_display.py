@@ -56,13 +56,13 @@ def bench(display_url: str, updates: int, warmup: int, master: int | None) -> li
         with ProxyServer(settings, log_level="error") as server:
             headers = {"Authorization": f"Bearer {server.admin_token}"}
             with httpx.Client(base_url=server.url, headers=headers) as client:
-                client.post("/api/v1/display/welcome").raise_for_status()
+                client.post("/proxy/v1/display/welcome").raise_for_status()
                 if master is not None:
                     time.sleep(0.1)
                     os.read(master, 65536)  # the welcome frame and the init
                 for index in range(warmup + updates):
                     started = time.perf_counter()
-                    client.post("/api/v1/display", json=item(index)).raise_for_status()
+                    client.post("/proxy/v1/display", json=item(index)).raise_for_status()
                     if master is not None:
                         read_exactly(master, FRAME_BYTES)
                     if index >= warmup:

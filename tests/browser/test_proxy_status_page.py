@@ -30,7 +30,7 @@ def test_the_status_page_shows_the_mirror(make_settings: Any, context: BrowserCo
     with ProxyServer(settings, log_level="warning") as server:
         admin = {"Authorization": f"Bearer {server.admin_token}"}
         with httpx.Client(base_url=server.url, headers=admin) as client:
-            assert client.post("/api/v1/journal", json={"entries": entries}).status_code == 200
+            assert client.post("/proxy/v1/journal", json={"entries": entries}).status_code == 200
         # when its status page is opened
         page = context.new_page()
         errors: list[str] = []

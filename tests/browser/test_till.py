@@ -117,7 +117,7 @@ class Proxy:
     def call(self, path: str, body: Any = None) -> Any:
         assert self.server is not None
         request = urllib.request.Request(
-            f"{self.url}/api/v1/{path}",
+            f"{self.url}/proxy/v1/{path}",
             data=None if body is None else json.dumps(body).encode(),
             headers={
                 "Authorization": f"Bearer {self.server.admin_token}",

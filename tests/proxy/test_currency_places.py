@@ -127,17 +127,17 @@ def terminal(make_settings: Any, tcp_printer: TcpPrinter) -> Iterator[httpx.Clie
         ProxyServer(settings, log_level="warning") as server,
         httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}, timeout=5) as client,
     ):
-        token = client.post("/api/v1/pair", json={"code": "TEST-CODE"}).json()["token"]
+        token = client.post("/proxy/v1/pair", json={"code": "TEST-CODE"}).json()["token"]
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
 
 
 def print_and_wait(client: httpx.Client, key: str, document: dict[str, Any]) -> None:
-    response = client.post("/api/v1/print/receipt", json={"key": key, "receipt": document})
+    response = client.post("/proxy/v1/print/receipt", json={"key": key, "receipt": document})
     assert response.status_code == 202, response.text
     job_id = response.json()["job_id"]
     deadline = time.monotonic() + 5
-    while (job := client.get(f"/api/v1/jobs/{job_id}").json())["state"] != "printed":
+    while (job := client.get(f"/proxy/v1/jobs/{job_id}").json())["state"] != "printed":
         assert time.monotonic() < deadline, job
         time.sleep(0.01)
 

@@ -94,14 +94,14 @@ def headers(client: AppClient) -> dict[str, str]:
 
 
 def post(client: AppClient, headers: dict[str, str], entries: list[dict[str, Any]]) -> Any:
-    return client.post("/api/v1/journal", json={"entries": entries}, headers=headers)
+    return client.post("/proxy/v1/journal", json={"entries": entries}, headers=headers)
 
 
 def read(
     client: AppClient, headers: dict[str, str], terminal: str = "POS1", **params: Any
 ) -> dict[str, Any]:
     response = client.get(
-        "/api/v1/journal", params={"terminal": terminal, **params}, headers=headers
+        "/proxy/v1/journal", params={"terminal": terminal, **params}, headers=headers
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -157,7 +157,7 @@ def test_reading_pages_through_the_entries_after_a_seq(
         {"terminal": ""},
         {},
     ):
-        response = client.get("/api/v1/journal", params=params, headers=headers)
+        response = client.get("/proxy/v1/journal", params=params, headers=headers)
         assert response.status_code == 422, params
         assert response.json()["error"]["code"] == "invalid_request"
 
@@ -389,7 +389,7 @@ def test_an_entry_must_also_lead_to_the_held_entry_after_it(
 def test_a_body_off_the_wire_form_is_a_422(
     client: AppClient, headers: dict[str, str], settings: Settings, body: Any, field: str
 ) -> None:
-    response = client.post("/api/v1/journal", json=body, headers=headers)
+    response = client.post("/proxy/v1/journal", json=body, headers=headers)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid_request"
@@ -405,7 +405,7 @@ def test_a_lone_surrogate_in_the_canonical_text_is_refused(
     text = json.dumps({"entries": [entry]}).replace("Br\\u00f6tchen", "Br\\ud800tchen")
     assert text.count("\\ud800") == 1
     response = client.post(
-        "/api/v1/journal",
+        "/proxy/v1/journal",
         content=text.encode(),
         headers={**headers, "Content-Type": "application/json"},
     )
@@ -428,9 +428,9 @@ def test_the_mirror_needs_a_token_and_the_terminals_origin(
         (401, post(client, {"Origin": TERMINAL, "Authorization": "Bearer nope"}, entries[1:])),
         (403, post(client, {**headers, "Origin": EVIL}, entries[1:])),
         (403, post(client, {**headers, "Origin": "https://other.example"}, entries[1:])),
-        (401, client.get("/api/v1/journal?terminal=POS1", headers={"Origin": TERMINAL})),
-        (403, client.get("/api/v1/journal?terminal=POS1", headers={**headers, "Origin": EVIL})),
-        (401, client.get("/api/v1/journal/terminals", headers={"Origin": TERMINAL})),
+        (401, client.get("/proxy/v1/journal?terminal=POS1", headers={"Origin": TERMINAL})),
+        (403, client.get("/proxy/v1/journal?terminal=POS1", headers={**headers, "Origin": EVIL})),
+        (401, client.get("/proxy/v1/journal/terminals", headers={"Origin": TERMINAL})),
     ]
     for status, response in refused:
         assert response.status_code == status, response.text
@@ -477,12 +477,12 @@ def test_the_mirror_refuses_to_change_or_drop_an_entry(
 def test_the_status_page_lists_the_mirrors_terminals(
     client: AppClient, headers: dict[str, str]
 ) -> None:
-    assert client.get("/api/v1/journal/terminals", headers=headers).json() == []
+    assert client.get("/proxy/v1/journal/terminals", headers=headers).json() == []
     pos1 = chain(3)
     post(client, headers, pos1)
     post(client, headers, chain(1, start=7, prev_hash="ab" * 32, terminal="POS2"))
 
-    terminals = client.get("/api/v1/journal/terminals", headers=headers).json()
+    terminals = client.get("/proxy/v1/journal/terminals", headers=headers).json()
 
     assert [(t["terminal"], t["entries"], t["last_seq"], t["last_hash"]) for t in terminals] == [
         ("POS1", 3, 3, pos1[2]["hash"]),
@@ -491,7 +491,7 @@ def test_the_status_page_lists_the_mirrors_terminals(
     assert all(t["last_received_at"].endswith("+00:00") for t in terminals)
     page = client.get("/").text
     assert "Journal mirror" in page
-    assert 'fetch("/api/v1/journal/terminals"' in page
+    assert 'fetch("/proxy/v1/journal/terminals"' in page
 
 
 def test_ten_terminals_tabs_posting_the_same_batch_at_once_store_it_once(
@@ -502,7 +502,7 @@ def test_ten_terminals_tabs_posting_the_same_batch_at_once_store_it_once(
     entries = chain(50)
     with ProxyServer(settings, log_level="warning") as server:
         with httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}) as client:
-            token = client.post("/api/v1/pair", json={"code": "ABCD-2345"}).json()["token"]
+            token = client.post("/proxy/v1/pair", json={"code": "ABCD-2345"}).json()["token"]
         barrier = threading.Barrier(10)
         answers: list[tuple[int, Any]] = []
 
@@ -513,7 +513,7 @@ def test_ten_terminals_tabs_posting_the_same_batch_at_once_store_it_once(
                 timeout=10,
             ) as client:
                 barrier.wait()
-                response = client.post("/api/v1/journal", json={"entries": entries})
+                response = client.post("/proxy/v1/journal", json={"entries": entries})
                 answers.append((response.status_code, response.json()))
 
         threads = [threading.Thread(target=send) for _ in range(10)]
@@ -555,16 +555,16 @@ def test_an_answered_batch_is_on_disk_when_the_proxy_is_killed_right_after(
             deadline = time.monotonic() + 20
             while True:
                 try:
-                    client.get("/api/v1/status")
+                    client.get("/proxy/v1/status")
                     break
                 except httpx.TransportError:
                     assert time.monotonic() < deadline, "the proxy did not start"
                     time.sleep(0.05)
-            token = client.post("/api/v1/pair", json={"code": "ABCD-2345"}).json()["token"]
+            token = client.post("/proxy/v1/pair", json={"code": "ABCD-2345"}).json()["token"]
 
             # when it answers a batch and is killed at once, with no chance to clean up
             response = client.post(
-                "/api/v1/journal",
+                "/proxy/v1/journal",
                 json={"entries": entries},
                 headers={"Authorization": f"Bearer {token}"},
             )

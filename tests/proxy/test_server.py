@@ -35,7 +35,7 @@ def server(make_settings: Any) -> Iterator[ProxyServer]:
 @pytest.fixture
 def terminal(server: ProxyServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}, timeout=5) as client:
-        token = client.post("/api/v1/pair", json={"code": "TEST-CODE"}).json()["token"]
+        token = client.post("/proxy/v1/pair", json={"code": "TEST-CODE"}).json()["token"]
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
 
@@ -43,7 +43,7 @@ def terminal(server: ProxyServer) -> Iterator[httpx.Client]:
 def wait_job(client: httpx.Client, job_id: str, state: str, timeout: float = 5) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/proxy/v1/jobs/{job_id}").json()
         if job["state"] == state:
             return job
         if time.monotonic() > deadline:
@@ -66,10 +66,10 @@ def test_a_receipt_prints_on_the_virtual_printer_with_its_drawer(terminal: httpx
         "receipt": receipt_data(code={"format": "qr", "value": "K-9"}),
         "open_drawer": True,
     }
-    job = terminal.post("/api/v1/print/receipt", json=body).json()
+    job = terminal.post("/proxy/v1/print/receipt", json=body).json()
     wait_job(terminal, job["job_id"], "printed")
 
-    receipts = terminal.get("/api/v1/virtual/receipts").json()
+    receipts = terminal.get("/proxy/v1/virtual/receipts").json()
     assert len(receipts) == 1
     text = receipts[0]["text"]
     assert "Café Ünal" in text
@@ -78,34 +78,34 @@ def test_a_receipt_prints_on_the_virtual_printer_with_its_drawer(terminal: httpx
     png = terminal.get(receipts[0]["png"])
     assert (png.status_code, png.headers["content-type"]) == (200, "image/png")
     assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
-    status = terminal.get("/api/v1/status").json()
+    status = terminal.get("/proxy/v1/status").json()
     assert status["drawer"]["state"] == "open"
-    assert terminal.post("/api/v1/virtual/drawer/close").json() == {"state": "closed"}
-    assert terminal.get("/api/v1/status").json()["drawer"]["state"] == "closed"
+    assert terminal.post("/proxy/v1/virtual/drawer/close").json() == {"state": "closed"}
+    assert terminal.get("/proxy/v1/status").json()["drawer"]["state"] == "closed"
 
 
 def test_injected_faults_hold_the_job_and_show_in_the_status(terminal: httpx.Client) -> None:
-    faults = terminal.post("/api/v1/virtual/printer/faults", json={"paper": "out"}).json()
+    faults = terminal.post("/proxy/v1/virtual/printer/faults", json={"paper": "out"}).json()
     assert faults == {"paper": "out", "cover_open": False, "offline": False, "no_answer": False}
     job = terminal.post(
-        "/api/v1/print/receipt", json={"key": "k1", "receipt": receipt_data()}
+        "/proxy/v1/print/receipt", json={"key": "k1", "receipt": receipt_data()}
     ).json()
     waiting = wait_job(terminal, job["job_id"], "waiting")
     assert waiting["fault"] == "paper_out"
-    printer = terminal.get("/api/v1/status").json()["printer"]
+    printer = terminal.get("/proxy/v1/status").json()["printer"]
     assert (printer["state"], printer["paper"], printer["fault"]) == ("offline", "out", "paper_out")
-    assert terminal.get("/api/v1/virtual/receipts").json() == []
+    assert terminal.get("/proxy/v1/virtual/receipts").json() == []
 
-    terminal.post("/api/v1/virtual/printer/faults", json={"paper": "ok", "cover_open": True})
+    terminal.post("/proxy/v1/virtual/printer/faults", json={"paper": "ok", "cover_open": True})
     assert wait_job(terminal, job["job_id"], "waiting")["fault"] == "cover_open"
-    terminal.post("/api/v1/virtual/printer/faults", json={"cover_open": False, "no_answer": True})
+    terminal.post("/proxy/v1/virtual/printer/faults", json={"cover_open": False, "no_answer": True})
     assert wait_job(terminal, job["job_id"], "waiting")["fault"] == "no_answer"
-    assert terminal.get("/api/v1/status").json()["printer"]["state"] == "unknown"
-    terminal.post("/api/v1/virtual/printer/faults", json={"no_answer": False})
+    assert terminal.get("/proxy/v1/status").json()["printer"]["state"] == "unknown"
+    terminal.post("/proxy/v1/virtual/printer/faults", json={"no_answer": False})
 
     printed = wait_job(terminal, job["job_id"], "printed")
     assert printed["attempts"] == 1
-    assert len(terminal.get("/api/v1/virtual/receipts").json()) == 1
+    assert len(terminal.get("/proxy/v1/virtual/receipts").json()) == 1
 
 
 def read_events(response: httpx.Response, count: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -133,7 +133,7 @@ def scan_later(server: ProxyServer, *codes: str) -> threading.Thread:
         headers = {"Authorization": f"Bearer {server.admin_token}"}
         with httpx.Client(base_url=server.url, headers=headers) as client:
             for code in codes:
-                client.post("/api/v1/virtual/scan", json={"code": code}).raise_for_status()
+                client.post("/proxy/v1/virtual/scan", json={"code": code}).raise_for_status()
 
     thread = threading.Thread(target=scan)
     thread.start()
@@ -144,7 +144,7 @@ def test_scans_are_pushed_once_and_resume_without_duplicates(
     server: ProxyServer, terminal: httpx.Client
 ) -> None:
     token = terminal.headers["Authorization"].split()[1]
-    url = f"/api/v1/events?token={token}"
+    url = f"/proxy/v1/events?token={token}"
     no_header = {"Authorization": ""}
 
     # given a subscribed terminal (EventSource sends the token as a query parameter)
@@ -176,10 +176,10 @@ def test_scans_are_pushed_once_and_resume_without_duplicates(
 
 def test_events_need_a_token_even_as_a_query_parameter(server: ProxyServer) -> None:
     with httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}) as client:
-        assert client.get("/api/v1/events").status_code == 401
-        assert client.get("/api/v1/events?token=forged").status_code == 401
+        assert client.get("/proxy/v1/events").status_code == 401
+        assert client.get("/proxy/v1/events?token=forged").status_code == 401
         # the query parameter is accepted on the event stream only
-        assert client.post(f"/api/v1/print/test?token={server.admin_token}").status_code == 401
+        assert client.post(f"/proxy/v1/print/test?token={server.admin_token}").status_code == 401
 
 
 def test_the_server_stops_promptly_with_an_open_event_stream(make_settings: Any) -> None:
@@ -189,7 +189,7 @@ def test_the_server_stops_promptly_with_an_open_event_stream(make_settings: Any)
     received: list[str] = []
 
     def listen() -> None:
-        url = f"/api/v1/events?token={server.admin_token}"
+        url = f"/proxy/v1/events?token={server.admin_token}"
         with (
             httpx.Client(base_url=server.url, timeout=10) as client,
             client.stream("GET", url) as stream,
@@ -230,7 +230,7 @@ def test_the_demo_entry_point_runs_every_device_virtual(tmp_path: Any) -> None:
         demo_server(tmp_path / "proxy", port=0) as server,
         httpx.Client(base_url=server.url) as client,
     ):
-        status = client.get("/api/v1/status", headers={"Origin": "http://127.0.0.1:8000"})
+        status = client.get("/proxy/v1/status", headers={"Origin": "http://127.0.0.1:8000"})
         assert status.headers["access-control-allow-origin"] == "http://127.0.0.1:8000"
         devices = status.json()
         assert [devices[name]["url"] for name in ("printer", "display", "scanner")] == [
@@ -238,7 +238,7 @@ def test_the_demo_entry_point_runs_every_device_virtual(tmp_path: Any) -> None:
         ] * 3
         assert devices["printer"]["columns"] == 42
         paired = client.post(
-            "/api/v1/pair", json={"code": "DEMO-2024"}, headers={"Origin": "http://localhost:8000"}
+            "/proxy/v1/pair", json={"code": "DEMO-2024"}, headers={"Origin": "http://localhost:8000"}
         )
         assert paired.status_code == 200
     assert (tmp_path / "proxy" / "proxy.sqlite3").exists()
@@ -251,7 +251,7 @@ def test_an_unexpected_failure_is_a_json_error_too(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(server.hardware, "status", broken)
-    response = terminal.get("/api/v1/status")
+    response = terminal.get("/proxy/v1/status")
     assert response.status_code == 500
     assert response.json() == {
         "error": {"code": "internal_error", "message": "unexpected error, see the proxy log"}

@@ -1,7 +1,7 @@
 // domain/hardware.js: the drawer rule and the printer faults in the cashier's words.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { faultText, opensDrawer, printerSummary } from "../../src/kassa/terminal/domain/hardware.js";
+import { PROXY_API, faultText, opensDrawer, printerSummary, proxyOrigin } from "../../src/kassa/terminal/domain/hardware.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 import { card, cash, config as baseConfig, sampleOrder } from "./fixtures.mjs";
 
@@ -34,4 +34,12 @@ test("printer faults in the cashier's words", () => {
     text: "Printer: paper out",
   });
   assert.equal(printerSummary({ configured: false }).text, "No printer");
+});
+
+test("the proxy's origin: none, same-origin (the till served by its proxy), or the URL", () => {
+  assert.equal(proxyOrigin("", "http://127.0.0.1:8765"), "");
+  assert.equal(proxyOrigin(null, "http://127.0.0.1:8765"), "");
+  assert.equal(proxyOrigin("same-origin", "http://127.0.0.1:8766"), "http://127.0.0.1:8766");
+  assert.equal(proxyOrigin("http://127.0.0.1:8765/", "https://shop.example"), "http://127.0.0.1:8765");
+  assert.equal(PROXY_API, "proxy/v1");
 });

@@ -18,11 +18,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa import __version__
-from kassa.proxy.errors import DeviceNotConfigured, NotFound, ProxyError, error_body
+from kassa.proxy.errors import DeviceNotConfigured, Forbidden, NotFound, ProxyError, error_body
+from kassa.proxy.forward import Forwarder
 from kassa.proxy.hardware import Hardware
 from kassa.proxy.journal_mirror import WireEntry
 from kassa.proxy.page import status_page
@@ -35,8 +42,15 @@ from kassa.proxy.schemas import (
     ScanRequest,
     VirtualFaultRequest,
 )
-from kassa.proxy.security import GuardMiddleware, Principal, Security, bearer_token
+from kassa.proxy.security import (
+    PROXY_API,
+    GuardMiddleware,
+    Principal,
+    Security,
+    bearer_token,
+)
 from kassa.proxy.settings import Settings
+from kassa.proxy.terminal_files import TerminalFiles
 
 log = logging.getLogger("kassa.proxy")
 HEARTBEAT_SECONDS = 15.0
@@ -67,14 +81,38 @@ def _source(principal: Principal) -> str:
 
 # Every endpoint is `async`: the service, its event bus and its wake-up event belong to the
 # event loop's thread; blocking device calls go to worker threads inside the service.
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix=PROXY_API)
 
 
 @router.post("/pair")
 async def pair(body: PairRequest, request: Request) -> dict[str, str]:
     """Exchange the one-time pairing code for a token; the origin becomes allowed."""
-    token = _security(request).pair(body.code, request.state.origin)
+    token = _security(request).pair(
+        body.code,
+        request.state.origin,
+        label=body.label,
+        same_origin=bool(getattr(request.state, "same_origin", False)),
+    )
     return {"token": token}
+
+
+def _admin(principal: Principal) -> None:
+    if not principal.admin:
+        raise Forbidden("only the status page and kassa proxy may do this", code="admin_only")
+
+
+@router.get("/pairings")
+async def pairings(request: Request, principal: Authorized) -> list[dict[str, Any]]:
+    """The terminals paired with this proxy (the status page lists them)."""
+    _admin(principal)
+    return [pairing.as_dict() for pairing in _security(request).store.pairings()]
+
+
+@router.post("/pairings/{pairing_id}/revoke")
+async def pairing_revoke(pairing_id: str, request: Request, principal: Authorized) -> Any:
+    """Revoke a pairing: that terminal's token is refused from now on."""
+    _admin(principal)
+    return _security(request).revoke(pairing_id)
 
 
 @router.get("/status")
@@ -296,6 +334,8 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
 def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastAPI:
     """The proxy as an ASGI app; devices open in its lifespan and close when it ends."""
     hardware = hardware or Hardware(settings)
+    forwarder = Forwarder(settings)
+    terminal = TerminalFiles()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -306,6 +346,7 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
         try:
             yield
         finally:
+            await forwarder.close()
             await hardware.stop()
 
     app = FastAPI(
@@ -314,9 +355,11 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=f"{PROXY_API}/openapi.json",
     )
     app.state.hardware = hardware
+    app.state.forwarder = forwarder
+    app.state.terminal = terminal
     # Added first, so it runs inside the guard: a bug's 500 gets the CORS headers too.
     app.add_middleware(_UnexpectedErrors)
     app.add_middleware(_LazyGuard)
@@ -350,6 +393,28 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:
         return status_page(_security(request), hardware)
+
+    # -- the terminal, served from this PC (kassa/terminal of the installed package) ---
+    @app.get("/pos", include_in_schema=False)
+    async def pos_root() -> RedirectResponse:
+        return RedirectResponse("/pos/", status_code=308)
+
+    @app.api_route("/pos/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def pos_index(request: Request) -> Response:
+        return terminal.respond(request, "index.html")
+
+    @app.api_route("/pos/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def pos_file(path: str, request: Request) -> Response:
+        return terminal.respond(request, path)
+
+    # -- the server's terminal API, forwarded (kassa/proxy/forward.py) -------------------
+    @app.api_route(
+        "/api/v1/{path:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def server_api(path: str, request: Request) -> Response:
+        return await forwarder.forward(request, path)
 
     app.include_router(router)
     return app

@@ -5,6 +5,10 @@
     kassa proxy test-print
     kassa proxy open-drawer [--reason TEXT]
     kassa proxy display "line 1" "line 2"
+    kassa proxy --server http://shop-server:8000      (serve the terminal, forward its API)
+    kassa proxy pairings                              (the terminals paired with it)
+    kassa proxy unpair ID                             (revoke one; --all for every one)
+    kassa proxy doctor                                (server, terminal files, devices)
 
 The commands talk to the running proxy over HTTP with its local admin token (from
 `<state_dir>/proxy.json`). When no proxy runs, they open the devices themselves through
@@ -24,7 +28,7 @@ from typing import Any
 from kassa.proxy.errors import ProxyError
 from kassa.proxy.settings import DEFAULT_PORT, Settings, load_settings
 
-COMMANDS = ("status", "test-print", "open-drawer", "display")
+COMMANDS = ("status", "test-print", "open-drawer", "display", "pairings", "unpair", "doctor")
 EXIT_OK, EXIT_DEVICE, EXIT_USAGE = 0, 1, 2
 
 
@@ -40,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         "--virtual", action="store_true", help="virtual printer, display and scanner"
     )
     parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="the main server (http://shop-server:8000): the proxy serves its terminal at "
+        "/pos/ and forwards its /api/v1/",
+    )
+    parser.add_argument(
+        "--server-ca", metavar="FILE", help="CA certificate(s) to trust for an https server"
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     drawer.add_argument("--reason", default="technician", help="logged with the opening")
     display = commands.add_parser("display", help="show up to two lines on the customer display")
     display.add_argument("lines", nargs="*", help='e.g. "line 1" "line 2"')
+    pairings = commands.add_parser("pairings", help="the terminals paired with this proxy")
+    pairings.add_argument("--json", action="store_true", help="machine-readable output")
+    unpair = commands.add_parser(
+        "unpair", help="revoke a terminal's pairing (it must pair again to print)"
+    )
+    unpair.add_argument("ids", nargs="*", metavar="ID", help="as `kassa proxy pairings` lists")
+    unpair.add_argument("--all", action="store_true", help="revoke every pairing")
+    commands.add_parser(
+        "doctor", help="check the server, the terminal's files and the devices, in plain words"
+    )
     return parser
 
 
@@ -62,6 +85,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.virtual:
         for device in ("printer", "display", "scanner"):
             overrides[device] = {"url": "virtual:"}
+    if args.server:
+        overrides["server_url"] = args.server
+    if args.server_ca:
+        overrides["server_ca_file"] = args.server_ca
     return load_settings(args.config, overrides=overrides)
 
 
@@ -80,6 +107,12 @@ class Client:
     async def display(self, lines: list[str]) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def pairings(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def unpair(self, pairing_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
 
 class HttpClient(Client):
     def __init__(self, url: str, token: str, *, wait: float) -> None:
@@ -87,14 +120,14 @@ class HttpClient(Client):
         self.headers = {"Authorization": f"Bearer {token}"}
         self.wait = wait
 
-    async def _call(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         import httpx
 
-        async with httpx.AsyncClient(base_url=self.url, headers=self.headers, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=self.url, headers=self.headers, timeout=30, trust_env=False
+        ) as client:
             response = await client.request(method, path, json=body)
-        data: dict[str, Any] = response.json()
+        data: Any = response.json()
         if response.status_code >= 400:
             error = data.get("error", {})
             raise ProxyError(
@@ -103,22 +136,28 @@ class HttpClient(Client):
         return data
 
     async def status(self) -> dict[str, Any]:
-        return await self._call("GET", "/api/v1/status?refresh=true")
+        return await self._call("GET", "/proxy/v1/status?refresh=true")
 
     async def test_print(self) -> dict[str, Any]:
-        job = await self._call("POST", "/api/v1/print/test")
+        job = await self._call("POST", "/proxy/v1/print/test")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait
         while job["state"] not in ("printed", "failed") and loop.time() < deadline:
             await asyncio.sleep(0.05)
-            job = await self._call("GET", f"/api/v1/jobs/{job['job_id']}")
+            job = await self._call("GET", f"/proxy/v1/jobs/{job['job_id']}")
         return job
 
     async def open_drawer(self, reason: str) -> dict[str, Any]:
-        return await self._call("POST", "/api/v1/drawer/open", {"reason": reason})
+        return await self._call("POST", "/proxy/v1/drawer/open", {"reason": reason})
 
     async def display(self, lines: list[str]) -> dict[str, Any]:
-        return await self._call("POST", "/api/v1/display", {"lines": lines})
+        return await self._call("POST", "/proxy/v1/display", {"lines": lines})
+
+    async def pairings(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/proxy/v1/pairings")
+
+    async def unpair(self, pairing_id: str) -> dict[str, Any]:
+        return await self._call("POST", f"/proxy/v1/pairings/{pairing_id}/revoke")
 
 
 class DirectClient(Client):
@@ -162,6 +201,29 @@ class DirectClient(Client):
 
         return await self._with(action)
 
+    def _store(self) -> Any:
+        from kassa.proxy.store import Store
+
+        return Store(self.hardware.settings.state_dir / "proxy.sqlite3")
+
+    async def pairings(self) -> list[dict[str, Any]]:
+        store = self._store()
+        try:
+            return [pairing.as_dict() for pairing in store.pairings()]
+        finally:
+            store.close()
+
+    async def unpair(self, pairing_id: str) -> dict[str, Any]:
+        store = self._store()
+        try:
+            pairing = store.pairing_revoke(pairing_id)
+        finally:
+            store.close()
+        if pairing is None:
+            raise ProxyError(f"no pairing {pairing_id!r} (kassa proxy pairings lists them)")
+        result: dict[str, Any] = pairing.as_dict()
+        return result
+
 
 def client_for(settings: Settings, *, wait: float = 20.0) -> Client:
     """HTTP to the running proxy if one holds the state directory, else the devices directly."""
@@ -192,8 +254,43 @@ def _print_status(status: dict[str, Any]) -> None:
     print(f"scanner  {scanner['url']}: {scanner['state']}")
 
 
+def _print_pairings(pairings: list[dict[str, Any]]) -> None:
+    if not pairings:
+        print("no terminal is paired with this proxy")
+        return
+    for pairing in pairings:
+        seen = (pairing["last_seen_at"] or "never")[:16].replace("T", " ")
+        print(
+            f"{pairing['id']}  {pairing['label'] or '(no name)'}  "
+            f"{pairing['origin'] or '(no origin)'}  paired {pairing['created_at'][:16]}"
+            f"  last seen {seen}".replace("T", " ")
+        )
+
+
 def _run_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "doctor":
+        from kassa.proxy.doctor import doctor
+
+        return doctor(settings)
     client = client_for(settings)
+    if args.command == "pairings":
+        pairings = asyncio.run(client.pairings())
+        if args.json:
+            print(json.dumps(pairings, indent=2))
+        else:
+            _print_pairings(pairings)
+        return EXIT_OK
+    if args.command == "unpair":
+        ids = list(args.ids)
+        if args.all:
+            ids = [pairing["id"] for pairing in asyncio.run(client.pairings())]
+        elif not ids:
+            print("kassa proxy unpair: name a pairing (kassa proxy pairings) or --all")
+            return EXIT_USAGE
+        for pairing_id in ids:
+            revoked = asyncio.run(client.unpair(pairing_id))
+            print(f"revoked {revoked['id']} {revoked['label'] or revoked['origin']}")
+        return EXIT_OK
     if args.command == "status":
         status = asyncio.run(client.status())
         if args.json:

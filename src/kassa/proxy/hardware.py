@@ -4,7 +4,7 @@ A thin facade over the parts, so a technician's test print takes the same path a
 terminal's receipt: the print queue (`print_queue.py`), the drawer (`drawer.py`), the
 customer display (`customer_display.py`) and the scanner reader here. It owns their life
 cycle (the state directory's lock, the SQLite store, the journal mirror, the workers) and
-the event bus, and puts their states together for `GET /api/v1/status`.
+the event bus, and puts their states together for `GET /proxy/v1/status`.
 """
 
 from __future__ import annotations

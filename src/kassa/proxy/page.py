@@ -28,6 +28,7 @@ def status_page(security: Security, hardware: Hardware) -> HTMLResponse:
         TEMPLATE.replace("__NONCE__", nonce)
         .replace("__CODE__", html.escape(security.pairing_code))
         .replace("__ORIGINS__", html.escape(", ".join(origins) or "none yet (pair a terminal)"))
+        .replace("__SERVER__", html.escape(security.settings.server_url or "none (devices only)"))
         .replace("__TOKEN__", json.dumps(security.admin_token))
     )
     headers = {

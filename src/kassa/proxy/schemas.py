@@ -16,6 +16,8 @@ class _Body(BaseModel):
 
 class PairRequest(_Body):
     code: Annotated[str, Field(min_length=1, max_length=32)]
+    # Who pairs, as the status page lists it: the terminal's name (and code).
+    label: Annotated[str, Field(max_length=120)] = ""
 
 
 class PrintReceiptRequest(_Body):

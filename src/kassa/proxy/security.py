@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from kassa.proxy.errors import Forbidden, Unauthorized, error_body
+from kassa.proxy.errors import Forbidden, NotFound, Unauthorized, error_body
 from kassa.proxy.settings import Settings, normalize_origin
 from kassa.proxy.store import Store
 
@@ -36,7 +36,13 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 MAX_PAIRING_FAILURES = 5
 MAX_BODY_BYTES = 1024 * 1024
-PAIR_PATH = "/api/v1/pair"
+# The proxy's own API; the server's terminal API it forwards keeps its own paths.
+PROXY_API = "/proxy/v1"
+SERVER_API = "/api/v1/"
+PAIR_PATH = f"{PROXY_API}/pair"
+# A forwarded request is the server's to judge: an order batch at the server's limit
+# (16 MiB) must pass. The proxy only stops what no server would take.
+MAX_FORWARD_BODY_BYTES = 64 * 1024 * 1024
 
 
 def new_pairing_code() -> str:
@@ -99,9 +105,19 @@ class Security:
         log.warning("pairing code: %s", self.pairing_code)
         return self.pairing_code
 
-    def pair(self, code: str, origin: str | None) -> str:
-        """Check the one-time code; return a new token; allow the origin when bootstrapping."""
-        if origin is not None and not self.bootstrap and not self.origin_allowed(origin):
+    def pair(
+        self, code: str, origin: str | None, *, label: str = "", same_origin: bool = False
+    ) -> str:
+        """Check the one-time code; return a new token; allow the origin when bootstrapping.
+
+        `same_origin`: the terminal the proxy serves itself (`/pos/`) pairs like any other,
+        and is never refused for its origin."""
+        if (
+            origin is not None
+            and not same_origin
+            and not self.bootstrap
+            and not self.origin_allowed(origin)
+        ):
             raise Forbidden("this origin may not pair with the proxy", code="origin_not_allowed")
         given = _canonical_code(code).encode()
         expected = _canonical_code(self.pairing_code).encode()
@@ -113,13 +129,22 @@ class Security:
             raise Forbidden("wrong pairing code", code="wrong_pairing_code")
         self.store.pairing_code_use(expected.decode())
         token = secrets.token_urlsafe(32)
-        self.store.token_add(token, origin or "")
-        if origin is not None and self.bootstrap:
+        self.store.token_add(token, origin or "", label)
+        if origin is not None and self.bootstrap and not same_origin:
             self.store.origin_add(origin)
             self._paired_origins.add(origin)
         log.info("paired %s", origin or "a client without origin")
         self.rotate_pairing_code()
         return token
+
+    def revoke(self, pairing_id: str) -> dict[str, Any]:
+        """Revoke one pairing: its token is refused from now on (the till asks to pair)."""
+        pairing = self.store.pairing_revoke(pairing_id)
+        if pairing is None:
+            raise NotFound(f"no pairing {pairing_id!r} (kassa proxy pairings lists them)")
+        self._paired_origins = self.store.origins()
+        log.warning("pairing %s (%s) revoked", pairing.id, pairing.origin or "no origin")
+        return pairing.as_dict()
 
     def authenticate(self, token: str | None, origin: str | None) -> Principal:
         if not token:
@@ -182,7 +207,9 @@ class GuardMiddleware:
             return
         raw_origin = headers.get("origin")
         origin: str | None = None
+        same_origin = False
         cors = False
+        forwarded = scope["path"].startswith(SERVER_API)
         if raw_origin is not None:
             try:
                 origin = normalize_origin(raw_origin)
@@ -195,12 +222,18 @@ class GuardMiddleware:
             same_origin = origin == f"http://{host.lower()}"
             pairing = scope["path"] == PAIR_PATH and self.security.bootstrap
             cors = not same_origin and (self.security.origin_allowed(origin) or pairing)
+            if forwarded and not same_origin:
+                # The server's API is for the terminal this proxy serves, never for
+                # another page, not even a paired one (that one talks to its server).
+                cors = False
             if not same_origin and not cors:
                 await _send_json(
                     send, 403, "origin_not_allowed", f"origin {raw_origin!r} is not allowed"
                 )
                 return
-        scope.setdefault("state", {})["origin"] = origin
+        state = scope.setdefault("state", {})
+        state["origin"] = origin
+        state["same_origin"] = same_origin
         cors_headers: list[tuple[bytes, bytes]] = []
         if cors and origin is not None:
             cors_headers = [
@@ -223,9 +256,10 @@ class GuardMiddleware:
             await _send_json(send, 411, "length_required", "send a Content-Length")
             return
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        limit = MAX_FORWARD_BODY_BYTES if forwarded else MAX_BODY_BYTES
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await _send_json(
-                send, 413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
+                send, 413, "too_large", f"request bodies are limited to {limit} bytes"
             )
             return
 

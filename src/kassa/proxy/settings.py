@@ -3,8 +3,9 @@
     kassa proxy --config /etc/kassa/proxy.toml
 
 `KASSA_PRINTER`, `KASSA_DISPLAY` and `KASSA_SCANNER` override the device URLs;
-`KASSA_PROXY_STATE_DIR`, `KASSA_PROXY_ALLOWED_ORIGINS` (comma separated) and
-`KASSA_PROXY_PAIRING_CODE` the matching keys. Every key is documented in docs/proxy.md.
+`KASSA_PROXY_STATE_DIR`, `KASSA_PROXY_ALLOWED_ORIGINS` (comma separated),
+`KASSA_PROXY_PAIRING_CODE`, `KASSA_PROXY_SERVER` (`server_url`) and
+`KASSA_PROXY_SERVER_CA` (`server_ca_file`) the matching keys. Every key is documented in docs/proxy.md.
 """
 
 from __future__ import annotations
@@ -277,6 +278,12 @@ class FileSettings(_Section):
     allowed_origins: list[str] = Field(default_factory=list)
     allowed_hosts: list[str] = Field(default_factory=list)
     pairing_code: str = ""
+    # The main server whose terminal API (/api/v1/) the proxy forwards, and whose terminal
+    # it serves at /pos/; "" = none (devices only, the terminal comes from the server).
+    server_url: str = ""
+    server_ca_file: str = ""
+    server_connect_timeout: float = Field(default=3.0, gt=0, le=30)
+    server_read_timeout: float = Field(default=120.0, gt=0, le=600)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
@@ -291,6 +298,30 @@ class FileSettings(_Section):
     def _origins(cls, values: list[str]) -> list[str]:
         return [normalize_origin(value) for value in values]
 
+    @field_validator("server_url")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        return normalize_server_url(value)
+
+
+def normalize_server_url(value: str) -> str:
+    """`http://shop-server:8000/` -> `http://shop-server:8000`; a path prefix is kept (a
+    server behind a reverse proxy under `/kassa/`). ValueError if not an http(s) URL."""
+    raw = value.strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL such as http://shop-server:8000")
+    if parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r}: the server URL takes no query, fragment or user")
+    try:
+        parts.port  # noqa: B018 -- raises on a bad port
+    except ValueError:
+        raise ValueError(f"{value!r}: bad port") from None
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -301,6 +332,11 @@ class Settings:
     printer_url: DeviceUrl
     display_url: DeviceUrl
     scanner_url: DeviceUrl
+    server_ca_file: Path | None = None
+
+    @property
+    def server_url(self) -> str:
+        return self.file.server_url
 
     @property
     def host(self) -> str:
@@ -390,6 +426,10 @@ def load_settings(
         data["allowed_origins"] = [origin.strip() for origin in origins if origin.strip()]
     if env.get("KASSA_PROXY_PAIRING_CODE"):
         data["pairing_code"] = env["KASSA_PROXY_PAIRING_CODE"]
+    if env.get("KASSA_PROXY_SERVER"):
+        data["server_url"] = env["KASSA_PROXY_SERVER"]
+    if env.get("KASSA_PROXY_SERVER_CA"):
+        data["server_ca_file"] = env["KASSA_PROXY_SERVER_CA"]
     for key, value in (overrides or {}).items():
         if isinstance(value, Mapping):
             data.setdefault(key, {}).update(value)
@@ -407,7 +447,17 @@ def load_settings(
     state_dir = Path(file.state_dir) if file.state_dir else default_state_dir(env)
     if config is not None and not state_dir.is_absolute():
         state_dir = Path(config).resolve().parent / state_dir
+    ca_file: Path | None = None
+    if file.server_ca_file:
+        ca_file = Path(file.server_ca_file)
+        if config is not None and not ca_file.is_absolute():
+            ca_file = Path(config).resolve().parent / ca_file
+        if not ca_file.is_file():
+            raise ConfigError(f"server_ca_file {str(ca_file)!r} is not a file")
+        if not file.server_url.startswith("https://"):
+            raise ConfigError("server_ca_file goes with an https:// server_url")
     return Settings(
+        server_ca_file=ca_file,
         file=file,
         state_dir=state_dir.resolve(),
         printer_url=parse_device_url(file.printer.url, "printer"),

@@ -158,8 +158,43 @@ class SqliteFile:
             self._db.execute("COMMIT")
 
 
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """A paired terminal as the status page lists it: `id` is the start of its token's
+    digest (never the token), enough to revoke it by."""
+
+    id: str
+    origin: str
+    label: str
+    created_at: str
+    last_seen_at: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "origin": self.origin,
+            "label": self.label,
+            "created_at": self.created_at,
+            "last_seen_at": self.last_seen_at,
+        }
+
+
+PAIRING_ID_LENGTH = 12
+
+
 class Store(SqliteFile):
     schema = SCHEMA
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        # Columns added after the first release: a state directory of an older proxy
+        # gains them on start.
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        with self._transaction() as db:
+            if "label" not in columns:
+                db.execute("ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT ''")
+            if "last_seen_at" not in columns:
+                db.execute("ALTER TABLE tokens ADD COLUMN last_seen_at TEXT")
 
     # -- jobs -----------------------------------------------------------------------------
     def job_add(
@@ -266,19 +301,74 @@ class Store(SqliteFile):
         return [_job(row) for row in rows]
 
     # -- pairing --------------------------------------------------------------------------
-    def token_add(self, token: str, origin: str) -> None:
+    def token_add(self, token: str, origin: str, label: str = "") -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO tokens (digest, origin, created_at) VALUES (?, ?, ?)",
-                (digest(token), origin, now()),
+                "INSERT INTO tokens (digest, origin, created_at, label) VALUES (?, ?, ?, ?)",
+                (digest(token), origin, now(), label),
             )
 
     def token_origin(self, token: str) -> str | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT origin FROM tokens WHERE digest = ?", (digest(token),)
+                "SELECT origin, last_seen_at FROM tokens WHERE digest = ?", (digest(token),)
             ).fetchone()
-        return None if row is None else str(row["origin"])
+        if row is None:
+            return None
+        seen = now()
+        # Last seen to the minute: enough for the status page, one write a minute a till.
+        if (row["last_seen_at"] or "")[:16] != seen[:16]:
+            with self._transaction() as db:
+                db.execute(
+                    "UPDATE tokens SET last_seen_at = ? WHERE digest = ?", (seen, digest(token))
+                )
+        return str(row["origin"])
+
+    def pairings(self) -> list[Pairing]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT digest, origin, label, created_at, last_seen_at FROM tokens"
+                " ORDER BY created_at"
+            ).fetchall()
+        return [
+            Pairing(
+                id=str(row["digest"])[:PAIRING_ID_LENGTH],
+                origin=str(row["origin"]),
+                label=str(row["label"]),
+                created_at=str(row["created_at"]),
+                last_seen_at=row["last_seen_at"],
+            )
+            for row in rows
+        ]
+
+    def pairing_revoke(self, pairing_id: str) -> Pairing | None:
+        """Forget one pairing (its token stops working at once); the origin stays allowed
+        only while another pairing from it remains. None if no pairing has that id."""
+        pairing_id = pairing_id.strip().lower()
+        if len(pairing_id) < 6 or any(c not in "0123456789abcdef" for c in pairing_id):
+            return None
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT digest, origin, label, created_at, last_seen_at FROM tokens"
+                " WHERE substr(digest, 1, ?) = ?",
+                (len(pairing_id), pairing_id),
+            ).fetchall()
+            if len(rows) != 1:
+                return None  # unknown, or a prefix too short to name one
+            row = rows[0]
+            db.execute("DELETE FROM tokens WHERE digest = ?", (row["digest"],))
+            left = db.execute(
+                "SELECT 1 FROM tokens WHERE origin = ? LIMIT 1", (row["origin"],)
+            ).fetchone()
+            if left is None:
+                db.execute("DELETE FROM paired_origins WHERE origin = ?", (row["origin"],))
+        return Pairing(
+            id=str(row["digest"])[:PAIRING_ID_LENGTH],
+            origin=str(row["origin"]),
+            label=str(row["label"]),
+            created_at=str(row["created_at"]),
+            last_seen_at=row["last_seen_at"],
+        )
 
     def origin_add(self, origin: str) -> None:
         with self._transaction() as db:

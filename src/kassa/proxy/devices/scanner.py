@@ -331,7 +331,7 @@ class EvdevScanner(_FdScanner):
 
 
 class VirtualScanner(Scanner):
-    """Scans typed on the status page or sent to `POST /api/v1/virtual/scan`."""
+    """Scans typed on the status page or sent to `POST /proxy/v1/virtual/scan`."""
 
     def __init__(self) -> None:
         self.description = "virtual:"

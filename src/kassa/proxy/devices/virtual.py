@@ -67,7 +67,7 @@ class VirtualReceipt:
             "number": self.number,
             "printed_at": self.printed_at.isoformat(),
             "text": self.text,
-            "png": f"/api/v1/virtual/receipts/{self.number}.png",
+            "png": f"/proxy/v1/virtual/receipts/{self.number}.png",
         }
 
 

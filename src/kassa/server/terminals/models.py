@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 
 from kassa.server.catalog.barcodes import (
@@ -33,6 +33,18 @@ def validate_currency(value: str) -> None:
             f"{code} has {CURRENCY_PLACES[code]} decimals; Kassa stores money with at most "
             f"{MAX_CURRENCY_PLACES}, so it cannot sell in {code} yet."
         )
+
+
+# The terminal's proxy is the origin it was opened from: the till is served by its own
+# hardware proxy (http://127.0.0.1:8765/pos/, docs/install.md), whatever port it uses.
+PROXY_SAME_ORIGIN = "same-origin"
+
+
+def validate_proxy_url(value: str) -> None:
+    """Blank (no proxy: the browser prints), "same-origin", or the proxy's http(s) URL."""
+    if value in {"", PROXY_SAME_ORIGIN}:
+        return
+    URLValidator(schemes=["http", "https"])(value)
 
 
 def default_barcode_patterns() -> list[dict[str, object]]:
@@ -156,7 +168,16 @@ class Terminal(models.Model):
         default="en",
         help_text="The language of the till's screens and receipts.",
     )
-    proxy_url = models.URLField(default="http://127.0.0.1:8765", blank=True)
+    proxy_url = models.CharField(
+        "hardware proxy URL",
+        max_length=200,
+        default="http://127.0.0.1:8765",
+        blank=True,
+        validators=[validate_proxy_url],
+        help_text='The hardware proxy on the till\'s PC, e.g. http://127.0.0.1:8765; "same-origin" '
+        "when the till is opened from its proxy (http://127.0.0.1:8765/pos/); blank for no "
+        "proxy (receipts print through the browser).",
+    )
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     payment_methods = models.ManyToManyField(PaymentMethod, related_name="terminals")
     drawer_policy = models.CharField(

@@ -6,6 +6,21 @@
  * domain/display.js's. No DOM, no I/O.
  */
 
+/** The proxy's own API, under its origin (docs/proxy.md); its /api/v1/ is the server's. */
+export const PROXY_API = "proxy/v1";
+
+/**
+ * The hardware proxy's origin from the terminal configuration's `proxy_url`: "" for none,
+ * the page's own origin for "same-origin" (the till opened from its proxy's /pos/), else
+ * the URL without trailing slashes.
+ * @param {string | null | undefined} proxyUrl
+ * @param {string} pageOrigin  location.origin
+ */
+export function proxyOrigin(proxyUrl, pageOrigin) {
+  const url = String(proxyUrl ?? "").trim().replace(/\/+$/, "");
+  return url === "same-origin" ? pageOrigin : url;
+}
+
 /**
  * Does this sale open the drawer? `drawer_policy` of the terminal: "cash" (when a cash
  * payment is in it), "always" or "never".

@@ -5,7 +5,9 @@
  * listens to the bus (state/events.js) and publishes what the devices did on it, so the
  * sale never waits for a device, a device never loses a sale, and no screen is imported.
  *
- * - The proxy is the terminal configuration's `proxy_url`. The terminal pairs with it once
+ * - The proxy is the terminal configuration's `proxy_url` ("same-origin": the proxy that
+ *   served this page, http://127.0.0.1:8765/pos/); its own API is under `/proxy/v1/`, its
+ *   `/api/v1/` being the server's, forwarded. The terminal pairs with it once
  *   (the code from the proxy's status page) and keeps `{url, token}` in IndexedDB
  *   (`meta.proxyPairing`); a 401 forgets the token and asks to pair again.
  * - A receipt is **owed** from the moment its order is durably finished: the sale's own
@@ -27,7 +29,7 @@
 import { amountDue, pricedLines, totals } from "../domain/cart.js";
 import { changeFrame, displaySize, itemFrame, totalFrame } from "../domain/display.js";
 import { errorFromBody } from "../domain/errors.js";
-import { faultText, opensDrawer } from "../domain/hardware.js";
+import { PROXY_API, faultText, opensDrawer, proxyOrigin } from "../domain/hardware.js";
 import { receiptDocument } from "../domain/receipt.js";
 import * as data from "../data/db.js";
 import { emit, on } from "../state/events.js";
@@ -70,6 +72,13 @@ let timer = null;
 const owed = new Map();
 /** Jobs known to be printed or failed: a late answer about them does not undo that. */
 const finalJobs = new Set();
+/**
+ * Job events received per receipt (order uuid): the answer to a print request tells the
+ * job's state when it was queued, so an event that came in while the request was under
+ * way is newer, and the late answer must not overwrite it (paper out → "Printing…").
+ * @type {Map<string, number>}
+ */
+const jobEvents = new Map();
 /** Receipts whose "not printed" message was shown for this fault already. */
 const told = new Map();
 let flushing = false;
@@ -103,7 +112,7 @@ function addressSpace(url) {
 }
 
 /**
- * @param {string} path   after /api/v1/
+ * @param {string} path   after /proxy/v1/
  * @param {{method?: string, body?: unknown, auth?: boolean, timeout?: number}} [options]
  */
 export async function proxyRequest(path, { method, body, auth = true, timeout = 5000 } = {}) {
@@ -115,7 +124,7 @@ export async function proxyRequest(path, { method, body, auth = true, timeout = 
   let response;
   try {
     response = await fetch(
-      `${link.url}/api/v1/${path}`,
+      `${link.url}/${PROXY_API}/${path}`,
       /** @type {any} */ ({
         method: method ?? (body === undefined ? "GET" : "POST"),
         headers,
@@ -146,7 +155,7 @@ export async function proxyRequest(path, { method, body, auth = true, timeout = 
 /** Start with the terminal's configuration (called on every `terminal.ready`). */
 async function connect() {
   const config = getState().config;
-  const url = String(config?.proxy_url ?? "").replace(/\/+$/, "");
+  const url = proxyOrigin(config?.proxy_url, location.origin);
   const db = database();
   const pairing = db ? await data.getMeta(db, data.META.proxyPairing) : null;
   const token = pairing && pairing.url === url ? pairing.token : null;
@@ -190,7 +199,7 @@ export async function refreshStatus() {
 
 function openEvents() {
   closeEvents();
-  const source = new EventSource(`${link.url}/api/v1/events?token=${encodeURIComponent(link.token ?? "")}`);
+  const source = new EventSource(`${link.url}/${PROXY_API}/events?token=${encodeURIComponent(link.token ?? "")}`);
   events = source;
   source.onopen = () => {
     setHw({ reachable: true, live: true });
@@ -220,6 +229,7 @@ function openEvents() {
   });
   source.addEventListener("job", (event) => {
     const job = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    if (job.key) jobEvents.set(job.key, (jobEvents.get(job.key) ?? 0) + 1);
     if (job.key && (owed.has(job.key) || getState().hw?.prints?.[job.key])) jobSeen(job.key, job);
   });
   source.addEventListener("drawer", (event) => {
@@ -250,7 +260,9 @@ async function forget() {
  */
 export async function pairProxy(code) {
   try {
-    const { token } = await proxyRequest("pair", { body: { code: code.trim() }, auth: false });
+    const config = getState().config;
+    const label = config ? `${config.name} (${config.code})`.slice(0, 120) : "";
+    const { token } = await proxyRequest("pair", { body: { code: code.trim(), label }, auth: false });
     link = { ...link, token };
     const db = database();
     if (db) await data.setMeta(db, data.META.proxyPairing, { url: link.url, token });
@@ -279,9 +291,12 @@ async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}
   try {
     // The one document the receipt screen previews too; a reprint carries the copy mark.
     const paper = receiptDocument(receipt, { copy: reprint });
+    const eventsBefore = jobEvents.get(uuid) ?? 0;
     const job = await proxyRequest("print/receipt", {
       body: { key: uuid, receipt: paper, open_drawer: openDrawer, reprint },
     });
+    // An event about this receipt's job arrived meanwhile: it is newer than this answer.
+    if ((jobEvents.get(uuid) ?? 0) !== eventsBefore) return;
     await jobSeen(uuid, job);
   } catch (error) {
     if (error instanceof ProxyDown) notPrinted(receipt, "unreachable");
@@ -293,10 +308,19 @@ async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}
   }
 }
 
+/**
+ * A till without devices (no proxy configured, or never paired) sells quietly: the status
+ * bar shows that state once; only a paired proxy's trouble is worth a message per sale.
+ */
+function quiet() {
+  return !link.url || !link.token;
+}
+
 /** @param {any} receipt @param {string} fault */
 function notPrinted(receipt, fault) {
   setPrint(receipt.uuid, { state: "owed", fault });
   if (told.get(receipt.uuid) === fault) return;
+  if (fault === "not_configured" || fault === "not_paired") return;
   told.set(receipt.uuid, fault);
   toast(`Receipt not printed: ${faultText(fault)}. It prints when the problem is solved.`, "error");
 }
@@ -377,6 +401,11 @@ export async function reprintReceipt(receipt) {
 async function onValidated({ receipt }) {
   const config = getState().config;
   if (!config) return;
+  if (!link.url) {
+    // No proxy: the browser prints (payment.js); nothing is owed to a device.
+    setPrint(receipt.uuid, { state: "owed", fault: "not_configured" });
+    return;
+  }
   const kept = { ...receipt, print: { owed: true } };
   owed.set(receipt.uuid, kept);
   publishOwed();
@@ -387,7 +416,7 @@ async function onValidated({ receipt }) {
   const drawer = opensDrawer(receipt, config.drawer_policy);
   await sendReceipt(kept, { openDrawer: drawer });
   const state = getState().hw?.prints?.[receipt.uuid]?.state;
-  if (drawer && state === "owed" && (!link.token || !getState().hw?.reachable)) {
+  if (drawer && state === "owed" && !quiet() && !getState().hw?.reachable) {
     toast("The drawer did not open: the hardware proxy is not reachable. Open it with the key.", "error");
   }
 }

@@ -13,6 +13,7 @@ import { META, getMeta } from "../data/db.js";
 import { JOURNAL_META, journalAfter, journalMeta, setJournalMeta, wireOf } from "../data/journal.js";
 import { MAX_JOURNAL_BATCH } from "../domain/journal.js";
 import { errorFromBody } from "../domain/errors.js";
+import { PROXY_API, proxyOrigin } from "../domain/hardware.js";
 
 /**
  * @typedef {{url: string, token: string | null}} MirrorLink
@@ -36,7 +37,7 @@ export class MirrorError extends Error {
  */
 export async function mirrorLink(db) {
   const config = await getMeta(db, META.terminalConfig);
-  const url = String(config?.proxy_url ?? "").replace(/\/+$/, "");
+  const url = proxyOrigin(config?.proxy_url, location.origin);
   if (!url) return null;
   const pairing = await getMeta(db, META.proxyPairing);
   return { url, token: pairing && pairing.url === url ? pairing.token : null };
@@ -44,7 +45,7 @@ export async function mirrorLink(db) {
 
 /**
  * @param {MirrorLink} link
- * @param {string} path after /api/v1/
+ * @param {string} path after /proxy/v1/
  * @param {unknown} [body]
  */
 async function request(link, path, body) {
@@ -56,7 +57,7 @@ async function request(link, path, body) {
   let response;
   try {
     response = await fetch(
-      `${link.url}/api/v1/${path}`,
+      `${link.url}/${PROXY_API}/${path}`,
       /** @type {any} */ ({
         method: body === undefined ? "GET" : "POST",
         headers,
