@@ -260,10 +260,10 @@ def _print_pairings(pairings: list[dict[str, Any]]) -> None:
         return
     for pairing in pairings:
         seen = (pairing["last_seen_at"] or "never")[:16].replace("T", " ")
+        paired = pairing["created_at"][:16].replace("T", " ")
         print(
             f"{pairing['id']}  {pairing['label'] or '(no name)'}  "
-            f"{pairing['origin'] or '(no origin)'}  paired {pairing['created_at'][:16]}"
-            f"  last seen {seen}".replace("T", " ")
+            f"{pairing['origin'] or '(no origin)'}  paired {paired}  last seen {seen}"
         )
 
 
