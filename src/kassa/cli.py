@@ -20,8 +20,16 @@ commands:
                     (kassa journal --help)
   export            exports for the tax authorities: kassa export dsfinvk --terminal T
                     --from Z1 --to Z2 (the German DSFinV-K, docs/dsfinvk.md)
+  backup FILE       back up the database (SQLite online backup, or pg_dump)
+  restore FILE      restore a backup into an empty database
   proxy             the hardware proxy (kassa proxy --help)
+
+`kassa proxy` needs `pip install 'kassa[proxy]'`; every other command needs
+`pip install 'kassa[server]'` (both: `pip install 'kassa[server,proxy]'`).
 """
+
+# The extra each command needs, and a module that only that extra brings.
+EXTRAS = {"proxy": ("proxy", "uvicorn"), "server": ("server", "django")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,15 +39,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command == "proxy":
+        if not _installed("proxy"):
+            return 2
         from kassa.proxy.cli import main as proxy_main
 
         return proxy_main(rest)
-    if command in {"demo", "server", "import-products", "manage", "journal", "export"}:
+    if command in {
+        "demo",
+        "server",
+        "import-products",
+        "manage",
+        "journal",
+        "export",
+        "backup",
+        "restore",
+    }:
+        if not _installed("server"):
+            return 2
         from kassa.server.cli import main as server_main
 
         return server_main(command, rest)
     print(f"kassa: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")
     return 2
+
+
+def _installed(extra: str, *, quiet: bool = False) -> bool:
+    """Whether `kassa[extra]` is installed; if not, say how to install it (not a traceback)."""
+    import importlib.util
+
+    name, module = EXTRAS[extra]
+    if importlib.util.find_spec(module) is not None:
+        return True
+    if not quiet:
+        print(
+            f"kassa: this command needs the {name} part of Kassa, which is not installed.\n"
+            f"Install it with:  pip install 'kassa[{name}]'   (or 'kassa[server,proxy]' for "
+            "both, as the demo wants)",
+            file=sys.stderr,
+        )
+    return False
 
 
 if __name__ == "__main__":

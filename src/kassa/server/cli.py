@@ -1,5 +1,5 @@
 """`kassa demo`, `kassa server`, `kassa import-products`, `kassa manage`, `kassa journal`,
-`kassa export`."""
+`kassa export`, `kassa backup`, `kassa restore`."""
 
 from __future__ import annotations
 
@@ -339,9 +339,14 @@ def demo_main(args: Sequence[str]) -> int:
 
 
 def _start_proxy(data_dir: Path, port: int, server_port: int) -> subprocess.Popen[bytes] | None:
+    import importlib.util
+
     demo_config = Path(__file__).resolve().parent.parent / "proxy" / "demo.toml"
-    if not demo_config.exists():
-        print("kassa demo: the hardware proxy is not installed; starting without it.")
+    if not demo_config.exists() or importlib.util.find_spec("uvicorn") is None:
+        print(
+            "kassa demo: the hardware proxy is not installed (pip install 'kassa[proxy]'); "
+            "starting without it: receipts print through the browser."
+        )
         return None
     env = dict(os.environ)
     env["KASSA_PROXY_STATE_DIR"] = str(data_dir / "proxy")
@@ -363,8 +368,54 @@ def _start_proxy(data_dir: Path, port: int, server_port: int) -> subprocess.Pope
     )
 
 
+def backup_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa backup",
+        description="Back up the database while the server runs: SQLite's online backup, or "
+        "pg_dump on PostgreSQL. The server's journal key is copied beside it "
+        "(FILE.journal_key.pem). See docs/install.md, Backups.",
+    )
+    parser.add_argument("file", type=Path, help="the backup file to write (never overwritten)")
+    options = parser.parse_args(args)
+    _django_setup()
+    from kassa.server.backup import BackupError, backup
+
+    try:
+        written = backup(options.file.resolve())
+    except BackupError as problem:
+        print(f"kassa backup: {problem}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def restore_main(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kassa restore",
+        description="Restore a backup of kassa backup into the configured database, which "
+        "must be empty (KASSA_DATABASE_URL, or the data folder's SQLite file). Stop the "
+        "servers first; start them afterwards (they migrate a backup of an older release).",
+    )
+    parser.add_argument("file", type=Path, help="a file written by kassa backup")
+    options = parser.parse_args(args)
+    _django_setup()
+    from kassa.server.backup import BackupError, restore
+
+    try:
+        done = restore(options.file.resolve())
+    except BackupError as problem:
+        print(f"kassa restore: {problem}", file=sys.stderr)
+        return 1
+    for line in done:
+        print(line)
+    return 0
+
+
 def main(command: str, args: Sequence[str]) -> int:
     handlers = {
+        "backup": backup_main,
+        "restore": restore_main,
         "demo": demo_main,
         "server": server_main,
         "import-products": import_main,

@@ -31,9 +31,20 @@ def _env_list(name: str, default: str) -> list[str]:
 
 
 def _secret_key(data_dir: Path) -> str:
-    """KASSA_SECRET_KEY, else a random key kept in the data folder (created on first use)."""
-    key = os.environ.get("KASSA_SECRET_KEY")
+    """KASSA_SECRET_KEY, else the file KASSA_SECRET_KEY_FILE names, else a random key kept
+    in the data folder (created on first use: one server alone).
+
+    Several instances behind a load balancer must share one key (sessions, CSRF and the
+    admin's signed values are checked against it): give each the same KASSA_SECRET_KEY or
+    KASSA_SECRET_KEY_FILE (docs/install.md, "A chain: several servers")."""
+    key = os.environ.get("KASSA_SECRET_KEY", "").strip()
     if key:
+        return key
+    named = os.environ.get("KASSA_SECRET_KEY_FILE")
+    if named:
+        key = Path(named).read_text().strip()
+        if not key:
+            raise ValueError(f"KASSA_SECRET_KEY_FILE {named} is empty")
         return key
     path = data_dir / "secret_key"
     try:
@@ -124,14 +135,54 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-kassa.sqlite3")}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 
-# Shared by the server's worker processes: catalog pages, keyed by catalog version.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("KASSA_CACHE_DIR", str(DATA_DIR / "cache")),
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
-}
+
+
+def cache_settings(url: str, data_dir: Path) -> dict[str, dict[str, object]]:
+    """The catalog page cache from KASSA_CACHE_URL.
+
+    - "" (default): files in the data folder, shared by this instance's worker processes;
+      several instances each keep their own, which is correct because a page's key carries
+      the catalog's version and the database's identity (catalog/selectors.py): an instance
+      never serves a page another one made stale;
+    - `redis://host:6379/0` (or `rediss://`): one cache for every instance (needs the
+      `redis` package: pip install redis);
+    - `file:///shared/folder`: files in that folder (a disk the instances share).
+    """
+    url = url.strip()
+    if not url:
+        location = os.environ.get("KASSA_CACHE_DIR", str(data_dir / "cache"))
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": location,
+                "OPTIONS": {"MAX_ENTRIES": 2000},
+            }
+        }
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in {"redis", "rediss"}:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "kassa",
+            }
+        }
+    if scheme == "file":
+        folder = url.removeprefix("file://")
+        if not folder.startswith("/"):
+            raise ValueError(f"KASSA_CACHE_URL {url!r}: a file:// URL names an absolute folder")
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": folder,
+                "OPTIONS": {"MAX_ENTRIES": 2000},
+            }
+        }
+    raise ValueError(f"KASSA_CACHE_URL {url!r}: use redis://, rediss:// or file://")
+
+
+# Catalog pages, keyed by catalog version (see cache_settings).
+CACHES = cache_settings(os.environ.get("KASSA_CACHE_URL", ""), DATA_DIR)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
