@@ -94,11 +94,37 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
   }, [active]);
 }
 
+/** The open dialogs' close handlers, topmost last: Escape closes the topmost only. */
+/** @type {{current: (() => void) | undefined}[]} */
+const openModals = [];
+
+/** @param {KeyboardEvent} event */
+function escapeKey(event) {
+  // A screen or pad that handled Escape itself (useKeyboardPad) has prevented the default.
+  if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
+  const top = openModals.at(-1);
+  if (!top?.current) return;
+  event.preventDefault();
+  top.current();
+}
+
 /**
- * A modal dialog over the screen.
+ * A modal dialog over the screen; Escape closes it (when it can be closed).
  * @param {{title: string, children?: any, onClose?: () => void, wide?: boolean, test?: string}} props
  */
 export function Modal({ title, children, onClose, wide = false, test = "dialog" }) {
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const entry = close;
+    openModals.push(entry);
+    // Capture: before a screen's own Escape (useKeyboardPad) under the dialog sees it.
+    if (openModals.length === 1) window.addEventListener("keydown", escapeKey, true);
+    return () => {
+      openModals.splice(openModals.indexOf(entry), 1);
+      if (!openModals.length) window.removeEventListener("keydown", escapeKey, true);
+    };
+  }, []);
   return html`<div class="backdrop" onClick=${(/** @type {MouseEvent} */ e) => e.target === e.currentTarget && onClose?.()}>
     <div class=${`modal${wide ? " modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label=${title} data-test=${test}>
       <header class="modal-head">
