@@ -154,8 +154,9 @@ def test_a_till_served_by_its_proxy(
     foreign.goto(f"{server.url}/pos/")
     answer = foreign.evaluate(
         """async (url) => {
-          try { const r = await fetch(url + "/proxy/v1/print/test", {method: "POST"}); return r.status; }
-          catch (e) { return "blocked"; }
+          try {
+            return (await fetch(url + "/proxy/v1/print/test", {method: "POST"})).status;
+          } catch (e) { return "blocked"; }
         }""",
         proxy.url,
     )

@@ -20,10 +20,11 @@ SHOTS = os.environ.get("KASSA_SCREENSHOTS")  # a folder: save what the test look
 # Every visible element's box inside the viewport; inside a scrolling or clipping box,
 # that box's own edges count (a long product list scrolls, it does not overflow).
 OVERFLOW = """() => {
-  const width = document.documentElement.clientWidth, height = document.documentElement.clientHeight;
+  const root = document.documentElement;
+  const width = root.clientWidth, height = root.clientHeight;
   const out = [];
-  if (document.documentElement.scrollWidth > width) out.push(`page ${document.documentElement.scrollWidth}px wide`);
-  if (document.documentElement.scrollHeight > height) out.push(`page ${document.documentElement.scrollHeight}px high`);
+  if (root.scrollWidth > width) out.push(`page ${root.scrollWidth}px wide`);
+  if (root.scrollHeight > height) out.push(`page ${root.scrollHeight}px high`);
   const clipped = (el) => {
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
       const s = getComputedStyle(p);
@@ -36,7 +37,8 @@ OVERFLOW = """() => {
     if (!r.width || !r.height || getComputedStyle(el).visibility === "hidden") continue;
     if (clipped(el)) continue;
     if (r.right > width + 1 || r.bottom > height + 1 || r.left < -1 || r.top < -1) {
-      out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)}`);
+      const box = [r.left, r.top, r.right, r.bottom].map(Math.round).join(",");
+      out.push(`${el.tagName.toLowerCase()}.${el.className} ${box}`);
     }
   }
   return out;

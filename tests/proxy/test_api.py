@@ -85,7 +85,9 @@ def test_a_page_from_another_origin_cannot_print_or_open_the_drawer(client: AppC
             headers={"Origin": EVIL, "Content-Type": "text/plain"},
         ),
         client.get("/proxy/v1/status", headers={"Origin": EVIL}),
-        client.post("/proxy/v1/print/receipt", json=print_body(), headers=auth(token, origin="null")),
+        client.post(
+            "/proxy/v1/print/receipt", json=print_body(), headers=auth(token, origin="null")
+        ),
     ]
 
     # then every call is refused before it reaches a device, without CORS headers
@@ -187,7 +189,9 @@ def test_pairing_codes_are_one_time(client: AppClient) -> None:
 def test_five_wrong_codes_change_the_code(client: AppClient) -> None:
     for _ in range(5):
         client.post("/proxy/v1/pair", json={"code": "NOPE-NOPE"}, headers={"Origin": TERMINAL})
-    response = client.post("/proxy/v1/pair", json={"code": "ABCD-2345"}, headers={"Origin": TERMINAL})
+    response = client.post(
+        "/proxy/v1/pair", json={"code": "ABCD-2345"}, headers={"Origin": TERMINAL}
+    )
     assert response.status_code == 403
 
 

@@ -49,7 +49,9 @@ class Upstream:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                upstream.seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+                upstream.seen.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                )
                 if self.path.startswith("/api/v1/catalog/products"):
                     page = json.dumps({"products": [{"id": i} for i in range(100_000)]}).encode()
                     self._answer(
@@ -83,7 +85,9 @@ class Upstream:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 data = self.rfile.read(length)
-                upstream.seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+                upstream.seen.append(
+                    {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                )
                 if length > UPSTREAM_BODY_LIMIT:
                     body = b'{"error": {"code": "request_too_large", "message": "too large"}}'
                     self._answer(413, body, Content_Type="application/json")

@@ -238,7 +238,9 @@ def test_the_demo_entry_point_runs_every_device_virtual(tmp_path: Any) -> None:
         ] * 3
         assert devices["printer"]["columns"] == 42
         paired = client.post(
-            "/proxy/v1/pair", json={"code": "DEMO-2024"}, headers={"Origin": "http://localhost:8000"}
+            "/proxy/v1/pair",
+            json={"code": "DEMO-2024"},
+            headers={"Origin": "http://localhost:8000"},
         )
         assert paired.status_code == 200
     assert (tmp_path / "proxy" / "proxy.sqlite3").exists()

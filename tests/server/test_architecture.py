@@ -35,6 +35,7 @@ PROJECT = {
     "terminal_views",
     "cli",
     "demo",
+    "backup",
     "wsgi",
     "management",
 }

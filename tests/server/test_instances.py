@@ -104,8 +104,14 @@ class Instance:
             return json.loads(response.read())
 
 
-def _orders(terminal: dict[str, Any], catalog: dict[str, Any], products: list[dict[str, Any]],
-            session: str, cashier: int, count: int) -> list[dict[str, Any]]:
+def _orders(
+    terminal: dict[str, Any],
+    catalog: dict[str, Any],
+    products: list[dict[str, Any]],
+    session: str,
+    cashier: int,
+    count: int,
+) -> list[dict[str, Any]]:
     taxes = {tax["id"]: tax for tax in catalog["taxes"]}
     cash = next(method for method in terminal["payment_methods"] if method["is_cash"])
     orders = []

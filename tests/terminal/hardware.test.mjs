@@ -1,7 +1,13 @@
 // domain/hardware.js: the drawer rule and the printer faults in the cashier's words.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PROXY_API, faultText, opensDrawer, printerSummary, proxyOrigin } from "../../src/kassa/terminal/domain/hardware.js";
+import {
+  PROXY_API,
+  faultText,
+  opensDrawer,
+  printerSummary,
+  proxyOrigin,
+} from "../../src/kassa/terminal/domain/hardware.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 import { card, cash, config as baseConfig, sampleOrder } from "./fixtures.mjs";
 

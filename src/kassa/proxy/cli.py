@@ -120,7 +120,13 @@ class HttpClient(Client):
         self.headers = {"Authorization": f"Bearer {token}"}
         self.wait = wait
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = await self._request(method, path, body)
+        return data
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         import httpx
 
         async with httpx.AsyncClient(
@@ -154,7 +160,8 @@ class HttpClient(Client):
         return await self._call("POST", "/proxy/v1/display", {"lines": lines})
 
     async def pairings(self) -> list[dict[str, Any]]:
-        return await self._call("GET", "/proxy/v1/pairings")
+        pairings: list[dict[str, Any]] = await self._request("GET", "/proxy/v1/pairings")
+        return pairings
 
     async def unpair(self, pairing_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/proxy/v1/pairings/{pairing_id}/revoke")

@@ -155,4 +155,3 @@ async def _relay(answer: httpx.Response) -> AsyncIterator[bytes]:
         # The head is out already: cut the answer, the terminal sees a network error.
         log.warning("server answer broken off: %s", exc)
         raise
-

@@ -258,9 +258,7 @@ class GuardMiddleware:
         length = headers.get("content-length")
         limit = MAX_FORWARD_BODY_BYTES if forwarded else MAX_BODY_BYTES
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _send_json(
-                send, 413, "too_large", f"request bodies are limited to {limit} bytes"
-            )
+            await _send_json(send, 413, "too_large", f"request bodies are limited to {limit} bytes")
             return
 
         async def send_with_cors(message: Message) -> None:

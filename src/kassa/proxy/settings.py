@@ -5,7 +5,8 @@
 `KASSA_PRINTER`, `KASSA_DISPLAY` and `KASSA_SCANNER` override the device URLs;
 `KASSA_PROXY_STATE_DIR`, `KASSA_PROXY_ALLOWED_ORIGINS` (comma separated),
 `KASSA_PROXY_PAIRING_CODE`, `KASSA_PROXY_SERVER` (`server_url`) and
-`KASSA_PROXY_SERVER_CA` (`server_ca_file`) the matching keys. Every key is documented in docs/proxy.md.
+`KASSA_PROXY_SERVER_CA` (`server_ca_file`) the matching keys. Every key is documented in
+docs/proxy.md.
 """
 
 from __future__ import annotations

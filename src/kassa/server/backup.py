@@ -36,7 +36,7 @@ class BackupError(Exception):
 class Database:
     vendor: str  # "sqlite" or "postgresql"
     name: str  # the SQLite file, or the PostgreSQL database name
-    settings: dict[str, Any]
+    settings: Any  # the DATABASES entry
 
     @classmethod
     def configured(cls) -> Database:
@@ -75,15 +75,17 @@ class Database:
                 ).fetchone()
             return int(row[0]) == 0
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         params = {
             "dbname": self.name,
-            "host": self.settings.get("HOST") or None,
-            "port": self.settings.get("PORT") or None,
-            "user": self.settings.get("USER") or None,
-            "password": self.settings.get("PASSWORD") or None,
+            "host": self.settings.get("HOST"),
+            "port": self.settings.get("PORT"),
+            "user": self.settings.get("USER"),
+            "password": self.settings.get("PASSWORD"),
         }
-        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as db:
+        conninfo = make_conninfo("", **{k: str(v) for k, v in params.items() if v})
+        with psycopg.connect(conninfo) as db:
             row = db.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
             ).fetchone()
@@ -183,8 +185,13 @@ def restore(source: Path) -> list[str]:
         done.append(f"database restored into {target}")
     else:
         result = subprocess.run(
-            [_tool("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={database.name}"]
-            + [str(source)],
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--exit-on-error",
+                f"--dbname={database.name}",
+                str(source),
+            ],
             env=database._pg_env(),
             capture_output=True,
             text=True,

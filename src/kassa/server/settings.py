@@ -136,7 +136,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 
 
-
 def cache_settings(url: str, data_dir: Path) -> dict[str, dict[str, object]]:
     """The catalog page cache from KASSA_CACHE_URL.
 

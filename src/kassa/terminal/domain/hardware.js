@@ -17,7 +17,9 @@ export const PROXY_API = "proxy/v1";
  * @param {string} pageOrigin  location.origin
  */
 export function proxyOrigin(proxyUrl, pageOrigin) {
-  const url = String(proxyUrl ?? "").trim().replace(/\/+$/, "");
+  const url = String(proxyUrl ?? "")
+    .trim()
+    .replace(/\/+$/, "");
   return url === "same-origin" ? pageOrigin : url;
 }
 
