@@ -150,7 +150,8 @@ def main() -> None:
                 for index in range(args.warmup + args.receipts):
                     started = time.perf_counter()
                     response = client.post(
-                        "/proxy/v1/print/receipt", json={"key": f"bench-{index}", "receipt": document}
+                        "/proxy/v1/print/receipt",
+                        json={"key": f"bench-{index}", "receipt": document},
                     )
                     answered = time.perf_counter()
                     response.raise_for_status()
