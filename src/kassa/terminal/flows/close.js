@@ -371,6 +371,64 @@ export async function closeWithZ({ approval, closingDrop = null }) {
   throw new Error("the journal kept moving while the Z was computed");
 }
 
+/** Whether this till's journal holds the session's SESSION_OPEN (not so for a session adopted from the server). */
+export async function sessionInJournal() {
+  const { session } = current();
+  return (await journalSessionEntries(runtime.db, session.uuid)).length > 0;
+}
+
+/**
+ * Close a session whose opening this till's journal does not hold (adopted from the
+ * server after the browser's data was lost, or opened by another PC): no Z can be
+ * computed here, so the count is journalled (CASH_COUNT) and the close queued with it;
+ * the server's figures stand.
+ * @param {MethodCount[]} methods
+ */
+export async function closeWithoutZ(methods) {
+  const { session, config, cashier } = current();
+  const places = config.currency_places;
+  const closedAt = localIsoString(new Date());
+  const cash = methods.find((m) => config.payment_methods.find((/** @type {any} */ p) => p.name === m.method)?.is_cash);
+  const counted = cash?.amount ?? 0;
+  /** @type {CashSession} */
+  const closed = { ...session, state: "closed", closedAt, closedBy: cashier.id, countedCash: counted };
+  await data.outboxAdd(
+    runtime.db,
+    {
+      uuid: session.uuid,
+      kind: "session_close",
+      createdAt: closedAt,
+      payload: {
+        uuid: session.uuid,
+        cashier_id: cashier.id,
+        closed_at: closedAt,
+        counted_cash: formatAmount(counted, places),
+      },
+    },
+    {
+      session: closed,
+      meta: { [data.META.currentSession]: null },
+      journal: {
+        ...journalContext(),
+        events: [
+          {
+            type: "CASH_COUNT",
+            payload: cashCountPayload(
+              { session: session.uuid, attempt: 1, blind: closeSettings(config).blind, methods },
+              places,
+            ),
+          },
+          { type: "LOGOUT" },
+        ],
+      },
+    },
+  );
+  journalChanged();
+  emit("session.closed", { session: closed });
+  sessionStorage.removeItem("kassa.cashier");
+  setState({ session: null, cashier: null, phase: "login", view: "sale", lastClosed: closed, lastZ: null });
+}
+
 /**
  * Print a stored Z; a reprint says DUPLICATE.
  * @param {any} z   the Z_CLOSE payload as stored

@@ -12,10 +12,12 @@ import {
   approveVariance,
   closeSettings,
   closeWithZ,
+  closeWithoutZ,
   countAttempt,
   expectedNow,
   leaveClose,
   reasonsFor,
+  sessionInJournal,
 } from "../../flows/close.js";
 import { toast } from "../../flows/messages.js";
 import { html, useEffect, useState } from "../html.js";
@@ -30,7 +32,7 @@ import { saleState, useStore } from "../store.js";
 
 export function CloseScreen() {
   const state = useStore();
-  const { session, config, order } = saleState(state);
+  const { config, order } = saleState(state);
   const places = config.currency_places;
   const { blind } = closeSettings(config);
   const methods = config.payment_methods ?? [];
@@ -55,10 +57,14 @@ export function CloseScreen() {
   const [drop, setDrop] = useState("");
   const [dropReason, setDropReason] = useState(dropReasons[0]?.code ?? "");
   const [busy, setBusy] = useState(false);
+  const [inJournal, setInJournal] = useState(/** @type {boolean | null} */ (null));
 
   useEffect(() => {
-    // Only a close that is not blind asks what is expected, so a blind page never has it.
-    if (!blind) expectedNow().then(setExpected, (error) => toast(String(error), "error"));
+    sessionInJournal().then((found) => {
+      setInJournal(found);
+      // Only a close that is not blind asks what is expected, so a blind page never has it.
+      if (found && !blind) expectedNow().then(setExpected, (error) => toast(String(error), "error"));
+    });
   }, [blind]);
 
   /** @param {string} name @returns {number | null} */
@@ -78,17 +84,18 @@ export function CloseScreen() {
   const record = async () => {
     if (!allTyped || busy) return;
     setBusy(true);
+    if (inJournal === false) {
+      // Opened elsewhere: no Z here; the count goes with the close.
+      try {
+        await closeWithoutZ(counts());
+      } catch (error) {
+        toast(`The session was not closed: ${error}`, "error");
+        setBusy(false);
+      }
+      return;
+    }
     try {
-      const counted = methods.map((m) => {
-        const entry = entries[m.name];
-        const amount = /** @type {number} */ (amountOf(m.name));
-        const rows =
-          entry.mode === "denominations"
-            ? denominations.map((value) => ({ value, count: Number(entry.counts[value] || 0) }))
-            : null;
-        return { method: m.name, amount, denominations: rows };
-      });
-      setResult(await countAttempt(counted));
+      setResult(await countAttempt(counts()));
       setApproval(null);
     } catch (error) {
       toast(`The count was not recorded: ${error}`, "error");
@@ -96,6 +103,18 @@ export function CloseScreen() {
       setBusy(false);
     }
   };
+  /** What was typed, as the count's payload takes it. */
+  function counts() {
+    return methods.map((m) => {
+      const entry = entries[m.name];
+      const amount = /** @type {number} */ (amountOf(m.name));
+      const rows =
+        entry.mode === "denominations"
+          ? denominations.map((value) => ({ value, count: Number(entry.counts[value] || 0) }))
+          : null;
+      return { method: m.name, amount, denominations: rows };
+    });
+  }
   const recount = () => {
     setResult(null);
     setApproval(null);
@@ -206,10 +225,10 @@ export function CloseScreen() {
           : html`<p>Count the cash in the drawer, declare the card terminal's batch, then record the count.</p>
             <div class="row">
               <button type="button" class="button big" data-test="leave-close" disabled=${busy} onClick=${() => leaveClose()}>Back to selling</button>
-              <button type="button" class="button primary big" data-test="record-count" disabled=${!allTyped || busy} onClick=${record}>Record the count</button>
+              <button type="button" class="button primary big" data-test="record-count" disabled=${!allTyped || busy || inJournal === null} onClick=${record}>${inJournal === false ? "Record the count and close" : "Record the count"}</button>
             </div>`
       }
-      ${session.adopted ? html`<p class="muted">This session was opened elsewhere: the Z holds what this till recorded.</p>` : null}
+      ${inJournal === false ? html`<p class="warn" data-test="close-no-z">This till's journal does not hold this session's opening (it was opened elsewhere or before this browser's data was lost): the count is recorded and the session closed without a Z here; the server's figures stand.</p>` : null}
     </section>
   </div>`;
 }
