@@ -315,3 +315,26 @@ def test_what_the_till_declares_is_held_to_its_rules(till: DayTill, orders: Orde
         assert said in stored.verification_detail, said
     assert "differs from its entries" not in stored.verification_detail
     assert _alerts() == [(entries[-1]["seq"], "z_mismatch")]
+
+
+def test_a_close_request_before_its_z_takes_the_z_figures(
+    till: DayTill, orders: OrderBuilder, shop: Shop
+) -> None:
+    # given a session with a cash in, whose close request reaches the server before the
+    # journal does (the server does not know the cash in yet: 50.00 "over")
+    session = orders.session
+    entries = [till.open(session), till.move("in", "50.00"), till.count("150.00")]
+    till.clock = "2026-11-30T20:00:00.000+01:00"
+    early = till.device.post(
+        f"sessions/{session.uuid}/close",
+        {"cashier_id": shop.alice.pk, "closed_at": till.clock, "counted_cash": "150.00"},
+    ).json()
+    assert (early["expected_cash"], early["difference"]) == ("100.00", "50.00")
+    # when the journal with the Z comes
+    till.sync([], entries + till.close())
+    # then the session holds the Z's figures, and nothing is flagged
+    session.refresh_from_db()
+    assert (session.expected_cash, session.difference) == (Decimal("150.00"), Decimal("0.00"))
+    assert ZReport.objects.get().verification == ZCheck.OK
+    assert CashMove.objects.get().review_code == ""
+    assert _alerts() == []

@@ -392,20 +392,23 @@ class _Apply:
             verification_detail=detail,
             **fields,
         )
+        first_z = isinstance(session_text, str) and session_text not in self.closed_at_seq
         if isinstance(session_text, str):
             self.closed_at_seq.setdefault(session_text, entry.seq)
-        if session is not None and session.state == SessionState.OPEN:
-            # The till closed it: the server's session closes with the Z's figures.
-            session.state = SessionState.CLOSED
-            session.closed_at = z.closed_at
-            closer = _obj(closed.get("by"))
-            closer_id = closer.get("id")
-            session.closed_by = (
-                Cashier.objects.filter(pk=closer_id).first() if type(closer_id) is int else None
-            )
-            session.counted_cash = _signed(cash.get("counted"), self.places)
-            session.expected_cash = _signed(cash.get("expected"), self.places)
-            session.difference = _signed(cash.get("difference"), self.places)
+        if session is not None and first_z:
+            # The till closed it with this Z: the server's session closes (if the till's
+            # close request has not yet) and holds the Z's figures, the close's.
+            if session.state == SessionState.OPEN:
+                session.state = SessionState.CLOSED
+                session.closed_at = z.closed_at
+                closer_id = _obj(closed.get("by")).get("id")
+                session.closed_by = (
+                    Cashier.objects.filter(pk=closer_id).first() if type(closer_id) is int else None
+                )
+            column = 10**10  # the session's amounts: 12 digits, 2 decimals
+            session.counted_cash = _signed(cash.get("counted"), self.places, column)
+            session.expected_cash = _signed(cash.get("expected"), self.places, column)
+            session.difference = _signed(cash.get("difference"), self.places, column)
             session.save()
 
     def verify(self, entry: AcceptedEntry) -> tuple[str, str]:
@@ -510,14 +513,15 @@ def _short(value: object) -> str:
     return text if len(text) <= 120 else f"{text[:117]}…"
 
 
-def _signed(value: object, places: int) -> Decimal | None:
+def _signed(value: object, places: int, limit: int = 10**12) -> Decimal | None:
+    """An amount as written, or None when it is not one or its column cannot hold it."""
     if not isinstance(value, str):
         return None
     try:
         parsed = to_decimal(value, places=places, field="amount")
     except MoneyError:
         return None
-    return parsed if abs(parsed) < Decimal(10) ** 12 else None
+    return parsed if abs(parsed) < limit else None
 
 
 def _date(value: object) -> date | None:
