@@ -112,19 +112,21 @@ def grand_totals_before(*, terminal_code: str, seq: int, places: int) -> dict[st
     return {"gt_after": payload.get("gt_after"), "gt_abs_after": payload.get("gt_abs_after")}
 
 
-def software_before(*, terminal_code: str, seq: int) -> Any:
-    """The till's software at `seq`: the last SOFTWARE_VERSION's or JOURNAL_INIT's."""
-    row = (
-        TerminalEntry.objects.filter(
-            terminal_code=terminal_code,
-            seq__lt=seq,
-            type__in=["SOFTWARE_VERSION", "JOURNAL_INIT"],
-        )
-        .order_by("-seq")
-        .values_list("canonical", flat=True)
-        .first()
+def software_before(*, terminal_code: str, seq: int, since: tuple[int, Any] | None = None) -> Any:
+    """The till's software at `seq`: the last SOFTWARE_VERSION's or JOURNAL_INIT's.
+    `since`: (seq, software) known at an earlier entry (the previous Z), so only the
+    entries after it are read, not a year of them."""
+    entries = TerminalEntry.objects.filter(
+        terminal_code=terminal_code,
+        seq__lt=seq,
+        type__in=["SOFTWARE_VERSION", "JOURNAL_INIT"],
     )
-    return None if row is None else (orjson.loads(bytes(row)).get("payload") or {}).get("software")
+    if since is not None:
+        entries = entries.filter(seq__gt=since[0])
+    row = entries.order_by("-seq").values_list("canonical", flat=True).first()
+    if row is None:
+        return since[1] if since is not None else None
+    return (orjson.loads(bytes(row)).get("payload") or {}).get("software")
 
 
 def z_payload(z: ZReport) -> dict[str, Any]:

@@ -431,8 +431,10 @@ class _Apply:
         )
         entries = entries[:end]
         previous = z_previous(terminal=self.terminal, seq=entry.seq)
+        previous_z = z_payload(previous) if previous is not None else None
         variance = _obj(p.get("variance"))
-        problems = self.declared(entry, variance)
+        since = (previous.seq, _obj(previous_z).get("software")) if previous is not None else None
+        problems = self.declared(entry, variance, since)
         context = {
             "z_no": p.get("z_no"),
             "terminal": p.get("terminal"),
@@ -442,7 +444,7 @@ class _Apply:
             "closed": p.get("closed"),
             "approval": variance.get("approval"),
             "before": grand_totals_before(terminal_code=code, seq=open_seq, places=self.places),
-            "previous": z_payload(previous) if previous is not None else None,
+            "previous": previous_z,
         }
         try:
             computed = z_compute(entries, context)
@@ -465,7 +467,9 @@ class _Apply:
             return ZCheck.MISMATCH, "; ".join(problems)
         return ZCheck.OK, ""
 
-    def declared(self, entry: AcceptedEntry, variance: dict[str, Any]) -> list[str]:
+    def declared(
+        self, entry: AcceptedEntry, variance: dict[str, Any], since: tuple[int, Any] | None
+    ) -> list[str]:
         """What the till declares in its Z, against the rules the server can check."""
         p = entry.payload
         problems = []
@@ -477,7 +481,7 @@ class _Apply:
                 f"closed is {_short(p.get('closed'))}, the Z_CLOSE entry's own at and cashier "
                 f"are {_short({'at': entry.at_text, 'by': entry.cashier})}"
             )
-        software = software_before(terminal_code=self.terminal.code, seq=entry.seq)
+        software = software_before(terminal_code=self.terminal.code, seq=entry.seq, since=since)
         if p.get("software") != software:
             problems.append(
                 f"software is {_short(p.get('software'))}, the journal says {_short(software)}"
