@@ -282,6 +282,11 @@ def export_main(args: Sequence[str]) -> int:
     dsfinvk.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="folder (default: here)"
     )
+    dsfinvk.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip the dsfinvk package's validator (it reads a year of receipts for minutes)",
+    )
     options = parser.parse_args(args)
     _django_setup()
     _migrate()
@@ -293,6 +298,7 @@ def export_main(args: Sequence[str]) -> int:
             first_z=options.first,
             last_z=options.last,
             out_dir=options.out,
+            validate=not options.no_validate,
         )
     except ExportError as problem:
         print(f"kassa export dsfinvk: {problem}", file=sys.stderr)

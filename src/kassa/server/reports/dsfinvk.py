@@ -85,32 +85,80 @@ class ExportReport:
     receipts: int
     rows: int
 
+    validated: bool = True
+
     def summary(self) -> str:
+        checked = "validated" if self.validated else "NOT validated (--no-validate)"
         return (
             f"DSFinV-K export written: {self.path}, terminal {self.terminal}, "
             f"Z {self.first_z}–{self.last_z}, {self.closings} closings, "
-            f"{self.receipts:,} receipts, {self.rows:,} rows; validated. Without a TSE this "
+            f"{self.receipts:,} receipts, {self.rows:,} rows; {checked}. Without a TSE this "
             "export is not sufficient in Germany (docs/dsfinvk.md)."
         )
 
 
+class _Holder:
+    """What a dsfinvk field writes its formatted value into (a Model has `_data`)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+
+def _formatter(f: Any) -> Any:
+    """The package's own formatting of one column (its field's __set__: decimal comma,
+    digit grouping, places, booleans as 0/1, local timestamps), remembered per value: a
+    year of receipts repeats its amounts, dates and ids."""
+    cache: dict[Any, str] = {}
+    holder = _Holder()
+
+    def text(value: Any) -> str:
+        known = cache.get(value)
+        if known is None:
+            f.__set__(holder, value)
+            known = holder._data[f.name]
+            if len(cache) < 50_000:
+                cache[value] = known
+        return known
+
+    if isinstance(f, StringField) and f.regex is None:
+        return lambda value: value  # a plain text column: stored as given
+    return text
+
+
+class _Spec:
+    def __init__(self, table: type[Model]) -> None:
+        self.names = [f.name for f in table._fields]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.format = [_formatter(f) for f in table._fields]
+        self.defaults = ["" if f.default is None else f.default for f in table._fields]
+
+
 class _Tables:
-    """One temporary CSV file per table, written as the rows come."""
+    """One temporary CSV file per table, its rows written as they come: each value
+    formatted by the dsfinvk package's field of its column, as its Model would."""
 
     def __init__(self) -> None:
         self.files: dict[str, IO[str]] = {}
         self.writers: dict[str, Any] = {}
+        self.specs: dict[type[Model], _Spec] = {}
         self.rows = 0
 
-    def add(self, record: Model) -> None:
-        name = record._filename
-        writer = self.writers.get(name)
-        if writer is None:
+    def add(self, table: type[Model], **values: Any) -> None:
+        spec = self.specs.get(table)
+        if spec is None:
+            spec = self.specs[table] = _Spec(table)
             handle = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
             writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-            writer.writerow([f.name for f in record._fields])
-            self.files[name], self.writers[name] = handle, writer
-        writer.writerow(["" if v is None else v for v in record._data.values()])
+            writer.writerow(spec.names)
+            self.files[table._filename], self.writers[table._filename] = handle, writer
+        row = list(spec.defaults)
+        for name, value in values.items():
+            i = spec.index[name]
+            if value is not None:
+                row[i] = spec.format[i](value)
+        self.writers[table._filename].writerow(row)
         self.rows += 1
 
     def close(self) -> None:
@@ -230,20 +278,19 @@ class _Export:
         at = _at(entry["at"])
         closing.bon(bon_id)
         self.tables.add(
-            D.Bonkopf(
-                **closing.ids(self.kasse),
-                BON_ID=bon_id,
-                BON_NR=entry["seq"],
-                BON_TYP="Beleg",
-                TERMINAL_ID=self.kasse,
-                BON_STORNO=False,
-                BON_START=at,
-                BON_ENDE=at,
-                BEDIENER_ID=str(cashier.get("id", "")),
-                BEDIENER_NAME=str(cashier.get("name", ""))[:50],
-                UMS_BRUTTO=gross,
-                BON_NOTIZ=note[:255],
-            )
+            D.Bonkopf,
+            **closing.ids(self.kasse),
+            BON_ID=bon_id,
+            BON_NR=entry["seq"],
+            BON_TYP="Beleg",
+            TERMINAL_ID=self.kasse,
+            BON_STORNO=False,
+            BON_START=at,
+            BON_ENDE=at,
+            BEDIENER_ID=str(cashier.get("id", "")),
+            BEDIENER_NAME=str(cashier.get("name", ""))[:50],
+            UMS_BRUTTO=gross,
+            BON_NOTIZ=note[:255],
         )
 
     def untaxed(
@@ -259,34 +306,31 @@ class _Export:
         self.head(closing, entry, bon_id, amount, text)
         ids = {**closing.ids(self.kasse), "BON_ID": bon_id}
         self.tables.add(
-            D.Bonpos(
-                **ids,
-                POS_ZEILE="1",
-                GV_TYP=gv_typ,
-                ARTIKELTEXT=text[:255],
-                INHAUS=False,
-                MENGE=Decimal(1),
-                STK_BR=amount,
-            )
+            D.Bonpos,
+            **ids,
+            POS_ZEILE="1",
+            GV_TYP=gv_typ,
+            ARTIKELTEXT=text[:255],
+            INHAUS=False,
+            MENGE=Decimal(1),
+            STK_BR=amount,
         )
         self.tables.add(
-            D.Bonpos_USt(
-                **ids,
-                POS_ZEILE="1",
-                UST_SCHLUESSEL=VAT_NOT_TAXABLE,
-                POS_BRUTTO=amount,
-                POS_NETTO=amount,
-                POS_UST=Decimal(0),
-            )
+            D.Bonpos_USt,
+            **ids,
+            POS_ZEILE="1",
+            UST_SCHLUESSEL=VAT_NOT_TAXABLE,
+            POS_BRUTTO=amount,
+            POS_NETTO=amount,
+            POS_UST=Decimal(0),
         )
         self.tables.add(
-            D.Bonkopf_USt(
-                **ids,
-                UST_SCHLUESSEL=VAT_NOT_TAXABLE,
-                BON_BRUTTO=amount,
-                BON_NETTO=amount,
-                BON_UST=Decimal(0),
-            )
+            D.Bonkopf_USt,
+            **ids,
+            UST_SCHLUESSEL=VAT_NOT_TAXABLE,
+            BON_BRUTTO=amount,
+            BON_NETTO=amount,
+            BON_UST=Decimal(0),
         )
         self.cash(closing, ids, amount)
         closing.vat_keys.add(VAT_NOT_TAXABLE)
@@ -294,9 +338,11 @@ class _Export:
     def cash(self, closing: _Closing, ids: dict[str, Any], amount: Decimal) -> None:
         name = closing.payload.get("cash", {}).get("method") or "Bar"
         self.tables.add(
-            D.Bonkopf_Zahlarten(
-                **ids, ZAHLART_TYP="Bar", ZAHLART_NAME=str(name)[:60], BASISWAEH_BETRAG=amount
-            )
+            D.Bonkopf_Zahlarten,
+            **ids,
+            ZAHLART_TYP="Bar",
+            ZAHLART_NAME=str(name)[:60],
+            BASISWAEH_BETRAG=amount,
         )
         closing.pay("Bar", str(name), amount)
 
@@ -342,27 +388,25 @@ class _Export:
             key = self.vat_key(line["tax_rate"])
             gross, net, tax = _money(line["amount"]), _money(line["net"]), _money(line["tax"])
             self.tables.add(
-                D.Bonpos(
-                    **ids,
-                    POS_ZEILE=str(number),
-                    GV_TYP="Umsatz",
-                    ARTIKELTEXT=str(line.get("name", ""))[:255],
-                    INHAUS=False,
-                    ART_NR=str(line.get("ref") or "")[:50],
-                    MENGE=_money(line["qty"]),
-                    EINHEIT=str(line.get("unit") or "")[:50],
-                    STK_BR=_money(line["unit_price"]),
-                )
+                D.Bonpos,
+                **ids,
+                POS_ZEILE=str(number),
+                GV_TYP="Umsatz",
+                ARTIKELTEXT=str(line.get("name", ""))[:255],
+                INHAUS=False,
+                ART_NR=str(line.get("ref") or "")[:50],
+                MENGE=_money(line["qty"]),
+                EINHEIT=str(line.get("unit") or "")[:50],
+                STK_BR=_money(line["unit_price"]),
             )
             self.tables.add(
-                D.Bonpos_USt(
-                    **ids,
-                    POS_ZEILE=str(number),
-                    UST_SCHLUESSEL=key,
-                    POS_BRUTTO=gross,
-                    POS_NETTO=net,
-                    POS_UST=tax,
-                )
+                D.Bonpos_USt,
+                **ids,
+                POS_ZEILE=str(number),
+                UST_SCHLUESSEL=key,
+                POS_BRUTTO=gross,
+                POS_NETTO=net,
+                POS_UST=tax,
             )
             sums = per_rate.setdefault(key, [Decimal(0)] * 3)
             sums[0] += gross
@@ -370,9 +414,12 @@ class _Export:
             sums[2] += tax
         for key, (gross, net, tax) in sorted(per_rate.items()):
             self.tables.add(
-                D.Bonkopf_USt(
-                    **ids, UST_SCHLUESSEL=key, BON_BRUTTO=gross, BON_NETTO=net, BON_UST=tax
-                )
+                D.Bonkopf_USt,
+                **ids,
+                UST_SCHLUESSEL=key,
+                BON_BRUTTO=gross,
+                BON_NETTO=net,
+                BON_UST=tax,
             )
             closing.vat_keys.add(key)
         self.payments(closing, ids, p)
@@ -395,9 +442,11 @@ class _Export:
         for name, amount in paid.items():
             kind = "Bar" if methods.get(name, {}).get("cash") else "Unbar"
             self.tables.add(
-                D.Bonkopf_Zahlarten(
-                    **ids, ZAHLART_TYP=kind, ZAHLART_NAME=name[:60], BASISWAEH_BETRAG=amount
-                )
+                D.Bonkopf_Zahlarten,
+                **ids,
+                ZAHLART_TYP=kind,
+                ZAHLART_NAME=name[:60],
+                BASISWAEH_BETRAG=amount,
             )
             closing.pay(kind, name, amount)
 
@@ -408,17 +457,12 @@ class _Export:
         order = str(original.get("order"))
         where = self.sold.get(order) or self._closing_at(original.get("at"))
         self.tables.add(
-            D.Bon_Referenzen(
-                **ids,
-                REF_TYP="Transaktion",
-                REF_Z_KASSE_ID=self.kasse,
-                REF_BON_ID=order,
-                **(
-                    {"REF_DATUM": where.created, "REF_Z_NR": where.z.z_no}
-                    if where is not None
-                    else {}
-                ),
-            )
+            D.Bon_Referenzen,
+            **ids,
+            REF_TYP="Transaktion",
+            REF_Z_KASSE_ID=self.kasse,
+            REF_BON_ID=order,
+            **({"REF_DATUM": where.created, "REF_Z_NR": where.z.z_no} if where is not None else {}),
         )
 
     def _closing_at(self, at: object) -> _Closing | None:
@@ -448,78 +492,75 @@ class _Export:
         street, postcode, city = _address(self.terminal)
         bar = sum((v for (k, _), v in closing.payments.items() if k == "Bar"), Decimal(0))
         self.tables.add(
-            D.Stamm_Abschluss(
-                **ids,
-                Z_BUCHUNGSTAG=str(p.get("business_day") or ""),
-                Z_START_ID=closing.first_bon or "",
-                Z_ENDE_ID=closing.last_bon or "",
-                NAME=str(store.get("name") or self.terminal.store.name)[:60],
-                STRASSE=street,
-                PLZ=postcode,
-                ORT=city,
-                LAND="DEU",
-                STNR=str(store.get("tax_id") or "")[:20],
-                USTID=str(store.get("tax_id") or "")[:15],
-                Z_SE_ZAHLUNGEN=sum(closing.payments.values(), Decimal(0)),
-                Z_SE_BARZAHLUNGEN=bar,
-            )
+            D.Stamm_Abschluss,
+            **ids,
+            Z_BUCHUNGSTAG=str(p.get("business_day") or ""),
+            Z_START_ID=closing.first_bon or "",
+            Z_ENDE_ID=closing.last_bon or "",
+            NAME=str(store.get("name") or self.terminal.store.name)[:60],
+            STRASSE=street,
+            PLZ=postcode,
+            ORT=city,
+            LAND="DEU",
+            STNR=str(store.get("tax_id") or "")[:20],
+            USTID=str(store.get("tax_id") or "")[:15],
+            Z_SE_ZAHLUNGEN=sum(closing.payments.values(), Decimal(0)),
+            Z_SE_BARZAHLUNGEN=bar,
         )
         self.tables.add(
-            D.Stamm_Orte(
-                **ids,
-                LOC_NAME=self.terminal.store.name[:60],
-                LOC_STRASSE=street,
-                LOC_PLZ=postcode,
-                LOC_ORT=city,
-                LOC_LAND="DEU",
-                LOC_USTID=self.terminal.store.tax_id[:15],
-            )
+            D.Stamm_Orte,
+            **ids,
+            LOC_NAME=self.terminal.store.name[:60],
+            LOC_STRASSE=street,
+            LOC_PLZ=postcode,
+            LOC_ORT=city,
+            LOC_LAND="DEU",
+            LOC_USTID=self.terminal.store.tax_id[:15],
         )
         self.tables.add(
-            D.Stamm_Kassen(
-                **ids,
-                KASSE_BRAND=BRAND,
-                KASSE_MODELL=f"{BRAND} POS",
-                KASSE_SERIENNR=self.kasse,
-                KASSE_SW_BRAND=BRAND,
-                KASSE_SW_VERSION=str(p.get("software") or "")[:50],
-                KASSE_BASISWAEH_CODE=self.currency,
-                KEINE_UST_ZUORDNUNG=False,
-            )
+            D.Stamm_Kassen,
+            **ids,
+            KASSE_BRAND=BRAND,
+            KASSE_MODELL=f"{BRAND} POS",
+            KASSE_SERIENNR=self.kasse,
+            KASSE_SW_BRAND=BRAND,
+            KASSE_SW_VERSION=str(p.get("software") or "")[:50],
+            KASSE_BASISWAEH_CODE=self.currency,
+            KEINE_UST_ZUORDNUNG=False,
         )
         rates = {key: rate for rate, key in self.vat.items()}
         for key in sorted(closing.vat_keys):
             rate = Decimal(rates[key]) if key in rates else Decimal(0)
             self.tables.add(
-                D.Stamm_USt(
-                    **ids,
-                    UST_SCHLUESSEL=key,
-                    UST_SATZ=rate,
-                    UST_BESCHR=VAT_NAMES.get(key, f"{rate.normalize():f} %")[:55],
-                )
+                D.Stamm_USt,
+                **ids,
+                UST_SCHLUESSEL=key,
+                UST_SATZ=rate,
+                UST_BESCHR=VAT_NAMES.get(key, f"{rate.normalize():f} %")[:55],
             )
         self.business_cases(closing, ids)
         for (kind, name), amount in sorted(closing.payments.items()):
             self.tables.add(
-                D.Z_Zahlart(
-                    **ids, ZAHLART_TYP=kind, ZAHLART_NAME=name[:60], Z_ZAHLART_BETRAG=amount
-                )
+                D.Z_Zahlart,
+                **ids,
+                ZAHLART_TYP=kind,
+                ZAHLART_NAME=name[:60],
+                Z_ZAHLART_BETRAG=amount,
             )
-        self.tables.add(D.Z_Waehrungen(**ids, ZAHLART_WAEH=self.currency, ZAHLART_BETRAG_WAEH=bar))
+        self.tables.add(D.Z_Waehrungen, **ids, ZAHLART_WAEH=self.currency, ZAHLART_BETRAG_WAEH=bar)
 
     def business_cases(self, closing: _Closing, ids: dict[str, Any]) -> None:
         """Z_GV_Typ: the Z's own figures, as it stored them."""
         p = closing.payload
         for row in (p.get("totals") or {}).get("tax_rates", []):
             self.tables.add(
-                D.Z_GV_Typ(
-                    **ids,
-                    GV_TYP="Umsatz",
-                    UST_SCHLUESSEL=self.vat_key(row["rate"]),
-                    Z_UMS_BRUTTO=_money(row["gross"]),
-                    Z_UMS_NETTO=_money(row["net"]),
-                    Z_UST=_money(row["tax"]),
-                )
+                D.Z_GV_Typ,
+                **ids,
+                GV_TYP="Umsatz",
+                UST_SCHLUESSEL=self.vat_key(row["rate"]),
+                Z_UMS_BRUTTO=_money(row["gross"]),
+                Z_UMS_NETTO=_money(row["net"]),
+                Z_UST=_money(row["tax"]),
             )
         cash = p.get("cash") or {}
         untaxed: dict[str, Decimal] = {"Anfangsbestand": _money(cash.get("opening_float"))}
@@ -533,14 +574,13 @@ class _Export:
             untaxed["DifferenzSollIst"] = _money(cash.get("difference"))
         for gv_typ, amount in untaxed.items():
             self.tables.add(
-                D.Z_GV_Typ(
-                    **ids,
-                    GV_TYP=gv_typ,
-                    UST_SCHLUESSEL=VAT_NOT_TAXABLE,
-                    Z_UMS_BRUTTO=amount,
-                    Z_UMS_NETTO=amount,
-                    Z_UST=Decimal(0),
-                )
+                D.Z_GV_Typ,
+                **ids,
+                GV_TYP=gv_typ,
+                UST_SCHLUESSEL=VAT_NOT_TAXABLE,
+                Z_UMS_BRUTTO=amount,
+                Z_UMS_NETTO=amount,
+                Z_UST=Decimal(0),
             )
 
 
@@ -658,7 +698,14 @@ def dsfinvk_export(
             path.unlink()
             raise ExportError("the dsfinvk validator refused the export: " + "; ".join(problems))
     return ExportReport(
-        path, terminal.code, zs[0].z_no, zs[-1].z_no, len(zs), export.receipts, tables.rows
+        path,
+        terminal.code,
+        zs[0].z_no,
+        zs[-1].z_no,
+        len(zs),
+        export.receipts,
+        tables.rows,
+        validated=validate,
     )
 
 
