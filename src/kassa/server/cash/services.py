@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import DecimalField
 
 from kassa.money import MoneyError, money_round, to_decimal
+from kassa.server.common.memory import gc_paused
 from kassa.server.journal.errors import JournalProblem
 from kassa.server.journal.models import TerminalEntry
 from kassa.server.journal.services import AcceptedEntry, Flag, integrity_flag
@@ -423,6 +424,12 @@ class _Apply:
         open_seq = session_open_seq(terminal_code=code, session_uuid=session_text, before=entry.seq)
         if open_seq is None:
             return ZCheck.MISMATCH, f"no SESSION_OPEN of session {session_text} before the Z"
+        with gc_paused():
+            return self._verify(entry, session_text, open_seq)
+
+    def _verify(self, entry: AcceptedEntry, session_text: str, open_seq: int) -> tuple[str, str]:
+        p = entry.payload
+        code = self.terminal.code
         entries = journal_entries(terminal_code=code, first=open_seq, last=entry.seq - 1)
         # From the SESSION_OPEN up to the entry before its first PERIOD_CLOSE / Z_CLOSE.
         end = next(

@@ -35,6 +35,7 @@ from dsfinvk.validate import validate_zip
 
 from kassa.server.cash.models import ZReport
 from kassa.server.cash.selectors import z_payload
+from kassa.server.common.memory import gc_paused
 from kassa.server.journal.models import TerminalEntry
 from kassa.server.terminals.models import Terminal
 
@@ -675,7 +676,8 @@ def dsfinvk_export(
     tables = _Tables()
     export = _Export(terminal, zs, tables)
     try:
-        export.run()
+        with gc_paused():
+            export.run()
         dtd = (Path(__file__).with_name(DTD_NAME)).read_bytes()
         present = [t for t in TABLES if t._filename in tables.files]
         with zipfile.ZipFile(path, "x", zipfile.ZIP_DEFLATED) as archive:
