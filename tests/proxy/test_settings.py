@@ -245,3 +245,23 @@ def test_other_unknown_keys_are_still_errors(tmp_path: Path) -> None:
     config.write_text('currency = "EUR"\ncurrencey = "EUR"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="currencey: Extra inputs are not permitted"):
         load_settings(config, env={})
+
+
+def test_the_server_url_is_normalized_and_checked(tmp_path: Path) -> None:
+    settings = load_settings(None, env={"KASSA_PROXY_SERVER": "HTTP://shop-server:8000/"})
+    assert settings.server_url == "http://shop-server:8000"
+    kept = load_settings(None, env={}, overrides={"server_url": "https://h.example/kassa/"})
+    assert kept.server_url == "https://h.example/kassa"
+    assert load_settings(None, env={}).server_url == ""
+    for bad in ("shop-server:8000", "ftp://shop", "http://shop?x=1", "http://u@shop"):
+        with pytest.raises(ConfigError, match="server_url"):
+            load_settings(None, env={}, overrides={"server_url": bad})
+    ca = tmp_path / "ca.pem"
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_settings(None, env={"KASSA_PROXY_SERVER_CA": str(ca)})
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    with pytest.raises(ConfigError, match="goes with an https"):
+        load_settings(None, env={"KASSA_PROXY_SERVER_CA": str(ca)})
+    config = tmp_path / "proxy.toml"
+    config.write_text('server_url = "https://shop"\nserver_ca_file = "ca.pem"\n')
+    assert load_settings(config, env={}).server_ca_file == ca

@@ -359,6 +359,8 @@ def _start_proxy(data_dir: Path, port: int, server_port: int) -> subprocess.Pope
     env["KASSA_PROXY_ALLOWED_ORIGINS"] = (
         f"http://127.0.0.1:{server_port},http://localhost:{server_port}"
     )
+    # The proxy also serves the till at http://127.0.0.1:<port>/pos/, as on a POS PC.
+    env["KASSA_PROXY_SERVER"] = f"http://127.0.0.1:{server_port}"
     return subprocess.Popen(
         [
             sys.executable,
