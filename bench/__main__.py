@@ -16,6 +16,7 @@ PYTHON_BENCHES = [
     "journal_bench.py",
     "proxy_print.py",
     "proxy_display.py",
+    "proxy_forward.py",
     "terminal_bench.py",
 ]
 

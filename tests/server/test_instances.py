@@ -264,3 +264,19 @@ def test_two_instances_on_one_database(tmp_path: Path, database_url: str) -> Non
     finally:
         a.stop()
         b.stop()
+
+
+def test_the_cache_setting(tmp_path: Path) -> None:
+    from kassa.server.settings import cache_settings
+
+    default = cache_settings("", tmp_path)["default"]
+    assert default["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert default["LOCATION"] == os.environ.get("KASSA_CACHE_DIR", str(tmp_path / "cache"))
+    shared = cache_settings("redis://cache:6379/0", tmp_path)["default"]
+    assert shared["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert shared["LOCATION"] == "redis://cache:6379/0"
+    folder = cache_settings("file:///mnt/kassa-cache", tmp_path)["default"]
+    assert folder["LOCATION"] == "/mnt/kassa-cache"
+    for bad in ("memcached://x", "file://relative"):
+        with pytest.raises(ValueError, match="KASSA_CACHE_URL"):
+            cache_settings(bad, tmp_path)
