@@ -30,6 +30,17 @@ from tests.proxy.conftest import TcpPrinter
 
 pytestmark = pytest.mark.browser
 PROXY_HOST = "127.0.0.2"
+# Every state the receipt's print status shows, in order.
+RECORD_PRINT_STATES = """() => {
+  window.printStates = [];
+  const seen = () => {
+    const status = document.querySelector("[data-test=print-status]");
+    const state = status ? status.dataset.state : null;
+    if (state && window.printStates.at(-1) !== state) window.printStates.push(state);
+  };
+  new MutationObserver(seen).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"]});
+}"""
 
 
 @pytest.fixture
@@ -117,13 +128,28 @@ def test_a_till_served_by_its_proxy(
     assert [o["receipt_number"] for o in server.orders()] == [first]
     till.new_order()
 
+    # paper out: "not printed: paper out" stays, a late answer to the print request does
+    # not turn it back to "Printing…" (the proxy's event came first)
+    printer.faults.paper = "out"
+    page.wait_for_selector("[data-test=devices][data-printer=paper_out]")
+    page.evaluate(RECORD_PRINT_STATES)
+    till.add("Croissant")
+    paper_out = till.checkout("Cash")
+    assert print_state(till, "owed") == "Receipt not printed: paper out"
+    page.wait_for_timeout(1000)
+    states = page.evaluate("window.printStates")
+    assert "owed" in states and "printing" not in states[states.index("owed") :], states
+    printer.faults.paper = "ok"
+    assert print_state(till, "printed") == "Receipt printed"
+    till.new_order()
+
     # the server stopped: sell offline (the receipt still prints), reload offline
     server.stop()
     page.wait_for_selector("[data-test=online][data-online=false]", timeout=30_000)
     till.add("Croissant")
     second = till.checkout("Cash")
     assert print_state(till, "printed") == "Receipt printed"
-    assert printer.printed().count(CUT) == 2
+    assert printer.printed().count(CUT) == 3
     till.new_order()
     page.reload()
     till.wait_for_sale()
@@ -136,9 +162,9 @@ def test_a_till_served_by_its_proxy(
     server.start()
     till.wait_synced(timeout=60_000)
     orders = server.orders()
-    assert sorted(o["receipt_number"] for o in orders) == sorted([first, second, third])
-    assert len({o["uuid"] for o in orders}) == 3
-    assert printer.printed().count(CUT) == 3
+    assert sorted(o["receipt_number"] for o in orders) == sorted([first, paper_out, second, third])
+    assert len({o["uuid"] for o in orders}) == 4
+    assert printer.printed().count(CUT) == 4
 
     # the admin is not reachable through the proxy, the server's API is
     assert _status(f"{server.url}/admin/login/") == 200
@@ -161,5 +187,5 @@ def test_a_till_served_by_its_proxy(
         proxy.url,
     )
     assert answer in (403, "blocked")
-    assert printer.printed().count(CUT) == 3
+    assert printer.printed().count(CUT) == 4
     assert till.errors == []
