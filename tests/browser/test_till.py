@@ -264,12 +264,12 @@ def test_a_cash_sale_prints_opens_the_drawer_and_shows_the_change(
     # a manager opens the drawer without a sale; the proxy logs the reason
     till.page.click("[data-test=menu]")
     till.page.click("[data-test=menu-drawer] >> text=Open drawer")
-    till.page.click("[data-test=drawer-reason] >> text=Cash count")
+    till.page.click("[data-test=drawer-reason] >> text=Checking the drawer")
     till.page.click("[data-test=drawer-open]")
     till.pin("9999", pad="manager-pin-keys")
     wait_until(lambda: printer.printed().count(KICK) == 2)
     openings = shop.proxy.call("drawer/openings")
-    assert openings[0]["reason"] == "Cash count (Maria (manager), for Alice)"
+    assert openings[0]["reason"] == "Checking the drawer (Maria (manager), for Alice)"
     assert openings[0]["ok"] is True
 
 

@@ -15,7 +15,7 @@ from kassa.money import line_price, total
 from kassa.server.cash.models import CashSession
 from kassa.server.catalog.models import Category, Product, Tax
 from kassa.server.catalog.services import product_create
-from kassa.server.staff.models import Cashier, Role
+from kassa.server.staff.models import Cashier, RoleCode
 from kassa.server.staff.services import cashier_create
 from kassa.server.terminals.models import PaymentMethod, Store, Terminal
 from kassa.server.terminals.services import pairing_code_create, terminal_pair
@@ -103,7 +103,7 @@ def shop(db: None) -> Shop:
         card,
         voucher,
         alice=cashier_create(name="Alice", pin="1234"),
-        maria=cashier_create(name="Maria", pin="9999", role=Role.MANAGER),
+        maria=cashier_create(name="Maria", pin="9999", role=RoleCode.MANAGER),
         terminal=terminal,
         other_terminal=other,
         store=store,

@@ -184,7 +184,7 @@ def test_demo_shop() -> None:
         ("Cash", True),
         ("Card", False),
     }
-    roles = sorted(Cashier.objects.values_list("role", flat=True))
+    roles = sorted(Cashier.objects.values_list("role__code", flat=True))
     assert roles == ["cashier", "cashier", "manager"]
     for name, _, pin in credentials.cashiers:
         assert cashier_check_pin(cashier=Cashier.objects.get(name=name), pin=pin)

@@ -12,7 +12,7 @@ from django.db import transaction
 from kassa.server.catalog.barcodes import embedded_lookup_code, gtin_check_digit
 from kassa.server.catalog.models import Barcode, Category, Product, Tax
 from kassa.server.catalog.services import catalog_version_next
-from kassa.server.staff.models import Cashier, Reason, Role
+from kassa.server.staff.models import Cashier, Reason, RoleCode
 from kassa.server.staff.services import cashier_create
 from kassa.server.terminals.models import PaymentMethod, Store, Terminal
 from kassa.server.terminals.services import pairing_code_create
@@ -21,9 +21,9 @@ PROXY_PAIRING_CODE = "DEMO-2024"  # set in src/kassa/proxy/demo.toml
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "kassa-demo"  # noqa: S105 - printed in the demo banner on purpose
 CASHIERS = [
-    ("Alice", Role.CASHIER, "1234"),
-    ("Bob", Role.CASHIER, "2345"),
-    ("Maria (manager)", Role.MANAGER, "9999"),
+    ("Alice", RoleCode.CASHIER, "1234"),
+    ("Bob", RoleCode.CASHIER, "2345"),
+    ("Maria (manager)", RoleCode.MANAGER, "9999"),
 ]
 
 # (category path, tax key, unit, weighed, [(name, price)])

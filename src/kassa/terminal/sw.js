@@ -29,6 +29,7 @@ const SHELL = [
   "domain/jcs.js",
   "domain/money.js",
   "domain/numpad.js",
+  "domain/permissions.js",
   "domain/pin.js",
   "domain/receipt.js",
   "domain/receipt_layout.js",

@@ -206,7 +206,7 @@ def test_an_unknown_reference_is_kept_raw_beside_a_null_foreign_key(
         f"Cash session {unknown} is not known",
         "line 1: product 900001 is unknown.",
         "line 1: tax 900002 is unknown.",
-        "line 1: approved_by 900003 is not a manager.",
+        "line 1: approved_by 900003 is not a known cashier.",
         "payment 1: method 900005 is not allowed on this terminal.",
     ]:
         assert words in message
@@ -334,7 +334,7 @@ def test_approval_by_a_plain_cashier_is_stored_under_review(
     line = orders.line(shop.cola, "1", discount="50")
     line["approved_by"] = shop.alice.pk
     (result,) = device.post("orders/sync", {"orders": [orders.order([line])]}).json()["results"]
-    assert (result["status"], result["review"]["code"]) == ("accepted", "approval_invalid")
+    assert (result["status"], result["review"]["code"]) == ("accepted", "unauthorised_change")
     assert OrderLine.objects.get().approved_by == shop.alice
 
 

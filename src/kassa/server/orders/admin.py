@@ -18,7 +18,15 @@ from kassa.server.terminals.selectors import user_store_ids
 
 from .errors import OrderError
 from .importer import outbox_import
-from .models import Order, OrderLine, Payment, RefundFlag, SaleReview
+from .models import (
+    AbandonedOrder,
+    Order,
+    OrderApproval,
+    OrderLine,
+    Payment,
+    RefundFlag,
+    SaleReview,
+)
 from .services import order_acknowledge, refund_flags_acknowledge, sale_reviews_acknowledge
 
 
@@ -41,6 +49,8 @@ class OrderLineInline(ReadOnlyInline):
             "tax_amount",
             "gross",
             "price_overridden",
+            "list_price",
+            "voided",
             "approved_by",
             "unknown_product_id",
             "unknown_tax_id",
@@ -58,6 +68,26 @@ class PaymentInline(ReadOnlyInline):
             "method",
             "amount",
             "unknown_method_id",
+        )
+    )
+
+
+class ApprovalInline(ReadOnlyInline):
+    """The approvals the order's restricted changes used (docs/permissions.md)."""
+
+    model = OrderApproval
+    fields = readonly_fields = tuple[str, ...](
+        (
+            "action",
+            "subject",
+            "asked_by_id",
+            "approved_by_id",
+            "approver_role",
+            "role_revision",
+            "reason",
+            "note",
+            "before",
+            "after",
         )
     )
 
@@ -117,7 +147,7 @@ class OrderAdmin(ReadOnlyAdminMixin, StoreScoped, ImportAdmin[Order]):
     date_hierarchy = "created_at"
     list_select_related = ["terminal", "cashier", "acknowledgement"]
     readonly_fields = ["acknowledged", "journal", "original_order", "refunds", "refund_flags"]
-    inlines = [OrderLineInline, PaymentInline]
+    inlines = [OrderLineInline, PaymentInline, ApprovalInline]
     actions = ["acknowledge"]
     change_list_template = "admin/orders/order/change_list.html"
     import_title = "Import a terminal's exported orders"
@@ -289,3 +319,22 @@ class RefundFlagAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[RefundFl
         ids = list(queryset.values_list("pk", flat=True))
         count = refund_flags_acknowledge(flag_ids=ids, user=request.user)  # type: ignore[arg-type]
         messages.success(request, f"{count} refund flags acknowledged.")
+
+
+@admin.register(AbandonedOrder)
+class AbandonedOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AbandonedOrder]):
+    """Orders abandoned at a till with lines, from their ORDER_ABANDONED journal entries;
+    flagged when no one allowed to approved it (docs/permissions.md)."""
+
+    list_display = [
+        "terminal",
+        "seq",
+        "abandoned_at",
+        "cashier_name",
+        "total",
+        "approved_by_name",
+        "review_code",
+    ]
+    list_filter = ["terminal", "review_code"]
+    search_fields = ["=uuid", "cashier_name"]
+    readonly_fields = [f.name for f in AbandonedOrder._meta.fields]

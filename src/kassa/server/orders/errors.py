@@ -30,6 +30,7 @@ class OrderErrorCode(StrEnum):
     INVALID_AMOUNT = "invalid_amount"
     ABSURD_AMOUNT = "absurd_amount"
     APPROVAL_INVALID = "approval_invalid"
+    UNAUTHORISED_CHANGE = "unauthorised_change"
     LINE_TOTAL_MISMATCH = "line_total_mismatch"
     TOTAL_MISMATCH = "total_mismatch"
     UNKNOWN_PAYMENT_METHOD = "unknown_payment_method"

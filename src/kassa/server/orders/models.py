@@ -224,6 +224,15 @@ class OrderLine(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines"
     )
     reason = models.CharField(max_length=40, blank=True, default="", db_default="")
+    # Taken away after the customer saw it (docs/permissions.md): kept, counted in the
+    # day's report, not in the order's totals.
+    voided = models.BooleanField(default=False, db_default=False)
+    list_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="The catalog price"
+    )
+    line_ref = models.CharField(
+        max_length=20, blank=True, default="", db_default="", help_text="The till's line id"
+    )
 
     class Meta:
         ordering = ["order", "position"]
@@ -346,3 +355,71 @@ class RefundFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}: {self.code}"
+
+
+class OrderApproval(models.Model):
+    """An approval a restricted change of an order used, as the till sent it
+    (docs/permissions.md): who asked, who approved, and the approver's role and the
+    revision of its permissions the till judged by."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="approvals")
+    uuid = models.UUIDField()
+    action = models.CharField(max_length=32)
+    subject = models.JSONField()
+    asked_by_id = models.BigIntegerField()
+    approved_by_id = models.BigIntegerField()
+    approver_role = models.CharField(max_length=32)
+    role_revision = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, blank=True, default="")
+    note = models.CharField(max_length=500, blank=True, default="")
+    before = models.CharField(max_length=40, blank=True, default="")
+    after = models.CharField(max_length=40, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "uuid"], name="order_approval_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} approved by {self.approved_by_id} ({self.approver_role})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableOrderError(f"approval {self.uuid} cannot be changed")
+        super().save(*args, **kwargs)
+
+
+class AbandonedOrder(models.Model):
+    """An order a till abandoned with lines, read from its ORDER_ABANDONED journal entry
+    (the entry is the record; this is its row for the back office and reports). Flagged
+    when the cashier's role did not allow it and no ORDER_ABANDON approval (an OVERRIDE
+    entry) covers it."""
+
+    terminal = models.ForeignKey("terminals.Terminal", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField(help_text="The ORDER_ABANDONED's place in the journal")
+    uuid = models.UUIDField(null=True, blank=True)
+    cashier_id_at_till = models.BigIntegerField(null=True, blank=True)
+    cashier_name = models.CharField(max_length=100, blank=True, default="")
+    abandoned_at = models.DateTimeField()
+    lines = models.JSONField()
+    total = models.CharField(max_length=40)
+    approval = models.UUIDField(null=True, blank=True)
+    approved_by_name = models.CharField(max_length=100, blank=True, default="")
+    review_code = models.CharField(max_length=40, blank=True, default="")
+    review_message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-abandoned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terminal", "seq"], name="abandoned_order_one_per_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.terminal} journal #{self.seq}: {self.total} abandoned"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableOrderError(f"abandoned order {self.uuid} cannot be changed")
+        super().save(*args, **kwargs)

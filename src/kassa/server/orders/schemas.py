@@ -46,11 +46,43 @@ class LineIn(Strict):
     # by the order's original_uuid, and the reason code.
     original_line: int | None = Field(default=None, ge=0, le=499)
     reason: str = Field(default="", max_length=40, pattern=NO_NUL)
+    # The line's id in the till's order (approvals name it), the catalog price when it
+    # was added, and whether it was taken away after it was shown (docs/permissions.md).
+    line_id: str | None = Field(default=None, max_length=20, pattern=NO_NUL)
+    list_price: DecimalStr | None = None
+    voided: bool = False
 
 
 class PaymentIn(Strict):
     method_id: Id
     amount: DecimalStr
+
+
+class RoleRefIn(Strict):
+    code: str = Field(max_length=32, pattern=NO_NUL)
+    revision: int = Field(ge=0, le=2**31 - 1)
+
+
+class SubjectIn(Strict):
+    kind: str = Field(max_length=16, pattern=NO_NUL)
+    order: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    line: str | None = Field(default=None, max_length=20, pattern=NO_NUL)
+    session: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+
+
+class ApprovalIn(Strict):
+    """An approval a restricted change of the order used (docs/permissions.md)."""
+
+    id: UUID
+    action: str = Field(max_length=32, pattern=NO_NUL)
+    subject: SubjectIn
+    asked_by: Id
+    approved_by: Id
+    approver_role: RoleRefIn
+    reason: str | None = Field(default=None, max_length=32, pattern=NO_NUL)
+    note: str = Field(default="", max_length=500, pattern=NO_NUL)
+    before: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
+    after: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
 
 
 class OrderIn(Strict):
@@ -67,6 +99,9 @@ class OrderIn(Strict):
     payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
     change: DecimalStr = "0"
     totals: TotalsIn
+    # The role the till judged the cashier's changes by, and the approvals they used.
+    cashier_role: RoleRefIn | None = None
+    approvals: list[ApprovalIn] = Field(default_factory=list, max_length=500)
 
 
 MAX_JOURNAL_ENTRIES = 500

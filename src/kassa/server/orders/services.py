@@ -43,14 +43,18 @@ from kassa.server.catalog.models import Product, Tax
 from kassa.server.common.errors import validation_details, validation_message
 from kassa.server.common.locks import sales_lock
 from kassa.server.journal.entries import ORDER_TYPES
+from kassa.server.journal.models import TerminalEntry
 from kassa.server.journal.services import AcceptedEntry, journal_ingest
-from kassa.server.staff.models import Cashier, Role
+from kassa.server.staff.models import Cashier, Role, RoleRevision
+from kassa.server.staff.permissions import Action, Decision, Rules, decide, may_approve
 from kassa.server.terminals.models import PaymentMethod, Terminal
 
 from .errors import OrderErrorCode
 from .models import (
+    AbandonedOrder,
     Order,
     OrderAcknowledgement,
+    OrderApproval,
     OrderKind,
     OrderLine,
     OrderSource,
@@ -62,7 +66,7 @@ from .models import (
 )
 from .refund_rule import Figures, refund_amounts
 from .sale_check import Sold, SoldLine, SoldPayment, sale_differences
-from .schemas import LineIn, OrderIn
+from .schemas import ApprovalIn, LineIn, OrderIn
 
 MAX_QUANTITY = 100_000
 MAX_AMOUNT = 1_000_000_000
@@ -107,7 +111,9 @@ class _Context:
     places: int
     products: dict[int, str]
     taxes: set[int]
-    cashiers: dict[int, str]
+    cashiers: dict[int, str]  # id → role code
+    cashier_roles: dict[int, tuple[str, int]]  # id → (role code, its current revision)
+    rules: dict[tuple[str, int], Rules]  # (role code, revision) → permissions
     sessions: dict[uuid_module.UUID, tuple[int, str]]
     methods: dict[int, bool]
     method_names: dict[int, str]  # of the methods allowed on this terminal
@@ -170,6 +176,9 @@ def _check_order(order: OrderIn, ctx: _Context) -> list[Problem]:
     priced = True
     for number, line in enumerate(order.lines, start=1):
         expected = _check_line(check, line, f"line {number}")
+        if line.voided:
+            # Kept for the record and the day's report; it counts for nothing.
+            continue
         if expected is None:
             priced = False
         else:
@@ -189,7 +198,152 @@ def _check_order(order: OrderIn, ctx: _Context) -> list[Problem]:
         )
     # The payments paid what the till asked for: its printed total.
     _check_payments(check, order, sent_gross)
+    if order.cashier_id in ctx.cashiers:
+        _check_rights(check, order)
     return check.problems
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(value)
+    except ArithmeticError:
+        return None
+
+
+class _Restricted(NamedTuple):
+    action: str
+    line: LineIn | None  # None: the order is the subject
+    value: Decimal | None
+    where: str
+
+    @property
+    def what(self) -> str:
+        return f"{self.where}: {self.action}" + ("" if self.value is None else f" {self.value}")
+
+
+def _restricted(order: OrderIn) -> list[_Restricted]:
+    """The order's restricted changes (docs/permissions.md)."""
+    changes: list[_Restricted] = []
+    refunded = Decimal(0)
+    for number, line in enumerate(order.lines, start=1):
+        where = f"line {number}"
+        if line.voided:
+            changes.append(_Restricted(Action.LINE_VOID, line, None, where))
+            continue
+        price, listed = _decimal(line.unit_price), _decimal(line.list_price)
+        if (price != listed) if listed is not None else line.price_overridden:
+            changes.append(_Restricted(Action.PRICE_OVERRIDE, line, None, where))
+        discount = _decimal(line.discount)
+        if discount:
+            changes.append(_Restricted(Action.LINE_DISCOUNT, line, discount, where))
+        gross = _decimal(line.gross)
+        if gross is not None and gross < 0:
+            refunded -= gross
+    if refunded:
+        # Goods back without their original (a blind return) need BLIND_RETURN; with
+        # it, REFUND up to the role's amount (docs/permissions.md).
+        blind = order.kind != "sale" and order.original_uuid is None
+        if blind:
+            changes.append(_Restricted(Action.BLIND_RETURN, None, None, "the order"))
+        else:
+            changes.append(_Restricted(Action.REFUND, None, refunded, "the order"))
+    return changes
+
+
+def _check_rights(check: _Check, order: OrderIn) -> None:
+    """Each restricted change is allowed to the cashier's role, or references an approval
+    whose approver's role allowed it, as the permissions stood (the role's revision the
+    till judged by; it must be one the server recorded). Else the order is stored and
+    flagged `unauthorised_change`.
+
+    An order from a till before roles (no `cashier_role`) is judged as it was then: a
+    price or discount approved by the line's `approved_by`, by that person's role now."""
+    ctx = check.ctx
+    current = ctx.cashier_roles[order.cashier_id]
+    if order.cashier_role is None:
+        _check_legacy_rights(check, order, current)
+        return
+    role = (order.cashier_role.code, order.cashier_role.revision)
+    rules = ctx.rules.get(role)
+    if rules is None:
+        check.flag(
+            OrderErrorCode.UNAUTHORISED_CHANGE,
+            f"The cashier's role {role[0]} revision {role[1]} is not one the server "
+            f"recorded; judged by {current[0]} revision {current[1]}.",
+        )
+        rules = ctx.rules.get(current, {})
+    used: set[uuid_module.UUID] = set()
+    for change in _restricted(order):
+        decision = decide(rules, change.action, change.value)
+        if decision == Decision.ALLOWED:
+            continue
+        if decision == Decision.DENIED:
+            check.flag(
+                OrderErrorCode.UNAUTHORISED_CHANGE,
+                f"{change.what} is denied to the cashier's role {role[0]}.",
+            )
+            continue
+        line_id = None if change.line is None else (change.line.line_id or "")
+        approval = _approval_for(order, change.action, line_id, used)
+        if approval is None:
+            check.flag(OrderErrorCode.UNAUTHORISED_CHANGE, f"{change.what} has no approval.")
+            continue
+        used.add(approval.id)
+        problem = _approval_problem(ctx, order, approval, change.action, change.value)
+        if problem:
+            check.flag(OrderErrorCode.UNAUTHORISED_CHANGE, f"{change.what}: {problem}")
+
+
+def _approval_for(
+    order: OrderIn, action: str, line_id: str | None, used: set[uuid_module.UUID]
+) -> ApprovalIn | None:
+    for approval in order.approvals:
+        if approval.id in used or approval.action != action:
+            continue
+        subject = approval.subject
+        if subject.order is not None and subject.order != str(order.uuid):
+            continue
+        if line_id is None and subject.kind == "order":
+            return approval
+        if line_id is not None and subject.kind == "line" and subject.line == line_id:
+            return approval
+    return None
+
+
+def _approval_problem(
+    ctx: _Context, order: OrderIn, approval: ApprovalIn, action: str, value: Decimal | None
+) -> str | None:
+    role = (approval.approver_role.code, approval.approver_role.revision)
+    if approval.approved_by not in ctx.cashiers:
+        return f"approved by {approval.approved_by}, who is not a known cashier."
+    rules = ctx.rules.get(role)
+    if rules is None:
+        return f"the approver's role {role[0]} revision {role[1]} is not one the server recorded."
+    if not may_approve(rules, action, value):
+        return f"the approver's role {role[0]} (revision {role[1]}) does not allow it."
+    return None
+
+
+def _check_legacy_rights(check: _Check, order: OrderIn, current: tuple[str, int]) -> None:
+    ctx = check.ctx
+    rules = ctx.rules.get(current, {})
+    for change in _restricted(order):
+        if change.line is None or change.action not in (
+            Action.PRICE_OVERRIDE,
+            Action.LINE_DISCOUNT,
+        ):
+            continue
+        if decide(rules, change.action, change.value) == Decision.ALLOWED:
+            continue
+        approver = change.line.approved_by
+        approver_role = ctx.cashier_roles.get(approver) if approver is not None else None
+        if approver_role is None or not may_approve(
+            ctx.rules.get(approver_role, {}), change.action, change.value
+        ):
+            check.flag(
+                OrderErrorCode.UNAUTHORISED_CHANGE,
+                f"{change.what} has no approval by a role that allows it.",
+            )
 
 
 def _check_line(check: _Check, line: LineIn, where: str) -> tuple[int, int, int] | None:
@@ -218,13 +372,15 @@ def _check_line(check: _Check, line: LineIn, where: str) -> tuple[int, int, int]
         check.flag(OrderErrorCode.INVALID_TAX_RATE, f"{where}: tax rate must be 0 to 100%.")
         in_range = False
     unit_price = check.amount(line.unit_price, f"{where} unit_price")
+    if line.list_price is not None:
+        check.amount(line.list_price, f"{where} list_price")
     if unit_price is not None and unit_price < 0:
         check.flag(OrderErrorCode.INVALID_PRICE, f"{where}: unit price cannot be negative.")
         in_range = False
-    if line.approved_by is not None and ctx.cashiers.get(line.approved_by) != Role.MANAGER:
+    if line.approved_by is not None and line.approved_by not in ctx.cashiers:
         check.flag(
             OrderErrorCode.APPROVAL_INVALID,
-            f"{where}: approved_by {line.approved_by} is not a manager.",
+            f"{where}: approved_by {line.approved_by} is not a known cashier.",
         )
     sent = (
         check.amount(line.net, f"{where} net"),
@@ -316,9 +472,11 @@ def _in(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
 
 def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
     product_ids = {line.product_id for order in orders for line in order.lines}
-    cashier_ids = {order.cashier_id for order in orders} | {
-        line.approved_by for order in orders for line in order.lines if line.approved_by
-    }
+    cashier_ids = (
+        {order.cashier_id for order in orders}
+        | {line.approved_by for order in orders for line in order.lines if line.approved_by}
+        | {approval.approved_by for order in orders for approval in order.approvals}
+    )
     session_field = CashSession._meta.get_field("uuid")
     session_uuids = {
         session_field.get_db_prep_value(order.session_uuid, connection) for order in orders
@@ -329,6 +487,23 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
     products_in, product_params = _in("id", product_ids)
     cashiers_in, cashier_params = _in("id", cashier_ids)
     sessions_in, session_params = _in("uuid", session_uuids)
+    cashier_rows = _rows(
+        f"SELECT c.id, r.code, r.revision FROM {Cashier._meta.db_table} c "  # noqa: S608
+        f"JOIN {Role._meta.db_table} r ON r.id = c.role_id WHERE c.{cashiers_in}",
+        cashier_params,
+    )
+    codes = {code for _, code, _ in cashier_rows} | {
+        ref.code
+        for order in orders
+        for ref in ([order.cashier_role] if order.cashier_role else [])
+        + [a.approver_role for a in order.approvals]
+    }
+    rules: dict[tuple[str, int], Rules] = {
+        (code, revision): rules
+        for code, revision, rules in RoleRevision.objects.filter(role__code__in=codes).values_list(
+            "role__code", "revision", "rules"
+        )
+    }
     return _Context(
         places=places,
         products=dict(
@@ -338,12 +513,9 @@ def _context(terminal: Terminal, orders: Sequence[OrderIn]) -> _Context:
             )
         ),
         taxes={pk for (pk,) in _rows(f"SELECT id FROM {Tax._meta.db_table}", ())},  # noqa: S608
-        cashiers=dict(
-            _rows(
-                f"SELECT id, role FROM {Cashier._meta.db_table} WHERE {cashiers_in}",  # noqa: S608
-                cashier_params,
-            )
-        ),
+        cashiers={pk: code for pk, code, _ in cashier_rows},
+        cashier_roles={pk: (code, revision) for pk, code, revision in cashier_rows},
+        rules=rules,
         sessions={
             session_field.to_python(row_uuid): (pk, state)
             for row_uuid, pk, state in _rows(
@@ -467,6 +639,7 @@ def order_batch_sync(
                 # The day close's entries: cash moves, counts, Zs checked against their
                 # sessions' entries (a session closed by its Z closes here too).
                 cash_entries_apply(terminal=terminal, entries=outcome.accepted)
+                _abandoned_record(terminal, outcome.accepted)
                 answer = outcome.as_dict()
     return BatchOutcome([r for r in results if r is not None], answer)
 
@@ -532,7 +705,7 @@ _REVIEW_TYPES = ("uuid", "bigint", "text", "text", "jsonb")
 _LINE_COLUMNS = (
     "order_id, position, product_id, name, quantity, unit_price, discount, tax_id, tax_rate, "
     "price_includes_tax, net, tax_amount, gross, price_overridden, approved_by_id, "
-    "original_line_id, reason"
+    "original_line_id, reason, voided, list_price, line_ref"
 )
 _LINE_REVIEW_COLUMNS = ", unknown_product_id, unknown_tax_id, unknown_approver_id"
 _PAYMENT_COLUMNS = "order_id, method_id, amount"
@@ -628,6 +801,9 @@ def _insert(
                         line.approved_by,
                         _original_line_id(order, line, ctx),
                         line.reason,
+                        line.voided,
+                        line.list_price,
+                        line.line_id or "",
                     )
                 )
             payment_rows.extend((pk, p.method_id, p.amount) for p in order.payments)
@@ -635,7 +811,35 @@ def _insert(
         _insert_rows(cursor, f"{Payment._meta.db_table} ({_PAYMENT_COLUMNS})", payment_rows)
         if reviewed:
             _insert_review_children(cursor, ctx, reviewed, review_in, results)
+        stored_pks = {**clean_in, **review_in}
+        _insert_approvals(
+            [(stored_pks[order.uuid], order) for _, order, _ in checked if order.uuid in stored_pks]
+        )
     return clean_in | review_in
+
+
+def _insert_approvals(stored: list[tuple[int, OrderIn]]) -> None:
+    """The approvals the stored orders' restricted changes used, as the till sent them."""
+    rows = [
+        OrderApproval(
+            order_id=pk,
+            uuid=approval.id,
+            action=approval.action,
+            subject=approval.subject.model_dump(exclude_none=True),
+            asked_by_id=approval.asked_by,
+            approved_by_id=approval.approved_by,
+            approver_role=approval.approver_role.code,
+            role_revision=approval.approver_role.revision,
+            reason=approval.reason or "",
+            note=approval.note,
+            before=approval.before or "",
+            after=approval.after or "",
+        )
+        for pk, order in stored
+        for approval in order.approvals
+    ]
+    if rows:
+        OrderApproval.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _insert_orders(
@@ -961,6 +1165,11 @@ def _insert_review_children(
                     line.approved_by if approver_known else None,
                     _original_line_id(order, line, ctx),
                     line.reason,
+                    line.voided,
+                    None
+                    if line.list_price is None
+                    else _fit(line.list_price, OrderLine, "list_price"),
+                    line.line_id or "",
                     None if product_known else line.product_id,
                     None if tax_known else line.tax_id,
                     None if approver_known else line.approved_by,
@@ -1081,6 +1290,119 @@ def _sales_check(
     SaleReview.objects.bulk_create(reviews, ignore_conflicts=True)
 
 
+# How far back before an ORDER_ABANDONED its OVERRIDE is looked for: the till writes the
+# OVERRIDE when the approval is given, just before the abandon.
+_OVERRIDE_REACH = 50
+
+
+def _abandoned_record(terminal: Terminal, entries: Sequence[AcceptedEntry]) -> None:
+    """An AbandonedOrder for each ORDER_ABANDONED the journal accepted, flagged
+    `unauthorised_change` unless the cashier's role (its revision in force at the
+    entry's time) allowed ORDER_ABANDON or an approving OVERRIDE came before it."""
+    abandons = [entry for entry in entries if entry.type == "ORDER_ABANDONED"]
+    if not abandons:
+        return
+    overrides = [
+        entry.payload for entry in entries if entry.type == "OVERRIDE"
+    ] + _stored_overrides(terminal, min(e.seq for e in abandons) - _OVERRIDE_REACH)
+    rows = []
+    for entry in abandons:
+        payload = entry.payload
+        order = payload.get("order") if isinstance(payload.get("order"), str) else None
+        cashier = entry.cashier or {}
+        review = ""
+        approval = next(
+            (
+                o
+                for o in overrides
+                if o.get("action") == Action.ORDER_ABANDON
+                and isinstance(o.get("subject"), dict)
+                and o["subject"].get("order") == order
+            ),
+            None,
+        )
+        if approval is not None:
+            problem = _override_problem(approval)
+            if problem:
+                review = problem
+        elif not _allowed_alone(cashier.get("id"), Action.ORDER_ABANDON, entry.at):
+            review = "ORDER_ABANDON has no approval and the cashier's role does not allow it."
+        try:
+            order_uuid = uuid_module.UUID(order) if order else None
+        except ValueError:
+            order_uuid = None
+        rows.append(
+            AbandonedOrder(
+                terminal=terminal,
+                seq=entry.seq,
+                uuid=order_uuid,
+                cashier_id_at_till=cashier.get("id")
+                if isinstance(cashier.get("id"), int)
+                else None,
+                cashier_name=str(cashier.get("name", ""))[:100],
+                abandoned_at=entry.at,
+                lines=payload.get("lines", []),
+                total=str(payload.get("total", ""))[:40],
+                approval=_uuid_or_none(approval.get("approval") if approval else None),
+                approved_by_name=str((approval or {}).get("approved_by", {}).get("name", ""))[:100],
+                review_code=OrderErrorCode.UNAUTHORISED_CHANGE if review else "",
+                review_message=review,
+            )
+        )
+    AbandonedOrder.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _uuid_or_none(value: Any) -> uuid_module.UUID | None:
+    try:
+        return uuid_module.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _stored_overrides(terminal: Terminal, from_seq: int) -> list[dict[str, Any]]:
+    """The OVERRIDE payloads of this terminal's chain from `from_seq` on, from their bytes."""
+    found = []
+    for canonical in TerminalEntry.objects.filter(
+        terminal_code=terminal.code, type="OVERRIDE", seq__gte=max(from_seq, 1)
+    ).values_list("canonical", flat=True):
+        payload = orjson.loads(bytes(canonical)).get("payload")
+        if isinstance(payload, dict):
+            found.append(payload)
+    return found
+
+
+def _override_problem(payload: dict[str, Any]) -> str | None:
+    """Why an OVERRIDE does not approve its action, or None."""
+    role = payload.get("approver_role")
+    if not isinstance(role, dict) or not isinstance(role.get("revision"), int):
+        return "the OVERRIDE names no approver role."
+    rules = (
+        RoleRevision.objects.filter(role__code=str(role.get("code")), revision=role["revision"])
+        .values_list("rules", flat=True)
+        .first()
+    )
+    if rules is None:
+        return f"the approver's role {role.get('code')} revision {role.get('revision')} is unknown."
+    if not may_approve(rules, str(payload.get("action"))):
+        return f"the approver's role {role.get('code')} does not allow {payload.get('action')}."
+    return None
+
+
+def _allowed_alone(cashier_id: Any, action: str, at: Any) -> bool:
+    """Whether the cashier's role, as its permissions stood at `at`, allowed `action`."""
+    if not isinstance(cashier_id, int):
+        return False
+    role_id = Cashier.objects.filter(pk=cashier_id).values_list("role_id", flat=True).first()
+    if role_id is None:
+        return False
+    revisions = RoleRevision.objects.filter(role_id=role_id).order_by("-revision")
+    rules = (
+        revisions.filter(created_at__lte=at).values_list("rules", flat=True).first()
+        or revisions.values_list("rules", flat=True).last()
+    )
+    return rules is not None and decide(rules, action) == Decision.ALLOWED
+
+
 def _sold_sent(order: OrderIn, ctx: _Context) -> Sold:
     """An order this request stored, as the till sent it and as the lines were named."""
     names = ctx.method_names
@@ -1108,6 +1430,8 @@ def _sold_sent(order: OrderIn, ctx: _Context) -> Sold:
                 line.gross,
             )
             for line in order.lines
+            # A SALE lists what was sold; voided lines are the order's record only.
+            if not line.voided
         ),
         totals=(order.totals.net, order.totals.tax, order.totals.gross),
         payments=tuple(SoldPayment(names.get(p.method_id), p.amount) for p in order.payments),
@@ -1127,7 +1451,9 @@ def _sold_stored(terminal: Terminal, uuids: Collection[uuid_module.UUID]) -> dic
     orders = list(Order.objects.filter(terminal=terminal, uuid__in=uuids).select_related("session"))
     ids = [order.pk for order in orders]
     lines: dict[int, list[SoldLine]] = {pk: [] for pk in ids}
-    for row in OrderLine.objects.filter(order_id__in=ids).order_by("order_id", "position"):
+    for row in OrderLine.objects.filter(order_id__in=ids, voided=False).order_by(
+        "order_id", "position"
+    ):
         lines[row.order_id].append(
             SoldLine(
                 row.name,
@@ -1180,7 +1506,9 @@ def _sold_stored(terminal: Terminal, uuids: Collection[uuid_module.UUID]) -> dic
                         tax=line.tax,
                         gross=line.gross,
                     )
-                    for held, line in zip(stored.lines, sent.lines, strict=True)
+                    for held, line in zip(
+                        stored.lines, [x for x in sent.lines if not x.voided], strict=True
+                    )
                 ),
                 totals=(sent.totals.net, sent.totals.tax, sent.totals.gross),
                 payments=tuple(

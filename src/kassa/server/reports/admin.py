@@ -14,7 +14,14 @@ from kassa.server.terminals.models import Terminal
 from kassa.server.terminals.selectors import terminals_for_user, user_store_ids
 
 from .models import SalesSummary
-from .selectors import Period, sales_by_day, sales_by_payment_method, sales_by_product, sales_totals
+from .selectors import (
+    Period,
+    sales_by_day,
+    sales_by_payment_method,
+    sales_by_product,
+    sales_totals,
+    voids_by_day,
+)
 
 
 class PeriodForm(forms.Form):
@@ -58,5 +65,6 @@ class SalesSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SalesSummary]):
             "by_day": sales_by_day(period, terminal_id, stores),
             "by_method": sales_by_payment_method(period, terminal_id, stores),
             "by_product": sales_by_product(period, terminal_id, stores),
+            "voids": voids_by_day(period, terminal_id, stores),
         }
         return TemplateResponse(request, "admin/reports/sales_summary.html", context)

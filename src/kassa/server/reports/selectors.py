@@ -13,7 +13,14 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kassa.money import QUANTITY_PLACES, money_round
-from kassa.server.orders.models import Order, OrderKind, OrderLine, Payment, RefundFlagCode
+from kassa.server.orders.models import (
+    AbandonedOrder,
+    Order,
+    OrderKind,
+    OrderLine,
+    Payment,
+    RefundFlagCode,
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ def sales_by_product(
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = _dicts(
-        OrderLine.objects.filter(order__in=_orders(period, terminal_id, store_ids))
+        OrderLine.objects.filter(order__in=_orders(period, terminal_id, store_ids), voided=False)
         .values("product_id", "product__name", "product__ref")
         .annotate(
             quantity=Sum("quantity"),
@@ -96,6 +103,43 @@ def sales_by_product(
         .order_by("-gross", "product__name")[:limit]
     )
     return _rounded(rows)
+
+
+def voids_by_day(
+    period: Period, terminal_id: int | None = None, store_ids: Collection[int] | None = None
+) -> list[dict[str, Any]]:
+    """Per day, the lines voided in paid orders and the orders abandoned with lines
+    (docs/permissions.md): what was taken away after the customer saw it."""
+    zone = timezone.get_current_timezone()
+    days: dict[date, dict[str, Any]] = {}
+
+    def day(key: date) -> dict[str, Any]:
+        return days.setdefault(
+            key, {"day": key, "voided_lines": 0, "voided": Decimal(0), "abandoned": 0}
+        )
+
+    for row in (
+        OrderLine.objects.filter(order__in=_orders(period, terminal_id, store_ids), voided=True)
+        .annotate(day=TruncDate("order__created_at", tzinfo=zone))
+        .values("day")
+        .annotate(lines=Count("id"), gross=Sum("gross"))
+    ):
+        entry = day(row["day"])
+        entry["voided_lines"] = row["lines"]
+        entry["voided"] = money_round(Decimal(str(row["gross"] or 0)))
+    start, end = period.bounds()
+    abandoned = AbandonedOrder.objects.filter(abandoned_at__gte=start, abandoned_at__lt=end)
+    if terminal_id is not None:
+        abandoned = abandoned.filter(terminal_id=terminal_id)
+    if store_ids is not None:
+        abandoned = abandoned.filter(terminal__store_id__in=store_ids)
+    for each in (
+        abandoned.annotate(day=TruncDate("abandoned_at", tzinfo=zone))
+        .values("day")
+        .annotate(orders=Count("id"))
+    ):
+        day(each["day"])["abandoned"] = each["orders"]
+    return [days[key] for key in sorted(days)]
 
 
 def sales_totals(

@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from .errors import StaffError
-from .models import Cashier, Reason
-from .services import cashier_set_pin, pin_validate
+from .models import Cashier, Reason, Role, RolePermission, RoleRevision
+from .services import cashier_set_pin, pin_validate, role_revision_record
 
 
 class CashierForm(forms.ModelForm[Cashier]):
@@ -41,6 +41,7 @@ class CashierAdmin(admin.ModelAdmin[Cashier]):
     form = CashierForm
     list_display = ["name", "role", "active", "created_at"]
     list_filter = ["role", "active"]
+    list_select_related = ["role"]
     search_fields = ["name"]
 
     def save_model(self, request: HttpRequest, obj: Cashier, form: Any, change: bool) -> None:
@@ -56,3 +57,41 @@ class ReasonAdmin(admin.ModelAdmin[Reason]):
     list_filter = ["action", "active", "restock"]
     list_editable = ["position", "active"]
     search_fields = ["label", "code"]
+
+
+class RolePermissionInline(admin.TabularInline[RolePermission, Role]):
+    model = RolePermission
+    extra = 0
+    fields = ["action", "mode", "limit"]
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin[Role]):
+    """Roles and what each may do at the till (docs/permissions.md). A change of the
+    permissions is recorded as a new revision; tills take it at their next sync."""
+
+    list_display = ["name", "code", "revision"]
+    readonly_fields = ["revision"]
+    inlines = [RolePermissionInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        role_revision_record(role=form.instance)
+
+
+@admin.register(RoleRevision)
+class RoleRevisionAdmin(admin.ModelAdmin[RoleRevision]):
+    """The permissions each role had from when on: the server judges approvals by them."""
+
+    list_display = ["role", "revision", "created_at"]
+    list_filter = ["role"]
+    readonly_fields = ["role", "revision", "rules", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

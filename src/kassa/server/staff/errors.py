@@ -10,6 +10,7 @@ from kassa.server.common.errors import DomainError
 class StaffErrorCode(StrEnum):
     PIN_INVALID = "pin_invalid"
     ROLE_INVALID = "role_invalid"
+    PERMISSION_INVALID = "permission_invalid"
 
 
 class StaffError(DomainError):

@@ -9,7 +9,12 @@ from .models import Cashier
 
 
 def cashier_list_active() -> QuerySet[Cashier]:
-    return Cashier.objects.filter(active=True).order_by("name")
+    return (
+        Cashier.objects.filter(active=True)
+        .select_related("role")
+        .prefetch_related("role__permissions")
+        .order_by("name")
+    )
 
 
 def cashier_check_pin(*, cashier: Cashier, pin: str) -> bool:

@@ -6,8 +6,15 @@
  * Lines keep their inputs (quantity, unit price, discount, tax snapshot) and not their
  * amounts: net, tax and gross are computed by `pricedLines` with `money.linePrice`, so they
  * can never disagree with the inputs. All numbers are integers in the units of `money.js`.
+ *
+ * A line taken away after it was shown is kept, marked `voided` (docs/permissions.md):
+ * removing a line voids it, lowering its quantity adds a voided line for the part taken
+ * away. Voided lines count for nothing (totals, receipt, customer display: `pricedLines`
+ * leaves them out) but travel with the order to the server and its reports
+ * (`voidedPricedLines`). Who may make a restricted change is `authorizeChange`'s to say.
  */
 
+import { checkChanges, restrictedChanges } from "./permissions.js";
 import {
   MoneyError,
   formatAmount,
@@ -85,7 +92,9 @@ export class CartError extends Error {
  * @property {number} rate             ten-thousandths of a percent
  * @property {boolean} priceIncludesTax
  * @property {boolean} priceOverridden set by setPrice
- * @property {number | null} approvedBy the manager (cashier id) who approved a price or discount
+ * @property {number | null} approvedBy the person (cashier id) who approved a price or discount
+ * @property {boolean} [voided]        taken away after it was shown: kept, counts for nothing
+ * @property {string | null} [voidOf]  a voided part of a decrease: the line it was taken from
  * @property {Returned | null} [returned] a line of a refund: its original line and fixed amounts
  * @property {string} [reason]         a returned line's reason code (refunds and blind returns)
  *
@@ -120,6 +129,9 @@ export class CartError extends Error {
  * @property {number} nextId           next local id for a line or payment
  * @property {OriginalRef | null} [original]  set by addReturnedLines (refunds, exchanges)
  * @property {string | null} [approval]  the approval (uuid) a refund or blind return went ahead on
+ * @property {readonly Approval[]} [approvals]  the approvals its restricted changes used
+ *
+ * @typedef {import("./permissions.js").Grant & {[field: string]: any}} Approval
  */
 
 /**
@@ -144,6 +156,7 @@ export function createOrder({ newUuid, receiptNumber, createdAt, places }) {
     payments: [],
     selectedLineId: null,
     nextId: 1,
+    approvals: [],
   });
 }
 
@@ -203,6 +216,7 @@ export function addProduct(order, { product, tax, quantity, unitPrice, merge = t
   if (merge && !weighed && added > 0) {
     const target = order.lines.findLast(
       (line) =>
+        !line.voided &&
         line.productId === product.id &&
         line.unitPrice === price &&
         line.discount === 0 &&
@@ -320,7 +334,7 @@ export function orderKind(order) {
 
 /**
  * Set a line's quantity (thousandths, not zero; negative for a returned item). To drop a line
- * use removeLine.
+ * use removeLine. Lowered toward zero, the part taken away is kept as a voided line.
  * @param {Order} order
  * @param {string} lineId
  * @param {number} quantity
@@ -328,12 +342,19 @@ export function orderKind(order) {
  */
 export function setQuantity(order, lineId, quantity) {
   checkQuantity(quantity);
-  return updateLine(order, lineId, { quantity });
+  const line = findLine(order, lineId);
+  const updated = updateLine(order, lineId, { quantity });
+  if (Math.sign(quantity) !== Math.sign(line.quantity) || Math.abs(quantity) >= Math.abs(line.quantity)) {
+    return updated;
+  }
+  /** @type {Line} */
+  const part = { ...line, id: String(order.nextId), quantity: line.quantity - quantity, voided: true, voidOf: lineId };
+  return freeze({ ...updated, lines: [...updated.lines, part], nextId: order.nextId + 1 });
 }
 
 /**
- * Set a line's discount (hundredths of a percent). Check needsManagerApproval first; pass the
- * approving manager's id, which the line keeps (the last approval given on the line stays).
+ * Set a line's discount (hundredths of a percent); pass the approver's id, which the line
+ * keeps (the last approval given on the line stays). Who may is `authorizeChange`'s to say.
  * @param {Order} order
  * @param {string} lineId
  * @param {number} discount
@@ -350,7 +371,7 @@ export function setDiscount(order, lineId, discount, { approvedBy = null } = {})
 
 /**
  * Override a line's unit price (minor units). Marks the line as overridden unless the price
- * is set back to the catalog price. Check needsManagerApproval first.
+ * is set back to the catalog price. Who may is `authorizeChange`'s to say.
  * @param {Order} order
  * @param {string} lineId
  * @param {number} unitPrice
@@ -368,18 +389,82 @@ export function setPrice(order, lineId, unitPrice, { approvedBy = null } = {}) {
 }
 
 /**
- * Remove a line; the selection moves to the line before it (or the next, or none).
+ * Remove a line: it is kept, voided; the selection moves to the line before it (or the
+ * next, or none).
  * @param {Order} order
  * @param {string} lineId
  * @returns {Order}
  */
 export function removeLine(order, lineId) {
-  const index = order.lines.findIndex((line) => line.id === lineId);
-  if (index < 0) throw new CartError("no_line", `no line ${lineId}`);
-  const lines = order.lines.filter((line) => line.id !== lineId);
+  findLine(order, lineId);
+  const lines = order.lines.map((line) => (line.id === lineId ? { ...line, voided: true } : line));
   let selectedLineId = order.selectedLineId;
-  if (selectedLineId === lineId) selectedLineId = (lines[index - 1] ?? lines[index] ?? null)?.id ?? null;
+  if (selectedLineId === lineId) {
+    const shown = order.lines.filter((line) => !line.voided);
+    const index = shown.findIndex((line) => line.id === lineId);
+    selectedLineId = (shown[index - 1] ?? shown[index + 1] ?? null)?.id ?? null;
+  }
   return freeze({ ...order, lines, selectedLineId });
+}
+
+/**
+ * Whether the order has lines that count (not voided).
+ * @param {Order} order
+ */
+export function hasLines(order) {
+  return order.lines.some((line) => !line.voided);
+}
+
+/**
+ * Check the restricted changes from `before` to `after` (docs/permissions.md): each must
+ * be allowed to the cashier logged in now, or covered by one of `approvals` that no
+ * change of this order used before. Throws a CartError (`not_permitted`, or
+ * `approval_required` with the change in `change`) otherwise; returns `after` with the
+ * approvals it used recorded on it, and, given `alone`, a record of each restricted
+ * change the cashier's role let them make alone (marked `alone`: the server judges it by
+ * that role, whoever finishes the order).
+ * @param {Order} before
+ * @param {Order} after
+ * @param {object} authority
+ * @param {import("./permissions.js").Rules | null | undefined} authority.rules
+ * @param {readonly Approval[]} [authority.approvals]
+ * @param {{person: {id: number, name: string}, role: {code: string, revision: number}, newId: () => string}} [authority.alone]
+ * @returns {Order}
+ */
+export function authorizeChange(before, after, { rules, approvals = [], alone }) {
+  const changes = restrictedChanges(before, after);
+  const previous = before.uuid === after.uuid ? (before.approvals ?? []) : [];
+  const used = new Set(previous.map((approval) => approval.id));
+  const verdict = checkChanges(changes, { rules, approvals, used, places: after.places });
+  if (!verdict.ok) {
+    const error = new CartError(
+      verdict.why === "denied" ? "not_permitted" : "approval_required",
+      `${verdict.change.action} on ${JSON.stringify(verdict.change.subject)}: ${verdict.why}`,
+    );
+    /** @type {any} */ (error).change = verdict.change;
+    throw error;
+  }
+  const taken = approvals.filter((approval) => verdict.used.includes(approval));
+  if (alone) {
+    for (const change of verdict.alone) {
+      taken.push({
+        id: alone.newId(),
+        action: change.action,
+        subject: change.subject,
+        value: change.value,
+        alone: true,
+        asked_by: alone.person,
+        approver: alone.person,
+        approver_role: alone.role,
+        reason: null,
+        note: "",
+        before: change.before,
+        after: change.after,
+      });
+    }
+  }
+  if (!taken.length) return after;
+  return freeze({ ...after, approvals: [...previous, ...taken] });
 }
 
 /**
@@ -389,6 +474,7 @@ export function removeLine(order, lineId) {
  */
 export function selectLine(order, lineId) {
   if (lineId !== null) findLine(order, lineId);
+  if (lineId === order.selectedLineId) return order;
   return freeze({ ...order, selectedLineId: lineId });
 }
 
@@ -462,10 +548,31 @@ export function pricedLines(order) {
   const { lines, places } = order;
   const cached = pricedCache.get(lines);
   if (cached && cached.places === places) return cached.priced;
-  const priced = Object.freeze(lines.map((line) => Object.freeze({ ...line, ...priceLine(line, places) })));
+  const priced = Object.freeze(
+    lines.filter((line) => !line.voided).map((line) => Object.freeze({ ...line, ...priceLine(line, places) })),
+  );
   if (Object.isFrozen(lines) && lines.every((line) => Object.isFrozen(line)))
     pricedCache.set(lines, { places, priced });
   return priced;
+}
+
+/**
+ * The voided lines with what they were worth (for the server and the day's report).
+ * @param {Order} order
+ * @returns {PricedLine[]}
+ */
+export function voidedPricedLines(order) {
+  return order.lines.filter((line) => line.voided).map((line) => linePriced(line, order.places));
+}
+
+/**
+ * One line with its net, tax and gross, voided or not.
+ * @param {Line} line
+ * @param {number} places
+ * @returns {PricedLine}
+ */
+export function linePriced(line, places) {
+  return { ...line, ...priceLine(line, places) };
 }
 
 /**
@@ -548,24 +655,7 @@ export function paymentProblem(order) {
  * @returns {boolean}
  */
 export function isFullyPaid(order) {
-  return order.lines.length > 0 && amountDue(order) === 0 && paymentProblem(order) === null;
-}
-
-/**
- * @typedef {{kind: "discount", discount: number} | {kind: "price", unitPrice: number, listPrice: number}} LineChange
- */
-
-/**
- * Whether a change needs a manager: any price different from the catalog price, or a
- * discount above the terminal's limit (hundredths of a percent; no limit given means 0, so
- * every discount needs a manager).
- * @param {LineChange} lineChange
- * @param {{discountLimit?: number | null}} [terminal]
- * @returns {boolean}
- */
-export function needsManagerApproval(lineChange, { discountLimit } = {}) {
-  if (lineChange.kind === "price") return lineChange.unitPrice !== lineChange.listPrice;
-  return lineChange.discount > (discountLimit ?? 0);
+  return hasLines(order) && amountDue(order) === 0 && paymentProblem(order) === null;
 }
 
 /**
@@ -584,6 +674,21 @@ export function needsManagerApproval(lineChange, { discountLimit } = {}) {
  * @property {number | null} approved_by
  * @property {number} [original_line]  a returned line's original line (position)
  * @property {string} [reason]         a returned line's reason code
+ * @property {string} line_id          the line's id in the order (approvals name it)
+ * @property {string} list_price       the catalog price when the line was added
+ * @property {boolean} voided          taken away after it was shown; counts for nothing
+ *
+ * @typedef {object} SyncApproval      an approval the order's restricted changes used
+ * @property {string} id
+ * @property {string} action
+ * @property {{kind: string, order?: string, line?: string, session?: string}} subject
+ * @property {number} asked_by
+ * @property {number} approved_by
+ * @property {{code: string, revision: number}} approver_role
+ * @property {string | null} reason
+ * @property {string} note
+ * @property {string | null} before
+ * @property {string | null} after
  *
  * @typedef {object} SyncPayload
  * @property {string} uuid
@@ -598,16 +703,19 @@ export function needsManagerApproval(lineChange, { discountLimit } = {}) {
  * @property {{method_id: number, amount: string}[]} payments
  * @property {string} change
  * @property {{net: string, tax: string, gross: string}} totals
+ * @property {{code: string, revision: number} | null} cashier_role  the role (and revision of
+ *   its permissions) the till judged the cashier's changes by
+ * @property {SyncApproval[]} approvals
  */
 
 /**
  * The order as the server's sync endpoint takes it (amounts as decimal strings).
  * @param {Order} order
- * @param {{sessionUuid: string, cashierId: number}} context the open session and the cashier
- *        finishing the order
+ * @param {{sessionUuid: string, cashierId: number, cashierRole?: {code: string, revision: number} | null}} context
+ *        the open session, the cashier finishing the order and their role
  * @returns {SyncPayload}
  */
-export function toSyncPayload(order, { sessionUuid, cashierId }) {
+export function toSyncPayload(order, { sessionUuid, cashierId, cashierRole = null }) {
   if (!isFullyPaid(order)) throw new CartError("not_paid", `order ${order.uuid} is not fully paid`);
   const places = order.places;
   const money = (/** @type {number} */ amount) => formatAmount(amount, places);
@@ -623,7 +731,7 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
     cashier_id: cashierId,
     created_at: order.createdAt,
     note: order.note,
-    lines: pricedLines(order).map((line) => ({
+    lines: [...pricedLines(order), ...voidedPricedLines(order)].map((line) => ({
       product_id: line.productId,
       // The name as printed: the server keeps it, so a product renamed after this till's
       // catalog download still matches the sale's journal entry.
@@ -641,10 +749,26 @@ export function toSyncPayload(order, { sessionUuid, cashierId }) {
       approved_by: line.approvedBy,
       ...(line.returned ? { original_line: line.returned.originalLine } : {}),
       ...(line.reason ? { reason: line.reason } : {}),
+      line_id: line.id,
+      list_price: money(line.listPrice),
+      voided: Boolean(line.voided),
     })),
     payments: order.payments.map((payment) => ({ method_id: payment.methodId, amount: money(payment.amount) })),
     change: money(change(order)),
     totals: { net: money(sum.net), tax: money(sum.tax), gross: money(sum.gross) },
+    cashier_role: cashierRole,
+    approvals: (order.approvals ?? []).map((approval) => ({
+      id: approval.id,
+      action: approval.action,
+      subject: { ...approval.subject },
+      asked_by: approval.asked_by?.id ?? cashierId,
+      approved_by: approval.approver?.id,
+      approver_role: approval.approver_role,
+      reason: approval.reason ?? null,
+      note: approval.note ?? "",
+      before: approval.before ?? null,
+      after: approval.after ?? null,
+    })),
   };
 }
 
@@ -670,7 +794,7 @@ function priceLine(line, places) {
  * @returns {Line}
  */
 function findLine(order, lineId) {
-  const line = order.lines.find((candidate) => candidate.id === lineId);
+  const line = order.lines.find((candidate) => candidate.id === lineId && !candidate.voided);
   if (!line) throw new CartError("no_line", `no line ${lineId}`);
   return line;
 }

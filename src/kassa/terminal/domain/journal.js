@@ -11,7 +11,7 @@
  */
 import { canonicalBytes, canonicalize, chainHash, GENESIS_HASH } from "./jcs.js";
 import { formatAmount, formatDiscount, formatQuantity, formatRate } from "./money.js";
-import { change, pricedLines, totals } from "./cart.js";
+import { change, linePriced, pricedLines, totals } from "./cart.js";
 
 /** The entry format (`v`) and every payload's version (`payload.v`). */
 export const ENTRY_VERSION = 1;
@@ -51,6 +51,7 @@ export const TYPES = Object.freeze([
   "X_REPORT",
   "Z_CLOSE",
   "PERIOD_CLOSE",
+  "OVERRIDE",
 ]);
 
 /**
@@ -357,33 +358,56 @@ export function abandonedPayload(order, refOf) {
  * @param {(productId: number) => string} [refOf]
  */
 export function lineVoidPayload(order, line, refOf) {
-  const [priced] = pricedLines({ ...order, lines: [line] });
-  return { order: order.uuid, line: linePayload(priced, order.places, refOf) };
+  return { order: order.uuid, line: linePayload(linePriced(line, order.places), order.places, refOf) };
 }
 
 /**
  * What went away from an order between two versions of it, as lines to journal: each line
- * removed, and each line whose quantity went down (toward zero) by the part removed. Other
- * changes (price, discount, a new line) are not voids. Lines are matched by their id.
+ * voided by the change (removed, or the voided part a decrease added), with the quantity
+ * that went. Other changes (price, discount, a new line) are not voids. Lines are matched
+ * by their id.
  * @param {import("./cart.js").Order} before
  * @param {import("./cart.js").Order} after
  * @returns {import("./cart.js").Line[]}
  */
 export function voidedLines(before, after) {
-  const now = new Map(after.lines.map((line) => [line.id, line]));
-  /** @type {import("./cart.js").Line[]} */
-  const voided = [];
-  for (const line of before.lines) {
-    const kept = now.get(line.id);
-    if (!kept) voided.push(line);
-    else if (
-      Math.sign(kept.quantity) === Math.sign(line.quantity) &&
-      Math.abs(kept.quantity) < Math.abs(line.quantity)
-    ) {
-      voided.push({ ...line, quantity: line.quantity - kept.quantity });
-    }
+  const was = new Map(before.lines.map((line) => [line.id, line]));
+  return after.lines.filter((line) => line.voided && !was.get(line.id)?.voided);
+}
+
+/**
+ * A restricted action approved by another person (docs/permissions.md).
+ * @param {object} approval  flows/approval.js's Approval
+ * @param {string} approval.id
+ * @param {string} approval.action
+ * @param {import("./permissions.js").Subject} approval.subject
+ * @param {{id: number, name: string}} approval.asked_by
+ * @param {{id: number, name: string}} approval.approver
+ * @param {{code: string, revision: number}} approval.approver_role
+ * @param {string | null} approval.reason
+ * @param {string} approval.note
+ * @param {string | null} [approval.before]
+ * @param {string | null} [approval.after]
+ */
+export function overridePayload(approval) {
+  /** @type {Record<string, string>} */
+  const subject = { kind: approval.subject.kind };
+  for (const key of /** @type {const} */ (["order", "line", "session"])) {
+    const value = approval.subject[key];
+    if (value !== undefined && value !== null) subject[key] = String(value);
   }
-  return voided;
+  return {
+    approval: approval.id,
+    action: approval.action,
+    subject,
+    asked_by: { id: approval.asked_by.id, name: approval.asked_by.name },
+    approved_by: { id: approval.approver.id, name: approval.approver.name },
+    approver_role: { code: approval.approver_role.code, revision: approval.approver_role.revision },
+    reason: approval.reason ?? null,
+    note: approval.note ?? "",
+    before: approval.before ?? null,
+    after: approval.after ?? null,
+  };
 }
 
 /** @param {number} offlineMs */

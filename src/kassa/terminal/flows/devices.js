@@ -7,7 +7,7 @@
 import { drawerPayload } from "../domain/journal.js";
 import { openDrawer, pairProxy, printOwed } from "../hardware/proxy.js";
 import { getState, setState } from "../state/store.js";
-import { authorize } from "./approval.js";
+import { authorize, spendApproval } from "./approval.js";
 import { record } from "./journal.js";
 import { toast } from "./messages.js";
 
@@ -25,28 +25,30 @@ export function printOwedReceipts() {
 }
 
 /**
- * Open the drawer without a sale, for a reason the proxy logs: at once for a manager,
- * else after a manager's PIN (the manager dialog). The journal's DRAWER_OPEN (the reason,
- * and the approving manager when it is not the cashier) is written before the drawer is
- * asked to open; a drawer that cannot be journalled stays shut.
- * @param {string} reason
+ * Open the drawer without a sale (NO_SALE), for a reason the journal and the proxy log: at
+ * once when the cashier's role allows it, else after an approval (flows/approval.js). The
+ * journal's DRAWER_OPEN (the reason's code, and the approver when it is not the cashier)
+ * is written before the drawer is asked to open; a drawer that cannot be journalled stays
+ * shut.
+ * @param {{code: string, label: string}} reason  from the back office's NO_SALE list
+ * @param {string} [note]
  */
-export function requestDrawer(reason) {
-  const why = reason.trim();
-  if (!why) return;
+export function requestDrawer(reason, note = "") {
   const { cashier } = getState();
-  if (!cashier) return;
+  if (!cashier || !reason.code) return;
   setState({ dialog: null });
+  const why = note.trim() ? `${reason.label}: ${note.trim()}` : reason.label;
   authorize({
     action: "NO_SALE",
     subject: { kind: "drawer" },
-    message: "Opening the drawer without a sale needs a manager.",
-    reason: why,
+    message: "Opening the drawer without a sale needs an approval.",
+    reason: reason.code,
+    note: note.trim(),
   }).then((granted) => {
-    if (!granted) return;
+    if (!granted || (granted.approval && !spendApproval(granted.approval))) return;
     const approver = granted.approval?.approver;
     journalledDrawer(
-      why,
+      reason.code,
       approver?.id ?? null,
       approver ? `${why} (${approver.name}, for ${cashier.name})` : `${why} (${cashier.name})`,
     );

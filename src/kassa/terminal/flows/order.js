@@ -3,10 +3,17 @@
  * Order editing: the open orders (park, resume, discard), adding products (tiles, search,
  * scans), the lines and the sale screen's numpad. Every change goes through `change`, which
  * keeps the order in IndexedDB and tells the bus (`order.changed`).
+ *
+ * Restricted changes (docs/permissions.md: a line voided or decreased, a price off the
+ * list, a discount above the role's limit, an order abandoned) are checked where the
+ * order is set (`setOrder`), whatever asked for them (a button, a key, the numpad, a scan,
+ * the console): each must be allowed to the cashier logged in now, or come with an
+ * approval given for it here (flows/approval.js) and not used before.
  */
 import * as cart from "../domain/cart.js";
 import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
-import { formatDiscount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
+import { formatAmount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
+import { restrictedChanges } from "../domain/permissions.js";
 import { abandonedPayload, lineVoidPayload, voidedLines } from "../domain/journal.js";
 import { editBuffer } from "../domain/numpad.js";
 import { lookupBarcode, productById } from "../domain/search.js";
@@ -15,7 +22,7 @@ import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
 import { channel, runtime } from "./context.js";
 import { journalChanged, journalWrite } from "./journal.js";
-import { authorize } from "./approval.js";
+import { authorize, rightTo, rulesOf, spendApproval, spentHere } from "./approval.js";
 import { toast } from "./messages.js";
 
 /** @typedef {import("../state/store.js").OpenOrder} OpenOrder */
@@ -63,9 +70,35 @@ export function newOrder() {
  * @param {import("../data/journal.js").JournalEvent[]} [events]
  */
 export function setOrder(order, events = []) {
+  guard(order);
   setState({ order, numpad: { ...getState().numpad, buffer: "" } });
   persist(order, events);
   emit("order.changed", { order });
+}
+
+/**
+ * Refuse an order that replaces the one on screen with restricted changes the cashier
+ * logged in now may not make alone and that no approval spent here covers.
+ * @param {OpenOrder} order
+ */
+function guard(order) {
+  const { order: current, cashier } = getState();
+  if (!current || current.uuid !== order.uuid) return;
+  const known = new Set((current.approvals ?? []).map((approval) => approval.id));
+  const fresh = (order.approvals ?? []).filter((approval) => !known.has(approval.id));
+  // A change made alone is recorded as the cashier's own; any other approval must have
+  // been given here and used up by this change.
+  if (fresh.some((approval) => (approval.alone ? approval.approver?.id !== cashier?.id : !spentHere(approval)))) {
+    throw new cart.CartError("approval_used", "an approval that was not given here, for this change");
+  }
+  cart.authorizeChange(
+    current,
+    { ...order, approvals: current.approvals ?? [] },
+    {
+      rules: rulesOf(cashier),
+      approvals: fresh.filter((approval) => !approval.alone),
+    },
+  );
 }
 
 /**
@@ -100,15 +133,34 @@ export function productRef(productId) {
 }
 
 /**
- * Apply a cart operation to the current order; a refused one becomes a message.
- * @param {(order: OpenOrder) => cart.Order} operation
+ * Apply a cart operation to the current order; a refused one becomes a message. A
+ * restricted change needs the cashier's right or `approval` (used up by it).
+ * @param {(order: OpenOrder, approval: import("./approval.js").Approval | null) => cart.Order} operation
+ * @param {{approval?: import("./approval.js").Approval | null}} [options]
  * @returns {boolean} whether it was applied
  */
-export function change(operation) {
+export function change(operation, { approval = null } = {}) {
   try {
     const before = currentOrder();
     // The cart's operations keep the order's other fields (openedAt).
-    const after = /** @type {OpenOrder} */ (operation(before));
+    const changed = /** @type {OpenOrder} */ (operation(before, approval));
+    const { cashier } = getState();
+    const after = /** @type {OpenOrder} */ (
+      cart.authorizeChange(before, changed, {
+        rules: rulesOf(cashier),
+        approvals: approval ? [approval] : [],
+        alone: cashier
+          ? {
+              person: { id: cashier.id, name: cashier.name },
+              role: { code: cashier.role, revision: cashier.role_revision ?? 0 },
+              newId: () => crypto.randomUUID(),
+            }
+          : undefined,
+      })
+    );
+    if (approval && after.approvals?.includes(approval) && !spendApproval(approval)) {
+      throw new cart.CartError("approval_used", `approval ${approval.id} was used before`);
+    }
     // A line removed, or its quantity lowered, after the customer saw it: LINE_VOID.
     const events = voidedLines(before, after).map((line) => ({
       type: "LINE_VOID",
@@ -136,6 +188,10 @@ function cartMessage(error) {
     payment_sign: "The payment must go the same way as the total.",
     note_too_long: `A note has at most ${cart.LIMITS.noteLength} characters.`,
     discount: "A discount is between 0 and 100 %.",
+    no_line: "That line is not on the order any more.",
+    approval_required: "That needs an approval.",
+    approval_used: "That approval was used already; ask again.",
+    not_permitted: "That is not allowed for this cashier.",
   };
   return messages[code] ?? String(/** @type {any} */ (error)?.message ?? error);
 }
@@ -204,11 +260,26 @@ export function resumeOrder(uuid) {
   setOrder(target);
 }
 
-/** Drop the current order (after the cashier confirmed); one with lines is ORDER_ABANDONED. */
-export function discardOrder() {
-  const { openOrders } = getState();
+/**
+ * Drop the current order (after the cashier confirmed); one with lines is abandoned
+ * (ORDER_ABANDON: the cashier's right, or an approval, whose OVERRIDE the journal has
+ * before the ORDER_ABANDONED).
+ */
+export async function discardOrder() {
   const order = currentOrder();
-  const journal = order.lines.length
+  if (cart.hasLines(order)) {
+    const granted = await authorize({
+      action: "ORDER_ABANDON",
+      subject: { kind: "order", order: order.uuid },
+      message: "Abandoning an order with lines needs an approval.",
+      before: formatAmount(cart.totals(order).gross, order.places),
+      after: null,
+    });
+    if (!granted || (granted.approval && !spendApproval(granted.approval))) return;
+    if (getState().order?.uuid !== order.uuid) return;
+  }
+  const { openOrders } = getState();
+  const journal = cart.hasLines(order)
     ? journalWrite([{ type: "ORDER_ABANDONED", payload: abandonedPayload(order, productRef) }])
     : undefined;
   orderWrites = orderWrites
@@ -294,9 +365,48 @@ export function selectLine(lineId) {
   change((order) => cart.selectLine(order, lineId));
 }
 
+/** Void the selected line (the Remove button, Backspace or Delete). */
 export function removeSelectedLine() {
   const lineId = currentOrder().selectedLineId;
-  if (lineId) change((o) => cart.removeLine(o, lineId));
+  if (lineId) return changeWithRights((o) => cart.removeLine(o, lineId));
+  return Promise.resolve(false);
+}
+
+const MESSAGES = /** @type {Record<string, string>} */ ({
+  LINE_VOID: "Taking away a line the customer has seen needs an approval.",
+  PRICE_OVERRIDE: "A price change needs an approval.",
+  LINE_DISCOUNT: "This discount is above your limit and needs an approval.",
+});
+
+/**
+ * A change the cashier asked for: done if their role allows it, else after an approval
+ * (the approval dialog), else not at all.
+ * @param {(order: OpenOrder, approval: import("./approval.js").Approval | null) => cart.Order} operation
+ * @returns {Promise<boolean>} whether it was applied
+ */
+export async function changeWithRights(operation) {
+  const before = currentOrder();
+  let restricted;
+  try {
+    restricted = restrictedChanges(before, operation(before, null));
+  } catch (error) {
+    return change(() => {
+      throw error;
+    });
+  }
+  const needed = restricted.find((c) => rightTo(c.action, c.value) !== "allowed");
+  if (!needed) return change(operation);
+  const granted = await authorize({
+    action: needed.action,
+    subject: needed.subject,
+    value: needed.value ?? undefined,
+    message: MESSAGES[needed.action] ?? "This needs an approval.",
+    before: needed.before,
+    after: needed.after,
+  });
+  if (!granted) return false;
+  if (getState().order?.uuid !== before.uuid) return false;
+  return change(operation, { approval: granted.approval });
 }
 
 /** @param {string} note */
@@ -349,33 +459,15 @@ export function applyNumpad() {
       toast("To drop the line, use Remove.", "error");
       return;
     }
-    change((o) => cart.setQuantity(o, line.id, value));
-    return;
-  }
-  /** @type {cart.LineChange} */
-  const lineChange =
-    numpad.mode === "discount"
-      ? { kind: "discount", discount: value }
-      : { kind: "price", unitPrice: value, listPrice: line.listPrice };
-  const apply = (/** @type {number | null} */ approvedBy) =>
-    change((o) =>
-      numpad.mode === "discount"
-        ? cart.setDiscount(o, line.id, value, { approvedBy })
-        : cart.setPrice(o, line.id, value, { approvedBy }),
-    );
-  const discountLimit = parseDiscount(config().discount_limit ?? "0");
-  if (!cart.needsManagerApproval(lineChange, { discountLimit })) {
-    apply(null);
+    changeWithRights((o) => cart.setQuantity(o, line.id, value));
     return;
   }
   const discount = numpad.mode === "discount";
-  authorize({
-    action: discount ? "LINE_DISCOUNT" : "PRICE_OVERRIDE",
-    subject: { kind: "line", order: order.uuid, line: String(line.id) },
-    value,
-    message: discount ? `A discount of ${formatDiscount(value)} % needs a manager.` : "A price change needs a manager.",
-  }).then((granted) => {
-    // A manager's own change is approved by that manager.
-    if (granted) apply(granted.approval ? granted.approval.approver.id : cashier.id);
-  });
+  /** @type {(o: OpenOrder, approvedBy: number | null) => cart.Order} */
+  const edit = (o, approvedBy) =>
+    discount ? cart.setDiscount(o, line.id, value, { approvedBy }) : cart.setPrice(o, line.id, value, { approvedBy });
+  // Who approved a restricted price or discount stays on the line: the approver, or the
+  // cashier whose role let them do it alone.
+  const restricted = restrictedChanges(order, edit(order, null)).length > 0;
+  changeWithRights((o, approval) => edit(o, approval ? approval.approver.id : restricted ? cashier.id : null));
 }

@@ -14,6 +14,7 @@ import { buildReceipt } from "../domain/receipt.js";
 import * as data from "../data/db.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
+import { approvalGiven } from "./approval.js";
 import { channel, runtime } from "./context.js";
 import { journalChanged, journalContext, record } from "./journal.js";
 import { toast } from "./messages.js";
@@ -23,7 +24,7 @@ import { change, currentOrder, finished, newOrder, ordersWritten, productRef } f
 
 export function openPayment() {
   const order = currentOrder();
-  if (!order.lines.length) {
+  if (!cart.hasLines(order)) {
     toast("The order is empty.", "error");
     return;
   }
@@ -107,7 +108,19 @@ export async function validate() {
       // Runs again if another tab takes the number first (data/db.js orderFinish).
       build: (/** @type {string} */ receiptNumber, /** @type {import("../domain/journal.js").Head} */ head) => {
         const stamped = cart.stampOrder(order, { receiptNumber, createdAt });
-        payload = cart.toSyncPayload(stamped, { sessionUuid: session.uuid, cashierId: cashier.id });
+        // A refund keeps its approval's id (order.approval): the server wants the
+        // approval itself with the order (docs/permissions.md).
+        const refundApproval = approvalGiven(stamped.approval);
+        const approved =
+          refundApproval && !(stamped.approvals ?? []).some((a) => a.id === refundApproval.id)
+            ? { ...stamped, approvals: [...(stamped.approvals ?? []), refundApproval] }
+            : stamped;
+        payload = cart.toSyncPayload(approved, {
+          sessionUuid: session.uuid,
+          cashierId: cashier.id,
+          // The role the till judged the cashier's changes by (docs/permissions.md).
+          cashierRole: cashier.permissions ? { code: cashier.role, revision: cashier.role_revision ?? 0 } : null,
+        });
         // Owed from this very transaction on when the till has a printer proxy: a crash
         // right after it still knows the customer's receipt is to print (hardware/proxy.js).
         receipt = {

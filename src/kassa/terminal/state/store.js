@@ -39,7 +39,10 @@
  * @typedef {object} Cashier
  * @property {number} id
  * @property {string} name
- * @property {string} role                   "cashier" | "manager"
+ * @property {string} role                   the role's code: "cashier", "supervisor", "manager" or a shop's own
+ * @property {string} [role_name]
+ * @property {number} [role_revision]        the revision of the role's permissions sent
+ * @property {import("../domain/permissions.js").Rules} [permissions]  per action code (docs/permissions.md)
  * @property {any} pin_verifier
  *
  * @typedef {object} CashSession  a cash session as this terminal keeps it (data/db.js `sessions`)

@@ -9,6 +9,7 @@ import { printOwedReceipts, pairDevices, requestDrawer } from "../flows/devices.
 import { toast } from "../flows/messages.js";
 import { addToOrder, setNote } from "../flows/order.js";
 import { verifyCashierPin } from "../flows/session.js";
+import { approversFor } from "../flows/approval.js";
 import { Modal, Numpad, PinPad, useKeyboardPad } from "./components.js";
 import { html, useEffect, useRef, useState } from "./html.js";
 import { pushScanHandler } from "./scanner.js";
@@ -69,33 +70,37 @@ function WeightDialog({ product, onClose }) {
   <//>`;
 }
 
-/** @param {{dialog: any, onClose: () => void}} props */
+/**
+ * An approval: the people who may approve this action tap their name and type their PIN
+ * (checked offline, the login's lockout shared: five wrong PINs lock that person).
+ * @param {{dialog: any, onClose: () => void}} props
+ */
 function ManagerDialog({ dialog, onClose }) {
-  const { cashiers } = useStore();
-  const managers = cashiers.filter((/** @type {any} */ c) => c.role === "manager");
-  const [manager, setManager] = useState(managers.length === 1 ? managers[0] : null);
+  useStore();
+  const approvers = approversFor(dialog.action, dialog.value ?? null, dialog.asker);
+  const [approver, setApprover] = useState(approvers.length === 1 ? approvers[0] : null);
   const submit = async (/** @type {string} */ pin) => {
-    if (!manager) return "Choose a manager first.";
-    const result = await verifyCashierPin(manager, pin);
+    if (!approver) return "Choose who approves first.";
+    const result = await verifyCashierPin(approver, pin);
     if (result.ok) {
       setState({ dialog: null });
-      dialog.onApproved(manager);
+      dialog.onApproved(approver);
       return null;
     }
     return result.lockedFor ? `Locked for ${Math.ceil(result.lockedFor / 1000)} s.` : "Wrong PIN.";
   };
-  return html`<${Modal} title="Manager approval" onClose=${onClose} test="manager-dialog">
+  return html`<${Modal} title="Approval" onClose=${onClose} test="manager-dialog">
     <p>${dialog.reason}</p>
-    ${managers.length === 0 ? html`<p class="form-error">No manager is set up for this terminal.</p>` : null}
+    ${approvers.length === 0 ? html`<p class="form-error">No one at this till may approve this.</p>` : null}
     ${
-      managers.length > 1
-        ? html`<div class="people small">${managers.map(
+      approvers.length > 1
+        ? html`<div class="people small">${approvers.map(
             (/** @type {any} */ m) =>
-              html`<button type="button" class=${`person${manager?.id === m.id ? " selected" : ""}`} onClick=${() => setManager(m)}>${m.name}</button>`,
+              html`<button type="button" class=${`person${approver?.id === m.id ? " selected" : ""}`} data-test="approver" onClick=${() => setApprover(m)}>${m.name}</button>`,
           )}</div>`
         : null
     }
-    ${manager ? html`<p class="muted">${manager.name}, enter your PIN.</p><${PinPad} key=${manager.id} onSubmit=${submit} test="manager-pin" />` : null}
+    ${approver ? html`<p class="muted">${approver.name}, enter your PIN.</p><${PinPad} key=${approver.id} onSubmit=${submit} test="manager-pin" />` : null}
   <//>`;
 }
 
@@ -168,24 +173,33 @@ function DevicesDialog({ onClose }) {
 
 const DRAWER_REASONS = ["Change for a customer", "Cash count", "Cash taken to the safe", "Wrong change given"];
 
-/** A manager opens the drawer without a sale; the proxy logs the reason. */
-/** @param {{onClose: () => void}} props */
+/**
+ * The drawer opened without a sale (NO_SALE), for a reason from the back office's list
+ * (its code is journalled); the cashier's right, or an approval.
+ * @param {{onClose: () => void}} props
+ */
 function DrawerDialog({ onClose }) {
-  const [reason, setReason] = useState("");
-  const open = () => requestDrawer(reason);
+  const { config } = useStore();
+  const listed = (config?.reasons ?? []).filter((/** @type {any} */ r) => r.action === "NO_SALE");
+  const reasons = listed.length
+    ? listed.map((/** @type {any} */ r) => ({ code: r.code, label: r.label }))
+    : DRAWER_REASONS.map((label) => ({ code: label, label }));
+  const [reason, setReason] = useState(/** @type {{code: string, label: string} | null} */ (null));
+  const [note, setNote] = useState("");
+  const open = () => reason && requestDrawer(reason, note);
   return html`<${Modal} title="Open drawer" onClose=${onClose} test="drawer-dialog">
     <p>Why is the drawer opened? It is logged.</p>
     <div class="people small">
-      ${DRAWER_REASONS.map(
-        (text) =>
-          html`<button type="button" class=${`person${reason === text ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(text)}>${text}</button>`,
+      ${reasons.map(
+        (r) =>
+          html`<button type="button" class=${`person${reason?.code === r.code ? " selected" : ""}`} data-test="drawer-reason" onClick=${() => setReason(r)}>${r.label}</button>`,
       )}
     </div>
-    <input class="big-input" maxlength="150" placeholder="Other reason" value=${reason} data-test="drawer-reason-text"
-      onInput=${(/** @type {any} */ e) => setReason(e.target.value)} />
+    <input class="big-input" maxlength="150" placeholder="Note (optional)" value=${note} data-test="drawer-reason-text"
+      onInput=${(/** @type {any} */ e) => setNote(e.target.value)} />
     <div class="row">
       <button type="button" class="button big" onClick=${onClose}>Cancel</button>
-      <button type="button" class="button danger big" disabled=${!reason.trim()} data-test="drawer-open" onClick=${open}>Open drawer</button>
+      <button type="button" class="button danger big" disabled=${!reason} data-test="drawer-open" onClick=${open}>Open drawer</button>
     </div>
   <//>`;
 }

@@ -51,7 +51,7 @@ export function LoginScreen() {
           (/** @type {any} */ c) =>
             html`<button type="button" key=${c.id} class=${`person${chosen?.id === c.id ? " selected" : ""}`} data-test="cashier-tile" data-name=${c.name}
               onClick=${() => setChosen(c)}>
-              <span class="avatar">${c.name.slice(0, 1)}</span><span>${c.name}</span>${c.role === "manager" ? html`<small>manager</small>` : null}
+              <span class="avatar">${c.name.slice(0, 1)}</span><span>${c.name}</span>${c.role !== "cashier" ? html`<small>${c.role_name ?? c.role}</small>` : null}
             </button>`,
         )}
       </div>

@@ -6,7 +6,7 @@
 import * as cart from "../../domain/cart.js";
 import { categoryTree, productsFor } from "../../domain/catalog.js";
 import { formatDiscount, parseAmount } from "../../domain/money.js";
-import { setState } from "../../state/store.js";
+import { getState, setState } from "../../state/store.js";
 import {
   addToOrder,
   applyNumpad,
@@ -20,6 +20,7 @@ import {
   setNumpadMode,
 } from "../../flows/order.js";
 import { openPayment } from "../../flows/payment.js";
+import { rightTo, rulesOf } from "../../flows/approval.js";
 import { money, quantity } from "../components.js";
 import { html, useEffect, useMemo, useRef } from "../html.js";
 import { pushScanHandler, pushTypedHandler } from "../scanner.js";
@@ -48,6 +49,34 @@ function CartPanel() {
     ["price", "Price"],
   ]);
   const selected = lines.find((line) => line.id === order.selectedLineId);
+  // What the cashier logged in now may do alone, what needs an approval (re-rendered on a
+  // switch of cashier: the rights are read from the state).
+  const rules = rulesOf(state.cashier);
+  const voidRight = rightTo("LINE_VOID");
+  const abandonRight = rightTo("ORDER_ABANDON");
+  const priceRight = rightTo("PRICE_OVERRIDE");
+  const discountLimit = rules?.LINE_DISCOUNT?.mode === "allow" ? rules.LINE_DISCOUNT.limit : null;
+  const discountRight = rightTo("LINE_DISCOUNT", 0);
+  /** @type {Record<string, string>} */
+  const modeRight = {
+    qty: "allowed",
+    discount: discountRight === "allowed" && discountLimit !== null ? "limited" : discountRight,
+    price: priceRight,
+  };
+  useEffect(() => {
+    // Backspace or Delete with no field focused voids the selected line, as Remove does:
+    // the same door, so the same rights.
+    const keydown = (/** @type {KeyboardEvent} */ event) => {
+      if (event.key !== "Backspace" && event.key !== "Delete") return;
+      const target = /** @type {HTMLElement | null} */ (event.target);
+      if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable)) return;
+      if (getState().dialog) return;
+      event.preventDefault();
+      removeSelectedLine();
+    };
+    window.addEventListener("keydown", keydown);
+    return () => window.removeEventListener("keydown", keydown);
+  }, []);
   return html`<section class="cart" aria-label="Order">
     <div class="order-tabs" data-test="order-tabs">
       ${openOrders.map(
@@ -59,7 +88,8 @@ function CartPanel() {
       <span class="order-tab current" data-test="current-order-tab"><span>#${openOrders.length + 1}</span><small>${lines.length ? money(sum.gross) : "new"}</small></span>
       <button type="button" class="order-tab add" data-test="park" disabled=${!lines.length && !order.note} onClick=${newParkedOrder} aria-label="New order (park this one)">+ New</button>
       <span class="spacer"></span>
-      <button type="button" class="button discard" aria-label="Discard order" data-test="discard" disabled=${!lines.length && !order.note}
+      <button type="button" class=${`button discard${abandonRight === "needs_approval" && lines.length ? " needs-approval" : ""}`} aria-label="Discard order" data-test="discard" data-right=${abandonRight}
+        title=${rightTitle(abandonRight)} disabled=${(!lines.length && !order.note) || (lines.length > 0 && abandonRight === "denied")}
         onClick=${() => setState({ dialog: { kind: "confirm", title: "Discard this order?", body: "The lines and payments of this order are dropped.", confirm: "Discard", onConfirm: discardOrder } })}>Discard</button>
     </div>
     <ol class="lines" ref=${listRef} data-test="lines">
@@ -91,7 +121,8 @@ function CartPanel() {
         ${selected ? html`<span class="muted">${modes.find((m) => m[0] === numpad.mode)?.[1]}</span> <b>${numpad.buffer || "…"}</b>` : html`<span class="muted">Select a line</span>`}
       </div>
       <button type="button" class="button" data-test="apply" disabled=${!selected || !numpad.buffer} onClick=${applyNumpad}>OK</button>
-      <button type="button" class="button danger-outline" data-test="remove-line" disabled=${!selected} onClick=${removeSelectedLine}>Remove</button>
+      <button type="button" class=${`button danger-outline${voidRight === "needs_approval" ? " needs-approval" : ""}`} data-test="remove-line" data-right=${voidRight}
+        title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>Remove${voidRight === "needs_approval" ? html`<small class="right-hint">approval</small>` : null}</button>
       <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>Note</button>
     </div>
     <div class="keypad">
@@ -101,7 +132,18 @@ function CartPanel() {
       ${["1", "2", "3", "qty", "4", "5", "6", "discount", "7", "8", "9", "price", "±", "0", ".", "⌫"].map((key) => {
         const mode = modes.find((m) => m[0] === key);
         if (mode) {
-          return html`<button type="button" class=${`key mode${numpad.mode === key ? " active" : ""}`} data-mode=${key} onClick=${() => setNumpadMode(/** @type {any} */ (key))}>${mode[1]}</button>`;
+          const right = modeRight[key];
+          const hint =
+            right === "limited"
+              ? `≤${discountLimit} %`
+              : right === "needs_approval"
+                ? "approval"
+                : right === "denied"
+                  ? "not allowed"
+                  : null;
+          return html`<button type="button" class=${`key mode${numpad.mode === key ? " active" : ""}${right === "needs_approval" ? " needs-approval" : ""}`} data-mode=${key} data-right=${right}
+            title=${right === "limited" ? `Up to ${discountLimit} % alone; more needs an approval` : rightTitle(right)}
+            disabled=${right === "denied"} onClick=${() => setNumpadMode(/** @type {any} */ (key))}>${mode[1]}${hint ? html`<small class="right-hint">${hint}</small>` : null}</button>`;
         }
         return html`<button type="button" class="key" data-key=${key} onClick=${() => numpadKey(key)}>${key}</button>`;
       })}
@@ -189,6 +231,13 @@ function CatalogPanel() {
       ${results.more ? html`<p class="muted more-tiles">More products: type to narrow the search.</p>` : null}
     </div>
   </section>`;
+}
+
+/** @param {string} right */
+function rightTitle(right) {
+  if (right === "needs_approval") return "Needs an approval";
+  if (right === "denied") return "Not allowed for this cashier";
+  return "";
 }
 
 /** @param {number} id */
