@@ -18,6 +18,7 @@ PYTHON_BENCHES = [
     "proxy_display.py",
     "proxy_forward.py",
     "terminal_bench.py",
+    "approval_bench.py",
 ]
 
 

@@ -81,10 +81,11 @@ function ManagerDialog({ dialog, onClose }) {
   const [approver, setApprover] = useState(approvers.length === 1 ? approvers[0] : null);
   const submit = async (/** @type {string} */ pin) => {
     if (!approver) return "Choose who approves first.";
+    const submittedAt = performance.now();
     const result = await verifyCashierPin(approver, pin);
     if (result.ok) {
       setState({ dialog: null });
-      dialog.onApproved(approver);
+      dialog.onApproved(approver, submittedAt);
       return null;
     }
     return result.lockedFor ? `Locked for ${Math.ceil(result.lockedFor / 1000)} s.` : "Wrong PIN.";
