@@ -127,9 +127,7 @@ def test_voids_need_an_approval_whatever_the_input_and_one_approval_serves_once(
         "SELECT action, approved_by_id, approver_role FROM orders_orderapproval"
     )
     assert approvals == [("LINE_VOID", maria, "manager")]
-    (override,) = server.query(
-        "SELECT COUNT(*) FROM journal_terminalentry WHERE type = 'OVERRIDE'"
-    )
+    (override,) = server.query("SELECT COUNT(*) FROM journal_terminalentry WHERE type = 'OVERRIDE'")
     assert override == (1,)
 
 
