@@ -186,3 +186,27 @@ test("a denied action is refused even with an approval", () => {
     refused("not_permitted"),
   );
 });
+
+test("the OVERRIDE payload has exactly the fields schema.json requires", async () => {
+  const { overridePayload, TYPES } = await import("../../src/kassa/terminal/domain/journal.js");
+  const schema = JSON.parse(
+    readFileSync(new URL("../../src/kassa/server/journal/schema.json", import.meta.url), "utf8"),
+  );
+  const payload = overridePayload({
+    id: "0b6f3c1e-0000-4000-8000-00000000000a",
+    action: "PRICE_OVERRIDE",
+    subject: { kind: "line", order: ORDER, line: "2" },
+    asked_by: { id: 3, name: "Ana" },
+    approver: { id: 1, name: "Maria" },
+    approver_role: { code: "manager", revision: 1 },
+    reason: "DAMAGED",
+    note: "",
+    before: "12.90",
+    after: "9.90",
+  });
+  assert.ok(TYPES.includes("OVERRIDE"));
+  const required = schema.$defs.payload.OVERRIDE.required.filter((/** @type {string} */ k) => k !== "v");
+  assert.deepEqual(Object.keys(payload).sort(), [...required].sort());
+  assert.deepEqual(payload.subject, { kind: "line", order: ORDER, line: "2" });
+  assert.deepEqual([payload.before, payload.after], ["12.90", "9.90"]);
+});

@@ -26,7 +26,7 @@
  * - The entry point (app.js) hands in the database and the cashier's messages
  *   (`installHardware`).
  */
-import { amountDue, pricedLines, totals } from "../domain/cart.js";
+import { amountDue, hasLines, pricedLines, totals } from "../domain/cart.js";
 import { changeFrame, displaySize, itemFrame, totalFrame } from "../domain/display.js";
 import { errorFromBody } from "../domain/errors.js";
 import { PROXY_API, faultText, opensDrawer, proxyOrigin } from "../domain/hardware.js";
@@ -520,7 +520,8 @@ function onOrderChanged({ order }) {
     showLines(totalFrame(amountDue(order), { places, currency: config.currency, ...size }));
     return;
   }
-  if (!order.lines.length) {
+  // Voided lines are not the customer's: an order of voided lines only is no order.
+  if (!hasLines(order)) {
     display("display/welcome", {});
     return;
   }
