@@ -91,6 +91,8 @@ def test_voids_need_an_approval_whatever_the_input_and_one_approval_serves_once(
     till.page.wait_for_selector(DIALOG)
     till.pin("9999", pad="manager-pin-keys")
     till.page.wait_for_selector(DIALOG, state="detached")
+    # the change follows the approval's OVERRIDE entry into the journal
+    till.page.wait_for_selector("[data-test=line] >> nth=1", state="detached")
     assert till.lines() == [("Baguette", "3", "€4.47")]
     assert till.page.evaluate(ORDER_LINES) == [
         ["Croissant", 1000, True],

@@ -178,6 +178,7 @@ def test_quantity_from_the_numpad_and_remove_line(till: Till) -> None:
     till.page.wait_for_selector("[data-test=manager-dialog]")
     till.pin("9999", pad="manager-pin-keys")
     till.page.wait_for_selector("[data-test=manager-dialog]", state="detached")
+    till.page.wait_for_selector("[data-test=line] >> nth=1", state="detached")
     assert till.lines() == [("Baguette", "3", "€4.47")]
     assert till.page.inner_text("[data-test=pay]").split("\n") == ["Pay", "€4.47"]
 
