@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_sale_review'),
+        ('orders', '0007_refunds'),
         ('terminals', '0003_currency_at_most_two_decimals'),
     ]
 
