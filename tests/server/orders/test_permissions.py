@@ -306,3 +306,18 @@ def test_abandoned_orders_are_kept_from_the_journal_and_flagged_without_an_appro
         third: ("0.99", "Maria", "", ""),
     }
     assert AbandonedOrder.objects.get(uuid=first).lines == [line]
+
+
+def test_a_returned_line_is_judged_as_a_refund_not_by_its_discount(
+    device: Device, orders: OrderBuilder, shop: Shop
+) -> None:
+    # given goods back at the original's 25 % discount, the refund approved by a manager
+    order = orders.order([_line(orders, shop, "1", quantity="-2", discount="25")])
+    order["cashier_role"] = _role("cashier")
+    order["approvals"] = [_approval(order, "REFUND", shop.maria)]
+    # then only the refund needed an approval, and it has one
+    assert "review" not in _sync(device, order)
+    # and without it, the refund is what is flagged
+    second = orders.order([_line(orders, shop, "1", quantity="-2", discount="25")])
+    second["cashier_role"] = _role("cashier")
+    assert _sync(device, second)["review"]["message"] == "the order: REFUND 1.49 has no approval."

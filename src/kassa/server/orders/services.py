@@ -230,15 +230,18 @@ def _restricted(order: OrderIn) -> list[_Restricted]:
         if line.voided:
             changes.append(_Restricted(Action.LINE_VOID, line, None, where))
             continue
+        gross = _decimal(line.gross)
+        if gross is not None and gross < 0:
+            # A returned line keeps its original's price and discount: the refund is
+            # what is judged, not the line's figures.
+            refunded -= gross
+            continue
         price, listed = _decimal(line.unit_price), _decimal(line.list_price)
         if (price != listed) if listed is not None else line.price_overridden:
             changes.append(_Restricted(Action.PRICE_OVERRIDE, line, None, where))
         discount = _decimal(line.discount)
         if discount:
             changes.append(_Restricted(Action.LINE_DISCOUNT, line, discount, where))
-        gross = _decimal(line.gross)
-        if gross is not None and gross < 0:
-            refunded -= gross
     if refunded:
         # Goods back without their original (a blind return) need BLIND_RETURN; with
         # it, REFUND up to the role's amount (docs/permissions.md).
