@@ -44,3 +44,37 @@ def test_the_status_page_shows_the_mirror(make_settings: Any, context: BrowserCo
     assert cells[:4] == ["POS1", "3", "3", entries[2]["hash"][:12]]
     assert empty_hidden
     assert errors == []
+
+
+def test_the_status_page_lists_the_paired_terminals_and_revokes_one(
+    make_settings: Any, context: BrowserContext
+) -> None:
+    # given a proxy with two paired terminals
+    settings: Settings = make_settings(port=0, allowed_origins=[TERMINAL], pairing_code="ABCD-2345")
+    with ProxyServer(settings, log_level="warning") as server:
+        tokens = []
+        with httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}) as client:
+            for label in ("Till 1 (POS1)", "Till 2 (POS2)"):
+                code = server.security.pairing_code
+                answer = client.post("/proxy/v1/pair", json={"code": code, "label": label})
+                tokens.append(answer.json()["token"])
+        # when the technician opens the status page and revokes Till 1
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(server.url + "/")
+        rows = page.locator("#pairings tbody tr")
+        rows.nth(1).wait_for(timeout=5000)
+        assert [rows.nth(i).locator("td").first.inner_text() for i in range(2)] == [
+            "Till 1 (POS1)",
+            "Till 2 (POS2)",
+        ]
+        rows.nth(0).locator("button.revoke").click()
+        rows.nth(1).wait_for(state="detached", timeout=5000)
+        # then Till 1's token is refused, Till 2's still works
+        with httpx.Client(base_url=server.url, headers={"Origin": TERMINAL}) as client:
+            jobs = [
+                client.get("/proxy/v1/jobs", headers={"Authorization": f"Bearer {t}"})
+                for t in tokens
+            ]
+        assert [answer.status_code for answer in jobs] == [401, 200]
+        assert page.locator("#pairings tbody tr td").first.inner_text() == "Till 2 (POS2)"
