@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 PYTHON_BENCHES = [
     "server_bench.py",
     "journal_bench.py",
+    "day_close_bench.py",
     "proxy_print.py",
     "proxy_display.py",
     "proxy_forward.py",
