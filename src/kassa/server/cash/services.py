@@ -137,7 +137,6 @@ def session_close(
 
 CASH_TYPES = frozenset({"CASH_MOVE", "CASH_COUNT", "Z_CLOSE", "PERIOD_CLOSE"})
 TICKET_TYPES = frozenset({"SALE", "REFUND"})
-MAX_REVIEW = 500
 
 
 def _uuid(value: object) -> uuid_module.UUID | None:
@@ -213,12 +212,14 @@ class _Apply:
             if seqs
             else {}
         )
-        # The seq of each named session's Z, where the till's chain closed it.
+        # The seq of each named session's (first) Z, where the till's chain closed it.
         self.closed_at_seq: dict[str, int] = {
             str(session_uuid): seq
             for session_uuid, seq in ZReport.objects.filter(
                 terminal=terminal, session_uuid__in=uuids
-            ).values_list("session_uuid", "seq")
+            )
+            .order_by("-seq")
+            .values_list("session_uuid", "seq")
         }
 
     def flag(self, entry: AcceptedEntry, problem: JournalProblem, detail: str) -> None:
