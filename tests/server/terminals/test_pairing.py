@@ -133,6 +133,7 @@ def test_bad_barcode_patterns_are_refused_in_the_back_office(
         "proxy_url": "http://127.0.0.1:8765",
         "drawer_policy": "cash",
         "discount_limit": "10",
+        "recent_order_days": "30",
         "tokens-TOTAL_FORMS": "0",
         "tokens-INITIAL_FORMS": "0",
         "tokens-MIN_NUM_FORMS": "0",

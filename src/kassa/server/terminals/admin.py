@@ -110,7 +110,7 @@ class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
     list_display = ["name", "code", "store", "language", "proxy_url", "currency", "active"]
     list_filter = [("store", admin.RelatedOnlyFieldListFilter), "active"]
     list_select_related = ["store"]
-    filter_horizontal = ["payment_methods"]
+    filter_horizontal = ["payment_methods", "refund_payment_methods"]
     inlines = [DeviceTokenInline]
     actions = ["new_pairing_code"]
     # The proxy is a local HTTP service: a URL typed without a scheme means http.
@@ -123,6 +123,7 @@ class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
             {"fields": ["name", "code", "store", "active", "language", "currency"]},
         ),
         ("Payment", {"fields": ["payment_methods"]}),
+        ("Refunds", {"fields": ["refund_payment_methods", "recent_order_days"]}),
         ("Till", {"fields": ["proxy_url", "drawer_policy", "discount_limit", "barcode_patterns"]}),
         (
             "Day close",
@@ -144,8 +145,9 @@ class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
         terminal = form.instance
         fields = form.changed_data if change else list(form.fields)
         before = {name: form.initial.get(name) for name in fields}
-        if "payment_methods" in before:
-            before["payment_methods"] = sorted(m.name for m in before["payment_methods"] or [])
+        for methods in ("payment_methods", "refund_payment_methods"):
+            if methods in before:
+                before[methods] = sorted(m.name for m in before[methods] or [])
         if before.get("store") is not None:
             before["store"] = str(Store.objects.filter(pk=before["store"]).first())
         terminal_settings_record(

@@ -180,6 +180,18 @@ class Terminal(models.Model):
     )
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     payment_methods = models.ManyToManyField(PaymentMethod, related_name="terminals")
+    refund_payment_methods = models.ManyToManyField(
+        PaymentMethod,
+        related_name="+",
+        blank=True,
+        help_text="The tenders a refund may be paid out in (docs/refunds.md); none chosen: "
+        "every payment method of the terminal.",
+    )
+    recent_order_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="How many days of the store's orders the till keeps, to refund them offline.",
+    )
     drawer_policy = models.CharField(
         max_length=8, choices=DrawerPolicy.choices, default=DrawerPolicy.CASH
     )

@@ -66,6 +66,12 @@ class TerminalOut(Schema):
         description="The same, in % of the expected amount (2 decimals); null: no limit."
     )
     reasons: list[ReasonOut] = Field(description="The back office's reason lists, per action code.")
+    refund_method_ids: list[int] = Field(
+        description="The payment methods a refund may be paid out in (docs/refunds.md)."
+    )
+    recent_order_days: int = Field(
+        description="Days of the store's orders the till keeps to refund them offline."
+    )
 
 
 class PairOut(Schema):

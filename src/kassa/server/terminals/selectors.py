@@ -98,4 +98,12 @@ def terminal_config(token: DeviceToken) -> dict[str, Any]:
         "reasons": list(
             Reason.objects.filter(active=True).values("action", "code", "label", "restock")
         ),
+        # None chosen: every method of the terminal may pay a refund out.
+        "refund_method_ids": list(
+            (terminal.refund_payment_methods.all() or terminal.payment_methods.all())
+            .filter(active=True)
+            .order_by("sort_order", "name")
+            .values_list("pk", flat=True)
+        ),
+        "recent_order_days": terminal.recent_order_days,
     }
