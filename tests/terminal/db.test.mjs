@@ -39,20 +39,33 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     receipts: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
     searchIndex: { options: undefined, indexes: {} },
     journal: { options: { keyPath: "seq" }, indexes: {} },
+    recentOrders: { options: { keyPath: "uuid" }, indexes: RECENT_INDEXES },
   });
 });
 
-test("upgrade from version 1 adds the receipts, search index and journal stores", () => {
+const RECENT_INDEXES = {
+  receiptNumber: ["receiptNumber", undefined],
+  original: ["original", undefined],
+  createdAt: ["createdAt", undefined],
+};
+
+test("upgrade from version 1 adds the receipts, search index, journal and recent orders stores", () => {
   const database = recordingDatabase();
   db.upgrade(database, 1);
-  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex", "journal"]);
+  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex", "journal", "recentOrders"]);
 });
 
-test("upgrade from version 2 adds only the journal: the outbox and its orders stay as they are", () => {
+test("upgrade from version 2 adds the journal and the recent orders: the outbox and its orders stay", () => {
   const database = recordingDatabase();
   db.upgrade(database, 2);
-  assert.deepEqual(database.stores, { journal: { options: { keyPath: "seq" }, indexes: {} } });
-  assert.equal(db.DB_VERSION, 3);
+  assert.deepEqual(Object.keys(database.stores), ["journal", "recentOrders"]);
+});
+
+test("upgrade from version 3 adds only the local index of recent orders", () => {
+  const database = recordingDatabase();
+  db.upgrade(database, 3);
+  assert.deepEqual(database.stores, { recentOrders: { options: { keyPath: "uuid" }, indexes: RECENT_INDEXES } });
+  assert.equal(db.DB_VERSION, 4);
 });
 
 test("upgrade from the current version changes nothing", () => {

@@ -274,6 +274,11 @@ test("every label comes from one table, and a till may replace any of them", () 
     gross: "Gross",
     taxExcluded: "excl.",
     journal: "Journal",
+    refund: "REFUND",
+    exchange: "EXCHANGE",
+    refundOf: "refund of no.",
+    of: "of",
+    withoutReceipt: "return without receipt",
   });
   const labels = {
     copy: "KOPIE",
@@ -288,6 +293,11 @@ test("every label comes from one table, and a till may replace any of them", () 
     gross: "Brutto",
     taxExcluded: "zzgl.",
     journal: "Journal-Nr.",
+    refund: "ERSTATTUNG",
+    exchange: "UMTAUSCH",
+    refundOf: "Erstattung zu Bon",
+    of: "vom",
+    withoutReceipt: "Rückgabe ohne Bon",
   };
   const journal = { seq: 7, hash: "0123456789abcdef", software: "Kassa 0.1.0" };
   const words = JSON.stringify(receiptDocument({ ...sampleReceipt(), journal }, { copy: true, labels }));
@@ -394,4 +404,27 @@ test("the shared layout case of a whole receipt is the sample sale's reprint, as
   const { cases } = JSON.parse(readFileSync(new URL("../shared/receipt_layout_cases.json", import.meta.url), "utf8"));
   const shared = cases.find((/** @type {any} */ c) => c.name.startsWith("a whole receipt: the terminal's sample sale"));
   assert.deepEqual(receiptDocument(sampleReceipt(), { copy: true }), shared.document);
+});
+
+test("a refund is titled REFUND and names the receipt and date it returns goods of", () => {
+  const refund = {
+    ...sampleReceipt(),
+    kind: /** @type {const} */ ("refund"),
+    original: { receiptNumber: "POS1-1-000001", at: "2026-11-28T17:05:09.000+01:00" },
+  };
+  const blocks = receiptDocument(refund).blocks;
+  const at = blocks.findIndex((block) => block.type === "text" && block.text === "REFUND");
+  assert.ok(at > 0);
+  assert.deepEqual(blocks[at], { type: "text", text: "REFUND", align: "center", bold: true, size: "large" });
+  assert.deepEqual(blocks[at + 1], {
+    type: "text",
+    text: "refund of no. POS1-1-000001 of 2026-11-28 17:05",
+    align: "center",
+  });
+  const blind = receiptDocument({ ...sampleReceipt(), kind: "refund", original: null }).blocks;
+  assert.ok(blind.some((block) => block.type === "text" && block.text === "return without receipt"));
+  const exchange = receiptDocument({ ...refund, kind: "exchange" }).blocks;
+  assert.ok(exchange.some((block) => block.type === "text" && block.text === "EXCHANGE"));
+  // and its code is still the receipt's number, to find this refund again
+  assert.deepEqual(blocks.at(-1), { type: "code", format: "code128", value: "POS1-1-000003" });
 });

@@ -28,7 +28,7 @@ import { openDB, unwrap } from "../vendor/idb.module.js";
 import { JOURNAL_META, JOURNAL_STORE, journalAppend } from "./journal.js";
 
 export const DB_NAME = "kassa-terminal";
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 /** Finished orders kept on the terminal for the receipt screen and reprints. */
 export const RECEIPTS_KEPT = 500;
 /** Products per stored chunk: ids [n × size, (n + 1) × size) share chunk n. */
@@ -44,6 +44,7 @@ export const META = Object.freeze({
   currentSession: "currentSession", // uuid of the cash session open on this terminal, or absent
   lastSyncAt: "lastSyncAt", // ISO time the server last took the outbox (or found it empty)
   lockoutPrefix: "pinLockout:", // + cashier id → domain/pin.js LockoutState
+  recentCursor: "recentCursor", // the server's cursor of the store's orders pulled (GET orders/recent)
   proxyPairing: "proxyPairing", // {url, token}: the hardware proxy this terminal paired with
   // and the journal's: journalHead, journalKey, journalServer, journalMirrored,
   // journalOffline (data/journal.js JOURNAL_META)
@@ -130,6 +131,96 @@ export function upgrade(db, oldVersion) {
     // records; nothing else changes, so a till upgrading with orders in its outbox keeps them.
     db.createObjectStore(JOURNAL_STORE, { keyPath: "seq" });
   }
+  if (oldVersion < 4) {
+    // The local index of recent orders (docs/refunds.md): this till's own, written with the
+    // sale's finish, and the store's, pulled from the server; refunds of them work offline.
+    const recent = db.createObjectStore(RECENT_STORE, { keyPath: "uuid" });
+    recent.createIndex("receiptNumber", "receiptNumber");
+    recent.createIndex("original", "original");
+    recent.createIndex("createdAt", "createdAt");
+  }
+}
+
+/** The local index of recent orders: domain/refund.js RecentOrder records by uuid. */
+export const RECENT_STORE = "recentOrders";
+
+/**
+ * Keep orders in the local index (the store's, pulled from the server), with the cursor to
+ * pull from next time. An order this till already holds is replaced: the server's copy
+ * is the same order.
+ * @param {TerminalDb} db
+ * @param {import("../domain/refund.js").RecentOrder[]} orders
+ * @param {number} [cursor]
+ */
+export async function recentPut(db, orders, cursor) {
+  const tx = db.transaction([RECENT_STORE, "meta"], "readwrite", { durability: "relaxed" });
+  const store = raw(tx.objectStore(RECENT_STORE));
+  for (const order of orders) store.put(order);
+  if (cursor !== undefined) raw(tx.objectStore("meta")).put(cursor, META.recentCursor);
+  await tx.done;
+}
+
+/**
+ * An order of the local index, and every refund of it the index holds, by its uuid or its
+ * receipt number; null when the index does not hold it.
+ * @param {TerminalDb} db
+ * @param {{uuid?: string, receiptNumber?: string}} key
+ * @returns {Promise<{order: import("../domain/refund.js").RecentOrder, refunds: import("../domain/refund.js").RecentOrder[]} | null>}
+ */
+export async function recentFind(db, { uuid, receiptNumber }) {
+  const tx = db.transaction(RECENT_STORE, "readonly");
+  const order = uuid
+    ? await tx.store.get(uuid)
+    : receiptNumber
+      ? await tx.store.index("receiptNumber").get(receiptNumber)
+      : undefined;
+  if (!order) return null;
+  const refunds = await tx.store.index("original").getAll(order.uuid);
+  return { order, refunds };
+}
+
+/**
+ * The refunds of an order the local index holds (even when it does not hold the order).
+ * @param {TerminalDb} db
+ * @param {string} uuid
+ * @returns {Promise<import("../domain/refund.js").RecentOrder[]>}
+ */
+export function recentRefundsOf(db, uuid) {
+  return db.getAllFromIndex(RECENT_STORE, "original", uuid);
+}
+
+/**
+ * Orders of the local index created on a day ("YYYY-MM-DD", the orders' own dates) or
+ * in the last days, newest first, at most `limit`, kept when `keep` says so.
+ * @param {TerminalDb} db
+ * @param {{day?: string, keep: (order: import("../domain/refund.js").RecentOrder) => boolean, limit?: number}} query
+ */
+export async function recentSearch(db, { day, keep, limit = 50 }) {
+  const tx = db.transaction(RECENT_STORE, "readonly");
+  const range = day ? IDBKeyRange.bound(day, `${day}\uffff`) : null;
+  /** @type {import("../domain/refund.js").RecentOrder[]} */
+  const found = [];
+  let cursor = await tx.store.index("createdAt").openCursor(range, "prev");
+  while (cursor && found.length < limit) {
+    if (keep(cursor.value)) found.push(cursor.value);
+    cursor = await cursor.continue();
+  }
+  return found;
+}
+
+/**
+ * Drop orders of the index created before `before` (ISO date-time), and refunds of them.
+ * @param {TerminalDb} db
+ * @param {string} before
+ */
+export async function recentPrune(db, before) {
+  const tx = db.transaction(RECENT_STORE, "readwrite");
+  let cursor = await tx.store.index("createdAt").openCursor(IDBKeyRange.upperBound(before, true));
+  while (cursor) {
+    cursor.delete();
+    cursor = await cursor.continue();
+  }
+  await tx.done;
 }
 
 /**
@@ -467,8 +558,9 @@ export async function closeSessionWithZ(db, { entry, session, zNo, journal }) {
  * @param {string} finish.orderUuid              the open order to remove
  * @param {string} finish.sessionUuid
  * @param {string} finish.createdAt
- * @param {(receiptNumber: string, head: import("../domain/journal.js").Head) => {payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string}} finish.build
- *        `sale`: the SALE entry (domain/journal.js salePayload); `software`: the version the receipt prints
+ * @param {(receiptNumber: string, head: import("../domain/journal.js").Head) => {payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string, recent?: object}} finish.build
+ *        `sale`: the SALE (or REFUND) entry (domain/journal.js salePayload); `software`: the version
+ *        the receipt prints; `recent`: the order as the local index of recent orders keeps it
  * @param {(session: any) => any} finish.updateSession
  * @param {JournalContext} finish.journal
  * @param {number} [finish.digits]
@@ -478,11 +570,11 @@ export async function orderFinish(
   db,
   { prefix, orderUuid, sessionUuid, createdAt, build, updateSession, journal, digits = 6 },
 ) {
-  /** @type {{payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string} | null} */
+  /** @type {{payload: unknown, receipt: object, sale: import("./journal.js").JournalEvent, software: string, recent?: object} | null} */
   let built = null;
   const { result, sealed } = await journalAppend(db, {
     ...journal,
-    stores: ["outbox", "orders", "sessions", "receipts"],
+    stores: ["outbox", "orders", "sessions", "receipts", RECENT_STORE],
     read: async (/** @type {any} */ tx) => {
       // The outbox's counter too, so the writing transaction needs no read of its own
       // after the head's check (one round trip less); a change of it starts again.
@@ -502,7 +594,7 @@ export async function orderFinish(
       return [made.sale];
     },
     write: (tx, sealedEntries, /** @type {any} */ seen) => {
-      const made = /** @type {{payload: unknown, receipt: object, software: string}} */ (
+      const made = /** @type {{payload: unknown, receipt: object, software: string, recent?: object}} */ (
         /** @type {unknown} */ (built)
       );
       const receiptNumber = prefix + String(seen.number).padStart(digits, "0");
@@ -521,6 +613,9 @@ export async function orderFinish(
       raw(tx.objectStore("orders")).delete(orderUuid);
       raw(tx.objectStore("sessions")).put(session);
       raw(tx.objectStore("receipts")).put({ ...receipt, seq: entry.seq });
+      // In the local index from this very transaction: a refund of it, or the refund's own
+      // count against its original, holds offline and after a crash (docs/refunds.md).
+      if (made.recent) raw(tx.objectStore(RECENT_STORE)).put({ ...made.recent, receiptNumber, local: true });
       return { entry, receiptNumber, session, receipt };
     },
   });

@@ -88,3 +88,22 @@ export function changeFrame({ paid, change }, { places, columns = DEFAULT_SIZE.c
   if (rows < 2) return [changeLine];
   return [spread("Paid", formatAmount(paid, places), columns), changeLine];
 }
+
+/**
+ * The frame after *Validate* of a ticket that paid money out (a refund, or an exchange the
+ * shop pays the difference of): the amount returned to the customer.
+ *   `Refund`
+ *   `            0.89 EUR`
+ * @param {number} returned  minor units, positive: what the customer gets back
+ * @param {{places: number, currency?: string, columns?: number, rows?: number}} options
+ * @returns {string[]}
+ */
+export function refundFrame(
+  returned,
+  { places, currency = "", columns = DEFAULT_SIZE.columns, rows = DEFAULT_SIZE.rows },
+) {
+  const amount = formatAmount(returned, places);
+  const withCode = currency && `${amount} ${currency}`.length <= columns ? `${amount} ${currency}` : amount;
+  if (rows < 2) return [spread("Refund", withCode, columns)];
+  return ["Refund", withCode.length >= columns ? withCode.slice(-columns) : withCode.padStart(columns)];
+}

@@ -6,7 +6,7 @@
  * printer (through the hardware proxy) and the screen preview lay out that one document
  * with domain/receipt_layout.js and add no word of their own. Pure.
  */
-import { cashPaid, change, paid, pricedLines, taxes, totals } from "./cart.js";
+import { cashPaid, change, orderKind, paid, pricedLines, taxes, totals } from "./cart.js";
 import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, formatRate } from "./money.js";
 
 /**
@@ -37,6 +37,8 @@ import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, form
  * @property {number} change
  * @property {string} note
  * @property {ReceiptJournal} [journal] the journal entry of the sale (docs/journal.md), printed when present
+ * @property {"sale" | "refund" | "exchange"} [kind]  a refund or exchange is titled so
+ * @property {{receiptNumber: string, at: string} | null} [original]  what a refund returns goods of
  *
  * @typedef {object} ReceiptJournal
  * @property {number} seq       the entry's sequence number
@@ -89,6 +91,8 @@ export function buildReceipt(order, { config, cashier, methods }) {
     cashPaid: cashPaid(order),
     change: change(order),
     note: order.note,
+    kind: orderKind(order),
+    original: order.original ? { receiptNumber: order.original.receiptNumber, at: order.original.at } : null,
   };
 }
 
@@ -109,6 +113,11 @@ export const RECEIPT_LABELS = Object.freeze({
   gross: "Gross",
   taxExcluded: "excl.",
   journal: "Journal",
+  refund: "REFUND",
+  exchange: "EXCHANGE",
+  refundOf: "refund of no.",
+  of: "of",
+  withoutReceipt: "return without receipt",
 });
 
 /** @typedef {{-readonly [K in keyof typeof RECEIPT_LABELS]: string}} ReceiptLabels */
@@ -226,6 +235,26 @@ export function receiptDocument(receipt, { copy = false, labels = {} } = {}) {
   if (clean(receipt.store.taxId)) blocks.push(textBlock(`${word.taxId} ${clean(receipt.store.taxId)}`, center));
   for (const line of textLines(receipt.store.header)) blocks.push(textBlock(line, center));
   if (copy) blocks.push(textBlock(word.copy, { align: "center", bold: true }));
+  if (receipt.kind === "refund" || receipt.kind === "exchange") {
+    // docs/receipt.md: a ticket with returned lines says so, and what it returns goods of.
+    blocks.push({ type: "blank" });
+    blocks.push(
+      textBlock(receipt.kind === "refund" ? word.refund : word.exchange, {
+        align: "center",
+        bold: true,
+        size: "large",
+      }),
+    );
+    const original = receipt.original;
+    blocks.push(
+      textBlock(
+        original
+          ? `${word.refundOf} ${clean(original.receiptNumber)} ${word.of} ${dateTime(original.at)}`
+          : word.withoutReceipt,
+        center,
+      ),
+    );
+  }
   blocks.push({ type: "blank" });
 
   blocks.push(textBlock(`${word.receipt} ${number}`));

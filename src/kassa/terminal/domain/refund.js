@@ -14,10 +14,8 @@
  * lines with their figures in minor units, and its refunds (the store's and this till's
  * own, synced or not), so the refundable quantity counts every refund the till knows of.
  */
+import { orderKind, pricedLines, totals } from "./cart.js";
 import { formatQuantityShort, parseAmount, parseDiscount, parseQuantity, parseRate, roundDiv } from "./money.js";
-
-/** A code printed on each receipt that names its order: a prefix and the order's uuid. */
-export const RECEIPT_CODE_PREFIX = "KR1:";
 
 /**
  * @typedef {object} RecentLine     a line of a recent order, figures in the till's units
@@ -199,23 +197,6 @@ export function defaultTender(original, allowed) {
 }
 
 /**
- * The order's uuid in a scanned receipt code, or null when the scan is not one.
- * @param {string} code
- * @returns {string | null}
- */
-export function receiptCodeOrder(code) {
-  const text = code.trim();
-  if (!text.toUpperCase().startsWith(RECEIPT_CODE_PREFIX)) return null;
-  const uuid = text.slice(RECEIPT_CODE_PREFIX.length).toLowerCase();
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : null;
-}
-
-/** @param {string} uuid @returns {string} the code printed on the order's receipt */
-export function receiptCode(uuid) {
-  return RECEIPT_CODE_PREFIX + uuid;
-}
-
-/**
  * An order as the server sends it (`GET orders/recent`, `orders/lookup`: decimal strings)
  * in the local index's form.
  * @param {any} wire
@@ -263,4 +244,41 @@ export function recentMatches(order, { text = "", day = "", gross = null }) {
   if (day && !order.createdAt.startsWith(day)) return false;
   if (gross !== null && gross !== undefined && Math.abs(order.gross) !== Math.abs(gross)) return false;
   return Boolean(text || day || (gross !== null && gross !== undefined));
+}
+
+/**
+ * A finished order of this till as the local index keeps it, written in the same
+ * transaction as its finish (data/db.js orderFinish): its own refunds count against their
+ * originals from that moment, synced or not.
+ * @param {import("./cart.js").Order} order  stamped
+ * @returns {RecentOrder}
+ */
+export function recentFromOrder(order) {
+  return {
+    uuid: order.uuid,
+    receiptNumber: order.receiptNumber,
+    createdAt: order.createdAt,
+    kind: orderKind(order),
+    original: order.original?.uuid ?? null,
+    gross: totals(order).gross,
+    lines: pricedLines(order).map((line, position) => ({
+      position,
+      productId: line.productId,
+      name: line.name,
+      unit: line.unit,
+      quantity: line.quantity,
+      unitPrice: line.unitPrice,
+      discount: line.discount,
+      taxId: line.taxId,
+      rate: line.rate,
+      priceIncludesTax: line.priceIncludesTax,
+      net: line.net,
+      tax: line.tax,
+      gross: line.gross,
+      originalLine: line.returned?.originalLine ?? null,
+      reason: line.reason ?? "",
+    })),
+    payments: order.payments.map((payment) => ({ methodId: payment.methodId, amount: payment.amount })),
+    local: true,
+  };
 }

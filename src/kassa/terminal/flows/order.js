@@ -24,6 +24,7 @@ import { channel, runtime } from "./context.js";
 import { journalChanged, journalWrite } from "./journal.js";
 import { authorize, rightTo, rulesOf, spendApproval, spentHere } from "./approval.js";
 import { toast } from "./messages.js";
+import { refundFromScan } from "./refund.js";
 
 /** @typedef {import("../state/store.js").OpenOrder} OpenOrder */
 
@@ -318,7 +319,18 @@ export function addToOrder(product, options = {}) {
     toast(`${product.name}: its tax is not known on this terminal.`, "error");
     return;
   }
-  if (change((order) => cart.addProduct(order, { product, tax, ...options }))) {
+  const { returnMode } = getState();
+  const added = returnMode
+    ? change((order) => {
+        // A return without a receipt: the product comes back at the catalog's price (or
+        // the one typed), negative, with the approved reason.
+        const next = cart.addProduct(order, { product, tax, ...options, merge: false });
+        const line = next.lines.find((l) => l.id === next.selectedLineId);
+        if (!line) return next;
+        return cart.setBlindReturn(next, line.id, { quantity: -Math.abs(line.quantity), ...returnMode });
+      })
+    : change((order) => cart.addProduct(order, { product, tax, ...options }));
+  if (added) {
     const order = currentOrder();
     emit("line.added", { order, line: order.lines.find((l) => l.id === order.selectedLineId) });
   }
@@ -335,10 +347,19 @@ export function handleScan(code) {
     return;
   }
   if (dialog) return; // a dialog has the cashier's attention; the scan is not guessed into it
+  if (getState().view === "refund") {
+    unknownScan(code, `${code} is no receipt of this store.`);
+    return;
+  }
   const parsed = parseBarcode(code, config.barcode_patterns ?? DEFAULT_PATTERNS, {
     places: config.currency_places,
     acceptOther: true,
   });
+  if ("error" in parsed && parsed.error !== "check_digit") {
+    // Not a product's barcode: perhaps the code on a receipt, to refund it.
+    unknownScan(code, `${code} is not a barcode this till reads.`);
+    return;
+  }
   if ("error" in parsed) {
     const message =
       parsed.error === "check_digit"
@@ -350,14 +371,28 @@ export function handleScan(code) {
   }
   const [product] = lookupBarcode(index, parsed.lookupCode);
   if (!product) {
-    const message = `Unknown barcode ${code}.`;
-    toast(message, "error");
-    emit("scan.error", { code, message });
+    unknownScan(code);
     return;
   }
   if (parsed.kind === "weight") addToOrder(product, { quantity: parsed.value });
   else if (parsed.kind === "price") addToOrder(product, { quantity: 1000, unitPrice: parsed.value, merge: false });
   else addToOrder(product);
+}
+
+/**
+ * A scan that names no product: the code on one of the store's receipts opens its refund;
+ * anything else is an unknown barcode.
+ * @param {string} code
+ * @param {string} [message]
+ */
+function unknownScan(code, message = `Unknown barcode ${code}.`) {
+  refundFromScan(code)
+    .catch(() => false)
+    .then((found) => {
+      if (found) return;
+      toast(message, "error");
+      emit("scan.error", { code, message });
+    });
 }
 
 /** @param {string | null} lineId */

@@ -9,8 +9,9 @@
 import * as cart from "../domain/cart.js";
 import { typedAmount } from "../domain/money.js";
 import { editUnsigned } from "../domain/numpad.js";
-import { SOFTWARE, duplicatePayload, salePayload } from "../domain/journal.js";
+import { SOFTWARE, duplicatePayload, refundPayload, salePayload } from "../domain/journal.js";
 import { buildReceipt } from "../domain/receipt.js";
+import { recentFromOrder } from "../domain/refund.js";
 import * as data from "../data/db.js";
 import { emit } from "../state/events.js";
 import { getState, setState } from "../state/store.js";
@@ -56,7 +57,8 @@ export function pay(method, amount) {
         toast(`${payBuffer} is not an amount.`, "error");
         return;
       }
-      value = typed;
+      // On a refund the cashier types what goes out, as a positive amount.
+      value = cart.totals(currentOrder()).gross < 0 ? -typed : typed;
     } else {
       value = cart.amountDue(currentOrder());
     }
@@ -65,8 +67,21 @@ export function pay(method, amount) {
     toast("Nothing left to pay.", "error");
     return;
   }
+  if (cart.totals(currentOrder()).gross < 0 && !refundAllowed(method.id)) {
+    toast(`A refund cannot be paid out in ${method.name} on this till.`, "error");
+    return;
+  }
   const paying = value;
   if (change((o) => cart.addPayment(o, { method, amount: paying }))) setState({ payBuffer: "" });
+}
+
+/**
+ * Whether a refund may be paid out in a method: the terminal's setting, else every method.
+ * @param {number} methodId
+ */
+export function refundAllowed(methodId) {
+  const allowed = getState().config?.refund_method_ids;
+  return !allowed || allowed.includes(methodId);
 }
 
 /** @param {string} paymentId */
@@ -128,12 +143,20 @@ export async function validate() {
           print: { owed: Boolean(config.proxy_url) },
         };
         const names = new Map(methods.map((method) => [method.id, method.name]));
-        const sale = salePayload(stamped, { session: session.uuid, head, methods: names, refOf: productRef });
+        // A ticket with returned lines (a refund, a blind return, an exchange) is a REFUND.
+        const type = cart.orderKind(stamped) === "sale" ? "SALE" : "REFUND";
+        const entry = (type === "SALE" ? salePayload : refundPayload)(stamped, {
+          session: session.uuid,
+          head,
+          methods: names,
+          refOf: productRef,
+        });
         return {
           payload,
           receipt,
           software: SOFTWARE,
-          sale: { type: "SALE", payload: sale.payload, grand: { gt: sale.gt, gtAbs: sale.gtAbs }, order: order.uuid },
+          sale: { type, payload: entry.payload, grand: { gt: entry.gt, gtAbs: entry.gtAbs }, order: order.uuid },
+          recent: recentFromOrder(stamped),
         };
       },
       updateSession: (/** @type {import("../state/store.js").CashSession} */ stored) => ({
@@ -155,6 +178,7 @@ export async function validate() {
       order: newOrder(),
       openOrders,
       search: "",
+      returnMode: null,
     });
     journalChanged(); // wakes the sync loop: the order and its SALE go out, the mirror gets it
     channel?.postMessage({ type: "orders" });

@@ -17,6 +17,7 @@ import { ensureJournal, journalAtPairing, recordReachable, refreshJournal, resum
 import { toast } from "./messages.js";
 import { refreshOpenOrders } from "./order.js";
 import { refreshCounts } from "./outbox.js";
+import { pullRecent } from "./refund.js";
 import { resumeLogin } from "./session.js";
 
 /** @typedef {import("../state/store.js").Cashier} Cashier */
@@ -251,7 +252,10 @@ function startSync() {
       const token = await pairingToken();
       if (token) await refreshFromServer(token);
     },
-    onReachable: recordReachable,
+    onReachable: async (online) => {
+      await recordReachable(online);
+      pullRecent(online);
+    },
     onJournalChanged: () => {
       refreshJournal().catch(() => {});
     },

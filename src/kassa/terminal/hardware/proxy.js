@@ -27,7 +27,7 @@
  *   (`installHardware`).
  */
 import { amountDue, hasLines, pricedLines, totals } from "../domain/cart.js";
-import { changeFrame, displaySize, itemFrame, totalFrame } from "../domain/display.js";
+import { changeFrame, displaySize, itemFrame, refundFrame, totalFrame } from "../domain/display.js";
 import { errorFromBody } from "../domain/errors.js";
 import { PROXY_API, faultText, opensDrawer, proxyOrigin } from "../domain/hardware.js";
 import { receiptDocument } from "../domain/receipt.js";
@@ -412,7 +412,12 @@ async function onValidated({ receipt }) {
   setPrint(receipt.uuid, { state: "printing", fault: null });
   // The receipt was built from this very order: its paid and change are the order's.
   const size = displaySize(getState().hw.status);
-  showLines(changeFrame({ paid: receipt.paid, change: receipt.change }, { places: config.currency_places, ...size }));
+  const places = config.currency_places;
+  showLines(
+    receipt.totals.gross < 0
+      ? refundFrame(-receipt.totals.gross, { places, currency: config.currency, ...size })
+      : changeFrame({ paid: receipt.paid, change: receipt.change }, { places, ...size }),
+  );
   const drawer = opensDrawer(receipt, config.drawer_policy);
   await sendReceipt(kept, { openDrawer: drawer });
   const state = getState().hw?.prints?.[receipt.uuid]?.state;

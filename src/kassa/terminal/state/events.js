@@ -35,6 +35,7 @@
  *   "session.closed": {session: import("./store.js").CashSession},
  *   "scan.error": {code: string, message: string},
  *   "scan.received": {code: string, source: string},
+ *   "refund.opened": {original: import("../domain/refund.js").RecentOrder},
  * }} Events
  */
 

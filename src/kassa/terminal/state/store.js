@@ -24,6 +24,8 @@
  * @property {any[]} [barcode_patterns]
  * @property {{action: string, code: string, label: string, restock: boolean}[]} [reasons]  back-office reason lists, per action code
  * @property {PaymentMethod[]} payment_methods
+ * @property {number[]} [refund_method_ids]  the methods a refund may be paid out in
+ * @property {number} [recent_order_days]    days of the store's orders kept to refund offline
  * @property {string} [store_address]
  * @property {string} [store_tax_id]
  * @property {string} [receipt_header]
@@ -91,7 +93,7 @@
  *
  * @typedef {object} State
  * @property {"boot" | "pair" | "download" | "login" | "float" | "sale" | "fatal"} phase
- * @property {"sale" | "payment" | "receipt" | "close" | "outbox" | "cash" | "xreport"} view  the screen of the sale phase
+ * @property {"sale" | "payment" | "receipt" | "close" | "outbox" | "cash" | "xreport" | "refund"} view  the screen of the sale phase
  * @property {string} [fatal]
  * @property {Toast[]} toasts
  * @property {Dialog | null} dialog
@@ -127,6 +129,9 @@
  * @property {boolean} [swUpdate]
  * @property {HardwareState} hw
  * @property {JournalState} [journal]      flows/journal.js refreshJournal
+ * @property {any} [refund]                the refund screen's (flows/refund.js RefundState)
+ * @property {{reason: string, approvedBy: number | null, approval: string | null} | null} [returnMode]
+ *   a return without a receipt is being rung up (flows/refund.js startBlindReturn)
  *
  * @typedef {object} JournalState  the journal's figures (outbox screen)
  * @property {number} seq                  the last entry

@@ -4,6 +4,7 @@ import { setState } from "../state/store.js";
 import { exportOutbox, syncNow } from "../flows/outbox.js";
 import { showLastReceipt } from "../flows/payment.js";
 import { reprintLastZ, startClose, xReport } from "../flows/close.js";
+import { openRefund } from "../flows/refund.js";
 import { logout } from "../flows/session.js";
 import { updateCatalog } from "../flows/start.js";
 import { html } from "./html.js";
@@ -29,6 +30,7 @@ export function Menu() {
       ${item("Unsynced orders", () => setState({ view: "outbox" }), phase === "sale")}
       ${item("Export unsynced orders", exportOutbox)}
       ${item("Last receipt", showLastReceipt, phase === "sale")}
+      ${item("Refund or return", openRefund, phase === "sale")}
       ${item("Update catalog", updateCatalog)}
       ${item("Devices", () => setState({ dialog: { kind: "devices" } }))}
       ${item("Open drawer", () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}

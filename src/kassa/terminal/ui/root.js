@@ -20,6 +20,7 @@ import { OutboxScreen } from "./screens/outbox.js";
 import { PairScreen } from "./screens/pair.js";
 import { PaymentScreen } from "./screens/payment.js";
 import { ReceiptScreen } from "./screens/receipt.js";
+import { RefundScreen } from "./screens/refund.js";
 import { SaleScreen } from "./screens/sale.js";
 import { XReportScreen } from "./screens/xreport.js";
 import { StatusBar } from "./status_bar.js";
@@ -70,6 +71,7 @@ const SALE_VIEWS = new Map([
   ["outbox", OutboxScreen],
   ["cash", CashScreen],
   ["xreport", XReportScreen],
+  ["refund", RefundScreen],
 ]);
 
 /** The views a till in the middle of its close may show. */

@@ -21,6 +21,7 @@ import {
 } from "../../flows/order.js";
 import { openPayment } from "../../flows/payment.js";
 import { rightTo, rulesOf } from "../../flows/approval.js";
+import { endBlindReturn, openRefund } from "../../flows/refund.js";
 import { money, quantity } from "../components.js";
 import { html, useEffect, useMemo, useRef } from "../html.js";
 import { pushScanHandler, pushTypedHandler } from "../scanner.js";
@@ -35,7 +36,7 @@ export function SaleScreen() {
 
 function CartPanel() {
   const state = useStore();
-  const { openOrders, numpad } = state;
+  const { openOrders, numpad, returnMode } = state;
   const { order } = saleState(state);
   const lines = cart.pricedLines(order);
   const sum = cart.totals(order);
@@ -107,11 +108,23 @@ function CartPanel() {
             <span data-test="line-qty">${quantity(line.quantity, line.unit, line.weighed)}</span> × ${money(line.unitPrice)}${line.unit !== "pc" ? `/${line.unit}` : ""}
             ${line.discount ? html`<span class="badge">−${formatDiscount(line.discount)} %</span>` : null}
             ${line.priceOverridden ? html`<span class="badge">price changed</span>` : null}
+            ${line.quantity < 0 ? html`<span class="badge" data-test="line-returned">returned${line.reason ? ` · ${line.reason}` : ""}</span>` : null}
           </div>
         </li>`,
       )}
     </ol>
     ${order.note ? html`<div class="order-note" data-test="order-note"><b>Note:</b> ${order.note}</div>` : null}
+    ${
+      order.original
+        ? html`<div class="order-note" data-test="refund-of">Returns of receipt <b>${order.original.receiptNumber}</b></div>`
+        : null
+    }
+    ${
+      returnMode
+        ? html`<div class="order-note" data-test="return-mode">Return without receipt: items added come back.
+            <button type="button" class="button" data-test="end-return" onClick=${endBlindReturn}>Done</button></div>`
+        : null
+    }
     <div class="totals">
       <div class="total-label">Total<small>${sum.tax ? `incl. tax ${money(sum.tax)}` : ""}</small></div>
       <div class="total-amount" data-test="total">${money(sum.gross)}</div>
@@ -124,6 +137,7 @@ function CartPanel() {
       <button type="button" class=${`button danger-outline${voidRight === "needs_approval" ? " needs-approval" : ""}`} data-test="remove-line" data-right=${voidRight}
         title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>Remove${voidRight === "needs_approval" ? html`<small class="right-hint">approval</small>` : null}</button>
       <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>Note</button>
+      <button type="button" class="button" data-test="refund" onClick=${openRefund}>Refund</button>
     </div>
     <div class="keypad">
       <button type="button" class="pay-button" data-test="pay" disabled=${!lines.length} onClick=${openPayment}>
