@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('terminals', '0006_terminal_store_required'),
+        ('terminals', '0008_proxy_url_same_origin'),
     ]
 
     operations = [
