@@ -138,6 +138,12 @@ class TerminalAdmin(StoreScoped, admin.ModelAdmin[Terminal]):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "recent_order_days" and field is not None:
+            field.required = False  # left out of a form, the terminal keeps its days
+        return field
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # A till's settings and receipt texts matter to what it prints: each change goes
