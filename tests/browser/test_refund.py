@@ -61,6 +61,9 @@ def refund_lines(cashier: Till, picks: dict[int, int], reason: str = "UNWANTED")
             )
     cashier.page.click(f"[data-test=refund-reason][data-code={reason}]")
     cashier.page.click("[data-test=refund-confirm]")
+    # a cashier's refund needs a manager's approval (docs/permissions.md): Maria's PIN
+    cashier.page.wait_for_selector("[data-test=manager-dialog]")
+    cashier.pin("9999", pad="manager-pin-keys")
     cashier.page.wait_for_selector("[data-test=validate]")
 
 
@@ -143,6 +146,12 @@ def test_scan_the_receipt_refund_in_cash_then_by_card(
         ("Croissant", Decimal("1"), Decimal("0.95")),
     ]
     assert server.query("SELECT COUNT(*) FROM orders_refundflag") == [(0,)]
+    # each with the manager's approval it went ahead on, and none under review
+    assert server.query("SELECT action FROM orders_orderapproval ORDER BY id") == [
+        ("REFUND",),
+        ("REFUND",),
+    ]
+    assert server.query("SELECT COUNT(*) FROM orders_order WHERE review_code != ''") == [(0,)]
     # and a second refund of more than is left is refused at the till
     till.new_order()
     till.page.click("[data-test=refund]")
