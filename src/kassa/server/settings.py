@@ -240,6 +240,15 @@ KASSA_SYNC_MAX_BATCH = int(os.environ.get("KASSA_SYNC_MAX_BATCH", "200"))
 # PIN verifier for offline login: PBKDF2-SHA256 iterations the terminal repeats per try.
 KASSA_PIN_VERIFIER_ITERATIONS = int(os.environ.get("KASSA_PIN_VERIFIER_ITERATIONS", "100000"))
 KASSA_PAIRING_CODE_TTL_MINUTES = 30
+# Throttles (docs/security.md): failures allowed in the window, then a lock, in seconds.
+# Pairing: per client address, and per pairing code (each failed attempt, from anywhere,
+# counts against every code waiting to be used). PINs: per cashier and per client.
+KASSA_PAIRING_CLIENT_FAILURES = int(os.environ.get("KASSA_PAIRING_CLIENT_FAILURES", "10"))
+KASSA_PAIRING_CODE_FAILURES = int(os.environ.get("KASSA_PAIRING_CODE_FAILURES", "20"))
+KASSA_PIN_FAILURES = int(os.environ.get("KASSA_PIN_FAILURES", "5"))
+KASSA_PIN_CLIENT_FAILURES = int(os.environ.get("KASSA_PIN_CLIENT_FAILURES", "20"))
+KASSA_THROTTLE_WINDOW_SECONDS = int(os.environ.get("KASSA_THROTTLE_WINDOW_SECONDS", "900"))
+KASSA_THROTTLE_LOCK_SECONDS = int(os.environ.get("KASSA_THROTTLE_LOCK_SECONDS", "900"))
 # The private key that signs the server's own journal chain: made on first use, kept in
 # the data folder beside the secret key (docs/journal.md). Back it up with the database.
 KASSA_JOURNAL_KEY_FILE = Path(

@@ -21,7 +21,8 @@ ERROR_STATUS: dict[TerminalErrorCode, int] = {
 
 @router.post("pair", auth=None, response=PairOut, summary="Exchange a pairing code for a token")
 def pair(request: HttpRequest, body: PairIn) -> PairOut:
-    token, secret = terminal_pair(code=body.code, label=body.label)
+    client = request.META.get("REMOTE_ADDR") or "unknown"
+    token, secret = terminal_pair(code=body.code, label=body.label, client=client)
     return PairOut(token=secret, terminal=TerminalOut.model_validate(terminal_config(token)))
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from kassa.server.common.throttle import Throttle
 from kassa.server.journal.services import server_chain_append
 
 from .errors import TerminalError, TerminalErrorCode
@@ -44,9 +45,41 @@ def pairing_code_create(*, terminal: Terminal) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
+def _pairing_throttles() -> tuple[Throttle, Throttle]:
+    """Per client address, and per pairing code (docs/security.md, "Throttles")."""
+    window, lock = settings.KASSA_THROTTLE_WINDOW_SECONDS, settings.KASSA_THROTTLE_LOCK_SECONDS
+    client = Throttle(
+        "pair-client",
+        settings.KASSA_PAIRING_CLIENT_FAILURES,
+        window,
+        lock,
+        "Too many wrong pairing codes from this address; try again in {seconds} s.",
+    )
+    code = Throttle(
+        "pair-code",
+        settings.KASSA_PAIRING_CODE_FAILURES,
+        window,
+        lock,
+        "Too many wrong pairing codes were tried while this one waited; it is locked for "
+        "{seconds} s more. Or make a new code in the back office.",
+    )
+    return client, code
+
+
 @transaction.atomic
-def terminal_pair(*, code: str, label: str = "") -> tuple[DeviceToken, str]:
-    """Exchange a pairing code for a device token. Returns the token row and the secret."""
+def terminal_pair(
+    *, code: str, label: str = "", client: str | None = None
+) -> tuple[DeviceToken, str]:
+    """Exchange a pairing code for a device token. Returns the token row and the secret.
+
+    `client` is the address the request came from, for the throttle (None: a call from
+    the server itself, not throttled by address). Every failure counts against that
+    address and against each code waiting to be used: at their limits, the address, or
+    the code, is refused with Throttled (429) until the lock ends, the right code too.
+    """
+    by_client, by_code = _pairing_throttles()
+    if client is not None:
+        by_client.check(client)
     now = timezone.now()
     pairing = (
         PairingCode.objects.select_for_update()
@@ -55,10 +88,16 @@ def terminal_pair(*, code: str, label: str = "") -> tuple[DeviceToken, str]:
         .first()
     )
     if pairing is None or pairing.used_at is not None or pairing.expires_at <= now:
+        if client is not None:
+            by_client.fail(client)
+        waiting = PairingCode.objects.filter(used_at__isnull=True, expires_at__gt=now)
+        for pk in waiting.values_list("pk", flat=True):
+            by_code.fail(str(pk))
         raise TerminalError(
             TerminalErrorCode.PAIRING_CODE_INVALID,
             "This pairing code is unknown, used or expired. Ask for a new one in the back office.",
         )
+    by_code.check(str(pairing.pk))
     terminal = pairing.terminal
     if not terminal.active:
         raise TerminalError(
