@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     HTMLResponse,
@@ -28,6 +28,7 @@ from fastapi.responses import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kassa import __version__
+from kassa.jcs import MAX_SAFE_INTEGER
 from kassa.proxy.errors import DeviceNotConfigured, Forbidden, NotFound, ProxyError, error_body
 from kassa.proxy.forward import Forwarder
 from kassa.proxy.hardware import Hardware
@@ -235,7 +236,8 @@ async def journal_read(
     hardware: HardwareDep,
     _: Authorized,
     terminal: Annotated[str, Query(min_length=1, max_length=64)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    # Bounded like a seq (docs/journal.md): 2^63 reached SQLite and failed with a 500.
+    after: Annotated[int, Query(ge=0, le=MAX_SAFE_INTEGER)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """A terminal's entries after `after`, in seq order, verbatim: a wiped till's recovery."""
@@ -265,7 +267,9 @@ async def virtual_receipts(hardware: HardwareDep, _: Authorized) -> list[dict[st
 
 
 @router.get("/virtual/receipts/{number}.png")
-async def virtual_receipt_png(number: int, hardware: HardwareDep, _: Authorized) -> Response:
+async def virtual_receipt_png(
+    number: Annotated[int, Path(ge=1, le=MAX_SAFE_INTEGER)], hardware: HardwareDep, _: Authorized
+) -> Response:
     for receipt in _virtual_printer(hardware).receipts:
         if receipt.number == number:
             return Response(receipt.png(), media_type="image/png")

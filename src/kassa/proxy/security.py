@@ -174,11 +174,23 @@ def _headers(scope: Scope) -> dict[str, str]:
     }
 
 
+# Every answer but the status page (which has its own, with its nonce): data, never a page,
+# so nothing in it may load, run or be framed, and no browser may sniff it into one.
+API_HEADERS = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+)
+
+
 async def _send_json(
     send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     body = json.dumps(error_body(code, message)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *API_HEADERS,
+    ]
     await send(
         {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
     )
@@ -262,8 +274,11 @@ class GuardMiddleware:
             return
 
         async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start" and cors_headers:
-                message["headers"] = [*message.get("headers", []), *cors_headers]
+            if message["type"] == "http.response.start":
+                sent = list(message.get("headers", []))
+                names = {name.lower() for name, _ in sent}
+                extra = [h for h in API_HEADERS if h[0] not in names]
+                message["headers"] = [*sent, *extra, *cors_headers]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
