@@ -6,7 +6,7 @@ UV := uv run --frozen
 # fetch unrelated npm packages that happen to be called "tsc" and "biome".
 NPX := npx --no-install
 
-.PHONY: help demo test check lint types test-py test-pg test-js test-browser bench
+.PHONY: help demo test check lint types test-py test-pg test-js test-browser fuzz bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ test-js: ## the terminal's pure JavaScript with node --test
 
 test-browser: ## end-to-end tests in headless Debian chromium
 	$(UV) pytest -m browser -p no:cacheprovider
+
+fuzz: ## the API fuzz tests at length (random seeds, 300 examples an operation), SQLite then PostgreSQL
+	KASSA_FUZZ_EXAMPLES=$${KASSA_FUZZ_EXAMPLES:-300} KASSA_FUZZ_RANDOM=1 \
+		$(UV) pytest -p no:cacheprovider tests/server/test_fuzz.py tests/proxy/test_fuzz.py
+	KASSA_FUZZ_EXAMPLES=$${KASSA_FUZZ_EXAMPLES:-300} KASSA_FUZZ_RANDOM=1 \
+		$(UV) python scripts/pg_temp.py -- pytest -p no:cacheprovider tests/server/test_fuzz.py
 
 bench: ## all benchmarks (figures go to docs/performance.md by hand)
 	$(UV) python scripts/pg_temp.py -- python -m bench

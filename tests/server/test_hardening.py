@@ -251,7 +251,6 @@ def test_the_terminal_is_served_under_a_strict_policy(client: Client, shop: Shop
             "'self'",
             "http://127.0.0.1:*",
             "http://localhost:*",
-            "http://[::1]:*",
             "http://192.168.1.20:8765",
         ]
 

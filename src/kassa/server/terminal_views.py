@@ -128,8 +128,9 @@ _CSP = (
     "font-src 'self'; connect-src {connect}; worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-_LOOPBACK = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+# CSP's grammar has no IPv6 literal: a proxy on [::1] is reached as localhost instead.
+_LOOPBACK = ("http://127.0.0.1:*", "http://localhost:*")
 
 
 def _origin(url: str) -> str | None:
@@ -140,11 +141,8 @@ def _origin(url: str) -> str | None:
     # Only what a source expression may hold: nothing that could end the directive.
     if parts.scheme not in {"http", "https"} or not _NETLOC.fullmatch(parts.netloc):
         return None
-    origin = f"{parts.scheme}://{parts.netloc}"
     loopback = f"{parts.scheme}://{parts.hostname}:*"
-    if parts.hostname == "::1":
-        loopback = f"{parts.scheme}://[::1]:*"
-    return loopback if loopback in _LOOPBACK else origin
+    return loopback if loopback in _LOOPBACK else f"{parts.scheme}://{parts.netloc}"
 
 
 def terminal_csp() -> str:
