@@ -5,7 +5,7 @@ app in-process with its lifespan and virtual devices, with a paired terminal's t
 without one. Each answer: never a 5xx; an error in the documented JSON shape; a refused
 request stores nothing (no print job, no drawer opening, no journal entry).
 
-`GET /api/v1/events` is a stream that stays open: it is fuzzed without a token only.
+`GET /proxy/v1/events` is a stream that stays open: it is fuzzed without a token only.
 """
 
 from __future__ import annotations
@@ -77,22 +77,22 @@ def client(tmp_path: Path) -> Iterator[AppClient]:
 
 def _stored(client: AppClient, headers: dict[str, str]) -> tuple[Any, ...]:
     """What the proxy keeps: print jobs, drawer openings, journal entries."""
-    jobs = client.get("/api/v1/jobs", headers=headers).json()
-    openings = client.get("/api/v1/drawer/openings", headers=headers).json()
-    journal = client.get("/api/v1/journal/terminals", headers=headers).json()
+    jobs = client.get("/proxy/v1/jobs", headers=headers).json()
+    openings = client.get("/proxy/v1/drawer/openings", headers=headers).json()
+    journal = client.get("/proxy/v1/journal/terminals", headers=headers).json()
     return (len(jobs), len(openings), journal)
 
 
 def test_the_document_lists_every_operation() -> None:
-    assert ("/api/v1/print/receipt", "POST") in OPERATIONS
-    assert ("/api/v1/journal", "POST") in OPERATIONS
+    assert ("/proxy/v1/print/receipt", "POST") in OPERATIONS
+    assert ("/proxy/v1/journal", "POST") in OPERATIONS
     assert len(OPERATIONS) >= 15
 
 
 def test_every_integer_parameter_is_bounded(client: AppClient) -> None:
     # given every integer parameter of the document, then each has a range, and 2^63,
     # one past what SQLite's integers hold, is refused in the error shape (not a 500)
-    token = client.post("/api/v1/pair", json={"code": CODE}, headers={"Origin": TERMINAL})
+    token = client.post("/proxy/v1/pair", json={"code": CODE}, headers={"Origin": TERMINAL})
     headers = {"Authorization": f"Bearer {token.json()['token']}", "Origin": TERMINAL}
     found = []
     for path, item in SCHEMA.raw_schema["paths"].items():
@@ -114,10 +114,10 @@ def test_every_integer_parameter_is_bounded(client: AppClient) -> None:
 @pytest.mark.parametrize("auth", ["token", "none"])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 def test_fuzz_every_operation(path: str, method: str, auth: str, client: AppClient) -> None:
-    if path == "/api/v1/events" and auth == "token":
+    if path == "/proxy/v1/events" and auth == "token":
         pytest.skip("an event stream with a token stays open: fuzzed without one")
     # given a paired terminal
-    paired = client.post("/api/v1/pair", json={"code": CODE}, headers={"Origin": TERMINAL})
+    paired = client.post("/proxy/v1/pair", json={"code": CODE}, headers={"Origin": TERMINAL})
     token = paired.json()["token"]
     headers = {"Authorization": f"Bearer {token}", "Origin": TERMINAL}
     sent = headers if auth == "token" else {"Origin": TERMINAL}

@@ -174,8 +174,8 @@ def _headers(scope: Scope) -> dict[str, str]:
     }
 
 
-# Every answer but the status page (which has its own, with its nonce): data, never a page,
-# so nothing in it may load, run or be framed, and no browser may sniff it into one.
+# Every answer of the APIs: data, never a page, so nothing in it may load, run or be
+# framed, and no browser may sniff it into one.
 API_HEADERS = (
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
@@ -273,11 +273,15 @@ class GuardMiddleware:
             await _send_json(send, 413, "too_large", f"request bodies are limited to {limit} bytes")
             return
 
+        # The APIs' answers, the proxy's own and the server's it forwards, are data; the
+        # status page and the terminal's files carry their own policies.
+        api = scope["path"].startswith((f"{PROXY_API}/", SERVER_API))
+
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 sent = list(message.get("headers", []))
                 names = {name.lower() for name, _ in sent}
-                extra = [h for h in API_HEADERS if h[0] not in names]
+                extra = [h for h in API_HEADERS if api and h[0] not in names]
                 message["headers"] = [*sent, *extra, *cors_headers]
             await send(message)
 

@@ -37,6 +37,16 @@ CONTENT_TYPES = {
     ".md": "text/markdown; charset=utf-8",
 }
 PLAIN = "text/plain; charset=utf-8"
+# The terminal's Content-Security-Policy, as the server sends it (docs/security.md): its own
+# files only, no inline script or style element, no eval, no framing. Served here, the
+# server's API and the proxy's are this same origin; a proxy_url elsewhere on the loopback
+# stays reachable.
+TERMINAL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' http://127.0.0.1:* http://localhost:*; "
+    "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 VERSION_PLACEHOLDER = b"__KASSA_TERMINAL_VERSION__"
 SERVICE_WORKER = "sw.js"
 
@@ -125,6 +135,9 @@ class TerminalFiles:
         headers = {"ETag": file.etag, "Cache-Control": "no-cache"}
         if relative == SERVICE_WORKER:
             headers["Service-Worker-Allowed"] = "/pos/"
+        if file.content_type.startswith("text/html") or relative == SERVICE_WORKER:
+            headers["Content-Security-Policy"] = TERMINAL_CSP
+        headers["X-Content-Type-Options"] = "nosniff"
         if request.headers.get("if-none-match") == file.etag:
             return Response(status_code=304, headers=headers)
         body = file.body if request.method == "GET" else b""
