@@ -24,6 +24,7 @@ from schemathesis import GenerationMode
 
 from kassa.proxy.app import create_app
 from kassa.proxy.settings import Settings, load_settings
+from kassa.proxy.terminal_files import TERMINAL_CSP
 from tests.proxy.conftest import AppClient
 
 EXAMPLES = int(os.environ.get("KASSA_FUZZ_EXAMPLES", "12"))
@@ -157,3 +158,20 @@ def test_fuzz_every_operation(path: str, method: str, auth: str, client: AppClie
             assert _stored(client, headers) == before, kwargs
 
     fuzz()
+
+
+def test_each_answer_carries_its_policy(client: AppClient) -> None:
+    # the terminal's page and worker: the terminal's strict policy; its modules need none
+    for path in ("/pos/", "/pos/sw.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["content-security-policy"] == TERMINAL_CSP
+        assert "'unsafe-inline'" not in TERMINAL_CSP and "'unsafe-eval'" not in TERMINAL_CSP
+    assert "content-security-policy" not in client.get("/pos/app.js").headers
+    # the status page: its own, with the nonce of its one script
+    page = client.get("/")
+    assert "script-src 'nonce-" in page.headers["content-security-policy"]
+    # the API's answers, a refusal too: a policy that loads nothing
+    for response in (client.get("/proxy/v1/status"), client.get("/proxy/v1/jobs")):
+        assert response.headers["content-security-policy"] == API_CSP
+        assert response.headers["x-content-type-options"] == "nosniff"
