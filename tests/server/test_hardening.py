@@ -284,3 +284,36 @@ def test_settings_read_the_tls_switches(monkeypatch: pytest.MonkeyPatch) -> None
         loaded = importlib.reload(module)
     assert (loaded.SESSION_COOKIE_SECURE, loaded.SECURE_HSTS_SECONDS) == (False, 0)
     assert json.dumps(loaded.SECURE_REFERRER_POLICY) == '"same-origin"'
+
+
+@pytest.mark.parametrize(
+    "at",
+    ["2026-11-30T08:00:00+20:00", "2026-11-30T08:00:00-16:00", "0001-01-01T00:00:00+14:00"],
+)
+def test_a_time_no_column_holds_rejects_its_order_not_the_batch(
+    device: Device, orders: OrderBuilder, at: str
+) -> None:
+    # given an order whose till clock says a time PostgreSQL cannot store (an offset of
+    # 16 h and more; found by the fuzz test) or Python cannot move to UTC (the year 1)
+    bad = orders.order(created_at=at)
+    good = orders.order()
+    response = device.post("orders/sync", {"orders": [bad, good]})
+    # then that order alone is rejected, saying why
+    assert response.status_code == 200, response.content[:300]
+    first, second = response.json()["results"]
+    assert (first["status"], first["code"]) == ("rejected", "invalid_order")
+    assert "created_at" in first["message"]
+    assert second["status"] == "accepted"
+    assert Order.objects.filter(uuid=good["uuid"]).exists()
+    # and a session opened at such a time is refused, nothing stored
+    response = device.post(
+        "sessions",
+        {
+            "uuid": str(uuid.uuid4()),
+            "cashier_id": orders.shop.alice.pk,
+            "opened_at": at,
+            "opening_float": "1.00",
+        },
+    )
+    _error(response, 422, "invalid_request")
+    assert CashSession.objects.count() == 1

@@ -16,6 +16,7 @@ from django.db.models import DecimalField
 
 from kassa.money import MoneyError, money_round, to_decimal
 from kassa.server.common.memory import gc_paused
+from kassa.server.common.types import timestamp_problem
 from kassa.server.journal.errors import JournalProblem
 from kassa.server.journal.models import TerminalEntry
 from kassa.server.journal.services import AcceptedEntry, Flag, integrity_flag
@@ -174,7 +175,9 @@ def _aware(text: object) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return value if value.utcoffset() is not None else None
+    # One a timestamp column holds (common.types): an offset of 16 h or more failed the
+    # whole sync on PostgreSQL, the orders with it.
+    return value if timestamp_problem(value) is None else None
 
 
 def _text(value: object, limit: int = 200) -> str:

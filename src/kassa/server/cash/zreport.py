@@ -25,6 +25,7 @@ from kassa.money import (
     round_div,
     to_scaled,
 )
+from kassa.server.common.types import timestamp_problem
 
 Z_VERSION = 1
 TICKETS = frozenset({"SALE", "REFUND"})
@@ -91,7 +92,8 @@ def business_day(at: str, time_zone: str, day_start: str) -> str:
         instant = datetime.fromisoformat(at)
     except (TypeError, ValueError):
         raise ZError(f"not a time: {at!r}") from None
-    if instant.utcoffset() is None:
+    if timestamp_problem(instant) is not None:
+        # No offset, or one (or a year) that would overflow moved to the shop's zone.
         raise ZError(f"not a time with its UTC offset: {at!r}")
     wall = instant.astimezone(ZoneInfo(time_zone)).replace(second=0, microsecond=0)
     shifted = wall.replace(tzinfo=None) - timedelta(

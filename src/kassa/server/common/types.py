@@ -8,6 +8,9 @@ terminal API is one of these types, never a bare `int` or `str` (docs/security.m
 - `Id`: a database key, 1..2^63-1 (BigAutoField and BigIntegerField);
 - `Cursor`: a paging position or change token, 0..2^63-1;
 - `Count`: a page size or other small count, 0..2^31-1;
+- `Timestamp`: a date and time with a UTC offset of at most 14 hours, in the years
+  1900 to 9998 (PostgreSQL refuses offsets of 16 hours and more, and a date at the edge
+  of Python's range overflows when moved to UTC);
 - `DecimalStr`: any decimal string of the wire's grammar (a service checks its range);
 - `decimal_str(max_digits, places)` and `column_decimal(Model, "field")`: the constraint
   of a decimal string that fits a `DecimalField` column, used as
@@ -17,16 +20,42 @@ terminal API is one of these types, never a bare `int` or `str` (docs/security.m
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from kassa.money import DECIMAL_PATTERN
 
 MAX_ID = 2**63 - 1
 """The largest key a 64-bit signed column holds (PostgreSQL bigint, SQLite INTEGER)."""
 MAX_INT32 = 2**31 - 1
+
+MAX_UTC_OFFSET = timedelta(hours=14)  # Kiribati's +14:00; the furthest west is -12:00
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def timestamp_problem(value: datetime) -> str | None:
+    """Why `value` cannot be stored as a timestamp with time zone, or None if it can."""
+    offset = value.utcoffset()
+    if offset is None:
+        return "must have a UTC offset"
+    if abs(offset) > MAX_UTC_OFFSET:
+        return "must have a UTC offset between -14:00 and +14:00"
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        return f"must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+    return None
+
+
+def _timestamp(value: datetime) -> datetime:
+    problem = timestamp_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, AfterValidator(_timestamp)]
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A database id: 1 to 2^63-1")]
 Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]

@@ -6,11 +6,11 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # Ids are the database's 64-bit keys (common.types.Id): a larger number names nothing
 # that can be stored, not even as an unknown reference.
-from kassa.server.common.types import DecimalStr, Id
+from kassa.server.common.types import DecimalStr, Id, Timestamp
 
 # Text without U+0000, which PostgreSQL cannot store: one such character would fail the
 # whole batch, again on every retry.
@@ -93,7 +93,7 @@ class OrderIn(Strict):
     receipt_number: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
     session_uuid: UUID
     cashier_id: Id
-    created_at: AwareDatetime
+    created_at: Timestamp
     note: str = Field(default="", max_length=500, pattern=NO_NUL)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
