@@ -192,6 +192,8 @@ def test_fuzz_priced_orders_add_up(
             order = orders.order(lines, card="1.00", cash=str(gross - 1))
         else:
             order = orders.order(lines)
+        # A manager may give any discount, change a price and take a return alone.
+        order["cashier_id"] = shop.maria.pk
         if variant == "mutated":
             line = order["lines"][0]
             line[field] = str(Decimal(line[field]) + Decimal(delta))
@@ -225,7 +227,7 @@ def assert_stored_orders_add_up() -> None:
         paid = sum((p.amount for p in order.payments.all()), Decimal(0))
         assert paid - order.change == order.total_gross, order.uuid
         checked += 1
-    assert checked or not Order.objects.filter(review_code="").exists()
+    assert checked == Order.objects.filter(review_code="").count()
 
 
 def assert_sessions_read_back_and_close(device: Device) -> None:
