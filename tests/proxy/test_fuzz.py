@@ -27,7 +27,7 @@ from kassa.proxy.settings import Settings, load_settings
 from kassa.proxy.terminal_files import TERMINAL_CSP
 from tests.proxy.conftest import AppClient
 
-EXAMPLES = int(os.environ.get("KASSA_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("KASSA_FUZZ_EXAMPLES", "8"))
 _SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

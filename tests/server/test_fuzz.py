@@ -6,7 +6,7 @@ without one. Each answer: never a 5xx; an error in the documented JSON shape; a 
 request stores nothing. Afterwards, every stored order adds up and every session reads
 back and closes (assert_stored_orders_add_up, assert_sessions_read_back_and_close).
 
-Fast by default (KASSA_FUZZ_EXAMPLES examples per operation, 12); `make fuzz`
+Fast by default (KASSA_FUZZ_EXAMPLES examples per operation, 8); `make fuzz`
 runs many more.
 """
 
@@ -35,7 +35,7 @@ from kassa.server.orders.models import Order
 
 from .conftest import Device, OrderBuilder, Shop
 
-EXAMPLES = int(os.environ.get("KASSA_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("KASSA_FUZZ_EXAMPLES", "8"))
 _SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
