@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
+from kassa.server.catalog import importer
 from kassa.server.catalog.importer import product_import
 from kassa.server.catalog.models import Barcode, Category, Product
 from kassa.server.catalog.selectors import catalog_version_current
@@ -117,3 +121,81 @@ def test_semicolon_separated_cp1252_file(shop: Shop) -> None:
     assert report.errors == []
     assert Product.objects.get(ref="CB1").name == "Crème brûlée"
     assert Product.objects.get(ref="CB1").price == Decimal("3.10")
+
+
+def _many(count: int, *, price: str, start: int = 0) -> str:
+    rows = [
+        f"Bulk item {n},BULK{n},{ean13(f'873{n:09d}')},Bulk / Shelf {n % 7},{price},VAT 21%,,,\n"
+        for n in range(start, start + count)
+    ]
+    return HEADER + "".join(rows)
+
+
+def ean13(body: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+@pytest.fixture
+def few_sql_variables(db: None) -> Iterator[None]:
+    """SQLite refusing more than 100 variables a statement (as older builds refuse more
+    than 999): a lookup of the whole file in one IN (...) fails, chunked ones pass. On
+    PostgreSQL, which has no such limit, the chunks are made as small."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        raw = connection.connection
+        before = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+        yield
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    else:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(importer, "LOOKUP_CHUNK", 100)
+            yield
+
+
+def test_a_large_file_is_looked_up_and_written_in_chunks(
+    shop: Shop, few_sql_variables: None
+) -> None:
+    # Given 2,500 products already imported (more than 20 chunks of refs and barcodes)
+    first = product_import(_many(2500, price="1.00"))
+    assert (first.created, first.errors) == (2500, [])
+    # When the file comes again with new prices and 500 more products
+    report = product_import(_many(3000, price="2.50"))
+    # Then each existing product is updated in place and the new ones created
+    assert report.errors == []
+    assert (report.created, report.updated) == (500, 2500)
+    bulk = Product.objects.filter(ref__startswith="BULK")
+    assert bulk.count() == 3000
+    assert set(bulk.values_list("price", flat=True)) == {Decimal("2.50")}
+    last = Product.objects.get(ref="BULK2999")
+    assert list(last.barcodes.values_list("code", flat=True)) == [ean13("873000002999")]
+    assert last.category is not None
+    assert last.category.path == "Bulk / Shelf 3"
+    assert Barcode.objects.filter(product__ref__startswith="BULK").count() == 3000
+    # and a barcode of the file held by a product the file does not name is still caught
+    taken = product_import(
+        HEADER
+        + f"Thief,THIEF,{ean13('873000000007')},,1.00,VAT 21%,,,\n"
+        + _many(200, price="3.00", start=5000).removeprefix(HEADER)
+    )
+    assert [e.message for e in taken.errors] == [
+        f"barcode {ean13('873000000007')} belongs to another product "
+        f"(id {Product.objects.get(ref='BULK7').pk})"
+    ]
+    assert taken.imported is False
+    assert Product.objects.get(ref="BULK7").price == Decimal("2.50")
+
+
+def test_new_products_never_reuse_an_id(shop: Shop) -> None:
+    # Given the newest product deleted (its id may be in an order or on a till)
+    product_import(HEADER + "Gone soon,GONE,,,1.00,VAT 21%,,,\n")
+    gone = Product.objects.get(ref="GONE").pk
+    Product.objects.filter(pk=gone).delete()
+    # When products are imported, and one more made through the ORM afterwards
+    report = product_import(HEADER + "New A,NEWA,,,1.00,VAT 21%,,,\nNew B,NEWB,,,1.00,VAT 21%,,,\n")
+    made = Product.objects.create(name="After", price=Decimal(1), tax=shop.standard)
+    # Then the ids follow on past the deleted one, and the table's own counter knows them
+    assert report.created == 2
+    ids = [Product.objects.get(ref="NEWA").pk, Product.objects.get(ref="NEWB").pk]
+    assert ids == [gone + 1, gone + 2]
+    assert made.pk == gone + 3

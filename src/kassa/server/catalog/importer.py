@@ -7,13 +7,18 @@ unless `partial=True`, in which case the good rows are imported and the report s
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterable
+import itertools
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from kassa.money import MoneyError, to_decimal
 
@@ -25,6 +30,10 @@ COLUMNS = ("name", "ref", "barcodes", "category", "price", "tax", "unit", "weigh
 REQUIRED = ("name", "price", "tax")
 MAX_PRICE = Decimal("9999999999.99")
 BATCH = 2000
+# Values per `IN (…)` lookup (see _lookup_chunk); a module constant so tests can lower it.
+LOOKUP_CHUNK = 10_000
+# Unit.values is computed at each call; and a row keeps this shared string, not a copy.
+_UNITS = {unit: unit for unit in Unit.values}
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n", ""}
 
@@ -65,12 +74,12 @@ class ImportReport:
         return "\n".join(lines)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     line: int
     name: str
     ref: str | None
-    barcodes: list[str]
+    barcodes: tuple[str, ...]
     category: tuple[str, ...]
     price: Decimal
     tax: Tax
@@ -94,25 +103,34 @@ def _parse_bool(value: str, column: str) -> bool:
     raise ValueError(f"{column}: {value!r} is not yes/no")
 
 
-def _decode(data: bytes | str) -> str:
+def _text(data: bytes | str) -> io.TextIOBase:
+    """The file as text, decoded as it is read rather than copied whole: UTF-8 (with or
+    without its byte order mark) when every byte of it is, else Windows-1252, else Latin-1.
+    A million-row file is ~100 MB; the check runs in pieces, so no second copy is kept."""
     if isinstance(data, str):
-        return data
+        return io.StringIO(data)
     for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            for start in range(0, len(data), 1 << 20):
+                decoder.decode(data[start : start + (1 << 20)])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    return io.TextIOWrapper(io.BytesIO(data), encoding="latin-1", newline="")
 
 
 def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
     report = ImportReport(partial=partial)
-    text = _decode(data)
+    text = _text(data)
+    sample = text.read(4096)
+    text.seek(0)
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(text, dialect)
     header = next(reader, None)
     if header is None:
         report.errors.append(RowError(1, "the file is empty"))
@@ -136,12 +154,13 @@ def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
     rows: list[_Row] = []
     seen_refs: dict[str, int] = {}
     seen_barcodes: dict[str, int] = {}
+    paths: dict[str, tuple[str, ...]] = {}
     for record in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
         report.rows += 1
-        row = _parse_row(record, line, index, taxes, report)
+        row = _parse_row(record, line, index, taxes, report, paths)
         if row is None:
             continue
         clash = False
@@ -163,13 +182,14 @@ def product_import(data: bytes | str, *, partial: bool = False) -> ImportReport:
                 seen_barcodes[code] = line
         if not clash:
             rows.append(row)
+    del seen_refs, seen_barcodes  # a million rows' worth: not needed any more
 
     _match_existing(rows, report)
     report.errors.sort(key=lambda e: e.line)
     if report.errors and not partial:
         return report
     bad_lines = {e.line for e in report.errors}
-    good = [r for r in rows if r.line not in bad_lines]
+    good = [r for r in rows if r.line not in bad_lines] if bad_lines else rows
     if good:
         _write(good, report)
     report.imported = bool(good)
@@ -182,6 +202,7 @@ def _parse_row(
     index: dict[str, int],
     taxes: dict[str, Tax],
     report: ImportReport,
+    paths: dict[str, tuple[str, ...]],
 ) -> _Row | None:
     def cell(name: str) -> str:
         position = index.get(name)
@@ -209,7 +230,12 @@ def _parse_row(
             continue
         if code not in barcodes:
             barcodes.append(code)
-    category = tuple(part.strip() for part in cell("category").split("/") if part.strip())
+    raw_category = cell("category")
+    category = paths.get(raw_category)
+    if category is None:
+        # One tuple per distinct path: a million rows share a few thousand categories.
+        category = tuple(part.strip() for part in raw_category.split("/") if part.strip())
+        paths[raw_category] = category
     if any(len(part) > 100 for part in category):
         problems.append("a category name is longer than 100 characters")
     price = Decimal(0)
@@ -224,9 +250,9 @@ def _parse_row(
     if tax is None:
         known = ", ".join(sorted(t.name for t in taxes.values())) or "none defined"
         problems.append(f"tax {cell('tax')!r} is unknown (known: {known})")
-    unit = cell("unit").lower() or Unit.PIECE
-    if unit not in Unit.values:
-        problems.append(f"unit {unit!r} is not one of {', '.join(Unit.values)}")
+    unit = _UNITS.get(cell("unit").lower() or Unit.PIECE.value)
+    if unit is None:
+        problems.append(f"unit {cell('unit').lower()!r} is not one of {', '.join(_UNITS)}")
     weighed = active = False
     try:
         weighed = _parse_bool(cell("weighed"), "weighed")
@@ -237,24 +263,59 @@ def _parse_row(
     if problems:
         report.errors.extend(RowError(line, problem) for problem in problems)
         return None
-    assert tax is not None
-    return _Row(line, name, ref, barcodes, category, price, tax, unit, weighed, active)
+    assert tax is not None and unit is not None
+    return _Row(line, name, ref, tuple(barcodes), category, price, tax, unit, weighed, active)
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _batches(records: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    while batch := list(itertools.islice(records, size)):
+        yield batch
+
+
+def _lookup_chunk() -> int:
+    """Values per `IN (…)`: below SQLite's variable limit (999 on older builds; read from
+    the connection itself), so a file of any size is looked up in many small queries rather
+    than one that SQLite refuses with "too many SQL variables"."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        limit: int = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return max(1, min(LOOKUP_CHUNK, limit))
+    return LOOKUP_CHUNK
 
 
 def _match_existing(rows: list[_Row], report: ImportReport) -> None:
     """Find the product each row updates (by ref, else by its first barcode) and check
     that no barcode belongs to a product the file does not update."""
-    by_ref = dict(
-        Product.objects.filter(ref__in=[r.ref for r in rows if r.ref]).values_list("ref", "pk")
-    )
-    all_codes = [code for r in rows for code in r.barcodes]
+    by_ref: dict[str, int] = {}
     owner: dict[str, int] = {}
-    for start in range(0, len(all_codes), 10_000):
-        owner.update(
-            Barcode.objects.filter(code__in=all_codes[start : start + 10_000]).values_list(
-                "code", "product_id"
-            )
-        )
+    # An empty catalog (the first import of a big store) has nothing to match.
+    if Product.objects.exists():
+        size = _lookup_chunk()
+        product = Product._meta.db_table
+        barcode = Barcode._meta.db_table
+        # Plain SQL: the ORM takes longer to compile a 10,000-value IN than to run it.
+        with connection.cursor() as cursor:
+            for refs in _chunks([r.ref for r in rows if r.ref], size):
+                marks = ", ".join(["%s"] * len(refs))
+                cursor.execute(
+                    f"SELECT ref, id FROM {product} WHERE ref IN ({marks})",  # noqa: S608
+                    refs,
+                )
+                by_ref.update(cursor.fetchall())
+            for codes in _chunks([code for r in rows for code in r.barcodes], size):
+                marks = ", ".join(["%s"] * len(codes))
+                cursor.execute(
+                    f"SELECT code, product_id FROM {barcode} WHERE code IN ({marks})",  # noqa: S608
+                    codes,
+                )
+                owner.update(cursor.fetchall())
+    if not by_ref and not owner:
+        return
     for row in rows:
         if row.ref is not None and row.ref in by_ref:
             row.product_id = by_ref[row.ref]
@@ -288,42 +349,116 @@ def _category_ids(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int
     return result
 
 
+_PRODUCT_COLUMNS = (
+    "name",
+    "ref",
+    "category_id",
+    "price",
+    "tax_id",
+    "unit",
+    "weighed",
+    "active",
+    "version",
+    "updated_at",
+)
+
+
 @transaction.atomic
 def _write(rows: list[_Row], report: ImportReport) -> None:
-    version = catalog_version_next()
+    """Plain SQL, not model instances: `executemany` of one-row statements on SQLite (its
+    C loop, no variable limit), COPY on PostgreSQL. New products get ids taken first, so
+    their barcodes need no read back."""
+    version = catalog_version_next()  # holds the catalog's write lock until the commit
     categories = _category_ids(r.category for r in rows if r.category)
+    now = timezone.now()
+    postgres = connection.vendor == "postgresql"
+    stamp: Any = now if postgres else connection.ops.adapt_datetimefield_value(now)
 
-    def fill(product: Product, row: _Row) -> Product:
-        product.name = row.name
-        product.ref = row.ref
-        product.category_id = categories[row.category] if row.category else None
-        product.price = row.price
-        product.tax = row.tax
-        product.unit = row.unit
-        product.weighed = row.weighed
-        product.active = row.active
-        product.version = version
-        return product
+    def values(row: _Row) -> tuple[Any, ...]:
+        return (
+            row.name,
+            row.ref,
+            categories[row.category] if row.category else None,
+            row.price if postgres else str(row.price),
+            row.tax.pk,
+            row.unit,
+            row.weighed,
+            row.active,
+            version,
+            stamp,
+        )
 
     new_rows = [r for r in rows if r.product_id is None]
     old_rows = [r for r in rows if r.product_id is not None]
-    created = Product.objects.bulk_create([fill(Product(), r) for r in new_rows], batch_size=BATCH)
-    for row, product in zip(new_rows, created, strict=True):
-        row.product_id = product.pk
-    if old_rows:
-        existing = Product.objects.in_bulk([r.pk for r in old_rows])
-        Product.objects.bulk_update(
-            [fill(existing[r.pk], r) for r in old_rows if r.pk in existing],
-            ["name", "ref", "category", "price", "tax", "unit", "weighed", "active", "version"],
-            batch_size=BATCH,
-        )
-        old_ids = [r.pk for r in old_rows]
-        for start in range(0, len(old_ids), 10_000):
-            Barcode.objects.filter(product_id__in=old_ids[start : start + 10_000]).delete()
-    # Barcodes that moved here from a product updated in this same file are free now.
-    Barcode.objects.bulk_create(
-        [Barcode(code=code, product_id=r.pk) for r in rows for code in r.barcodes],
-        batch_size=BATCH,
-    )
+    for row, pk in zip(new_rows, _new_product_ids(len(new_rows)), strict=True):
+        row.product_id = pk
+    product = Product._meta.db_table
+    barcode = Barcode._meta.db_table
+    with connection.cursor() as cursor:
+        if old_rows:
+            assignments = ", ".join(f"{column} = %s" for column in _PRODUCT_COLUMNS)
+            for batch in _chunks(old_rows, BATCH):
+                cursor.executemany(
+                    f"UPDATE {product} SET {assignments} WHERE id = %s",  # noqa: S608
+                    [(*values(r), r.pk) for r in batch],
+                )
+            size = _lookup_chunk()
+            for ids in _chunks([r.pk for r in old_rows], size):
+                marks = ", ".join(["%s"] * len(ids))
+                cursor.execute(
+                    f"DELETE FROM {barcode} WHERE product_id IN ({marks})",  # noqa: S608
+                    ids,
+                )
+        # Barcodes that moved here from a product updated in this same file are free now.
+        codes = ((code, r.pk) for r in rows for code in r.barcodes)
+        new_products = ((r.pk, *values(r)) for r in new_rows)
+        columns = ("id", *_PRODUCT_COLUMNS)
+        if postgres:
+            _copy(cursor, product, columns, new_products)
+            _copy(cursor, barcode, ("code", "product_id"), codes)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            for batch in _batches(new_products, BATCH * 10):
+                cursor.executemany(
+                    f"INSERT INTO {product} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                    batch,
+                )
+            for batch in _batches(codes, BATCH * 10):
+                cursor.executemany(
+                    f"INSERT INTO {barcode} (code, product_id) VALUES (%s, %s)",  # noqa: S608
+                    batch,
+                )
     report.created = len(new_rows)
     report.updated = len(old_rows)
+
+
+def _new_product_ids(count: int) -> list[int]:
+    """Ids for new products, taken before they are written. PostgreSQL hands them out from
+    the table's own sequence (safe beside concurrent inserts); on SQLite the catalog's
+    write lock, taken by catalog_version_next, keeps every other writer out, and the next
+    ids are past both the highest id and the AUTOINCREMENT counter (ids are never reused)."""
+    if not count:
+        return []
+    table = Product._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        highest = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        counter = cursor.fetchone()
+        first = max(highest, counter[0] if counter else 0) + 1
+    return list(range(first, first + count))
+
+
+def _copy(
+    cursor: Any, table: str, columns: tuple[str, ...], records: Iterable[tuple[Any, ...]]
+) -> None:
+    """COPY … FROM STDIN through psycopg's writer: the rows stream to the server."""
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for record in records:
+            copy.write_row(record)
