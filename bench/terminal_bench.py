@@ -181,7 +181,9 @@ QUEUE_JS = """async (count) => {
   const { index, taxes, session, config, cashier, methods } = store.getState();
   const cash = methods.find((m) => m.is_cash);
   const names = new Map(methods.map((m) => [m.id, m.name]));
-  const sold = index.products.filter((p) => !p.weighed); // weighed items need a scale
+  const search = await import(base + 'domain/search.js');
+  const listed = search.listProducts(index, { limit: 5000 }).items;
+  const sold = listed.filter((p) => !p.weighed); // weighed items need a scale
   for (let n = 0; n < count; n++) {
     let order = cart.createOrder({
       newUuid: () => crypto.randomUUID(), receiptNumber: '',

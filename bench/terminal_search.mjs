@@ -9,11 +9,21 @@
 //
 // With --browser the same file runs as a module in headless Chromium (CHROMIUM, default
 // `chromium`), served from a throw-away local HTTP server, and also times the cold start the
-// terminal does: JSON.parse of the catalog, putCatalog into IndexedDB (data/db.js) with the
-// index built meanwhile, loadCatalog, a catalog delta, outbox and receipt-number writes.
+// terminal does: JSON.parse of the catalog, the index built page by page and stored whole
+// (data/db.js putCatalogIndex), read back (loadCatalog), a catalog delta applied in place
+// and kept (putCatalogChanges), outbox and receipt-number writes.
 // Figures go into docs/terminal.md with the machine they ran on.
 import { checkDigit } from "../src/kassa/terminal/domain/barcode.js";
-import { buildSearchIndex, searchProducts } from "../src/kassa/terminal/domain/search.js";
+import {
+  INDEX_FORMAT,
+  applyCatalogChanges,
+  buildSearchIndex,
+  catalogChanges,
+  createIndexBuilder,
+  restoreSearchIndex,
+  searchProducts,
+  storableSearchIndex,
+} from "../src/kassa/terminal/domain/search.js";
 
 const inBrowser = typeof window !== "undefined";
 
@@ -220,6 +230,18 @@ function benchNode(count, log) {
     builds.push(performance.now() - started);
   }
   log(`index build: ${builds.map((ms) => ms.toFixed(0)).join(" / ")} ms`);
+  let pages = 0;
+  started = performance.now();
+  const builder = createIndexBuilder();
+  for (let at = 0; at < parsed.length; at += 25_000) {
+    builder.add(parsed.slice(at, at + 25_000));
+    pages += performance.now() - started;
+    started = performance.now();
+  }
+  builder.finish();
+  log(
+    `index by pages of 25,000: ${pages.toFixed(0)} ms adding (during the download), finish ${(performance.now() - started).toFixed(0)} ms`,
+  );
   replayKeystrokes(index, queries, log);
 }
 
@@ -244,25 +266,35 @@ async function benchBrowser(count, log) {
   const parsed = JSON.parse(payload).products;
   log(`  JSON.parse ${(payload.length / 1e6).toFixed(1)} MB       ${time()}`);
   time = lap();
-  const storing = db.putCatalog(conn, { products: parsed, categories: [], taxes: [], token: 1 });
-  log(`  putCatalog, requests queued ${time()}  (structured clone of every chunk)`);
-  const committed = lap();
+  const builder = createIndexBuilder();
+  for (let at = 0; at < parsed.length; at += 25_000) builder.add(parsed.slice(at, at + 25_000));
+  log(`  index pages added           ${time()}  (done while the pages download)`);
   time = lap();
-  const index = buildSearchIndex(parsed);
-  log(`  index build                 ${time()}  (while IndexedDB commits)`);
-  await storing;
-  log(`  putCatalog committed        ${committed()}  (after the queueing; includes the index build)`);
+  const index = builder.finish();
+  log(`  index finished              ${time()}`);
+  time = lap();
+  await db.putCatalogIndex(conn, {
+    index: storableSearchIndex(index),
+    format: INDEX_FORMAT,
+    categories: [],
+    taxes: [],
+    token: 1,
+  });
+  log(`  putCatalogIndex committed   ${time()}  (columns: strings and typed arrays)`);
   log(`  total                       ${coldStart()}`);
   time = lap();
   const loaded = await db.loadCatalog(conn);
-  log(`warm start: loadCatalog      ${time()}  (${loaded.products.length} products)`);
+  const restored = restoreSearchIndex(/** @type {any} */ (loaded.base).index);
+  log(`warm start: loadCatalog      ${time()}  (${restored.count} products)`);
   time = lap();
-  await db.applyCatalogDelta(conn, {
-    products: parsed.slice(0, 500).map((/** @type {any} */ p) => ({ ...p, price: "9.99" })),
-    deleted: [Math.floor(count * 0.7), Math.floor(count * 0.8)],
-    token: 2,
+  const changed = applyCatalogChanges(restored, {
+    products: parsed.slice(0, 10_000).map((/** @type {any} */ p) => ({ ...p, price: "9.99" })),
+    deleted: [parsed[Math.floor(count * 0.7)].id, parsed[Math.floor(count * 0.8)].id],
   });
-  log(`delta of 500 + 2 deleted     ${time()}`);
+  log(`delta of 10,000 + 2 deleted applied ${time()}`);
+  time = lap();
+  await db.putCatalogChanges(conn, { base: 1, ...catalogChanges(changed), categories: [], taxes: [], token: 2 });
+  log(`delta kept (putCatalogChanges)      ${time()}`);
   time = lap();
   for (let i = 0; i < 50; i++)
     await db.outboxAdd(conn, { uuid: `u${i}`, kind: "order", payload: { i }, createdAt: "" });

@@ -165,10 +165,12 @@ def test_a_till_with_unsynced_orders_upgrades_to_this_release(
         banner.click()
     api.reachable = True  # the old page is gone: only the new code may send now
     till.wait_for_sale()  # the cashier stayed logged in
-    # then the database is version 3, with a journal, and nothing was lost on the way
+    # then the database is version 5, with a journal and the catalog as its index, and
+    # nothing was lost on the way
     after = till.page.evaluate(READ_STORES)
-    assert after["version"] == 3
+    assert after["version"] == 5
     assert "journal" in after["stores"]
+    assert "catalog" in after["stores"] and "searchIndex" not in after["stores"]
     assert till.page.get_by_role("button", name=UPDATE_BANNER).count() == 0
     # and the old orders reach the server exactly once
     till.wait_synced(timeout=60_000)

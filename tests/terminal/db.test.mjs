@@ -8,8 +8,16 @@ import * as db from "../../src/kassa/terminal/data/db.js";
 function recordingDatabase() {
   /** @type {Record<string, {options: unknown, indexes: Record<string, [unknown, unknown]>}>} */
   const stores = {};
+  /** @type {string[]} */
+  const deleted = [];
   return {
     stores,
+    deleted,
+    deleteObjectStore(/** @type {string} */ name) {
+      assert.ok(name in stores, `store ${name} deleted but never created`);
+      delete stores[name];
+      deleted.push(name);
+    },
     createObjectStore(/** @type {string} */ name, /** @type {unknown} */ options) {
       assert.ok(!(name in stores), `store ${name} created twice`);
       const store = { options, indexes: /** @type {Record<string, [unknown, unknown]>} */ ({}) };
@@ -37,9 +45,9 @@ test("upgrade from nothing creates every store with its keys and indexes", () =>
     outbox: { options: { keyPath: "key" }, indexes: { seq: ["seq", { unique: true }] } },
     sessions: { options: { keyPath: "uuid" }, indexes: {} },
     receipts: { options: { keyPath: "uuid" }, indexes: { seq: ["seq", { unique: true }] } },
-    searchIndex: { options: undefined, indexes: {} },
     journal: { options: { keyPath: "seq" }, indexes: {} },
     recentOrders: { options: { keyPath: "uuid" }, indexes: RECENT_INDEXES },
+    catalog: { options: undefined, indexes: {} },
   });
 });
 
@@ -49,23 +57,36 @@ const RECENT_INDEXES = {
   createdAt: ["createdAt", undefined],
 };
 
-test("upgrade from version 1 adds the receipts, search index, journal and recent orders stores", () => {
+test("upgrade from version 1 adds the receipts, journal, recent orders and catalog stores", () => {
   const database = recordingDatabase();
   db.upgrade(database, 1);
-  assert.deepEqual(Object.keys(database.stores), ["receipts", "searchIndex", "journal", "recentOrders"]);
+  assert.deepEqual(Object.keys(database.stores), ["receipts", "journal", "recentOrders", "catalog"]);
 });
 
-test("upgrade from version 2 adds the journal and the recent orders: the outbox and its orders stay", () => {
+test("upgrade from version 2 adds the journal, the recent orders and the catalog: the outbox and its orders stay", () => {
   const database = recordingDatabase();
+  /** @type {any} */ (database.stores).searchIndex = { options: undefined, indexes: {} };
   db.upgrade(database, 2);
-  assert.deepEqual(Object.keys(database.stores), ["journal", "recentOrders"]);
+  assert.deepEqual(Object.keys(database.stores), ["journal", "recentOrders", "catalog"]);
 });
 
-test("upgrade from version 3 adds only the local index of recent orders", () => {
+test("upgrade from version 3 adds the local index of recent orders and the catalog", () => {
   const database = recordingDatabase();
+  /** @type {any} */ (database.stores).searchIndex = { options: undefined, indexes: {} };
   db.upgrade(database, 3);
-  assert.deepEqual(database.stores, { recentOrders: { options: { keyPath: "uuid" }, indexes: RECENT_INDEXES } });
-  assert.equal(db.DB_VERSION, 4);
+  assert.deepEqual(database.stores, {
+    recentOrders: { options: { keyPath: "uuid" }, indexes: RECENT_INDEXES },
+    catalog: { options: undefined, indexes: {} },
+  });
+});
+
+test("upgrade from version 4 adds the catalog index's store and drops the old index cache, keeping the products", () => {
+  const database = recordingDatabase();
+  /** @type {any} */ (database.stores).searchIndex = { options: undefined, indexes: {} };
+  db.upgrade(database, 4);
+  assert.deepEqual(database.stores, { catalog: { options: undefined, indexes: {} } });
+  assert.deepEqual(database.deleted, ["searchIndex"]);
+  assert.equal(db.DB_VERSION, 5);
 });
 
 test("upgrade from the current version changes nothing", () => {
@@ -79,9 +100,10 @@ test("the module exports the data API", () => {
     "openTerminalDb",
     "getMeta",
     "setMeta",
-    "putCatalog",
-    "applyCatalogDelta",
+    "putCatalogIndex",
+    "putCatalogChanges",
     "loadCatalog",
+    "productsOfVersion3",
     "putCashiers",
     "putPaymentMethods",
     "saveOrder",
@@ -100,8 +122,6 @@ test("the module exports the data API", () => {
     "orderFinish",
     "getReceipt",
     "outboxAll",
-    "getSearchIndex",
-    "putSearchIndex",
   ]) {
     assert.equal(typeof (/** @type {any} */ (db)[name]), "function", name);
   }

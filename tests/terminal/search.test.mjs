@@ -188,30 +188,146 @@ test("a stored index (structured clone) restores to one that answers the same", 
     lookup(restored, "0036000291452").map((p) => p.id),
     [2],
   );
-  assert.equal(
-    byId(restored, 1),
-    restored.products.find((p) => p.id === 1),
-  );
-  // the stored copy has no map by id (it was 20 % of the warm start's structured clone)
-  assert.ok(!("byId" in storableSearchIndex(index)));
+  assert.equal(byId(restored, 1)?.name, "Crème fraîche 200 ml");
+  assert.equal(byId(restored, 1), byId(restored, 1)); // made once, the same object for each render
+  // the stored copy is columns: strings and typed arrays, no product objects
+  const stored = storableSearchIndex(index);
+  assert.ok(!("marks" in stored) && !("made" in stored) && !("overlay" in stored));
+  assert.equal(typeof stored.names.text, "string");
 });
 
-test("an index stored with byId by an earlier terminal still restores, without it", async () => {
-  const {
-    buildSearchIndex: build,
-    searchProducts: search,
-    storableSearchIndex,
-    restoreSearchIndex,
-  } = await import("../../src/kassa/terminal/domain/search.js");
-  const products = [
-    { id: 1, name: "Crème fraîche" },
-    { id: 2, name: "Croissant" },
-  ];
-  const stored = { ...storableSearchIndex(build(products)), byId: new Map(products.map((p) => [p.id, p])) };
-  const restored = restoreSearchIndex(structuredClone(stored));
-  assert.ok(!("byId" in restored));
-  assert.deepEqual(
-    search(restored, "cr").items.map((p) => p.id),
-    [1, 2],
+const shop = [
+  {
+    id: 1,
+    name: "Baguette",
+    ref: "BAG",
+    barcodes: ["4006381333931"],
+    category_id: 3,
+    price: "1.49",
+    tax_id: 1,
+    unit: "pc",
+    weighed: false,
+  },
+  {
+    id: 2,
+    name: "Rye loaf",
+    ref: null,
+    barcodes: [],
+    category_id: null,
+    price: "3.20",
+    tax_id: 1,
+    unit: "pc",
+    weighed: false,
+  },
+  {
+    id: 3,
+    name: "Cheese",
+    ref: "CHS",
+    barcodes: ["2100007000008", "8712345678906"],
+    category_id: 4,
+    price: "18.90",
+    tax_id: 2,
+    unit: "kg",
+    weighed: true,
+  },
+  {
+    id: 5,
+    name: "Croissant",
+    ref: "CRO",
+    barcodes: ["5449000000996"],
+    category_id: 3,
+    price: "0.95",
+    tax_id: 1,
+    unit: "pc",
+    weighed: false,
+  },
+];
+
+test("a product comes back with every field it was given, nulls included", () => {
+  const index = buildSearchIndex(shop);
+  for (const product of shop) assert.deepEqual(productById(index, product.id), product);
+  assert.deepEqual(lookupBarcode(index, "8712345678906"), [shop[2]]);
+  assert.equal(productById(index, 4), undefined);
+});
+
+test("built a page at a time, the index answers as built at once", async () => {
+  const { createIndexBuilder } = await import("../../src/kassa/terminal/domain/search.js");
+  const products = Array.from({ length: 3000 }, (_, i) => ({
+    id: i + 1,
+    name: `${["Oat", "Rye", "Tea", "Cola"][i % 4]} ${["milk", "bread", "bag"][(i * 7) % 3]} ${(i * 37) % 1000}`,
+    ref: i % 5 ? `R${(i * 13) % 3000}` : null,
+    barcodes: i % 3 ? [`21${String(i).padStart(10, "0")}0`] : [],
+  }));
+  const whole = buildSearchIndex(products);
+  const builder = createIndexBuilder();
+  for (let start = 0; start < products.length; start += 700) builder.add(products.slice(start, start + 700));
+  const paged = builder.finish();
+  for (const query of ["o", "oat m", "tea bag 1", "r1", "R12", "cola 99", "bread", "2100000000030"]) {
+    const answer = (/** @type {any} */ index) => searchProducts(index, query, { limit: 200 }).items.map((p) => p.id);
+    assert.deepEqual(answer(paged), answer(whole), query);
+  }
+  assert.deepEqual(paged.order, whole.order);
+});
+
+test("a catalog delta applied in place: new prices, names and barcodes, removals, additions", async () => {
+  const { applyCatalogChanges, catalogChanges, listProducts, productCount } = await import(
+    "../../src/kassa/terminal/domain/search.js"
   );
+  const index = buildSearchIndex(shop);
+  // Given the baguette's price changed, the rye loaf renamed, the cheese removed, a cake added
+  const changed = applyCatalogChanges(index, {
+    products: [
+      { ...shop[0], price: "1.59" },
+      { ...shop[1], name: "Spelt loaf", barcodes: ["2100007000008"] },
+      {
+        id: 9,
+        name: "Cake",
+        ref: "CAKE",
+        barcodes: ["96385074"],
+        category_id: 3,
+        price: "9.00",
+        tax_id: 1,
+        unit: "pc",
+        weighed: false,
+      },
+    ],
+    deleted: [3],
+  });
+  // Then a scan, a search and a look-up by id see the changes
+  assert.equal(lookupBarcode(changed, "4006381333931")[0].price, "1.59");
+  assert.equal(productById(changed, 1)?.price, "1.59");
+  assert.deepEqual(
+    lookupBarcode(changed, "2100007000008").map((p) => p.id),
+    [2],
+  ); // moved from the cheese
+  assert.deepEqual(lookupBarcode(changed, "8712345678906"), []);
+  assert.equal(productById(changed, 3), undefined);
+  const names = (/** @type {any} */ i, /** @type {string} */ q) => searchProducts(i, q).items.map((p) => p.name);
+  assert.deepEqual(names(changed, "rye"), []);
+  assert.deepEqual(names(changed, "loaf"), ["Spelt loaf"]);
+  assert.deepEqual(names(changed, "c"), ["Cake", "Croissant"]); // merged in name order
+  assert.deepEqual(names(changed, "ca"), ["Cake"]);
+  assert.deepEqual(names(changed, "cheese"), []);
+  assert.equal(productCount(changed), 4);
+  assert.deepEqual(
+    listProducts(changed, { values: new Set([3]), limit: 10 }).items.map((p) => p.name),
+    ["Baguette", "Cake", "Croissant"],
+  );
+  assert.deepEqual(listProducts(changed, { limit: 2 }), {
+    items: [productById(changed, 1), productById(changed, 9)],
+    more: true,
+  });
+  // and the index before the delta answers as before
+  assert.equal(lookupBarcode(index, "4006381333931")[0].price, "1.49");
+  // A second delta adds to the first; what is kept beside the stored index holds both
+  const again = applyCatalogChanges(changed, { products: [{ ...shop[2], price: "19.90" }], deleted: [9] });
+  assert.equal(productById(again, 3)?.price, "19.90");
+  assert.equal(productById(again, 9), undefined);
+  assert.equal(productById(again, 1)?.price, "1.59");
+  const kept = catalogChanges(again);
+  assert.deepEqual(kept.products.map((p) => p.id).sort(), [1, 2, 3]);
+  assert.deepEqual(kept.deleted, [9]);
+  const reloaded = applyCatalogChanges(buildSearchIndex(shop), kept);
+  for (const query of ["c", "loaf", "2100007000008", "bag", "cake"])
+    assert.deepEqual(names(reloaded, query), names(again, query), query);
 });

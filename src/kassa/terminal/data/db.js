@@ -11,12 +11,14 @@
  * - writes that are not awaited one by one go to the raw IDBObjectStore (idb's `unwrap`):
  *   a failure aborts the transaction and rejects `tx.done`, without an unhandled promise
  *   per request;
- * - products are stored in chunks, not one record each: `productChunks` holds
- *   `{chunk, products}` where chunk = floor(id / PRODUCT_CHUNK_SIZE). Measured in headless
- *   Chromium 156 on a 2-core VM, 100,000 products took 11.4 s to store one record each
- *   (8.6 s without the barcode and ref indexes) and 0.33 s as 100 chunks; reading them back
- *   1.2 s against 0.17 s. Lookups by barcode or reference go through the in-memory search
- *   index (domain/search.js), which the sale screen builds at start anyway;
+ * - the products are stored as their search index (domain/search.js), a few long strings
+ *   and typed arrays in the `catalog` store's "base" record, not one record per product nor
+ *   product objects at all: for a million products that is a copy of some 150 MB, where a
+ *   structured clone of a million objects took seconds each way (issue 17). A delta
+ *   applied since is the "delta" record (changed products and removed ids) beside it, which
+ *   the next full download or rebuild folds in. Until version 5 the products were objects
+ *   in `productChunks` (1,000 a record); a till upgraded with them builds its index from
+ *   them once at start (flows/start.js) and empties that store;
  * - a full catalog replaces the old one in one transaction, so a terminal closed half-way
  *   keeps the old catalog and its token, never half of each.
  *
@@ -28,11 +30,9 @@ import { openDB, unwrap } from "../vendor/idb.module.js";
 import { JOURNAL_META, JOURNAL_STORE, journalAppend } from "./journal.js";
 
 export const DB_NAME = "kassa-terminal";
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 /** Finished orders kept on the terminal for the receipt screen and reprints. */
 export const RECEIPTS_KEPT = 500;
-/** Products per stored chunk: ids [n × size, (n + 1) × size) share chunk n. */
-export const PRODUCT_CHUNK_SIZE = 1000;
 
 /** Keys of the `meta` store. */
 export const META = Object.freeze({
@@ -63,7 +63,7 @@ export const META = Object.freeze({
  * @property {string | null} error  the server's reason when rejected
  * @property {string} createdAt     ISO 8601
  *
- * @typedef {{id: number, [field: string]: unknown}} CatalogProduct  the server's ProductOut
+ * @typedef {{id: number, name: string, [field: string]: unknown}} CatalogProduct  the server's ProductOut
  *
  * @typedef {object} CatalogSnapshot
  * @property {CatalogProduct[]} products
@@ -71,12 +71,16 @@ export const META = Object.freeze({
  * @property {object[]} taxes
  * @property {number} token             the server's change token
  *
- * @typedef {object} CatalogDelta
+ * @typedef {object} CatalogIndexRecord  the `catalog` store's "base"
+ * @property {number} token             the server's change token it was built at
+ * @property {number} format            domain/search.js INDEX_FORMAT
+ * @property {import("../domain/search.js").StoredIndex} index
+ *
+ * @typedef {object} CatalogChangesRecord  the `catalog` store's "delta": every change since the base
+ * @property {number} base              the base's token
+ * @property {number} token             the token after the changes
  * @property {CatalogProduct[]} products added or changed
- * @property {number[]} deleted         product ids to remove (the server's `deleted`)
- * @property {object[]} [categories]    when given, replace all categories
- * @property {object[]} [taxes]         when given, replace all taxes
- * @property {number} token
+ * @property {number[]} deleted         product ids removed
  *
  * @typedef {any} TerminalDb  an idb IDBPDatabase opened by openTerminalDb
  */
@@ -138,6 +142,12 @@ export function upgrade(db, oldVersion) {
     recent.createIndex("receiptNumber", "receiptNumber");
     recent.createIndex("original", "original");
     recent.createIndex("createdAt", "createdAt");
+  }
+  if (oldVersion < 5) {
+    // The catalog as its search index (see the top of this module); the old index cache
+    // goes. productChunks stays until start has built the index from it (flows/start.js).
+    db.createObjectStore("catalog");
+    db.deleteObjectStore("searchIndex");
   }
 }
 
@@ -256,20 +266,22 @@ export async function setMeta(db, key, value) {
 }
 
 /**
- * Replace the whole catalog in one transaction: products, categories, taxes and the token.
+ * Replace the whole catalog in one transaction: the products' index, categories, taxes and
+ * the token; a delta kept for the old catalog, and products of before version 5, go.
  * @param {TerminalDb} db
- * @param {CatalogSnapshot} catalog
+ * @param {{index: import("../domain/search.js").StoredIndex, format: number, categories: object[], taxes: object[], token: number}} catalog
  * @returns {Promise<void>}
  */
-export async function putCatalog(db, { products, categories, taxes, token }) {
-  const chunks = groupByChunk(products);
-  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", {
-    durability: "relaxed",
+export async function putCatalogIndex(db, { index, format, categories, taxes, token }) {
+  const tx = db.transaction(["catalog", "productChunks", "categories", "taxes", "meta"], "readwrite", {
+    durability: "strict",
   });
-  raw(tx.objectStore("searchIndex")).clear();
-  const store = raw(tx.objectStore("productChunks"));
-  store.clear();
-  for (const [chunk, list] of chunks) store.put({ chunk, products: list.sort((a, b) => a.id - b.id) });
+  const store = raw(tx.objectStore("catalog"));
+  /** @type {CatalogIndexRecord} */
+  const record = { token, format, index };
+  store.put(record, "base");
+  store.delete("delta");
+  raw(tx.objectStore("productChunks")).clear();
   replaceAll(tx.objectStore("categories"), categories);
   replaceAll(tx.objectStore("taxes"), taxes);
   raw(tx.objectStore("meta")).put(token, META.catalogToken);
@@ -277,48 +289,35 @@ export async function putCatalog(db, { products, categories, taxes, token }) {
 }
 
 /**
- * Apply what changed since the stored token, in one transaction: each chunk touched is
- * read, changed and written back.
+ * Keep every change since the stored index (domain/search.js catalogChanges), with the
+ * categories, taxes and token that came with the latest, in one transaction.
  * @param {TerminalDb} db
- * @param {CatalogDelta} delta
+ * @param {{base: number, products: CatalogProduct[], deleted: number[], categories: object[], taxes: object[], token: number}} changes
  * @returns {Promise<void>}
  */
-export async function applyCatalogDelta(db, { products, deleted, categories, taxes, token }) {
-  const upserts = groupByChunk(products);
-  const removals = groupByChunk(deleted.map((id) => ({ id })));
-  const touched = [...new Set([...upserts.keys(), ...removals.keys()])].sort((a, b) => a - b);
-  const tx = db.transaction(["productChunks", "categories", "taxes", "meta", "searchIndex"], "readwrite", {
-    durability: "strict",
-  });
-  raw(tx.objectStore("searchIndex")).clear();
-  const store = tx.objectStore("productChunks");
-  for (const chunk of touched) {
-    const stored = await store.get(chunk);
-    /** @type {Map<number, CatalogProduct>} */
-    const byId = new Map((stored?.products ?? []).map((/** @type {CatalogProduct} */ p) => [p.id, p]));
-    for (const { id } of removals.get(chunk) ?? []) byId.delete(id);
-    for (const product of upserts.get(chunk) ?? []) byId.set(product.id, product);
-    const list = [...byId.values()].sort((a, b) => a.id - b.id);
-    if (list.length) raw(store).put({ chunk, products: list });
-    else raw(store).delete(chunk);
-  }
-  if (categories) replaceAll(tx.objectStore("categories"), categories);
-  if (taxes) replaceAll(tx.objectStore("taxes"), taxes);
+export async function putCatalogChanges(db, { base, products, deleted, categories, taxes, token }) {
+  const tx = db.transaction(["catalog", "categories", "taxes", "meta"], "readwrite", { durability: "strict" });
+  /** @type {CatalogChangesRecord} */
+  const record = { base, token, products, deleted };
+  raw(tx.objectStore("catalog")).put(record, "delta");
+  replaceAll(tx.objectStore("categories"), categories);
+  replaceAll(tx.objectStore("taxes"), taxes);
   raw(tx.objectStore("meta")).put(token, META.catalogToken);
   await tx.done;
 }
 
 /**
- * Everything the sale screen needs at start, read in one transaction. Products come in id
- * order (none with `products: false`, when the search index cache has them).
+ * Everything the sale screen needs at start, read in one transaction: the products' index
+ * and the changes since (undefined when none is stored, or not asked for), and the rest.
  * @param {TerminalDb} db
- * @param {{products?: boolean}} [options]
- * @returns {Promise<{products: CatalogProduct[], categories: any[], taxes: any[], cashiers: any[], paymentMethods: any[], token: number | undefined}>}
+ * @param {{index?: boolean}} [options]  `index: false`: not the index (a catalog just downloaded)
+ * @returns {Promise<{base: CatalogIndexRecord | undefined, delta: CatalogChangesRecord | undefined, categories: any[], taxes: any[], cashiers: any[], paymentMethods: any[], token: number | undefined}>}
  */
-export async function loadCatalog(db, { products: withProducts = true } = {}) {
-  const tx = db.transaction(["productChunks", "categories", "taxes", "cashiers", "paymentMethods", "meta"], "readonly");
-  const [chunks, categories, taxes, cashiers, paymentMethods, token] = await Promise.all([
-    withProducts ? tx.objectStore("productChunks").getAll() : [],
+export async function loadCatalog(db, { index = true } = {}) {
+  const tx = db.transaction(["catalog", "categories", "taxes", "cashiers", "paymentMethods", "meta"], "readonly");
+  const [base, delta, categories, taxes, cashiers, paymentMethods, token] = await Promise.all([
+    index ? tx.objectStore("catalog").get("base") : undefined,
+    index ? tx.objectStore("catalog").get("delta") : undefined,
     tx.objectStore("categories").getAll(),
     tx.objectStore("taxes").getAll(),
     tx.objectStore("cashiers").getAll(),
@@ -326,30 +325,17 @@ export async function loadCatalog(db, { products: withProducts = true } = {}) {
     tx.objectStore("meta").get(META.catalogToken),
     tx.done,
   ]);
-  const products = chunks.flatMap((/** @type {{products: CatalogProduct[]}} */ chunk) => chunk.products);
-  return { products, categories, taxes, cashiers, paymentMethods, token };
+  return { base, delta, categories, taxes, cashiers, paymentMethods, token };
 }
 
 /**
- * The search index built from the stored catalog, kept so a warm start reads it instead of
- * rebuilding it: reading 100,000 products and rebuilding took 0.6–0.9 s in headless
- * Chromium on the bench machine, reading the built index about half of that. It is valid
- * only for the catalog token and index format it was built for (checked by the caller).
+ * The products a till stored before version 5 (in id order), to build its index from once.
  * @param {TerminalDb} db
- * @returns {Promise<{token: number, format: number, index: any} | undefined>}
+ * @returns {Promise<CatalogProduct[]>}
  */
-export function getSearchIndex(db) {
-  return db.get("searchIndex", "current");
-}
-
-/**
- * @param {TerminalDb} db
- * @param {{token: number, format: number, index: any}} cache
- */
-export async function putSearchIndex(db, cache) {
-  const tx = db.transaction("searchIndex", "readwrite", { durability: "relaxed" });
-  raw(tx.store).put(cache, "current");
-  await tx.done;
+export async function productsOfVersion3(db) {
+  const chunks = await db.getAll("productChunks");
+  return chunks.flatMap((/** @type {{products: CatalogProduct[]}} */ chunk) => chunk.products);
 }
 
 /**
@@ -830,29 +816,6 @@ async function outboxUpdate(db, key, changes) {
   }
   raw(tx.store).put({ ...entry, ...changes });
   await tx.done;
-}
-
-/** @param {number} id */
-function chunkOf(id) {
-  if (!Number.isSafeInteger(id) || id < 0) throw new TypeError(`product id ${id} is not a non-negative integer`);
-  return Math.floor(id / PRODUCT_CHUNK_SIZE);
-}
-
-/**
- * @template {{id: number}} T
- * @param {readonly T[]} items
- * @returns {Map<number, T[]>}
- */
-function groupByChunk(items) {
-  /** @type {Map<number, T[]>} */
-  const chunks = new Map();
-  for (const item of items) {
-    const chunk = chunkOf(item.id);
-    const list = chunks.get(chunk);
-    if (list) list.push(item);
-    else chunks.set(chunk, [item]);
-  }
-  return chunks;
 }
 
 /**

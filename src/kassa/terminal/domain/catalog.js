@@ -3,7 +3,7 @@
  * The catalog as the sale screen browses it: the category tree and the tiles to show for a
  * search or a category. Pure.
  */
-import { searchProducts } from "./search.js";
+import { listProducts, searchProducts } from "./search.js";
 
 /** Products shown at once in a category (a search narrows further). */
 export const CATEGORY_LIMIT = 120;
@@ -79,11 +79,5 @@ export function productsFor(
       }
     }
   }
-  const items = [];
-  for (const product of index.products) {
-    if (wanted && !wanted.has(product.category_id)) continue;
-    if (items.length === limit) return { items, more: true };
-    items.push(product);
-  }
-  return { items, more: false };
+  return listProducts(index, { field: "category_id", values: wanted, limit });
 }

@@ -4,7 +4,14 @@
  * the catalog and its search index in memory, the journal's start (and a wiped till's
  * recovery from the proxy's mirror), the sync loop and the catalog refreshes.
  */
-import { INDEX_FORMAT, buildSearchIndex, restoreSearchIndex, storableSearchIndex } from "../domain/search.js";
+import {
+  INDEX_FORMAT,
+  applyCatalogChanges,
+  buildSearchIndex,
+  productCount,
+  restoreSearchIndex,
+  storableSearchIndex,
+} from "../domain/search.js";
 import * as data from "../data/db.js";
 import { ApiError, NetworkError, api } from "../sync/api.js";
 import { catalogDownload, catalogUpdate, staffAndConfigUpdate } from "../sync/catalog.js";
@@ -21,6 +28,11 @@ import { pullRecent } from "./refund.js";
 import { resumeLogin } from "./session.js";
 
 /** @typedef {import("../state/store.js").Cashier} Cashier */
+/** @typedef {import("../sync/catalog.js").CatalogSnapshot & {base: number}} RunningCatalog */
+
+/** The catalog the till sells from, with its stored index's token (null before it is loaded). */
+/** @type {RunningCatalog | null} */
+let running = null;
 
 /** Open the database and decide the first screen. */
 export async function boot() {
@@ -57,7 +69,11 @@ async function start() {
     downloaded = await download();
     if (!downloaded) return;
   }
-  await reloadCatalog(downloaded?.products);
+  if (!(await reloadCatalog(downloaded ?? undefined))) {
+    // A stored catalog this terminal cannot read (an index of another format): download it.
+    downloaded = await download();
+    if (!downloaded || !(await reloadCatalog(downloaded))) return;
+  }
   await refreshCounts();
   await journalThenReady();
 }
@@ -161,9 +177,13 @@ export async function skipJournalRecovery() {
   await journalThenReady();
 }
 
-/** First full download, with the progress bar. @returns {Promise<any>} the catalog, or null */
+/**
+ * First full download, with the progress bar: the sale screen opens only once every product
+ * is indexed and stored.
+ * @returns {Promise<import("../sync/catalog.js").CatalogSnapshot | null>} the catalog, or null
+ */
 async function download() {
-  setState({ phase: "download", download: { loaded: 0, total: null, error: null } });
+  setState({ phase: "download", download: { step: "products", loaded: 0, total: null, error: null } });
   const token = await pairingToken();
   try {
     if (!token) throw new Error("not paired");
@@ -179,7 +199,7 @@ async function download() {
       error instanceof NetworkError
         ? "The server cannot be reached."
         : String(/** @type {any} */ (error).message ?? error);
-    const progress = getState().download ?? { loaded: 0, total: null, error: null };
+    const progress = getState().download ?? { step: "products", loaded: 0, total: null, error: null };
     setState({ download: { ...progress, error: message } });
     return null;
   }
@@ -191,46 +211,53 @@ export async function retryDownload() {
 }
 
 /**
- * Read the catalog from IndexedDB and make the in-memory search index: the stored one when
- * it matches the catalog token, else built (and stored after the screen is ready).
- * @param {any[]} [products] the products just downloaded and stored, to index without reading them back
+ * Put a catalog in the till's state: one just downloaded or updated, else the one stored in
+ * IndexedDB (its index read back as stored, the changes since applied in place). A till
+ * upgraded from IndexedDB version 3 has products but no index: it is built from them once
+ * and stored.
+ * @param {import("../sync/catalog.js").CatalogSnapshot & {base?: number}} [fresh]
+ * @returns {Promise<boolean>} false when the stored catalog cannot be read (download it again)
  */
-export async function reloadCatalog(products) {
+export async function reloadCatalog(fresh) {
   const db = runtime.db;
   const started = performance.now();
-  const [cached, token] = await Promise.all([
-    products ? undefined : data.getSearchIndex(db),
-    data.getMeta(db, data.META.catalogToken),
-  ]);
-  const usable = cached && cached.token === token && cached.format === INDEX_FORMAT;
-  // Products just downloaded are used as they are, not read back.
-  const catalog = await data.loadCatalog(db, { products: !usable && !products });
-  const loaded = performance.now();
-  const index = usable ? restoreSearchIndex(cached.index) : buildSearchIndex(products ?? catalog.products);
-  // Figures for bench/terminal_bench.py and for anyone looking at a slow till.
-  performance.measure(usable ? "kassa:index-read" : "kassa:catalog-read", { start: started, end: loaded });
-  if (!usable) {
-    performance.measure("kassa:index-build", { start: loaded, end: performance.now() });
-    if (token !== undefined) {
-      // Written when the screen is up: the cashier is not kept waiting for it.
-      setTimeout(() => {
-        data
-          .putSearchIndex(db, { token, format: INDEX_FORMAT, index: storableSearchIndex(index) })
-          .catch((error) => console.warn("search index not kept", error));
-      }, 1000);
+  const stored = await data.loadCatalog(db, { index: !fresh });
+  /** @type {RunningCatalog | null} */
+  let catalog = null;
+  if (fresh) {
+    catalog = { ...fresh, base: fresh.base ?? fresh.token };
+  } else if (stored.base && stored.base.format === INDEX_FORMAT && stored.token !== undefined) {
+    let index = restoreSearchIndex(stored.base.index);
+    let token = stored.base.token;
+    const delta = stored.delta;
+    if (delta && delta.base === token) {
+      index = applyCatalogChanges(index, delta);
+      token = delta.token;
     }
+    catalog = { index, categories: stored.categories, taxes: stored.taxes, token, base: stored.base.token };
+    performance.measure("kassa:index-read", { start: started, end: performance.now() });
+  } else if (stored.token !== undefined && !stored.base) {
+    const products = await data.productsOfVersion3(db);
+    const read = performance.now();
+    const index = buildSearchIndex(products);
+    performance.measure("kassa:index-build", { start: read, end: performance.now() });
+    const snapshot = { index, categories: stored.categories, taxes: stored.taxes, token: stored.token };
+    await data.putCatalogIndex(db, { ...snapshot, index: storableSearchIndex(index), format: INDEX_FORMAT });
+    catalog = { ...snapshot, base: stored.token };
   }
-  const taxes = new Map(catalog.taxes.map((/** @type {any} */ tax) => [tax.id, tax]));
+  if (!catalog) return false;
+  running = catalog;
   const config = getState().config ?? (await data.getMeta(db, data.META.terminalConfig));
   setState({
     config,
-    index,
-    taxes,
+    index: catalog.index,
+    taxes: new Map(catalog.taxes.map((/** @type {any} */ tax) => [tax.id, tax])),
     categories: catalog.categories,
-    cashiers: byName(catalog.cashiers),
-    methods: config?.payment_methods ?? catalog.paymentMethods,
-    productCount: index.products.length,
+    cashiers: byName(stored.cashiers),
+    methods: config?.payment_methods ?? stored.paymentMethods,
+    productCount: productCount(catalog.index),
   });
+  return true;
 }
 
 /** @param {Cashier[]} cashiers */
@@ -272,12 +299,21 @@ async function refreshFromServer(token) {
   const { config, cashiers } = await staffAndConfigUpdate(runtime.db, token);
   setState({ config, methods: config.payment_methods, cashiers: byName(cashiers) });
   emit("terminal.ready", { config }); // the proxy URL may have changed
-  const changed = await catalogUpdate(runtime.db, token);
-  if (changed) {
-    channel?.postMessage({ type: "catalog" });
-    await reloadCatalog();
-  }
-  return changed;
+  if (!running) return false;
+  const started = performance.now();
+  const updated = await catalogUpdate(runtime.db, token, running);
+  if (!updated) return false;
+  running = updated;
+  // Applied in place: the next scan or search sees the new prices.
+  setState({
+    index: updated.index,
+    taxes: new Map(updated.taxes.map((/** @type {any} */ tax) => [tax.id, tax])),
+    categories: updated.categories,
+    productCount: productCount(updated.index),
+  });
+  performance.measure("kassa:catalog-delta", { start: started, end: performance.now() });
+  channel?.postMessage({ type: "catalog" });
+  return true;
 }
 
 /** Fetch catalog changes now (menu). */

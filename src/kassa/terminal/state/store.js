@@ -73,7 +73,8 @@
  * @typedef {{kind: "weight" | "manager" | "note" | "devices" | "drawer" | "confirm", [detail: string]: any}} Dialog
  * @typedef {{mode: "qty" | "discount" | "price", buffer: string}} NumpadState
  * @typedef {{online: boolean | null, lastSyncAt: string | null, authError: boolean, syncing: boolean}} SyncStatus
- * @typedef {{loaded: number, total: number | null, error: string | null}} DownloadProgress
+ * @typedef {{step?: "products" | "index" | "store", loaded: number, total: number | null, error: string | null}} DownloadProgress
+ *   `step`: receiving the products, then making their search index, then storing it
  * @typedef {import("../domain/receipt.js").Receipt & {print?: {owed: boolean, failed?: boolean, printedAt?: string}}} KeptReceipt
  *
  * @typedef {object} PrintState  a receipt's printing as the proxy reported it

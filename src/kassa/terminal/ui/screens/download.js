@@ -5,13 +5,23 @@ import { html } from "../html.js";
 import { useStore } from "../store.js";
 
 export function DownloadScreen() {
-  const download = useStore().download ?? { loaded: 0, total: null, error: null };
+  const download = useStore().download ?? { step: "products", loaded: 0, total: null, error: null };
+  const step = download.step ?? "products";
+  // The bar shows the products received; while the index is made and stored, how long that
+  // takes is not known in advance, so the bar is full and the line says what is going on.
   const percent = download.total ? Math.min(100, Math.round((download.loaded / download.total) * 100)) : null;
+  const count = download.loaded.toLocaleString();
+  const line =
+    step === "index"
+      ? `Preparing the search of ${count} products…`
+      : step === "store"
+        ? `Saving ${count} products on this terminal…`
+        : `${count}${download.total ? ` of ${download.total.toLocaleString()}` : ""} products`;
   return html`<div class="center-screen">
     <div class="card">
       <h1>Downloading the catalog</h1>
       <progress max="100" value=${percent ?? undefined} data-test="download-progress"></progress>
-      <p class="muted">${download.loaded.toLocaleString()}${download.total ? ` of ${download.total.toLocaleString()}` : ""} products</p>
+      <p class="muted" data-test="download-step" data-step=${step}>${line}</p>
       ${
         download.error
           ? html`<div class="form-error" role="alert">${download.error}</div>
