@@ -71,7 +71,7 @@ export const META = Object.freeze({
  * @property {object[]} taxes
  * @property {number} token             the server's change token
  *
- * @typedef {object} CatalogIndexRecord  the `catalog` store's "base"
+ * @typedef {object} CatalogIndexRecord  the `catalog` store's "base" (its columns in records "base:<field>")
  * @property {number} token             the server's change token it was built at
  * @property {number} format            domain/search.js INDEX_FORMAT
  * @property {import("../domain/search.js").StoredIndex} index
@@ -277,10 +277,12 @@ export async function putCatalogIndex(db, { index, format, categories, taxes, to
     durability: "strict",
   });
   const store = raw(tx.objectStore("catalog"));
-  /** @type {CatalogIndexRecord} */
-  const record = { token, format, index };
-  store.put(record, "base");
-  store.delete("delta");
+  // One record a column: Chromium refuses a value above 127 MB, and a million products'
+  // index is more than that in all.
+  store.clear();
+  const fields = Object.keys(index);
+  for (const field of fields) store.put(/** @type {any} */ (index)[field], `base:${field}`);
+  store.put({ token, format, fields }, "base");
   raw(tx.objectStore("productChunks")).clear();
   replaceAll(tx.objectStore("categories"), categories);
   replaceAll(tx.objectStore("taxes"), taxes);
@@ -315,9 +317,9 @@ export async function putCatalogChanges(db, { base, products, deleted, categorie
  */
 export async function loadCatalog(db, { index = true } = {}) {
   const tx = db.transaction(["catalog", "categories", "taxes", "cashiers", "paymentMethods", "meta"], "readonly");
-  const [base, delta, categories, taxes, cashiers, paymentMethods, token] = await Promise.all([
-    index ? tx.objectStore("catalog").get("base") : undefined,
-    index ? tx.objectStore("catalog").get("delta") : undefined,
+  const [keys, values, categories, taxes, cashiers, paymentMethods, token] = await Promise.all([
+    index ? tx.objectStore("catalog").getAllKeys() : [],
+    index ? tx.objectStore("catalog").getAll() : [],
     tx.objectStore("categories").getAll(),
     tx.objectStore("taxes").getAll(),
     tx.objectStore("cashiers").getAll(),
@@ -325,7 +327,18 @@ export async function loadCatalog(db, { index = true } = {}) {
     tx.objectStore("meta").get(META.catalogToken),
     tx.done,
   ]);
-  return { base, delta, categories, taxes, cashiers, paymentMethods, token };
+  /** @type {Map<string, any>} */
+  const records = new Map(keys.map((/** @type {string} */ key, /** @type {number} */ i) => [key, values[i]]));
+  const manifest = records.get("base");
+  /** @type {CatalogIndexRecord | undefined} */
+  const base = manifest && {
+    token: manifest.token,
+    format: manifest.format,
+    index: Object.fromEntries(
+      manifest.fields.map((/** @type {string} */ field) => [field, records.get(`base:${field}`)]),
+    ),
+  };
+  return { base, delta: records.get("delta"), categories, taxes, cashiers, paymentMethods, token };
 }
 
 /**
