@@ -38,6 +38,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -376,9 +377,15 @@ def measure(
     page.evaluate(SCAN_PROBE_JS)
     rng = random.Random(3)
     for n in range(60):
+        before = page.evaluate("window.__scan.times.length")
         page.keyboard.type(rng.choice(barcodes))
         page.keyboard.press("Enter")
-        page.wait_for_function(f"window.__scan.times.length >= {n + 1}")
+        try:
+            page.wait_for_function(f"window.__scan.times.length > {before}", timeout=5000)
+        except PlaywrightTimeout:
+            # On a loaded machine Playwright's keystrokes can come more than the wedge's
+            # 50 ms apart: typed, not scanned. Counted, and the search box emptied.
+            page.fill("[data-test=search]", "")
         if n == 29:
             page.click("[data-test=park]")
             page.evaluate(SCAN_PROBE_JS)
@@ -386,7 +393,8 @@ def measure(
     scans = page.evaluate("window.__scan.times")
     out.append(
         f"scan to cart line: p50 {pct(scans, 50):.1f} ms, p95 {pct(scans, 95):.1f} ms, "
-        f"max {max(scans):.1f} ms ({len(scans)} scans)"
+        f"max {max(scans):.1f} ms ({len(scans)} scans; {60 - len(scans)} keystroke runs"
+        " too slow to read as a scan)"
     )
     page.click("[data-test=park]")
 
