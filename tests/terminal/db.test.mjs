@@ -103,7 +103,7 @@ test("the module exports the data API", () => {
     "putCatalogIndex",
     "putCatalogChanges",
     "loadCatalog",
-    "productsOfVersion3",
+    "productChunksKept",
     "putCashiers",
     "putPaymentMethods",
     "saveOrder",

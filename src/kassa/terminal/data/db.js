@@ -346,7 +346,7 @@ export async function loadCatalog(db, { index = true } = {}) {
  * @param {TerminalDb} db
  * @returns {Promise<CatalogProduct[]>}
  */
-export async function productsOfVersion3(db) {
+export async function productChunksKept(db) {
   const chunks = await db.getAll("productChunks");
   return chunks.flatMap((/** @type {{products: CatalogProduct[]}} */ chunk) => chunk.products);
 }

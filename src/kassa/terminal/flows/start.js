@@ -213,7 +213,7 @@ export async function retryDownload() {
 /**
  * Put a catalog in the till's state: one just downloaded or updated, else the one stored in
  * IndexedDB (its index read back as stored, the changes since applied in place). A till
- * upgraded from IndexedDB version 3 has products but no index: it is built from them once
+ * upgraded from IndexedDB version 4 or before has products but no index: it is built from them once
  * and stored.
  * @param {import("../sync/catalog.js").CatalogSnapshot & {base?: number}} [fresh]
  * @returns {Promise<boolean>} false when the stored catalog cannot be read (download it again)
@@ -237,7 +237,7 @@ export async function reloadCatalog(fresh) {
     catalog = { index, categories: stored.categories, taxes: stored.taxes, token, base: stored.base.token };
     performance.measure("kassa:index-read", { start: started, end: performance.now() });
   } else if (stored.token !== undefined && !stored.base) {
-    const products = await data.productsOfVersion3(db);
+    const products = await data.productChunksKept(db);
     const read = performance.now();
     const index = buildSearchIndex(products);
     performance.measure("kassa:index-build", { start: read, end: performance.now() });
