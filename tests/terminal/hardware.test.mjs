@@ -7,6 +7,7 @@ import {
   opensDrawer,
   printerSummary,
   proxyOrigin,
+  tillStatus,
 } from "../../src/kassa/terminal/domain/hardware.js";
 import { buildReceipt } from "../../src/kassa/terminal/domain/receipt.js";
 import { card, cash, config as baseConfig, sampleOrder } from "./fixtures.mjs";
@@ -48,4 +49,34 @@ test("the proxy's origin: none, same-origin (the till served by its proxy), or t
   assert.equal(proxyOrigin("same-origin", "http://127.0.0.1:8766"), "http://127.0.0.1:8766");
   assert.equal(proxyOrigin("http://127.0.0.1:8765/", "https://shop.example"), "http://127.0.0.1:8765");
   assert.equal(PROXY_API, "proxy/v1");
+});
+
+test("the till's status for the dashboard: outbox counts, the printer in one word, receipts owed", () => {
+  const hw = {
+    configured: true,
+    reachable: true,
+    status: { printer: { configured: true, state: "online", paper: "ok", fault: null } },
+    owed: 0,
+  };
+  assert.deepEqual(tillStatus({ pending: 3, rejected: 1 }, hw, false), {
+    synced: false,
+    pending: 3,
+    rejected: 1,
+    printer: "good",
+    printer_text: "Printer ready",
+    receipts_owed: 0,
+  });
+  const faulty = { ...hw, status: { printer: { configured: true, state: "offline", fault: "paper_out" } }, owed: 2 };
+  assert.deepEqual(tillStatus({ pending: 0, rejected: 0 }, faulty, true), {
+    synced: true,
+    pending: 0,
+    rejected: 0,
+    printer: "bad",
+    printer_text: "Printer: paper out",
+    receipts_owed: 2,
+  });
+  // a proxy that does not answer: its printer cannot print
+  assert.equal(tillStatus({ pending: 0, rejected: 0 }, { ...hw, reachable: false }, true).printer, "bad");
+  // no proxy at all
+  assert.equal(tillStatus({ pending: 0, rejected: 0 }, null, true).printer, "unknown");
 });

@@ -7,9 +7,9 @@ from ninja import Router
 
 from .errors import TerminalErrorCode
 from .models import DeviceToken
-from .schemas import PairIn, PairOut, TerminalOut
+from .schemas import PairIn, PairOut, TerminalOut, TerminalStatusIn, TerminalStatusOut
 from .selectors import terminal_config
-from .services import terminal_pair
+from .services import terminal_pair, terminal_status_report
 
 router = Router(tags=["terminal"])
 
@@ -30,3 +30,14 @@ def pair(request: HttpRequest, body: PairIn) -> PairOut:
 def terminal(request: HttpRequest) -> TerminalOut:
     token: DeviceToken = request.auth  # type: ignore[attr-defined]
     return TerminalOut.model_validate(terminal_config(token))
+
+
+@router.post(
+    "terminal/status",
+    response=TerminalStatusOut,
+    summary="What the till says of itself after a sync round (the back office's dashboard)",
+)
+def terminal_status(request: HttpRequest, body: TerminalStatusIn) -> TerminalStatusOut:
+    token: DeviceToken = request.auth  # type: ignore[attr-defined]
+    status = terminal_status_report(terminal=token.terminal, **body.model_dump())
+    return TerminalStatusOut(reported_at=status.reported_at)

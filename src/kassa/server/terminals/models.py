@@ -279,3 +279,39 @@ class DeviceToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class PrinterLevel(models.TextChoices):
+    GOOD = "good", "ready"
+    WARN = "warn", "needs attention soon"
+    BAD = "bad", "fault"
+    UNKNOWN = "unknown", "unknown"
+
+
+class TerminalStatus(models.Model):
+    """What a till last said of itself (`POST terminal/status`, after each sync round):
+    the back office's dashboard reads it. Overwritten by each report: not a record."""
+
+    terminal = models.OneToOneField(
+        Terminal, on_delete=models.CASCADE, primary_key=True, related_name="status"
+    )
+    reported_at = models.DateTimeField(help_text="Server clock")
+    last_sync_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last report after the till had sent its whole outbox"
+    )
+    pending = models.PositiveIntegerField(default=0, help_text="Outbox entries waiting to be sent")
+    rejected = models.PositiveIntegerField(default=0, help_text="Outbox entries the server refused")
+    printer = models.CharField(
+        max_length=8, choices=PrinterLevel.choices, default=PrinterLevel.UNKNOWN
+    )
+    printer_text = models.CharField(max_length=100, blank=True)
+    receipts_owed = models.PositiveIntegerField(default=0)
+    receipts_owed_since = models.DateTimeField(
+        null=True, blank=True, help_text="Server clock: since when the till has owed receipts"
+    )
+
+    class Meta:
+        verbose_name_plural = "terminal statuses"
+
+    def __str__(self) -> str:
+        return f"{self.terminal} at {self.reported_at:%Y-%m-%d %H:%M}"

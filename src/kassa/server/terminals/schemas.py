@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from ninja import Schema
 from pydantic import Field
 
@@ -77,3 +79,16 @@ class TerminalOut(Schema):
 class PairOut(Schema):
     token: str = Field(description="Send as `Authorization: Bearer <token>`; shown once.")
     terminal: TerminalOut
+
+
+class TerminalStatusIn(Schema):
+    synced: bool = Field(description="The till had just sent its whole outbox")
+    pending: int = Field(ge=0, description="Outbox entries still waiting to be sent")
+    rejected: int = Field(default=0, ge=0, description="Outbox entries the server refused")
+    printer: str = Field(default="unknown", max_length=16, description="good, warn, bad or unknown")
+    printer_text: str = Field(default="", max_length=200, description="The status bar's words")
+    receipts_owed: int = Field(default=0, ge=0, description="Receipts not printed yet")
+
+
+class TerminalStatusOut(Schema):
+    reported_at: datetime

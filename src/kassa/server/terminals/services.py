@@ -19,7 +19,7 @@ from kassa.server.common.throttle import Throttle
 from kassa.server.journal.services import server_chain_append
 
 from .errors import TerminalError, TerminalErrorCode
-from .models import DeviceToken, PairingCode, Store, Terminal
+from .models import DeviceToken, PairingCode, PrinterLevel, Store, Terminal, TerminalStatus
 
 # Unambiguous characters: no 0/O, 1/I/L, so a code read off a screen is typed right.
 PAIRING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -231,3 +231,38 @@ def store_settings_record(
             "by": by,
         },
     )
+
+
+@transaction.atomic
+def terminal_status_report(
+    *,
+    terminal: Terminal,
+    synced: bool,
+    pending: int,
+    rejected: int,
+    printer: str,
+    printer_text: str,
+    receipts_owed: int,
+) -> TerminalStatus:
+    """Keep what a till says of itself after a sync round (`synced`: it had sent its
+    whole outbox). Receipts owed are dated by the server from the first report that
+    owed any, so the dashboard can say who waits for one, and for how long."""
+    now = timezone.now()
+    status = TerminalStatus.objects.select_for_update().filter(terminal=terminal).first()
+    if status is None:
+        status = TerminalStatus(terminal=terminal)
+    was_owing = status.receipts_owed > 0 and status.receipts_owed_since is not None
+    status.reported_at = now
+    if synced:
+        status.last_sync_at = now
+    status.pending = pending
+    status.rejected = rejected
+    status.printer = printer if printer in PrinterLevel.values else PrinterLevel.UNKNOWN
+    status.printer_text = printer_text[:100]
+    status.receipts_owed = receipts_owed
+    if receipts_owed == 0:
+        status.receipts_owed_since = None
+    elif not was_owing:
+        status.receipts_owed_since = now
+    status.save()
+    return status

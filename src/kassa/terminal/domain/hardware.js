@@ -66,3 +66,24 @@ export function printerSummary(printer) {
   if (printer.state === "online") return { level: "good", text: "Printer ready" };
   return { level: "unknown", text: "Printer unknown" };
 }
+
+/**
+ * What the till tells the server of itself after a sync round (`POST terminal/status`):
+ * the outbox's counts, the printer in one word and the receipts owed.
+ * @param {{pending: number, rejected: number}} counts
+ * @param {{configured?: boolean, reachable?: boolean | null, status?: any, owed?: number} | null | undefined} hw
+ * @param {boolean} synced  the outbox was just sent whole
+ */
+export function tillStatus(counts, hw, synced) {
+  let printer = printerSummary(hw?.status?.printer);
+  if (hw?.configured && hw.reachable === false)
+    printer = { level: "bad", text: `Printer: ${faultText("unreachable")}` };
+  return {
+    synced,
+    pending: counts.pending,
+    rejected: counts.rejected,
+    printer: printer.level,
+    printer_text: printer.text,
+    receipts_owed: hw?.owed ?? 0,
+  };
+}

@@ -12,6 +12,7 @@ import {
   restoreSearchIndex,
   storableSearchIndex,
 } from "../domain/search.js";
+import { tillStatus } from "../domain/hardware.js";
 import * as data from "../data/db.js";
 import { ApiError, NetworkError, api } from "../sync/api.js";
 import { catalogDownload, catalogUpdate, staffAndConfigUpdate } from "../sync/catalog.js";
@@ -286,6 +287,7 @@ function startSync() {
     onJournalChanged: () => {
       refreshJournal().catch(() => {});
     },
+    getTillStatus: async (synced) => tillStatus(await data.outboxCounts(runtime.db), getState().hw, synced),
   });
 }
 

@@ -271,6 +271,8 @@ function reason(error) {
  * @param {(online: boolean) => Promise<void>} [options.onReachable] after each of the leader's
  *        attempts: whether the server answered (the journal's OFFLINE_START / OFFLINE_END)
  * @param {() => void} [options.onJournalChanged]             the server's or the mirror's mark moved
+ * @param {(synced: boolean) => Promise<any>} [options.getTillStatus]  what the till tells the
+ *        server of itself after each round (`POST terminal/status`: the back office's dashboard)
  * @param {string | null} [options.lastSyncAt]
  * @returns {{wake: () => void, notifyQueued: () => void, stop: () => void}}
  */
@@ -282,6 +284,7 @@ export function startSyncLoop({
   onCatalogCheck,
   onReachable,
   onJournalChanged,
+  getTillStatus,
   lastSyncAt = null,
 }) {
   /** @type {SyncStatus} */
@@ -319,6 +322,26 @@ export function startSyncLoop({
     };
     channel.postMessage({ type: "hello" });
   }
+
+  /**
+   * Tell the server how the till is (outbox, printer, receipts owed). Without a status to
+   * give it is the heartbeat `GET terminal`. A refusal other than 401 is not the sync's
+   * failure: the till sells on.
+   * @param {string} token
+   * @param {boolean} synced
+   */
+  const report = async (token, synced) => {
+    if (!getTillStatus) {
+      await api("terminal", { token, timeout: 5_000 });
+      return;
+    }
+    try {
+      await api("terminal/status", { token, body: await getTillStatus(synced), timeout: 5_000 });
+    } catch (error) {
+      if (error instanceof NetworkError || (error instanceof ApiError && error.status === 401)) throw error;
+      console.warn("till status not taken", error);
+    }
+  };
 
   const wake = () => {
     failures = 0;
@@ -360,7 +383,7 @@ export function startSyncLoop({
       try {
         update({ syncing: true });
         const { sent, rejected } = await drainOutbox(db, token, { onProgress: () => onOutboxChanged() });
-        if (sent === 0 && rejected === 0) await api("terminal", { token, timeout: 5_000 });
+        if (getTillStatus || (sent === 0 && rejected === 0)) await report(token, true);
         const now = new Date().toISOString();
         await setMeta(db, META.lastSyncAt, now);
         const cameBack = status.online !== true;
@@ -379,7 +402,11 @@ export function startSyncLoop({
           update({ online: true, authError: true, syncing: false });
           reached = true;
         } else {
-          if (!(error instanceof NetworkError)) console.error("sync failed", error);
+          if (!(error instanceof NetworkError)) {
+            console.error("sync failed", error);
+            // The server answers but took not everything: the dashboard shows what waits.
+            await report(token, false).catch(() => {});
+          }
           update({ online: false, syncing: false });
           reached = error instanceof NetworkError ? false : null;
         }
