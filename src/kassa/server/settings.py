@@ -65,7 +65,8 @@ ALLOWED_HOSTS = _env_list("KASSA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],test
 CSRF_TRUSTED_ORIGINS = _env_list("KASSA_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Kassa's site: titled Kassa, the dashboard as its index.
+    "kassa.server.reports.apps.KassaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
