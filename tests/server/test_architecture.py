@@ -36,6 +36,7 @@ PROJECT = {
     "cli",
     "demo",
     "backup",
+    "demo_history",
     "wsgi",
     "management",
 }

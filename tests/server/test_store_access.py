@@ -26,6 +26,7 @@ VIEW = [
     ("terminals", "view_store"),
     ("terminals", "view_devicetoken"),
     ("journal", "view_integrityalert"),
+    ("journal", "change_integrityalert"),  # may acknowledge: but only their stores'
     ("journal", "view_terminalentry"),
     ("journal", "view_serverentry"),
     ("reports", "view_salessummary"),
@@ -136,3 +137,26 @@ def test_a_store_manager_sees_only_their_store(
     )
     assert "Select a valid choice" in refused.content.decode()
     assert refused.context["totals"]["orders"] == 1
+
+
+def test_a_store_manager_dashboard_is_their_store(
+    store_manager: Client, admin_client: Client, shop: Shop, two_stores: dict[str, object]
+) -> None:
+    everything = admin_client.get("/admin/").context
+    assert [f.store.name for f in everything["figures"]] == ["Other shop", "Test shop"]
+    assert any(alert.terminal == "POS3" for alert, _ in everything["alerts"])
+    page = store_manager.get("/admin/")
+    assert [f.store.name for f in page.context["figures"]] == ["Test shop"]
+    (figures,) = page.context["figures"]
+    mine = two_stores["mine"]
+    assert isinstance(mine, Order)
+    assert (figures.today.sales, figures.today.tickets) == (mine.total_gross, 1)
+    assert {till.terminal.code for till in page.context["tills"]} == {"POS1", "POS2"}
+    assert all(alert.terminal != "POS3" for alert, _ in page.context["alerts"])
+    html = page.content.decode()
+    assert "Other shop" not in html and "Till 3" not in html and "their alert" not in html
+    assert 'id="kassa-store"' in html
+    # an alert of the other store cannot be acknowledged by naming it
+    (theirs,) = [a for a, _ in everything["alerts"] if a.terminal == "POS3"]
+    store_manager.post("/admin/dashboard/acknowledge/", {"alert": theirs.token})
+    assert IntegrityAlert.objects.get(terminal_code="POS3").acknowledged_at is None

@@ -328,7 +328,8 @@ def demo_main(args: Sequence[str]) -> int:
     _migrate()
     from kassa.server.demo import demo_banner, demo_seed
 
-    credentials = demo_seed(proxy_url=f"http://127.0.0.1:{options.proxy_port}")
+    # The demo opens on a dashboard with something on it: 60 days of two stores' sales.
+    credentials = demo_seed(proxy_url=f"http://127.0.0.1:{options.proxy_port}", history_days=60)
     proxy = None
     if not options.no_proxy:
         proxy = _start_proxy(data_dir, options.proxy_port, options.port)

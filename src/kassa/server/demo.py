@@ -12,6 +12,7 @@ from django.db import transaction
 from kassa.server.catalog.barcodes import embedded_lookup_code, gtin_check_digit
 from kassa.server.catalog.models import Barcode, Category, Product, Tax
 from kassa.server.catalog.services import catalog_version_next
+from kassa.server.demo_history import SECOND_STORE, demo_history, demo_stores_and_tills
 from kassa.server.staff.models import Cashier, Reason, RoleCode
 from kassa.server.staff.services import cashier_create
 from kassa.server.terminals.models import PaymentMethod, Store, Terminal
@@ -168,10 +169,11 @@ def _embedded(prefix: str, item: int) -> str:
 
 
 @transaction.atomic
-def demo_seed(*, proxy_url: str | None = None) -> DemoCredentials:
+def demo_seed(*, proxy_url: str | None = None, history_days: int = 0) -> DemoCredentials:
     """Create the demo shop if the database has none; always issue a fresh pairing code.
 
-    `proxy_url` points the demo till at a hardware proxy on another port.
+    `proxy_url` points the demo till at a hardware proxy on another port. `history_days`:
+    a second store, two more tills and that many days of sales (demo_history.py), once.
     """
     user_model = get_user_model()
     if not user_model.objects.filter(username=ADMIN_USER).exists():
@@ -179,6 +181,9 @@ def demo_seed(*, proxy_url: str | None = None) -> DemoCredentials:
     terminal = Terminal.objects.filter(code="POS1").first()
     if terminal is None:
         terminal = _seed_shop()
+    if history_days and not Store.objects.filter(name=SECOND_STORE).exists():
+        stores, tills = demo_stores_and_tills(terminal.store, terminal)
+        demo_history(days=history_days, stores=stores, tills=tills)
     if proxy_url and terminal.proxy_url != proxy_url:
         terminal.proxy_url = proxy_url
         terminal.save(update_fields=["proxy_url"])

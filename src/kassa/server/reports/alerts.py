@@ -151,7 +151,7 @@ def _cash_variance_alerts(store_ids: Collection[int] | None, now: datetime) -> l
                 title=f"Cash {session.terminal.code}: {session.difference:+} counted against "
                 f"expected (threshold {session.terminal.store.cash_variance_threshold})",
                 detail=f"Counted {session.counted_cash}, expected {session.expected_cash}, "
-                f"closed by {session.closed_by or 'unknown'}",
+                f"closed by {session.closed_by.name if session.closed_by else 'unknown'}",
                 url=reverse("admin:cash_cashsession_change", args=[session.pk]),
                 permission="reports.acknowledge_alert",
             )

@@ -1,4 +1,5 @@
-"""`kassa manage demo_seed [--json]`: the demo shop, and a fresh pairing code for its till.
+"""`kassa manage demo_seed [--json] [--history DAYS]`: the demo shop, and a fresh pairing
+code for its till.
 
 A project-level command (it spans every app), so it lives beside kassa/server/demo.py and
 not in an app, which may not import the project modules.
@@ -20,12 +21,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print credentials as JSON")
         parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="DAYS",
+            help="also a second store, two more tills and DAYS days of sales (once)",
+        )
+        parser.add_argument(
             "--proxy-url",
             help="the hardware proxy the demo till uses (default http://127.0.0.1:8765)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        credentials = demo_seed(proxy_url=options["proxy_url"])
+        credentials = demo_seed(proxy_url=options["proxy_url"], history_days=options["history"])
         if options["json"]:
             self.stdout.write(
                 json.dumps(

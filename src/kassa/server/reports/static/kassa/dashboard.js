@@ -29,7 +29,7 @@ function draw(id, options, series) {
   const box = document.getElementById(id);
   if (!box) return;
   box.textContent = "";
-  const chart = new uPlot({ width: width(box), height: 220, ...options }, series, box);
+  const chart = new uPlot({ width: width(box), height: 220, legend: { live: false }, ...options }, series, box);
   box.dataset.rendered = "true";
   return chart;
 }
