@@ -18,6 +18,7 @@ import kassa.server.reports
 from kassa.server.cash.models import CashSession
 from kassa.server.orders.models import Order, OrderAcknowledgement
 from kassa.server.reports.models import AlertAcknowledgement
+from kassa.server.reports.periods import business_day, day_bounds
 from kassa.server.terminals.models import Store, TerminalStatus
 
 from ..conftest import Device, OrderBuilder, Shop
@@ -88,10 +89,17 @@ def test_an_order_last_week_counts_to_last_week_up_to_the_same_point(
         [orders.line(shop.cola, "1")],
         created_at=(now - timedelta(days=7) + timedelta(minutes=30)).isoformat(),
     )
-    device.post("orders/sync", {"orders": [earlier, later]})
+    # an hour into yesterday's business day, whatever the hour now
+    yesterday_start, _ = day_bounds(shop.store, business_day(shop.store, now) - timedelta(days=1))
+    yesterday = orders.order(
+        [orders.line(shop.cola, "3")],
+        created_at=(yesterday_start + timedelta(hours=1)).isoformat(),
+    )
+    device.post("orders/sync", {"orders": [earlier, later, yesterday]})
     (figures,) = admin_client.get("/admin/").context["figures"]
     assert figures.last_week.sales == Decimal("3.95")
     assert figures.last_week.tickets == 1
+    assert (figures.yesterday.sales, figures.yesterday.tickets) == (Decimal("2.97"), 1)
 
 
 def test_tills_show_their_last_report_and_a_silent_one_is_marked(

@@ -1,5 +1,5 @@
-"""The dashboard's reads: per store, today and this week against last week; the charts'
-series; the tills and how they last were. Every figure is summed by the database.
+"""The dashboard's reads: per store, today, yesterday and this week against last week;
+the charts' series; the tills and how they last were. Every figure is summed by the database.
 
 Sales are the orders with a total of zero or more; a refund is an order whose total is
 below zero (REFUND: issue 11's Order kind, once on main, says it by name)."""
@@ -63,6 +63,7 @@ class StoreFigures:
     store: Store
     day: date
     today: Figures
+    yesterday: Figures
     week: Figures
     last_week: Figures  # last week up to the same weekday and time as now
 
@@ -96,17 +97,29 @@ def store_figures(store: Store, now: datetime) -> StoreFigures:
     """Today, this week and last week to the same point, in one query."""
     today = business_day(store, now)
     today_start, today_end = day_bounds(store, today)
+    yesterday_start, _ = day_bounds(store, today - timedelta(days=1))
     this_week, _ = day_bounds(store, week_start(today))
     last_week = this_week - timedelta(days=7)
     row = Order.objects.filter(
-        terminal__store=store, created_at__gte=last_week, created_at__lt=today_end
+        terminal__store=store,
+        created_at__gte=min(last_week, yesterday_start),
+        created_at__lt=today_end,
     ).aggregate(
         **_period_sums("today", Q(created_at__gte=today_start)),
+        # The morning's question: how did yesterday go?
+        **_period_sums("yesterday", Q(created_at__gte=yesterday_start, created_at__lt=today_start)),
         **_period_sums("week", Q(created_at__gte=this_week)),
-        **_period_sums("last", Q(created_at__lt=now - timedelta(days=7))),
+        **_period_sums(
+            "last", Q(created_at__gte=last_week, created_at__lt=now - timedelta(days=7))
+        ),
     )
     return StoreFigures(
-        store, today, _figures("today", row), _figures("week", row), _figures("last", row)
+        store,
+        today,
+        _figures("today", row),
+        _figures("yesterday", row),
+        _figures("week", row),
+        _figures("last", row),
     )
 
 
