@@ -207,3 +207,21 @@ def test_a_user_without_the_permission_cannot_acknowledge(
     assert [can for alert, can in page.context["alerts"]] == [False]
     client.post("/admin/dashboard/acknowledge/", {"alert": f"order_review:{flagged.pk}"})
     assert not OrderAcknowledgement.objects.exists()
+
+
+def test_an_over_refund_is_an_alert_acknowledged_on_its_flag(
+    admin_client: Client, admin_user: User, sold: list[Order]
+) -> None:
+    from kassa.server.orders.models import RefundFlag
+
+    flag = RefundFlag.objects.create(
+        order=sold[0],
+        code="over_refund",
+        message="2 refunded of 1 sold",
+        detected_at=timezone.now(),
+    )
+    alerts = {alert.token: alert for alert, _ in admin_client.get("/admin/").context["alerts"]}
+    assert alerts[f"over_refund:{flag.pk}"].detail == "2 refunded of 1 sold"
+    admin_client.post("/admin/dashboard/acknowledge/", {"alert": f"over_refund:{flag.pk}"})
+    flag.refresh_from_db()
+    assert flag.acknowledged_by == admin_user and flag.acknowledged_at is not None

@@ -16,15 +16,13 @@ from django.urls import reverse
 
 from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.journal.models import IntegrityAlert
-from kassa.server.orders.models import Order, SaleReview
+from kassa.server.orders.models import Order, RefundFlag, RefundFlagCode, SaleReview
 from kassa.server.terminals.models import Terminal, TerminalStatus
 
 from .models import AlertAcknowledgement, AlertKind
 
 RECEIPTS_OWED_AFTER = timedelta(hours=1)
 LIMIT = 50  # of each kind: the dashboard is a glance; the record's own list has them all
-# Review codes of a refund that gives back more than the sale took (issue 11).
-OVER_REFUND_CODES = frozenset({"over_refund", "refund_exceeds_original", "refund_over_original"})
 
 
 @dataclass(frozen=True)
@@ -59,9 +57,7 @@ def _order_alerts(store_ids: Collection[int] | None, now: datetime) -> list[Aler
     ).select_related("terminal__store")
     return [
         Alert(
-            kind=AlertKind.OVER_REFUND
-            if order.review_code in OVER_REFUND_CODES
-            else AlertKind.ORDER_REVIEW,
+            kind=AlertKind.ORDER_REVIEW,
             key=str(order.pk),
             at=order.created_at,
             store=order.terminal.store.name,
@@ -72,6 +68,30 @@ def _order_alerts(store_ids: Collection[int] | None, now: datetime) -> list[Aler
             permission="orders.acknowledge_order",
         )
         for order in orders.order_by("-created_at")[:LIMIT]
+    ]
+
+
+def _refund_alerts(store_ids: Collection[int] | None, now: datetime) -> list[Alert]:
+    """Refunds stored and flagged (issue 11): over-refunds, refunds of refunds, unknown
+    originals, figures not the original's."""
+    flags = _stores(
+        RefundFlag.objects.filter(acknowledged_at__isnull=True), "order__terminal__store", store_ids
+    ).select_related("order__terminal__store")
+    return [
+        Alert(
+            kind=AlertKind.OVER_REFUND
+            if flag.code == RefundFlagCode.OVER_REFUND
+            else AlertKind.REFUND_FLAG,
+            key=str(flag.pk),
+            at=flag.detected_at,
+            store=flag.order.terminal.store.name,
+            terminal=flag.order.terminal.code,
+            title=f"Refund {flag.order.receipt_number}: {flag.code}",
+            detail=flag.message,
+            url=reverse("admin:orders_order_change", args=[flag.order_id]),
+            permission="orders.acknowledge_order",
+        )
+        for flag in flags.order_by("-detected_at")[:LIMIT]
     ]
 
 
@@ -193,6 +213,7 @@ def _receipts_owed_alerts(store_ids: Collection[int] | None, now: datetime) -> l
 
 SOURCES: list[Source] = [
     _order_alerts,
+    _refund_alerts,
     _integrity_alerts,
     _sale_review_alerts,
     _cash_variance_alerts,
@@ -222,6 +243,19 @@ def recent_acknowledgements(
                 "what": f"Order {order.receipt_number}: {order.review_code}",
                 "by": ack.acknowledged_by.get_username(),
                 "at": ack.acknowledged_at,
+            }
+        )
+    flags = _stores(
+        RefundFlag.objects.filter(acknowledged_at__isnull=False),
+        "order__terminal__store",
+        store_ids,
+    ).select_related("order", "acknowledged_by")
+    for flag in flags.order_by("-acknowledged_at")[:limit]:
+        rows.append(
+            {
+                "what": f"Refund {flag.order.receipt_number}: {flag.code}",
+                "by": flag.acknowledged_by.get_username() if flag.acknowledged_by else "",
+                "at": flag.acknowledged_at,
             }
         )
     codes = _visible_codes(store_ids)

@@ -1,8 +1,8 @@
 """The dashboard's reads: per store, today, yesterday and this week against last week;
 the charts' series; the tills and how they last were. Every figure is summed by the database.
 
-Sales are the orders with a total of zero or more; a refund is an order whose total is
-below zero (REFUND: issue 11's Order kind, once on main, says it by name)."""
+Sales are the orders of kind sale; refunds the refunds and exchanges (issue 11), whose
+totals are what went back to the customer on balance (negative)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from django.db.models.functions import ExtractHour, TruncDate
 
 from kassa.money import money_round
 from kassa.server.cash.models import CashSession, SessionState
-from kassa.server.orders.models import Order, Payment
+from kassa.server.orders.models import Order, OrderKind, Payment
 from kassa.server.terminals.models import Store, Terminal
 
 from .periods import business_day, day_bounds, day_start_offset, store_zone, week_start
 
-REFUND = Q(total_gross__lt=0)
+REFUND = Q(kind__in=[OrderKind.REFUND, OrderKind.EXCHANGE])
 SILENT_AFTER = timedelta(minutes=10)
 CHART_DAYS = 30
 

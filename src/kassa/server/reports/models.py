@@ -21,11 +21,12 @@ class SalesSummary(Order):
 
 
 class AlertKind(models.TextChoices):
-    """The dashboard's alerts. Orders under review, integrity alerts and SALE reviews are
-    acknowledged on their own records; the others here."""
+    """The dashboard's alerts. Orders under review, refund flags, integrity alerts and SALE
+    reviews are acknowledged on their own records; the others here."""
 
     ORDER_REVIEW = "order_review", "order flagged on ingest"
     OVER_REFUND = "over_refund", "over-refund"
+    REFUND_FLAG = "refund_flag", "refund flagged"
     INTEGRITY = "integrity", "journal integrity failure"
     SALE_REVIEW = "sale_review", "journal disagrees with an order"
     CASH_VARIANCE = "cash_variance", "cash variance over the threshold"

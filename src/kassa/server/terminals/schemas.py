@@ -81,13 +81,21 @@ class PairOut(Schema):
     terminal: TerminalOut
 
 
+# What the status's PositiveIntegerField columns hold.
+MAX_COUNT = 2**31 - 1
+
+
 class TerminalStatusIn(Schema):
     synced: bool = Field(description="The till had just sent its whole outbox")
-    pending: int = Field(ge=0, description="Outbox entries still waiting to be sent")
-    rejected: int = Field(default=0, ge=0, description="Outbox entries the server refused")
+    pending: int = Field(ge=0, le=MAX_COUNT, description="Outbox entries still waiting to be sent")
+    rejected: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Outbox entries the server refused"
+    )
     printer: str = Field(default="unknown", max_length=16, description="good, warn, bad or unknown")
     printer_text: str = Field(default="", max_length=200, description="The status bar's words")
-    receipts_owed: int = Field(default=0, ge=0, description="Receipts not printed yet")
+    receipts_owed: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Receipts not printed yet"
+    )
 
 
 class TerminalStatusOut(Schema):
