@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q
 from django.urls import reverse
 
-from kassa.server.cash.models import CashSession, SessionState
+from kassa.server.cash.models import CashSession, SessionState, ZCheck, ZReport
 from kassa.server.journal.models import IntegrityAlert
 from kassa.server.orders.models import Order, RefundFlag, RefundFlagCode, SaleReview
 from kassa.server.terminals.models import Terminal, TerminalStatus
@@ -148,16 +148,36 @@ def _acknowledged(kind: AlertKind) -> set[str]:
 
 
 def _cash_variance_alerts(store_ids: Collection[int] | None, now: datetime) -> list[Alert]:
+    """A Z whose variance is over its terminal's limit (issue 12's rule); a session closed
+    without a Z, counted further off than its store's threshold."""
+    done = _acknowledged(AlertKind.CASH_VARIANCE)
+    alerts = []
+    zs = _stores(ZReport.objects.filter(over_limit=True), "terminal__store", store_ids)
+    for z in zs.select_related("terminal__store").order_by("-closed_at", "-pk")[: LIMIT * 2]:
+        key = f"z{z.pk}"
+        if key in done:
+            continue
+        alerts.append(
+            Alert(
+                kind=AlertKind.CASH_VARIANCE,
+                key=key,
+                at=z.closed_at or z.at,
+                store=z.terminal.store.name,
+                terminal=z.terminal.code,
+                title=f"Z {z.terminal.code} {z.z_no}: variance {z.variance:+} over the limit",
+                detail=f"Business day {z.business_day}, closed by {z.cashier_name or 'unknown'}",
+                url=reverse("admin:cash_zreport_change", args=[z.pk]),
+                permission="reports.acknowledge_alert",
+            )
+        )
     threshold = F("terminal__store__cash_variance_threshold")
     sessions = _stores(
-        CashSession.objects.filter(state=SessionState.CLOSED).filter(
-            Q(difference__gt=threshold) | Q(difference__lt=-threshold)
-        ),
+        CashSession.objects.filter(state=SessionState.CLOSED)
+        .filter(Q(difference__gt=threshold) | Q(difference__lt=-threshold))
+        .exclude(pk__in=ZReport.objects.filter(session__isnull=False).values("session_id")),
         "terminal__store",
         store_ids,
     ).select_related("terminal__store", "closed_by")
-    done = _acknowledged(AlertKind.CASH_VARIANCE)
-    alerts = []
     for session in sessions.order_by("-closed_at")[: LIMIT * 2]:
         if str(session.uuid) in done:
             continue
@@ -176,7 +196,32 @@ def _cash_variance_alerts(store_ids: Collection[int] | None, now: datetime) -> l
                 permission="reports.acknowledge_alert",
             )
         )
+    alerts.sort(key=lambda alert: alert.at, reverse=True)
     return alerts[:LIMIT]
+
+
+def _z_mismatch_alerts(store_ids: Collection[int] | None, now: datetime) -> list[Alert]:
+    """A Z the till printed whose figures the server, from the session's entries, does
+    not find (issue 12's verification)."""
+    done = _acknowledged(AlertKind.Z_MISMATCH)
+    zs = _stores(
+        ZReport.objects.filter(verification=ZCheck.MISMATCH), "terminal__store", store_ids
+    ).select_related("terminal__store")
+    return [
+        Alert(
+            kind=AlertKind.Z_MISMATCH,
+            key=f"z{z.pk}",
+            at=z.closed_at or z.at,
+            store=z.terminal.store.name,
+            terminal=z.terminal.code,
+            title=f"Z {z.terminal.code} {z.z_no} differs from the server's",
+            detail=z.verification_detail,
+            url=reverse("admin:cash_zreport_change", args=[z.pk]),
+            permission="reports.acknowledge_alert",
+        )
+        for z in zs.order_by("-pk")[:LIMIT]
+        if f"z{z.pk}" not in done
+    ]
 
 
 def receipts_owed_key(status: TerminalStatus) -> str:
@@ -217,6 +262,7 @@ SOURCES: list[Source] = [
     _integrity_alerts,
     _sale_review_alerts,
     _cash_variance_alerts,
+    _z_mismatch_alerts,
     _receipts_owed_alerts,
 ]
 
@@ -283,7 +329,17 @@ def recent_acknowledgements(
         )
     # Cash variances and receipts owed name their store through the key's record.
     acks = list(AlertAcknowledgement.objects.select_related("acknowledged_by")[: limit * 4])
-    session_keys = [ack.key for ack in acks if ack.kind == AlertKind.CASH_VARIANCE]
+    session_keys = [
+        ack.key
+        for ack in acks
+        if ack.kind == AlertKind.CASH_VARIANCE and not ack.key.startswith("z")
+    ]
+    z_store = {
+        f"z{pk}": store_id
+        for pk, store_id in ZReport.objects.filter(
+            pk__in=[int(a.key[1:]) for a in acks if a.key.startswith("z") and a.key[1:].isdigit()]
+        ).values_list("pk", "terminal__store_id")
+    }
     session_store = {
         str(uuid): store_id
         for uuid, store_id in CashSession.objects.filter(uuid__in=session_keys).values_list(
@@ -294,7 +350,10 @@ def recent_acknowledgements(
         str(pk): store_id for pk, store_id in Terminal.objects.values_list("pk", "store_id")
     }
     for ack in acks:
-        if ack.kind == AlertKind.CASH_VARIANCE:
+        store_id: int | None
+        if ack.key in z_store:
+            store_id = z_store[ack.key]
+        elif ack.kind == AlertKind.CASH_VARIANCE:
             store_id = session_store.get(ack.key)
         else:
             store_id = terminal_store.get(ack.key.partition("@")[0])

@@ -30,6 +30,7 @@ class AlertKind(models.TextChoices):
     INTEGRITY = "integrity", "journal integrity failure"
     SALE_REVIEW = "sale_review", "journal disagrees with an order"
     CASH_VARIANCE = "cash_variance", "cash variance over the threshold"
+    Z_MISMATCH = "z_mismatch", "a Z differs from the server's"
     RECEIPTS_OWED = "receipts_owed", "receipts owed for over an hour"
 
 

@@ -99,7 +99,8 @@ class Store(models.Model):
         decimal_places=2,
         default=Decimal(5),
         validators=[MinValueValidator(Decimal(0))],
-        help_text="A counted drawer further off than this is an alert on the dashboard.",
+        help_text="A session closed without a Z and counted further off than this is an "
+        "alert on the dashboard (a Z's own limit is its terminal's variance setting).",
     )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
