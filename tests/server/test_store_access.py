@@ -160,3 +160,36 @@ def test_a_store_manager_dashboard_is_their_store(
     (theirs,) = [a for a, _ in everything["alerts"] if a.terminal == "POS3"]
     store_manager.post("/admin/dashboard/acknowledge/", {"alert": theirs.token})
     assert IntegrityAlert.objects.get(terminal_code="POS3").acknowledged_at is None
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_store_manager_exports_only_their_store(
+    store_manager: Client, admin_client: Client, two_stores: dict[str, object], kind: str
+) -> None:
+    today = timezone.localdate().isoformat()
+    query = {"start": today, "end": today, "dimension": "terminal", "format": kind}
+    url = "/admin/reports/salessummary/export/"
+    everything = admin_client.get(url, query).content
+    mine = store_manager.get(url, query)
+    assert mine.status_code == 200
+    if kind == "csv":
+        assert b"POS3" in everything and b"Other shop" in everything
+        assert b"POS1" in mine.content
+        assert b"POS3" not in mine.content and b"Other shop" not in mine.content
+    else:
+        import io
+
+        from openpyxl import load_workbook
+
+        def codes(content: bytes) -> set[object]:
+            sheet = load_workbook(io.BytesIO(content)).active
+            assert sheet is not None
+            return {row[1] for row in sheet.iter_rows(min_row=3, values_only=True)}
+
+        assert {"POS1", "POS3"} <= codes(everything)
+        assert "POS3" not in codes(mine.content) and "POS1" in codes(mine.content)
+    # naming the other store or its till is refused, not answered with its figures
+    other = {"store": two_stores["store"].pk}  # type: ignore[attr-defined]
+    assert store_manager.get(url, {**query, **other}).status_code == 400
+    till = {"terminal": two_stores["till"].pk}  # type: ignore[attr-defined]
+    assert store_manager.get(url, {**query, **till}).status_code == 400

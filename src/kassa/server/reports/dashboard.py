@@ -153,7 +153,8 @@ def sales_by_hour(store: Store, now: datetime) -> dict[str, Any]:
     }
 
 
-def _business_date(store: Store) -> TruncDate:
+def business_date(store: Store) -> TruncDate:
+    """The business day of an order's created_at in `store` (its zone, its day start)."""
     shifted = ExpressionWrapper(
         F("created_at") - Value(day_start_offset(store)), output_field=DateTimeField()
     )
@@ -168,7 +169,7 @@ def sales_by_day(store: Store, now: datetime, days: int = CHART_DAYS) -> dict[st
     rows = (
         _store_orders(store, start, end)
         .filter(~REFUND)
-        .annotate(day=_business_date(store))
+        .annotate(day=business_date(store))
         .values("day")
         .annotate(gross=Sum("total_gross"))
     )

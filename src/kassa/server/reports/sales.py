@@ -1,0 +1,252 @@
+"""The sales summary by one dimension (day, hour, store, terminal, category, product,
+cashier, payment method, tax rate), for a period of business days, summed by the
+database.
+
+A store's business days are its own (time zone, day start): stores that share both are
+summed in one query per dimension; others in one query each, and the rows merged. Every
+order counts: refunds and exchanges carry negative totals and are netted out, as the
+tills' Z reports net them (issue 11); `refunds` counts them apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour
+
+from kassa.money import QUANTITY_PLACES, money_round
+from kassa.server.orders.models import Order, OrderKind, OrderLine, Payment
+from kassa.server.terminals.models import Store
+
+from .dashboard import business_date
+from .periods import day_bounds, store_zone
+
+RETURNS = Q(kind__in=[OrderKind.REFUND, OrderKind.EXCHANGE])
+
+
+class Dimension(StrEnum):
+    DAY = "day"
+    HOUR = "hour"
+    STORE = "store"
+    TERMINAL = "terminal"
+    CATEGORY = "category"
+    PRODUCT = "product"
+    CASHIER = "cashier"
+    PAYMENT_METHOD = "payment_method"
+    TAX_RATE = "tax_rate"
+
+
+LABELS = {
+    Dimension.DAY: "per day",
+    Dimension.HOUR: "per hour",
+    Dimension.STORE: "per store",
+    Dimension.TERMINAL: "per terminal",
+    Dimension.CATEGORY: "per category",
+    Dimension.PRODUCT: "per product",
+    Dimension.CASHIER: "per cashier",
+    Dimension.PAYMENT_METHOD: "per payment method",
+    Dimension.TAX_RATE: "per tax rate",
+}
+
+ORDER_FIGURES = [
+    ("tickets", "Tickets"),
+    ("refunds", "Refunds"),
+    ("net", "Net"),
+    ("tax", "Tax"),
+    ("gross", "Gross"),
+]
+LINE_FIGURES = [
+    ("lines", "Lines"),
+    ("quantity", "Quantity"),
+    ("net", "Net"),
+    ("tax", "Tax"),
+    ("gross", "Gross"),
+]
+PAYMENT_FIGURES = [("payments", "Payments"), ("paid", "Paid"), ("kept", "Kept (less change)")]
+KEYS: dict[Dimension, list[tuple[str, str]]] = {
+    Dimension.DAY: [("day", "Day")],
+    Dimension.HOUR: [("hour", "Hour")],
+    Dimension.STORE: [("store_name", "Store")],
+    Dimension.TERMINAL: [("store_name", "Store"), ("terminal_code", "Terminal")],
+    Dimension.CATEGORY: [("category_name", "Category")],
+    Dimension.PRODUCT: [("product_ref", "Ref"), ("product_name", "Product")],
+    Dimension.CASHIER: [("cashier_name", "Cashier")],
+    Dimension.PAYMENT_METHOD: [("method_name", "Payment method")],
+    Dimension.TAX_RATE: [("tax_rate", "Tax rate %")],
+}
+MONEY = {"net", "tax", "gross", "paid", "kept"}
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date
+    end: date  # included
+    scope: Collection[int] | None = None  # the stores the user may see; None: all
+    store_id: int | None = None
+    terminal_id: int | None = None
+
+
+@dataclass
+class Report:
+    dimension: Dimension
+    filter: ReportFilter
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        period = f"{self.filter.start:%Y-%m-%d} – {self.filter.end:%Y-%m-%d}"
+        return f"Sales {LABELS[self.dimension]}, {period}"
+
+
+def _stores(flt: ReportFilter) -> QuerySet[Store]:
+    stores = Store.objects.all()
+    if flt.scope is not None:
+        stores = stores.filter(pk__in=flt.scope)
+    if flt.store_id is not None:
+        stores = stores.filter(pk=flt.store_id)
+    if flt.terminal_id is not None:
+        stores = stores.filter(terminals=flt.terminal_id)
+    return stores.order_by("pk")
+
+
+def _groups(flt: ReportFilter) -> list[list[Store]]:
+    """The stores in scope, grouped by what makes their business days the same."""
+    groups: dict[tuple[str, Any], list[Store]] = defaultdict(list)
+    for store in _stores(flt):
+        groups[(store.time_zone, store.day_start)].append(store)
+    return list(groups.values())
+
+
+def _orders(flt: ReportFilter, stores: list[Store]) -> QuerySet[Order]:
+    start, end = day_bounds(stores[0], flt.start, flt.end)
+    orders = Order.objects.filter(
+        terminal__store__in=stores, created_at__gte=start, created_at__lt=end
+    )
+    if flt.terminal_id is not None:
+        orders = orders.filter(terminal_id=flt.terminal_id)
+    return orders
+
+
+_ORDER_SUMS = {
+    "tickets": Count("id"),
+    "refunds": Count("id", filter=RETURNS),
+    "net": Sum("total_net"),
+    "tax": Sum("total_tax"),
+    "gross": Sum("total_gross"),
+}
+_LINE_SUMS = {
+    "lines": Count("id"),
+    "quantity": Sum("quantity"),
+    "net": Sum("net"),
+    "tax": Sum("tax_amount"),
+    "gross": Sum("gross"),
+}
+
+
+def _group_rows(
+    dimension: Dimension, flt: ReportFilter, stores: list[Store]
+) -> list[dict[str, Any]]:
+    orders = _orders(flt, stores)
+    if dimension == Dimension.DAY:
+        days = orders.annotate(day=business_date(stores[0])).values("day").annotate(**_ORDER_SUMS)
+        return [{**row, "day": _as_date(row["day"])} for row in _dicts(days)]
+    if dimension == Dimension.HOUR:
+        hour = ExtractHour("created_at", tzinfo=store_zone(stores[0]))
+        return _dicts(orders.annotate(hour=hour).values("hour").annotate(**_ORDER_SUMS))
+    if dimension == Dimension.STORE:
+        return _dicts(orders.values(store_name=F("terminal__store__name")).annotate(**_ORDER_SUMS))
+    if dimension == Dimension.TERMINAL:
+        return _dicts(
+            orders.values(
+                store_name=F("terminal__store__name"), terminal_code=F("terminal__code")
+            ).annotate(**_ORDER_SUMS)
+        )
+    if dimension == Dimension.CASHIER:
+        return _dicts(orders.values(cashier_name=F("cashier__name")).annotate(**_ORDER_SUMS))
+    lines = OrderLine.objects.filter(order__in=orders)
+    if dimension == Dimension.CATEGORY:
+        return _dicts(
+            lines.values(category_name=F("product__category__name")).annotate(**_LINE_SUMS)
+        )
+    if dimension == Dimension.PRODUCT:
+        return _dicts(
+            lines.values(product_ref=F("product__ref"), product_name=F("product__name")).annotate(
+                **_LINE_SUMS
+            )
+        )
+    if dimension == Dimension.TAX_RATE:
+        return _dicts(lines.values("tax_rate").annotate(**_LINE_SUMS))
+    if dimension == Dimension.PAYMENT_METHOD:
+        rows = _dicts(
+            Payment.objects.filter(order__in=orders)
+            .values(method_name=F("method__name"), cash=F("method__is_cash"))
+            .annotate(payments=Count("id"), paid=Sum("amount"))
+        )
+        change = orders.aggregate(total=Sum("change"))["total"] or Decimal(0)
+        for row in rows:
+            # Change comes out of the drawer: cash kept is cash paid less change given.
+            row["kept"] = (row["paid"] or Decimal(0)) - (change if row.pop("cash") else 0)
+        return rows
+    raise ValueError(dimension)
+
+
+def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _clean(value: Any, name: str) -> Any:
+    if name == "quantity" and value is not None:
+        return money_round(Decimal(str(value)), QUANTITY_PLACES)
+    if name in MONEY:
+        return money_round(Decimal(str(value))) if value is not None else Decimal("0.00")
+    if name == "tax_rate" and value is not None:
+        return Decimal(str(value)).normalize()
+    return value
+
+
+def sales_report(dimension: Dimension, flt: ReportFilter) -> Report:
+    """The period's sales by `dimension`, rows sorted by their key, with totals."""
+    keys = KEYS[dimension]
+    if dimension in (Dimension.CATEGORY, Dimension.PRODUCT, Dimension.TAX_RATE):
+        figures = LINE_FIGURES
+    elif dimension == Dimension.PAYMENT_METHOD:
+        figures = PAYMENT_FIGURES
+    else:
+        figures = ORDER_FIGURES
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for stores in _groups(flt):
+        for row in _group_rows(dimension, flt, stores):
+            row = {name: _clean(value, name) for name, value in row.items()}
+            key = tuple(row.get(name) for name, _ in keys)
+            into = merged.setdefault(key, {name: row.get(name) for name, _ in keys})
+            for name, _ in figures:
+                into[name] = (into.get(name) or 0) + (row.get(name) or 0)
+    rows = sorted(merged.values(), key=lambda row: tuple(_sort_key(row.get(k)) for k, _ in keys))
+    totals: dict[str, Any] = {
+        name: sum((row[name] or 0 for row in rows), Decimal(0) if name in MONEY else 0)
+        for name, _ in figures
+    }
+    if "quantity" in totals:
+        totals["quantity"] = ""  # a sum of kilograms and pieces means nothing
+    for row in rows:
+        for name, _ in figures:
+            if name in MONEY:
+                row[name] = money_round(Decimal(row[name] or 0))
+    return Report(dimension, flt, keys + figures, rows, totals)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (1, "") if value is None else (0, value)
