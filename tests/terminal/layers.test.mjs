@@ -1,6 +1,7 @@
 // The terminal's layers (docs/terminal.md, "Code map"), checked on every module's imports:
 // - only ui/ and the entry point app.js import ui/ (flows, state, devices never reach a screen);
-// - domain/ is pure: it imports domain/ only;
+// - domain/ is pure: it imports domain/ only, and locales/ (the translations: data);
+// - locales/ imports nothing;
 // - state/ (the state and the bus) imports state/ only;
 // - hardware/ (the device adapter) imports neither ui/ nor flows/: it publishes events;
 // - every relative import names a file that exists.
@@ -81,8 +82,10 @@ test("nothing outside ui/ imports ui/, but the entry point app.js", () => {
   assert.deepEqual(bad, []);
 });
 
-test("domain/ is pure: it imports domain/ only", () => {
-  const bad = edges().filter(({ from, to }) => layer(from) === "domain" && layer(to) !== "domain");
+test("domain/ is pure: it imports domain/ only, and locales/ (the translations: data)", () => {
+  const bad = edges().filter(
+    ({ from, to }) => layer(from) === "domain" && layer(to) !== "domain" && layer(to) !== "locales",
+  );
   assert.deepEqual(bad, []);
 });
 
@@ -101,4 +104,9 @@ test("the layers exist and import (the checks above are not vacuous)", () => {
   for (const name of ["app.js", "domain", "state", "flows", "ui", "hardware", "sync", "data"])
     assert.ok(layers.has(name), name);
   assert.ok(edges().length > 100);
+});
+
+test("locales/ (the translations) import nothing", () => {
+  const bad = edges().filter(({ from }) => layer(from) === "locales");
+  assert.deepEqual(bad, []);
 });

@@ -5,6 +5,7 @@
  * It renders the app, starts the scanner listener and the hardware, opens the data and
  * registers the service worker that keeps the app available offline.
  */
+import { getLanguage, setLanguage } from "./domain/i18n.js";
 import { database } from "./flows/context.js";
 import { toast } from "./flows/messages.js";
 import { boot } from "./flows/start.js";
@@ -16,6 +17,15 @@ import { installScanner } from "./ui/scanner.js";
 
 installScanner();
 installHardware({ database, toast });
+// The till's language (its configuration's `language`), before the screens re-render:
+// subscribers run in the order they subscribed.
+subscribe(() => {
+  const language = getState().config?.language;
+  if (language && language !== getLanguage()) {
+    setLanguage(language);
+    document.documentElement.lang = getLanguage();
+  }
+});
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 root.textContent = "";
 render(html`<${App} />`, root);

@@ -30,6 +30,7 @@
  * @property {string} [store_tax_id]
  * @property {string} [receipt_header]
  * @property {string} [receipt_footer]
+ * @property {string} [language]             "en" | "de": the till's language (domain/i18n.js)
  * @property {number | null} [store_id]
  * @property {string} [time_zone]            IANA name (issue 15); "UTC" until then
  * @property {string} [day_start]            "HH:MM", default "04:00"

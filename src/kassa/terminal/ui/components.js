@@ -1,5 +1,6 @@
 // @ts-check
 /** Small building blocks shared by the screens: numpads, money, dialogs, messages. */
+import { locale, t } from "../domain/i18n.js";
 import { displayMoney, formatQuantity, formatQuantityShort } from "../domain/money.js";
 import { getState } from "../state/store.js";
 import { dismissToast, toast } from "../flows/messages.js";
@@ -13,7 +14,7 @@ import { useStore } from "./store.js";
  */
 export function money(minor) {
   const config = getState().config;
-  return displayMoney(minor, config?.currency ?? "EUR", undefined, config?.currency_places ?? 2);
+  return displayMoney(minor, config?.currency ?? "EUR", locale(), config?.currency_places ?? 2);
 }
 
 /**
@@ -29,11 +30,11 @@ export function quantity(milli, unit = "pc", weighed = false) {
 
 /** @param {string | null} iso */
 export function clock(iso) {
-  if (!iso) return "never";
+  if (!iso) return t("never");
   const date = new Date(iso);
   const sameDay = date.toDateString() === new Date().toDateString();
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return sameDay ? time : `${date.toLocaleDateString()} ${time}`;
+  const time = date.toLocaleTimeString(locale() ?? [], { hour: "2-digit", minute: "2-digit" });
+  return sameDay ? time : `${date.toLocaleDateString(locale())} ${time}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 // @ts-check
 /** The menu drawer (status bar's ☰). */
+import { t } from "../domain/i18n.js";
 import { setState } from "../state/store.js";
 import { exportOutbox, syncNow } from "../flows/outbox.js";
 import { showLastReceipt } from "../flows/payment.js";
@@ -22,10 +23,10 @@ export function Menu() {
     html`<button type="button" class="menu-item" disabled=${!enabled} onClick=${() => {
       close();
       action();
-    }}>${label}</button>`;
+    }}>${t(label)}</button>`;
   return html`<div class="backdrop" onClick=${(/** @type {MouseEvent} */ e) => e.target === e.currentTarget && close()}>
     <nav class="drawer" aria-label="Menu" data-test="menu-drawer">
-      <header class="modal-head"><h2>Menu</h2><button type="button" class="icon-button" aria-label="Close" onClick=${close}>✕</button></header>
+      <header class="modal-head"><h2>${t("Menu")}</h2><button type="button" class="icon-button" aria-label=${t("Close")} onClick=${close}>✕</button></header>
       ${item("Sync now", syncNow)}
       ${item("Unsynced orders", () => setState({ view: "outbox" }), phase === "sale")}
       ${item("Export unsynced orders", exportOutbox)}

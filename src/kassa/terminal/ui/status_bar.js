@@ -1,5 +1,6 @@
 // @ts-check
 /** The status bar, always visible: online, to sync, rejected, last sync, devices, cashier, menu. */
+import { t } from "../domain/i18n.js";
 import { printerSummary } from "../domain/hardware.js";
 import { setState } from "../state/store.js";
 import { clock } from "./components.js";
@@ -10,30 +11,30 @@ export function StatusBar() {
   const { config, cashier, sync, counts, phase, swUpdate } = useStore();
   const online = sync.online;
   const statusText = sync.authError
-    ? "Not authorised"
+    ? t("Not authorised")
     : online === null
-      ? "Connecting…"
+      ? t("Connecting…")
       : online
-        ? "Online"
-        : "Offline";
+        ? t("Online")
+        : t("Offline");
   const statusClass = sync.authError ? "bad" : online === null ? "unknown" : online ? "good" : "bad";
   return html`<header class="statusbar">
     <div class="brand"><span class="logo">K</span><span class="brand-text">${config ? `${config.store_name} · ${config.name}` : "Kassa"}</span></div>
     <div class="status-items">
-      ${swUpdate ? html`<button type="button" class="pill pill-update" onClick=${() => location.reload()}>Update ready · reload</button>` : null}
+      ${swUpdate ? html`<button type="button" class="pill pill-update" onClick=${() => location.reload()}>${t("Update ready · reload")}</button>` : null}
       ${
         config
           ? html`<span class=${`pill pill-${statusClass}`} data-test="online" data-online=${String(online)}><span class="led"></span>${statusText}</span>
             <button type="button" class=${`pill ${counts.pending ? "pill-warn" : "pill-plain"}`} data-test="pending" data-pending=${counts.pending}
               onClick=${() => phase === "sale" && setState({ view: "outbox" })}>
-              ${counts.pending ? `${counts.pending} to sync` : "All synced"}
+              ${counts.pending ? t("{count} to sync", { count: counts.pending }) : t("All synced")}
             </button>
             ${
               counts.rejected
-                ? html`<button type="button" class="pill pill-bad" data-test="rejected" onClick=${() => phase === "sale" && setState({ view: "outbox" })}>${counts.rejected} rejected</button>`
+                ? html`<button type="button" class="pill pill-bad" data-test="rejected" onClick=${() => phase === "sale" && setState({ view: "outbox" })}>${t("{count} rejected", { count: counts.rejected })}</button>`
                 : null
             }
-            <span class="sync-time" data-test="last-sync">Last sync ${clock(sync.lastSyncAt)}</span>
+            <span class="sync-time" data-test="last-sync">${t("Last sync {time}", { time: clock(sync.lastSyncAt) })}</span>
             <${DevicesPill} />`
           : null
       }

@@ -1,5 +1,6 @@
 // @ts-check
 /** Who is selling: the cashier tiles and the PIN pad (checked offline; lockouts shown). */
+import { t } from "../../domain/i18n.js";
 import { zDocument } from "../../domain/z_receipt.js";
 import { reprintLastZ } from "../../flows/close.js";
 import { lockedFor, login } from "../../flows/session.js";
@@ -35,8 +36,8 @@ export function LoginScreen() {
   };
   return html`<div class="login">
     <section class="login-people">
-      <h1>Who is selling?</h1>
-      ${lastClosed ? html`<p class="muted">Session closed. Log in to open a new one.</p>` : null}
+      <h1>${t("Who is selling?")}</h1>
+      ${lastClosed ? html`<p class="muted">${t("Session closed. Log in to open a new one.")}</p>` : null}
       ${
         lastClosed && lastZ
           ? html`<details class="z-shown" data-test="z-report" data-z-no=${lastZ.z_no}>
@@ -62,10 +63,10 @@ export function LoginScreen() {
           ? html`<h2>${chosen.name}</h2>
             ${
               locked > 0
-                ? html`<div class="locked" role="alert" data-test="locked">Locked: try again in ${Math.ceil(locked / 1000)} s</div>`
+                ? html`<div class="locked" role="alert" data-test="locked">${t("Locked: try again in {seconds} s", { seconds: Math.ceil(locked / 1000) })}</div>`
                 : html`<${PinPad} key=${chosen.id} onSubmit=${submit} />`
             }`
-          : html`<p class="muted big-hint">Tap your name, then enter your PIN.</p>`
+          : html`<p class="muted big-hint">${t("Tap your name, then enter your PIN.")}</p>`
       }
     </section>
   </div>`;

@@ -1,5 +1,6 @@
 // @ts-check
 /** Payment: total, remaining and change; payments; the amount pad, quick cash and one button per method; *Validate*. */
+import { t } from "../../domain/i18n.js";
 import * as cart from "../../domain/cart.js";
 import { typedAmount } from "../../domain/money.js";
 import { closePayment, pay, payKey, removePayment, validate } from "../../flows/payment.js";
@@ -25,22 +26,22 @@ export function PaymentScreen() {
     <section class="pay-summary">
       <button type="button" class="button back" data-test="back-to-order" onClick=${closePayment}>‹ Back to order</button>
       <dl class="pay-figures">
-        <div><dt>Total</dt><dd data-test="pay-total">${money(sum.gross)}</dd></div>
-        <div class=${due ? "due" : "paid"}><dt>${due ? "Remaining" : "Paid"}</dt><dd data-test="pay-remaining">${money(due)}</dd></div>
-        <div class=${changeDue ? "change" : "muted"}><dt>Change</dt><dd data-test="pay-change">${money(changeDue)}</dd></div>
+        <div><dt>${t("Total")}</dt><dd data-test="pay-total">${money(sum.gross)}</dd></div>
+        <div class=${due ? "due" : "paid"}><dt>${due ? t("Remaining") : t("Paid")}</dt><dd data-test="pay-remaining">${money(due)}</dd></div>
+        <div class=${changeDue ? "change" : "muted"}><dt>${t("Change")}</dt><dd data-test="pay-change">${money(changeDue)}</dd></div>
       </dl>
       <ul class="payments" data-test="payments">
         ${order.payments.map(
           (/** @type {any} */ p) => html`<li key=${p.id} data-test="payment">
             <span>${names.get(p.methodId) ?? `#${p.methodId}`}</span><b>${money(p.amount)}</b>
-            <button type="button" class="icon-button" aria-label="Remove payment" onClick=${() => removePayment(p.id)}>✕</button>
+            <button type="button" class="icon-button" aria-label=${t("Remove payment")} onClick=${() => removePayment(p.id)}>✕</button>
           </li>`,
         )}
-        ${order.payments.length === 0 ? html`<li class="muted">No payment yet.</li>` : null}
+        ${order.payments.length === 0 ? html`<li class="muted">${t("No payment yet.")}</li>` : null}
       </ul>
-      ${problem ? html`<div class="form-error" role="alert">${problem.code === "non_cash_overpay" ? "Only cash can be more than the amount due." : "Too much paid out."}</div>` : null}
+      ${problem ? html`<div class="form-error" role="alert">${problem.code === "non_cash_overpay" ? t("Only cash can be more than the amount due.") : t("Too much paid out.")}</div>` : null}
       <button type="button" class="button primary validate" data-test="validate" disabled=${!ready || busy} onClick=${validate}>
-        ${busy ? "Saving…" : "Validate"}
+        ${busy ? t("Saving…") : t("Validate")}
       </button>
     </section>
     <section class="pay-entry">

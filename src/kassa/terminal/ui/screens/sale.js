@@ -3,6 +3,7 @@
  * The sale: the order (tabs, lines, totals, the line numpad, Pay) and the catalog (search,
  * categories, tiles). A scan here adds to the order.
  */
+import { t } from "../../domain/i18n.js";
 import * as cart from "../../domain/cart.js";
 import { categoryTree, productsFor } from "../../domain/catalog.js";
 import { formatDiscount, parseAmount } from "../../domain/money.js";
@@ -45,9 +46,9 @@ function CartPanel() {
     listRef.current?.querySelector(".line.selected")?.scrollIntoView({ block: "nearest" });
   }, [order.selectedLineId, order.lines.length]);
   const modes = /** @type {const} */ ([
-    ["qty", "Qty"],
-    ["discount", "Disc %"],
-    ["price", "Price"],
+    ["qty", t("Qty")],
+    ["discount", t("Disc %")],
+    ["price", t("Price")],
   ]);
   const selected = lines.find((line) => line.id === order.selectedLineId);
   // What the cashier logged in now may do alone, what needs an approval (re-rendered on a
@@ -78,7 +79,7 @@ function CartPanel() {
     window.addEventListener("keydown", keydown);
     return () => window.removeEventListener("keydown", keydown);
   }, []);
-  return html`<section class="cart" aria-label="Order">
+  return html`<section class="cart" aria-label=${t("Order")}>
     <div class="order-tabs" data-test="order-tabs">
       ${openOrders.map(
         (/** @type {any} */ o, /** @type {number} */ i) =>
@@ -86,12 +87,12 @@ function CartPanel() {
             <span>#${i + 1}</span><small>${money(cart.totals(o).gross)}</small>
           </button>`,
       )}
-      <span class="order-tab current" data-test="current-order-tab"><span>#${openOrders.length + 1}</span><small>${lines.length ? money(sum.gross) : "new"}</small></span>
-      <button type="button" class="order-tab add" data-test="park" disabled=${!lines.length && !order.note} onClick=${newParkedOrder} aria-label="New order (park this one)">+ New</button>
+      <span class="order-tab current" data-test="current-order-tab"><span>#${openOrders.length + 1}</span><small>${lines.length ? money(sum.gross) : t("new")}</small></span>
+      <button type="button" class="order-tab add" data-test="park" disabled=${!lines.length && !order.note} onClick=${newParkedOrder} aria-label=${t("New order (park this one)")}>${t("+ New")}</button>
       <span class="spacer"></span>
-      <button type="button" class=${`button discard${abandonRight === "needs_approval" && lines.length ? " needs-approval" : ""}`} aria-label="Discard order" data-test="discard" data-right=${abandonRight}
+      <button type="button" class=${`button discard${abandonRight === "needs_approval" && lines.length ? " needs-approval" : ""}`} aria-label=${t("Discard order")} data-test="discard" data-right=${abandonRight}
         title=${rightTitle(abandonRight)} disabled=${(!lines.length && !order.note) || (lines.length > 0 && abandonRight === "denied")}
-        onClick=${() => setState({ dialog: { kind: "confirm", title: "Discard this order?", body: "The lines and payments of this order are dropped.", confirm: "Discard", onConfirm: discardOrder } })}>Discard</button>
+        onClick=${() => setState({ dialog: { kind: "confirm", title: t("Discard this order?"), body: t("The lines and payments of this order are dropped."), confirm: t("Discard"), onConfirm: discardOrder } })}>${t("Discard")}</button>
     </div>
     <ol class="lines" ref=${listRef} data-test="lines">
       ${lines.length === 0 ? html`<li class="empty-cart">Scan a product or tap a tile.</li>` : null}
@@ -113,7 +114,7 @@ function CartPanel() {
         </li>`,
       )}
     </ol>
-    ${order.note ? html`<div class="order-note" data-test="order-note"><b>Note:</b> ${order.note}</div>` : null}
+    ${order.note ? html`<div class="order-note" data-test="order-note"><b>${t("Note:")}</b> ${order.note}</div>` : null}
     ${
       order.original
         ? html`<div class="order-note" data-test="refund-of">Returns of receipt <b>${order.original.receiptNumber}</b></div>`
@@ -126,22 +127,22 @@ function CartPanel() {
         : null
     }
     <div class="totals">
-      <div class="total-label">Total<small>${sum.tax ? `incl. tax ${money(sum.tax)}` : ""}</small></div>
+      <div class="total-label">${t("Total")}<small>${sum.tax ? t("incl. tax {amount}", { amount: money(sum.tax) }) : ""}</small></div>
       <div class="total-amount" data-test="total">${money(sum.gross)}</div>
     </div>
     <div class="line-tools">
       <div class="numpad-display" data-test="numpad-display">
-        ${selected ? html`<span class="muted">${modes.find((m) => m[0] === numpad.mode)?.[1]}</span> <b>${numpad.buffer || "…"}</b>` : html`<span class="muted">Select a line</span>`}
+        ${selected ? html`<span class="muted">${modes.find((m) => m[0] === numpad.mode)?.[1]}</span> <b>${numpad.buffer || "…"}</b>` : html`<span class="muted">${t("Select a line")}</span>`}
       </div>
       <button type="button" class="button" data-test="apply" disabled=${!selected || !numpad.buffer} onClick=${applyNumpad}>OK</button>
       <button type="button" class=${`button danger-outline${voidRight === "needs_approval" ? " needs-approval" : ""}`} data-test="remove-line" data-right=${voidRight}
-        title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>Remove${voidRight === "needs_approval" ? html`<small class="right-hint">approval</small>` : null}</button>
-      <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>Note</button>
+        title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>${t("Remove")}${voidRight === "needs_approval" ? html`<small class="right-hint">approval</small>` : null}</button>
+      <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>${t("Note")}</button>
       <button type="button" class="button" data-test="refund" onClick=${openRefund}>Refund</button>
     </div>
     <div class="keypad">
       <button type="button" class="pay-button" data-test="pay" disabled=${!lines.length} onClick=${openPayment}>
-        <span>Pay</span><b>${money(sum.gross)}</b>
+        <span>${t("Pay")}</span><b>${money(sum.gross)}</b>
       </button>
       ${["1", "2", "3", "qty", "4", "5", "6", "discount", "7", "8", "9", "price", "±", "0", ".", "⌫"].map((key) => {
         const mode = modes.find((m) => m[0] === key);
@@ -209,12 +210,12 @@ function CatalogPanel() {
   };
   return html`<section class="catalog" aria-label="Products">
     <form class="search" role="search" onSubmit=${submit}>
-      <input ref=${inputRef} type="search" class="search-input" placeholder="Search name, reference or barcode" autocomplete="off" spellcheck="false"
+      <input ref=${inputRef} type="search" class="search-input" placeholder=${t("Search name, reference or barcode")} autocomplete="off" spellcheck="false"
         value=${search} onInput=${(/** @type {any} */ e) => setState({ search: e.target.value })} data-test="search" />
       ${search ? html`<button type="button" class="icon-button" aria-label="Clear search" data-test="clear-search" onClick=${() => setState({ search: "" })}>✕</button>` : null}
     </form>
     <nav class="categories" aria-label="Categories" data-test="categories">
-      <button type="button" class=${`chip${categoryId === null ? " active" : ""}`} onClick=${() => setState({ categoryId: null, search: "" })}>All</button>
+      <button type="button" class=${`chip${categoryId === null ? " active" : ""}`} onClick=${() => setState({ categoryId: null, search: "" })}>${t("All")}</button>
       ${(tree.children.get(null) ?? []).map(
         (/** @type {any} */ c) =>
           html`<button type="button" key=${c.id} class=${`chip${topId === c.id ? " active" : ""}`} style=${`--hue:${hue(c.id)}`} data-test="category"
@@ -242,7 +243,7 @@ function CatalogPanel() {
           </button>`,
       )}
       ${results.items.length === 0 ? html`<p class="muted empty-tiles">${search ? `Nothing found for “${search}”.` : "No products here."}</p>` : null}
-      ${results.more ? html`<p class="muted more-tiles">More products: type to narrow the search.</p>` : null}
+      ${results.more ? html`<p class="muted more-tiles">${t("More products: type to narrow the search.")}</p>` : null}
     </div>
   </section>`;
 }

@@ -1,0 +1,51 @@
+"""A till whose terminal is set to German, in Chromium: the sale screen, the payment
+screen, the status bar and the menu in German, amounts with a decimal comma."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import KassaServer, Till, _cli
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_sale_screen_in_german(till: Till, server: KassaServer) -> None:
+    # given the back office set the till's language to German
+    _cli(
+        server.data_dir,
+        "manage",
+        "shell",
+        "-c",
+        "from kassa.server.terminals.models import Terminal; "
+        "Terminal.objects.filter(code='POS1').update(language='de')",
+    )
+    # when a cashier pairs it, logs in and sells two loaves and a cola
+    till.start()
+    page = till.page
+    assert page.get_attribute("html", "lang") == "de"
+    assert page.get_attribute("[data-test=search]", "placeholder") == (
+        "Name, Artikelnummer oder Barcode suchen"
+    )
+    till.scan(server.barcode("Sourdough loaf"))
+    till.scan(server.barcode("Sourdough loaf"))
+    till.scan(server.barcode("Cola 330 ml"))
+    page.wait_for_selector("[data-test=line] >> nth=1")
+    # then the words are German and the amounts German: 2 × 3,95 + 0,99 = 8,89 €
+    text = lambda selector: page.inner_text(selector).replace("\xa0", " ")  # noqa: E731
+    assert text("[data-test=total]") == "8,89 €"
+    assert "Summe" in text(".total-label")
+    assert "inkl. MwSt." in text(".total-label")
+    grosses = [g.replace("\xa0", " ") for _, _, g in till.lines()]
+    assert sorted(grosses) == ["0,99 €", "7,90 €"]
+    assert "3,95 €" in text("[data-test=line] >> nth=0") + text("[data-test=line] >> nth=1")
+    assert "Bezahlen" in text("[data-test=pay]")
+    assert text("[data-test=online]") == "Online"
+    assert "Zuletzt gesendet" in text("[data-test=last-sync]")
+    # and the payment screen too
+    page.click("[data-test=pay]")
+    page.wait_for_selector("[data-test=pay-total]")
+    assert text("[data-test=pay-total]") == "8,89 €"
+    figures = text(".pay-figures")
+    assert "Summe" in figures and "Offen" in figures and "Rückgeld" in figures
+    assert "Abschließen" in text(".payment")
