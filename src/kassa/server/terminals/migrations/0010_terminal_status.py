@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('terminals', '0008_proxy_url_same_origin'),
+        ('terminals', '0009_refund_settings'),
     ]
 
     operations = [
