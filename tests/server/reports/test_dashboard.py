@@ -225,3 +225,56 @@ def test_an_over_refund_is_an_alert_acknowledged_on_its_flag(
     admin_client.post("/admin/dashboard/acknowledge/", {"alert": f"over_refund:{flag.pk}"})
     flag.refresh_from_db()
     assert flag.acknowledged_by == admin_user and flag.acknowledged_at is not None
+
+
+def test_a_z_over_its_variance_limit_is_an_alert_and_its_session_not_twice(
+    admin_client: Client, admin_user: User, shop: Shop
+) -> None:
+    from kassa.server.cash.models import ZReport
+    from kassa.server.journal.models import TerminalEntry
+
+    now = timezone.now()
+    session = CashSession.objects.create(
+        uuid=uuid.uuid4(),
+        terminal=shop.terminal,
+        opened_by=shop.alice,
+        opened_at=now - timedelta(hours=8),
+        opening_float=Decimal(100),
+        state="closed",
+        closed_by=shop.alice,
+        closed_at=now,
+        counted_cash=Decimal("80.00"),
+        expected_cash=Decimal("100.00"),
+        difference=Decimal("-20.00"),
+    )
+    entry = TerminalEntry.objects.create(
+        terminal_code="POS1",
+        seq=9,
+        type="Z_CLOSE",
+        at_text=now.isoformat(),
+        at=now,
+        key_id="k",
+        canonical=b"{}",
+        hash="0" * 64,
+        sig="s",
+        received_at=now,
+    )
+    z = ZReport.objects.create(
+        terminal=shop.terminal,
+        entry=entry,
+        seq=9,
+        at=now,
+        session=session,
+        cashier_name="Alice",
+        z_no=1,
+        closed_at=now,
+        variance=Decimal("-20.00"),
+        over_limit=True,
+    )
+    # the Z is the alert; its session, counted off too, is not a second one
+    tokens = [alert.token for alert, _ in admin_client.get("/admin/").context["alerts"]]
+    assert tokens == [f"cash_variance:z{z.pk}"]
+    admin_client.post("/admin/dashboard/acknowledge/", {"alert": tokens[0]})
+    ack = AlertAcknowledgement.objects.get()
+    assert (ack.key, ack.acknowledged_by) == (f"z{z.pk}", admin_user)
+    assert admin_client.get("/admin/").context["alerts"] == []
