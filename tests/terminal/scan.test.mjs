@@ -185,3 +185,10 @@ test("the state is immutable", () => {
   assert.equal(state.buffer, "");
   assert.ok(Object.isFrozen(next.state));
 });
+
+test("a receipt number scanned from a receipt's code, with its dashes, is one scan (refunds)", () => {
+  const keys = [...typed("POS1-1-000042", 0, 10), ["Enter", 130]];
+  const { field, scans } = simulate(/** @type {any} */ (keys), { editable: false });
+  assert.deepEqual(scans, ["POS1-1-000042"]);
+  assert.equal(field, "");
+});

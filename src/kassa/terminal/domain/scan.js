@@ -32,7 +32,7 @@
  * @property {number} [endGap]     ms of silence, or before the terminator, that ends a scan (100)
  * @property {number} [minLength]  characters a scan has at least (6)
  * @property {number} [maxLength]  a longer run is not a scan (64)
- * @property {RegExp} [chars]      what a scan character is (default digits and ASCII letters)
+ * @property {RegExp} [chars]      what a scan character is (default digits, ASCII letters and "-")
  * @property {readonly string[]} [terminators] keys that end a scan and are swallowed (["Enter"])
  *
  * @typedef {object} ScanKeyEvent
@@ -61,7 +61,7 @@ const DEFAULTS = {
   endGap: 100,
   minLength: 6,
   maxLength: 64,
-  chars: /^[0-9A-Za-z]$/,
+  chars: /^[0-9A-Za-z-]$/, // "-": receipt numbers (POS1-1-000042), scanned to refund
   terminators: /** @type {readonly string[]} */ (["Enter"]),
 };
 
