@@ -24,6 +24,7 @@ import {
   searchProducts,
   storableSearchIndex,
 } from "../src/kassa/terminal/domain/search.js";
+import { runInChromium } from "./chromium.mjs";
 
 const inBrowser = typeof window !== "undefined";
 
@@ -307,65 +308,6 @@ async function benchBrowser(count, log) {
   replayKeystrokes(index, queries, log);
 }
 
-/** Serve the repository read-only on 127.0.0.1, run this file in headless Chromium, print what it posts. */
-async function runInChromium(/** @type {number} */ count) {
-  const http = await import("node:http");
-  const fs = await import("node:fs/promises");
-  const path = await import("node:path");
-  const os = await import("node:os");
-  const { spawn } = await import("node:child_process");
-  const root = path.resolve(new URL("..", import.meta.url).pathname);
-  /** @type {(text: string) => void} */
-  let finish = () => {};
-  const done = new Promise((resolve) => (finish = resolve));
-  const server = http.createServer(async (request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (request.method === "POST" && url.pathname === "/result") {
-      let body = "";
-      for await (const chunk of request) body += chunk;
-      response.writeHead(204).end();
-      finish(body);
-      return;
-    }
-    if (url.pathname === "/") {
-      response.writeHead(200, { "content-type": "text/html" });
-      response.end(
-        `<!doctype html><script type="module">window.benchProducts = ${count};</script>` +
-          `<script type="module" src="/bench/terminal_search.mjs"></script>`,
-      );
-      return;
-    }
-    const file = path.join(root, path.normalize(url.pathname));
-    if (!file.startsWith(path.join(root, "bench")) && !file.startsWith(path.join(root, "src/kassa/terminal"))) {
-      response.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await fs.readFile(file);
-      response.writeHead(200, { "content-type": "text/javascript" }).end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
-  const port = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
-  const profile = await fs.mkdtemp(path.join(os.tmpdir(), "kassa-bench-"));
-  const chromium = spawn(
-    process.env.CHROMIUM ?? "chromium",
-    ["--headless=new", "--no-sandbox", "--disable-gpu", `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`],
-    { stdio: "ignore" },
-  );
-  const timeout = setTimeout(() => finish("ERROR: no result from Chromium within 300 s"), 300_000);
-  const text = await done;
-  clearTimeout(timeout);
-  chromium.kill();
-  await new Promise((resolve) => chromium.once("exit", resolve));
-  server.close();
-  await fs.rm(profile, { recursive: true, force: true });
-  console.log(text);
-  if (text.includes("ERROR")) process.exitCode = 1;
-}
-
 if (inBrowser) {
   const lines = [];
   try {
@@ -380,7 +322,7 @@ if (inBrowser) {
   const at = args.indexOf("--products");
   const count = at >= 0 ? Number(args[at + 1]) : 100000;
   if (args.includes("--browser")) {
-    await runInChromium(count);
+    await runInChromium("/bench/terminal_search.mjs", { benchProducts: count });
   } else {
     const os = await import("node:os");
     console.log(

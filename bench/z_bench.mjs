@@ -17,6 +17,7 @@
 import { canonicalize } from "../src/kassa/terminal/domain/jcs.js";
 import { formatAmount, formatRate, linePrice } from "../src/kassa/terminal/domain/money.js";
 import { computeZ } from "../src/kassa/terminal/domain/z.js";
+import { runInChromium } from "./chromium.mjs";
 
 const inBrowser = typeof window !== "undefined";
 const PLACES = 2;
@@ -208,65 +209,6 @@ async function benchBrowser(orders, log) {
   );
 }
 
-/** Serve the repository read-only on 127.0.0.1, run this file in headless Chromium, print what it posts. */
-async function runInChromium(/** @type {number} */ orders) {
-  const http = await import("node:http");
-  const fs = await import("node:fs/promises");
-  const path = await import("node:path");
-  const os = await import("node:os");
-  const { spawn } = await import("node:child_process");
-  const root = path.resolve(new URL("..", import.meta.url).pathname);
-  /** @type {(text: string) => void} */
-  let finish = () => {};
-  const done = new Promise((resolve) => (finish = resolve));
-  const server = http.createServer(async (request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    if (request.method === "POST" && url.pathname === "/result") {
-      let body = "";
-      for await (const chunk of request) body += chunk;
-      response.writeHead(204).end();
-      finish(body);
-      return;
-    }
-    if (url.pathname === "/") {
-      response.writeHead(200, { "content-type": "text/html" });
-      response.end(
-        `<!doctype html><script type="module">window.benchOrders = ${orders};</script>` +
-          `<script type="module" src="/bench/z_bench.mjs"></script>`,
-      );
-      return;
-    }
-    const file = path.join(root, path.normalize(url.pathname));
-    if (!file.startsWith(path.join(root, "bench")) && !file.startsWith(path.join(root, "src/kassa/terminal"))) {
-      response.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await fs.readFile(file);
-      response.writeHead(200, { "content-type": "text/javascript" }).end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
-  const port = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
-  const profile = await fs.mkdtemp(path.join(os.tmpdir(), "kassa-bench-"));
-  const chromium = spawn(
-    process.env.CHROMIUM ?? "chromium",
-    ["--headless=new", "--no-sandbox", "--disable-gpu", `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`],
-    { stdio: "ignore" },
-  );
-  const timeout = setTimeout(() => finish("ERROR: no result from Chromium within 300 s"), 300_000);
-  const text = await done;
-  clearTimeout(timeout);
-  chromium.kill();
-  await new Promise((resolve) => chromium.once("exit", resolve));
-  server.close();
-  await fs.rm(profile, { recursive: true, force: true });
-  console.log(text);
-  if (text.includes("ERROR")) process.exitCode = 1;
-}
-
 if (inBrowser) {
   const lines = [];
   try {
@@ -281,7 +223,7 @@ if (inBrowser) {
   const at = args.indexOf("--orders");
   const orders = at >= 0 ? Number(args[at + 1]) : 2000;
   if (args.includes("--browser")) {
-    await runInChromium(orders);
+    await runInChromium("/bench/z_bench.mjs", { benchOrders: orders });
   } else {
     const os = await import("node:os");
     console.log(`z bench: node ${process.version}, ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores`);
