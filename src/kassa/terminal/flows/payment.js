@@ -98,6 +98,7 @@ export async function validate() {
   const { order, session, cashier, config, methods } = state;
   if (state.busy || !order || !session || !cashier || !config || !cart.isFullyPaid(order)) return;
   setState({ busy: true });
+  const validated = performance.now(); // bench/journal_append.py: Validate to the commit
   // A close started in another tab of this till stops new sales here too.
   const stored = await data.getSession(runtime.db, session.uuid);
   if (stored && stored.state !== "open") {
@@ -167,6 +168,7 @@ export async function validate() {
         sales: stored.sales + cart.totals(order).gross,
       }),
     });
+    performance.measure("kassa:validate-commit", { start: validated });
     // The receipt as kept: with its journal entry (seq, hash, software), printed on it.
     const kept = /** @type {KeptReceipt} */ (result.receipt ?? receipt);
     const { openOrders } = getState();
