@@ -39,8 +39,8 @@ import { openPayment } from "./payment.js";
  * @property {boolean} busy
  */
 
-/** @returns {RefundState} */
-function emptyRefund() {
+/** The refund screen before anything is searched. @returns {RefundState} */
+export function emptyRefund() {
   return {
     text: "",
     day: "",

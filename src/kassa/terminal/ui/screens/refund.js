@@ -8,6 +8,7 @@ import { refundableLines } from "../../domain/refund.js";
 import {
   closeRefund,
   confirmRefund,
+  emptyRefund,
   openOriginal,
   reasonsOf,
   refundSearch,
@@ -23,17 +24,7 @@ import { useStore } from "../store.js";
 
 export function RefundScreen() {
   const { refund } = useStore();
-  const state = refund ?? {
-    text: "",
-    day: "",
-    amount: "",
-    results: [],
-    original: null,
-    refunds: [],
-    picks: {},
-    reason: "",
-    message: "",
-  };
+  const state = refund ?? emptyRefund();
   const [text, setText] = useState(state.text);
   const [day, setDay] = useState(state.day);
   const [amount, setAmount] = useState(state.amount);
