@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KassaServer, Till
 from tests.browser.conftest import _cli as cli
 
+from figures import percentile
+
 DECISIONS_JS = """() => performance.getEntriesByType("measure")
   .filter((e) => e.name === "kassa:approval").map((e) => e.duration)"""
 
@@ -79,14 +81,9 @@ ITERATIONS_JS = """async () => {
 }"""
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def line(name: str, values: list[float]) -> str:
     return (
-        f"{name}: p50 {statistics.median(values):.1f} ms, p95 {pct(values, 95):.1f} ms, "
+        f"{name}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
         f"max {max(values):.1f} ms"
     )
 

@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KassaServer, Till
 from tests.browser.conftest import _cli as cli
 
+from figures import percentile
+
 # From the Validate handler's first line to the commit of the transaction that writes the
 # SALE: what the cashier waits for, including any read before the append starts.
 VALIDATE_JS = """() => performance.getEntriesByType("measure")
@@ -101,11 +103,6 @@ PARTS_JS = """async (rounds) => {
 }"""
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sales", type=int, default=200)
@@ -160,19 +157,19 @@ def run(folder: Path, sales: int, warmup: int) -> int:
     )
     print(
         f"journal append on Validate (SALE, sign + strict commit), {sales} sales after "
-        f"{warmup} warm-up: p50 {statistics.median(times):.1f} ms, p95 {pct(times, 95):.1f} ms,"
-        f" max {max(times):.1f} ms"
+        f"{warmup} warm-up: p50 {statistics.median(times):.1f} ms, "
+        f"p95 {percentile(times, 0.95):.1f} ms, max {max(times):.1f} ms"
     )
     print(
         f"Validate to the commit (the handler's first line on), {len(validates)} sales: "
-        f"p50 {statistics.median(validates):.1f} ms, p95 {pct(validates, 95):.1f} ms,"
+        f"p50 {statistics.median(validates):.1f} ms, p95 {percentile(validates, 0.95):.1f} ms,"
         f" max {max(validates):.1f} ms"
     )
     print(f"its parts alone, {sales} rounds each, on the last SALE ({parts['bytes']} bytes):")
     for name, values in parts["parts"].items():
         print(
-            f"  {name:<22} p50 {statistics.median(values):.2f} ms, p95 {pct(values, 95):.2f} ms,"
-            f" max {max(values):.2f} ms"
+            f"  {name:<22} p50 {statistics.median(values):.2f} ms, "
+            f"p95 {percentile(values, 0.95):.2f} ms, max {max(values):.2f} ms"
         )
     return 0
 

@@ -34,6 +34,8 @@ import os
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KassaServer, Till, _cli
 from tests.browser.test_till import PAIRING_CODE, Display, Printer, Proxy
 
+from figures import percentile
+
 
 class StampedBytes(bytearray):
     """The printer's receive buffer, noting when the last bytes arrived."""
@@ -45,14 +47,10 @@ class StampedBytes(bytearray):
         return super().__iadd__(other)
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def summary(name: str, values: list[float]) -> None:
     print(
-        f"{name}: n={len(values)} p50={pct(values, 50):.1f} ms p95={pct(values, 95):.1f} ms "
+        f"{name}: n={len(values)} p50={percentile(values, 0.5):.1f} ms "
+        f"p95={percentile(values, 0.95):.1f} ms "
         f"max={max(values):.1f} ms mean={statistics.mean(values):.1f} ms"
     )
 
