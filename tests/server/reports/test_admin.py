@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.test import Client
 from django.utils import timezone
 
+from kassa.server.reports.periods import business_day
+
 from ..conftest import Device, OrderBuilder, Shop
 
 
@@ -26,24 +28,32 @@ def test_sales_summary(
             ]
         },
     )
-    today = timezone.localdate().isoformat()
-    response = admin_client.get("/admin/reports/salessummary/", {"start": today, "end": today})
+    today = business_day(shop.terminal.store, timezone.now()).isoformat()  # the store's
+    period = {"start": today, "end": today}
+    response = admin_client.get("/admin/reports/salessummary/", period)
     assert response.status_code == 200
     assert response.context["totals"]["orders"] == 3
     assert response.context["totals"]["gross"] == Decimal("6.92")
-    methods = {
-        r["method__name"]: (r["amount"], r["net_amount"]) for r in response.context["by_method"]
-    }
+    # the page computes the dimension asked (by day unless told), the totals and voids
+    (day,) = response.context["report"].rows
+    assert day["tickets"] == 3
+    (voids,) = response.context["voids"]
+    assert (voids["voided_lines"], voids["voided"], voids["abandoned"]) == (1, Decimal("2.97"), 0)
+    by_method = admin_client.get(
+        "/admin/reports/salessummary/", {**period, "dimension": "payment_method"}
+    )
+    methods = {r["method_name"]: (r["paid"], r["kept"]) for r in by_method.context["report"].rows}
     assert methods == {
         "Card": (Decimal("4.94"), Decimal("4.94")),
         "Cash": (Decimal("5.00"), Decimal("1.98")),
     }
-    products = {r["product__name"]: r["quantity"] for r in response.context["by_product"]}
+    by_product = admin_client.get(
+        "/admin/reports/salessummary/", {**period, "dimension": "product"}
+    )
+    rows = by_product.context["report"].rows
+    products = {r["product_name"]: r["quantity"] for r in rows}
     # voided lines are not sold, and are counted apart
     assert products == {"Cola 330 ml": Decimal("3"), "Sourdough loaf": Decimal("1")}
-    (day,) = response.context["by_day"]
-    assert day["orders"] == 3
-    (voids,) = response.context["voids"]
-    assert (voids["voided_lines"], voids["voided"], voids["abandoned"]) == (1, Decimal("2.97"), 0)
+    assert by_product.context["report"].totals["gross"] == Decimal("6.92")
     html = response.content.decode()
     assert "6.92" in html

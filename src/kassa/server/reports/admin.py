@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -18,15 +17,7 @@ from kassa.server.terminals.selectors import stores_for_user, terminals_for_user
 
 from .exports import CSV_TYPE, XLSX_TYPE, report_csv, report_xlsx
 from .models import SalesSummary
-from .sales import LABELS, Dimension, ReportFilter, sales_report
-from .selectors import (
-    Period,
-    sales_by_day,
-    sales_by_payment_method,
-    sales_by_product,
-    sales_totals,
-    voids_by_day,
-)
+from .sales import LABELS, Dimension, ReportFilter, period_totals, sales_report, voids_by_day
 
 
 class PeriodForm(forms.Form):
@@ -103,34 +94,24 @@ class SalesSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[SalesSummary]):
         return response
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The chosen dimension, the period's totals and its voids: each summed by the
+        database over the stores' business days, nothing else (issue 15: the month of a
+        year of 1,000,000 orders in under 2 s)."""
         today = timezone.localdate()
         initial = {"start": today - timedelta(days=6), "end": today}
         form = PeriodForm(request.GET or None, initial=initial, user=request.user)
-        stores: Collection[int] | None = user_store_ids(request.user)
-        start: date = initial["start"]
-        end: date = initial["end"]
-        terminal_id = None
-        if form.is_bound and form.is_valid():
-            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-            terminal = form.cleaned_data.get("terminal")
-            terminal_id = terminal.pk if terminal else None
-            if form.cleaned_data.get("store"):
-                stores = [form.cleaned_data["store"].pk]
-        period = Period(start, end)
-        report = sales_report(self._dimension(form), self._report_filter(request, form))
+        flt = self._report_filter(request, form)
+        report = sales_report(self._dimension(form), flt)
         query = request.GET.copy()
-        query.setdefault("start", f"{start:%Y-%m-%d}")
-        query.setdefault("end", f"{end:%Y-%m-%d}")
+        query.setdefault("start", f"{flt.start:%Y-%m-%d}")
+        query.setdefault("end", f"{flt.end:%Y-%m-%d}")
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Sales summary {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+            "title": f"Sales summary {flt.start:%Y-%m-%d} – {flt.end:%Y-%m-%d}",
             "opts": self.model._meta,
             "form": form,
-            "totals": sales_totals(period, terminal_id, stores),
-            "by_day": sales_by_day(period, terminal_id, stores),
-            "by_method": sales_by_payment_method(period, terminal_id, stores),
-            "by_product": sales_by_product(period, terminal_id, stores),
-            "voids": voids_by_day(period, terminal_id, stores),
+            "totals": period_totals(flt),
+            "voids": voids_by_day(flt),
             "report": report,
             "export_query": query.urlencode(),
         }

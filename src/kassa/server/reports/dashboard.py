@@ -153,10 +153,11 @@ def sales_by_hour(store: Store, now: datetime) -> dict[str, Any]:
     }
 
 
-def business_date(store: Store) -> TruncDate:
-    """The business day of an order's created_at in `store` (its zone, its day start)."""
+def business_date(store: Store, field: str = "created_at") -> TruncDate:
+    """The business day of an order's created_at (or another moment, `field`) in
+    `store` (its zone, its day start)."""
     shifted = ExpressionWrapper(
-        F("created_at") - Value(day_start_offset(store)), output_field=DateTimeField()
+        F(field) - Value(day_start_offset(store)), output_field=DateTimeField()
     )
     return TruncDate(shifted, tzinfo=store_zone(store))
 

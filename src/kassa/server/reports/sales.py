@@ -22,7 +22,14 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 
 from kassa.money import QUANTITY_PLACES, money_round
-from kassa.server.orders.models import Order, OrderKind, OrderLine, Payment
+from kassa.server.orders.models import (
+    AbandonedOrder,
+    Order,
+    OrderKind,
+    OrderLine,
+    Payment,
+    RefundFlagCode,
+)
 from kassa.server.terminals.models import Store
 
 from .dashboard import business_date
@@ -172,7 +179,9 @@ def _group_rows(
         )
     if dimension == Dimension.CASHIER:
         return _dicts(orders.values(cashier_name=F("cashier__name")).annotate(**_ORDER_SUMS))
-    lines = OrderLine.objects.filter(order__in=orders)
+    # A voided line was taken away before the customer paid: not sold, not in the
+    # order's totals (it is counted apart, in voids_by_day).
+    lines = OrderLine.objects.filter(order__in=orders, voided=False)
     if dimension == Dimension.CATEGORY:
         return _dicts(
             lines.values(category_name=F("product__category__name")).annotate(**_LINE_SUMS)
@@ -250,3 +259,75 @@ def sales_report(dimension: Dimension, flt: ReportFilter) -> Report:
 
 def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, "") if value is None else (0, value)
+
+
+def period_totals(flt: ReportFilter) -> dict[str, Any]:
+    """The period's totals over its stores' business days, refunds netted out (a
+    refund's totals are negative), with the refunds apart: how many, what they paid
+    back, and how many were over-refunds (two tills refunding the same line offline;
+    stored and flagged, docs/refunds.md)."""
+    totals: dict[str, Any] = {
+        "orders": 0,
+        "net": Decimal("0.00"),
+        "tax": Decimal("0.00"),
+        "gross": Decimal("0.00"),
+        "refunds": 0,
+        "refunds_gross": Decimal("0.00"),
+        "over_refunds": 0,
+    }
+    for stores in _groups(flt):
+        orders = _orders(flt, stores)
+        row = orders.aggregate(
+            orders=Count("id"),
+            net=Sum("total_net"),
+            tax=Sum("total_tax"),
+            gross=Sum("total_gross"),
+            refunds=Count("id", filter=RETURNS),
+            refunds_gross=Sum("total_gross", filter=RETURNS),
+        )
+        row["over_refunds"] = (
+            orders.filter(refund_flags__code=RefundFlagCode.OVER_REFUND).distinct().count()
+        )
+        for name, value in row.items():
+            totals[name] += _clean(value, "net") if name in MONEY_TOTALS else value
+    return totals
+
+
+MONEY_TOTALS = {"net", "tax", "gross", "refunds_gross"}
+
+
+def voids_by_day(flt: ReportFilter) -> list[dict[str, Any]]:
+    """Per business day, the lines voided in paid orders and the orders abandoned with
+    lines (docs/permissions.md): what was taken away after the customer saw it."""
+    days: dict[date, dict[str, Any]] = {}
+
+    def day(key: Any) -> dict[str, Any]:
+        on = _as_date(key)
+        return days.setdefault(
+            on, {"day": on, "voided_lines": 0, "voided": Decimal("0.00"), "abandoned": 0}
+        )
+
+    for stores in _groups(flt):
+        voided = (
+            OrderLine.objects.filter(order__in=_orders(flt, stores), voided=True)
+            .annotate(day=business_date(stores[0], "order__created_at"))
+            .values("day")
+            .annotate(lines=Count("id"), gross=Sum("gross"))
+        )
+        for row in voided:
+            entry = day(row["day"])
+            entry["voided_lines"] += row["lines"]
+            entry["voided"] += _clean(row["gross"], "gross")
+        start, end = day_bounds(stores[0], flt.start, flt.end)
+        abandoned = AbandonedOrder.objects.filter(
+            terminal__store__in=stores, abandoned_at__gte=start, abandoned_at__lt=end
+        )
+        if flt.terminal_id is not None:
+            abandoned = abandoned.filter(terminal_id=flt.terminal_id)
+        for each in (
+            abandoned.annotate(day=business_date(stores[0], "abandoned_at"))
+            .values("day")
+            .annotate(orders=Count("id"))
+        ):
+            day(each["day"])["abandoned"] += each["orders"]
+    return [days[key] for key in sorted(days)]
