@@ -133,14 +133,30 @@ def _groups(flt: ReportFilter) -> list[list[Store]]:
     return list(groups.values())
 
 
-def _orders(flt: ReportFilter, stores: list[Store]) -> QuerySet[Order]:
+def _of_orders(flt: ReportFilter, stores: list[Store], path: str = "") -> dict[str, Any]:
+    """The filter of the period's orders in `stores`, on the order itself (`path` "")
+    or across a relation to it ("order__"): a plain join, which PostgreSQL plans from
+    the month's orders outwards, where `order__in=<sub-select>` read every order's id."""
     start, end = day_bounds(stores[0], flt.start, flt.end)
-    orders = Order.objects.filter(
-        terminal__store__in=stores, created_at__gte=start, created_at__lt=end
-    )
+    where: dict[str, Any] = {
+        f"{path}terminal__store__in": stores,
+        f"{path}created_at__gte": start,
+        f"{path}created_at__lt": end,
+    }
     if flt.terminal_id is not None:
-        orders = orders.filter(terminal_id=flt.terminal_id)
-    return orders
+        where[f"{path}terminal_id"] = flt.terminal_id
+    return where
+
+
+def _orders(flt: ReportFilter, stores: list[Store]) -> QuerySet[Order]:
+    return Order.objects.filter(**_of_orders(flt, stores))
+
+
+def _lines(flt: ReportFilter, stores: list[Store], voided: bool = False) -> QuerySet[OrderLine]:
+    """The period's lines; not voided ones (unless `voided`): a voided line was taken
+    away before the customer paid, is not in the order's totals, and is counted apart
+    (voids_by_day)."""
+    return OrderLine.objects.filter(voided=voided, **_of_orders(flt, stores, "order__"))
 
 
 _ORDER_SUMS = {
@@ -179,9 +195,7 @@ def _group_rows(
         )
     if dimension == Dimension.CASHIER:
         return _dicts(orders.values(cashier_name=F("cashier__name")).annotate(**_ORDER_SUMS))
-    # A voided line was taken away before the customer paid: not sold, not in the
-    # order's totals (it is counted apart, in voids_by_day).
-    lines = OrderLine.objects.filter(order__in=orders, voided=False)
+    lines = _lines(flt, stores)
     if dimension == Dimension.CATEGORY:
         return _dicts(
             lines.values(category_name=F("product__category__name")).annotate(**_LINE_SUMS)
@@ -196,7 +210,7 @@ def _group_rows(
         return _dicts(lines.values("tax_rate").annotate(**_LINE_SUMS))
     if dimension == Dimension.PAYMENT_METHOD:
         rows = _dicts(
-            Payment.objects.filter(order__in=orders)
+            Payment.objects.filter(**_of_orders(flt, stores, "order__"))
             .values(method_name=F("method__name"), cash=F("method__is_cash"))
             .annotate(payments=Count("id"), paid=Sum("amount"))
         )
@@ -309,7 +323,7 @@ def voids_by_day(flt: ReportFilter) -> list[dict[str, Any]]:
 
     for stores in _groups(flt):
         voided = (
-            OrderLine.objects.filter(order__in=_orders(flt, stores), voided=True)
+            _lines(flt, stores, voided=True)
             .annotate(day=business_date(stores[0], "order__created_at"))
             .values("day")
             .annotate(lines=Count("id"), gross=Sum("gross"))
