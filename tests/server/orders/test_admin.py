@@ -4,12 +4,13 @@ review* and acknowledged by a manager, beside the order, never in it."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.forms.models import model_to_dict
 from django.test import Client
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from kassa.server.orders.models import Order, OrderAcknowledgement, SaleReview
 
@@ -192,3 +193,28 @@ def test_acknowledging_a_sale_review_takes_the_permission(
         "/admin/orders/salereview/", {"action": "acknowledge", "_selected_action": [review.pk]}
     )
     assert SaleReview.objects.get().acknowledged_at is None
+
+
+def test_times_show_in_the_store_time_zone(
+    admin_client: Client, device: Device, orders: OrderBuilder, session: Any
+) -> None:
+    # given a store in New York (the server keeps UTC) and an order at 15:30 UTC
+    store = session.terminal.store
+    store.time_zone = "America/New_York"
+    store.save()
+    order = orders.order(created_at="2026-03-02T15:30:00+00:00")
+    device.post("orders/sync", {"orders": [order]})
+    stored = Order.objects.get(uuid=order["uuid"])
+    # then the orders' list shows it at 10:30 New York time, with the zone
+    listed = admin_client.get(CHANGELIST).content.decode()
+    assert "March 2, 2026, 10:30 a.m. EST" in listed
+    assert "3:30 p.m." not in listed
+    # and so does the order's page
+    page = admin_client.get(f"/admin/orders/order/{stored.pk}/change/").content.decode()
+    assert "March 2, 2026, 10:30 a.m." in page
+    assert "3:30 p.m." not in page
+    # and the session's list, its opening in the store's time too
+    opened = session.opened_at.astimezone(ZoneInfo("America/New_York"))
+    sessions = admin_client.get("/admin/cash/cashsession/").content.decode()
+    assert f"{opened:%Z}" in sessions
+    assert formats.localize(opened) in sessions

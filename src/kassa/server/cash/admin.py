@@ -13,7 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from kassa.server.common.admin import ReadOnlyAdminMixin
-from kassa.server.terminals.admin import StoreScoped
+from kassa.server.terminals.admin import StoreScoped, in_store_zone
 
 from .models import CashCount, CashMove, CashSession, PeriodClose, ZCheck, ZReport
 from .selectors import z_payload
@@ -120,7 +120,8 @@ class ZReportAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[ZReport]):
             "pdf_url": reverse("admin:cash_zreport_pdf", args=[z.pk]),
             "mismatch": z.verification == ZCheck.MISMATCH,
         }
-        return TemplateResponse(request, "admin/cash/zreport/report.html", context)
+        page = TemplateResponse(request, "admin/cash/zreport/report.html", context)
+        return in_store_zone(z.terminal.store, page)
 
     def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         z = self._z(request, pk)

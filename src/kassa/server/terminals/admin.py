@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import formats, timezone
 
 from .models import DeviceToken, PaymentMethod, Store, Terminal
 from .selectors import user_store_ids
@@ -16,6 +21,15 @@ from .services import (
     store_settings_record,
     terminal_settings_record,
 )
+
+
+def _model_field(model: type[models.Model], name: str) -> models.DateTimeField[Any, Any] | None:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.DateTimeField) else None
+
 
 # What the back office shows of a token: never its hash.
 TOKEN_FIELDS = ("receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at")
@@ -27,12 +41,76 @@ else:
     _ModelAdmin = object
 
 
+def _store_of(obj: Any, path: str) -> Store | None:
+    for name in path.split("__"):
+        if name != "pk":
+            obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, Store) else None
+
+
+def in_store_zone(store: Store | None, response: HttpResponse) -> HttpResponse:
+    """Render `response` with the times in `store`'s time zone (the admin's own if none)."""
+    if store is None or not isinstance(response, TemplateResponse) or response.is_rendered:
+        return response
+    with timezone.override(ZoneInfo(store.time_zone)):
+        return response.render()
+
+
+def store_time(value: datetime | None, store: Store | None) -> str:
+    """A moment as the store's clock showed it, with its zone's abbreviation (CET, CEST):
+    a list of several stores' records shows each in its own."""
+    if value is None:
+        return "-"
+    if store is None:
+        return str(formats.localize(timezone.template_localtime(value)))
+    local = value.astimezone(ZoneInfo(store.time_zone))
+    return f"{formats.localize(local)} {local:%Z}"
+
+
 class StoreScoped(_ModelAdmin):
     """Mixed into a back-office page of records that belong to a store through `store_path` (a
     lookup from the model to its Store): a user limited to some stores sees, filters
-    and picks only theirs, on every page of it (list, change, history, delete)."""
+    and picks only theirs, on every page of it (list, change, history, delete); and its
+    times show in that store's time zone (issue 15), the list's each in its row's
+    store's, a record's page in its store's."""
 
     store_path = "terminal__store"
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = []
+        for name in super().get_list_display(request):
+            field = _model_field(self.model, name) if isinstance(name, str) else None
+            shown.append(self._store_time_column(field) if field is not None else name)
+        return shown
+
+    def get_list_select_related(self, request: HttpRequest) -> Any:
+        related = super().get_list_select_related(request)
+        if self.store_path == "pk" or related is True:
+            return related
+        return [*(related or []), self.store_path]
+
+    def _store_time_column(self, field: models.DateTimeField[Any, Any]) -> Any:
+        path = self.store_path
+
+        @admin.display(description=field.verbose_name, ordering=field.name)
+        def column(obj: Any) -> str:
+            return store_time(getattr(obj, field.name), _store_of(obj, path))
+
+        column.__name__ = field.name
+        return column
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = getattr(response, "context_data", None) or {}
+        return in_store_zone(_store_of(obj.get("original"), self.store_path), response)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
