@@ -218,8 +218,11 @@ WITHOUT_COVERING = [
     "DROP INDEX order_line_order",
     "CREATE INDEX bench_order_created_at ON orders_order (created_at)",
     "CREATE INDEX bench_line_order ON orders_orderline (order_id)",
+    "DROP INDEX payment_order",
+    "CREATE INDEX bench_payment_order ON orders_payment (order_id)",
     "VACUUM ANALYZE orders_order",
     "VACUUM ANALYZE orders_orderline",
+    "VACUUM ANALYZE orders_payment",
 ]
 WITH_COVERING = [
     "DROP INDEX bench_order_created_at",
@@ -228,8 +231,11 @@ WITH_COVERING = [
     "kind, cashier_id, total_net, total_tax, total_gross, change)",
     "CREATE INDEX order_line_order ON orders_orderline (order_id) INCLUDE (id, voided, "
     "tax_rate, quantity, net, tax_amount, gross, product_id)",
+    "DROP INDEX bench_payment_order",
+    "CREATE INDEX payment_order ON orders_payment (order_id) INCLUDE (method_id, amount)",
     "VACUUM ANALYZE orders_order",
     "VACUUM ANALYZE orders_orderline",
+    "VACUUM ANALYZE orders_payment",
 ]
 
 

@@ -64,7 +64,7 @@ def store_time(value: datetime | None, store: Store | None) -> str:
     if value is None:
         return "-"
     if store is None:
-        return str(formats.localize(timezone.template_localtime(value)))
+        return str(formats.localize(timezone.localtime(value)))
     local = value.astimezone(ZoneInfo(store.time_zone))
     return f"{formats.localize(local)} {local:%Z}"
 
