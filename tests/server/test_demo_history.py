@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from kassa.server.cash.models import CashSession
 from kassa.server.demo import demo_seed
-from kassa.server.orders.models import Order, OrderLine, Payment
+from kassa.server.orders.models import Order, OrderKind, OrderLine, Payment, RefundLedger
+from kassa.server.reports.dashboard import store_figures
 from kassa.server.terminals.models import Store, Terminal
 
 
@@ -38,3 +40,37 @@ def test_the_demo_seeds_days_of_sales_for_two_stores_and_three_tills() -> None:
     before = orders.count()
     demo_seed(history_days=3)
     assert Order.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_demo_history_has_refunds_as_a_till_makes_them() -> None:
+    demo_seed(history_days=14)
+    sales = Order.objects.filter(kind=OrderKind.SALE).count()
+    refunds = Order.objects.filter(kind=OrderKind.REFUND).select_related("original")
+    # a plausible share: about one ticket in 60
+    assert 0.005 * sales < refunds.count() < 0.04 * sales
+    for refund in refunds.prefetch_related("lines__original_line", "payments"):
+        # a line of its original given back the same day, paid back as it was paid
+        sale = refund.original
+        assert refund.original_uuid == sale.uuid and refund.terminal_id == sale.terminal_id
+        assert sale.created_at < refund.created_at
+        assert refund.session_id is not None
+        (line,) = refund.lines.all()
+        given = line.original_line
+        assert given.order_id == sale.pk and line.reason
+        assert (line.quantity, line.gross) == (-given.quantity, -given.gross)
+        assert refund.total_gross == line.gross < 0
+        (paid,) = refund.payments.all()
+        assert paid.amount == refund.total_gross
+        assert paid.method_id == sale.payments.get().method_id
+        # the ledger counts it as the refund's ingest does
+        ledger = RefundLedger.objects.get(line=given)
+        assert (ledger.quantity, ledger.gross, ledger.refunds) == (given.quantity, given.gross, 1)
+    # and the dashboard's refunds figures show them
+    store = Store.objects.order_by("pk").first()
+    assert store is not None
+    week = [
+        store_figures(store, timezone.now()).week,
+        store_figures(store, timezone.now()).last_week,
+    ]
+    assert any(figures.refund_count for figures in week)

@@ -5,8 +5,11 @@ Plausible: the shops open 08:00–20:00 in their time zone; Saturdays are busies
 Sundays quiet; lunchtime and the evening rush peak; baskets of one to six lines, cheap
 things more often; cash for about two payments in five, handed over rounded up; one
 cash session per till and day, a few counted a little off and a rare one well off (an
-alert); one order under review yesterday. Amounts are priced with kassa.money, as a
-till prices them. Seeded random, so every demo has the same history.
+alert); one order under review yesterday; about one ticket in 60 refunded later the same day
+(a line given back, paid back as it was paid, with a reason), as real refund orders
+with their ledger, so that the dashboard's refunds show something. Amounts are priced
+with kassa.money, as a till prices them. Seeded random, so every demo has the same
+history. (The history has no journal entries: neither its sales nor its refunds.)
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -24,7 +28,14 @@ from django.utils import timezone
 from kassa.money import line_price, total
 from kassa.server.cash.models import CashSession, SessionState
 from kassa.server.catalog.models import Product
-from kassa.server.orders.models import Order, OrderLine, OrderSource, Payment
+from kassa.server.orders.models import (
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderSource,
+    Payment,
+    RefundLedger,
+)
 from kassa.server.staff.models import Cashier
 from kassa.server.terminals.models import PaymentMethod, Store, Terminal
 
@@ -35,6 +46,8 @@ HOURLY = [4, 6, 7, 8, 13, 12, 8, 7, 9, 13, 12, 7]
 # Monday … Sunday
 WEEKDAY = [0.85, 0.9, 0.95, 1.0, 1.2, 1.45, 0.6]
 CASH_NOTES = [Decimal(n) for n in ("5", "10", "20", "50", "100")]
+REFUND_SHARE = 1 / 60  # of sales, refunded (one line) later the same day
+REFUND_REASONS = ["UNWANTED", "UNWANTED", "DEFECT", "WRONG_ITEM"]  # demo.DEMO_REASONS
 
 
 @dataclass
@@ -71,10 +84,35 @@ def demo_history(*, days: int, stores: tuple[Store, Store], tills: list[Terminal
                 session.save()
                 for order in orders:
                     order.session = session
-                Order.objects.bulk_create(orders, batch_size=1000)
+                # The sales first: a refund names its original, which needs its key.
+                Order.objects.bulk_create(
+                    [order for order in orders if order.original is None], batch_size=1000
+                )
+                refunds = [order for order in orders if order.original is not None]
+                for refund in refunds:
+                    refund.original_id = _made(refund.original).pk
+                Order.objects.bulk_create(refunds, batch_size=1000)
                 for line in lines:
                     line.order_id = line.order.pk
-                OrderLine.objects.bulk_create(lines, batch_size=2000)
+                sold = [line for line in lines if line.original_line is None]
+                returned = [line for line in lines if line.original_line is not None]
+                OrderLine.objects.bulk_create(sold, batch_size=2000)
+                for line in returned:
+                    line.original_line_id = _made(line.original_line).pk
+                OrderLine.objects.bulk_create(returned, batch_size=2000)
+                # What each original line has had refunded, as the refund's ingest
+                # counts it (orders.services): positive amounts.
+                RefundLedger.objects.bulk_create(
+                    RefundLedger(
+                        line=_made(line.original_line),
+                        quantity=_neg(line.quantity),
+                        net=_neg(line.net),
+                        tax=_neg(line.tax_amount),
+                        gross=_neg(line.gross),
+                        refunds=1,
+                    )
+                    for line in returned
+                )
                 for payment in payments:
                     payment.order_id = payment.order.pk
                 Payment.objects.bulk_create(payments, batch_size=2000)
@@ -128,6 +166,20 @@ def _day(
             lines.extend(order_lines)
             payments.extend(order_payments)
             cash_in += taken
+            if rng.random() >= REFUND_SHARE:
+                continue
+            back = at + timedelta(minutes=rng.randrange(10, 240))
+            if back > now or back.astimezone(zone).hour >= CLOSES:
+                continue
+            receipt += 1
+            refund, refund_lines, refund_payments = _refund(
+                rng, order, order_lines, order_payments[0], back, receipt
+            )
+            orders.append(refund)
+            lines.extend(refund_lines)
+            payments.extend(refund_payments)
+            if refund_payments[0].method == cash:
+                cash_in -= _neg(refund.total_gross)  # paid out of the drawer
     orders.sort(key=lambda order: order.created_at)
     closed = datetime.combine(day, time(CLOSES, 5), tzinfo=zone)
     if closed <= now:
@@ -219,10 +271,72 @@ def _order(
     return order, lines, payments, taken
 
 
+def _refund(
+    rng: random.Random,
+    sale: Order,
+    sale_lines: list[OrderLine],
+    paid: Payment,
+    at: datetime,
+    receipt: int,
+) -> tuple[Order, list[OrderLine], list[Payment]]:
+    """One line of `sale` given back in full at `at`: the line's own figures negated (the
+    refund rule for a whole line), paid back by the sale's method."""
+    given = rng.choice(sale_lines)
+    refund = Order(
+        uuid=uuid.UUID(int=rng.getrandbits(128), version=4),
+        terminal=sale.terminal,
+        receipt_number=f"{sale.terminal.code}-0-{receipt:06d}",
+        cashier=sale.cashier,
+        created_at=at,
+        received_at=at + timedelta(seconds=rng.randrange(2, 30)),
+        source=OrderSource.SYNC,
+        kind=OrderKind.REFUND,
+        original=sale,
+        original_uuid=sale.uuid,
+        total_net=_neg(given.net),
+        total_tax=_neg(given.tax_amount),
+        total_gross=_neg(given.gross),
+        change=Decimal(0),
+    )
+    line = OrderLine(
+        order=refund,
+        position=1,
+        product=given.product,
+        name=given.name,
+        quantity=_neg(given.quantity),
+        unit_price=given.unit_price,
+        discount=given.discount,
+        tax=given.tax,
+        tax_rate=given.tax_rate,
+        price_includes_tax=given.price_includes_tax,
+        net=_neg(given.net),
+        tax_amount=_neg(given.tax_amount),
+        gross=_neg(given.gross),
+        original_line=given,
+        reason=rng.choice(REFUND_REASONS),
+    )
+    return refund, [line], [Payment(order=refund, method=paid.method, amount=_neg(given.gross))]
+
+
+def _neg(value: Decimal | None) -> Decimal:
+    assert value is not None  # the history's own figures, never null
+    return -value
+
+
+T = TypeVar("T")
+
+
+def _made(value: T | None) -> T:
+    assert value is not None
+    return value
+
+
 def _one_under_review(terminal: Terminal, now: datetime) -> None:
     """Yesterday's order whose total did not add up: stored, for a manager to look at."""
     order = (
-        Order.objects.filter(terminal=terminal, created_at__lt=now - timedelta(hours=20))
+        Order.objects.filter(
+            terminal=terminal, kind=OrderKind.SALE, created_at__lt=now - timedelta(hours=20)
+        )
         .order_by("-created_at")
         .first()
     )
