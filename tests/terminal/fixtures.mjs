@@ -19,6 +19,17 @@ export const config = {
   name: "Till 1",
 };
 
+/** A German till (language "de"): its store's texts with ä, ö, ü, ß. */
+export const germanConfig = {
+  ...config,
+  language: "de",
+  store_name: "Bäckerei Süß",
+  store_address: "Hauptstraße 5",
+  store_tax_id: "DE123456789",
+  receipt_footer: "Schönen Tag! Vielen Dank für Ihren Einkauf.",
+  name: "Kasse 1",
+};
+
 /**
  * The sample sale, finished as POS1-1-000003: 2 × Baguette (merged), 1.234 kg of bananas
  * (9 % included) and gift wrapping (21 % on top), 7.86 in all; by default paid 3.00 by

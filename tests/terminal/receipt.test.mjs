@@ -3,10 +3,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { quickCashAmounts } from "../../src/kassa/terminal/domain/cart.js";
-import { buildReceipt, RECEIPT_LABELS, receiptDocument } from "../../src/kassa/terminal/domain/receipt.js";
+import {
+  buildReceipt,
+  RECEIPT_LABELS,
+  RECEIPT_LABELS_DE,
+  receiptDocument,
+  receiptLabels,
+} from "../../src/kassa/terminal/domain/receipt.js";
 import { layoutReceipt } from "../../src/kassa/terminal/domain/receipt_layout.js";
 import { EXPORT_FORMAT, exportFileName, outboxExport } from "../../src/kassa/terminal/sync/export.js";
-import { card, cash, config, sampleOrder } from "./fixtures.mjs";
+import { card, cash, config, germanConfig, sampleOrder } from "./fixtures.mjs";
 
 test("quick cash: the amount due, then the notes that cover it", () => {
   assert.deepEqual(quickCashAmounts(1735, 2), [1735, 2000, 5000, 10000]);
@@ -427,4 +433,39 @@ test("a refund is titled REFUND and names the receipt and date it returns goods 
   assert.ok(exchange.some((block) => block.type === "text" && block.text === "EXCHANGE"));
   // and its code is still the receipt's number, to find this refund again
   assert.deepEqual(blocks.at(-1), { type: "code", format: "code128", value: "POS1-1-000003" });
+});
+
+test("a German till's receipt prints its fixed words in German: the shared golden case", () => {
+  // given the sample sale at a till whose language is German
+  const receipt = buildReceipt(sampleOrder(), {
+    config: germanConfig,
+    cashier: "Jürgen",
+    methods: [
+      { ...cash, name: "Bar" },
+      { ...card, name: "Karte" },
+    ],
+  });
+  assert.equal(receipt.language, "de");
+  // when its document is built
+  const document = receiptDocument(receipt);
+  // then it is the shared case's, which the proxy lays out to the same rows (pytest)
+  const cases = JSON.parse(readFileSync(new URL("../shared/receipt_layout_cases.json", import.meta.url), "utf8")).cases;
+  const german = cases.find((/** @type {any} */ c) => c.name.startsWith("a German till's receipt"));
+  assert.deepEqual(document, german.document);
+  assert.deepEqual(layoutReceipt(document, german.columns), german.rows);
+  const texts = german.rows.map((/** @type {any} */ row) => row.text);
+  for (const word of ["Beleg POS1-1-000003", "Kassierer: Jürgen", "USt-IdNr. DE123456789"])
+    assert.ok(texts.includes(word));
+  assert.ok(texts.includes("SUMME                     7.86 €"));
+  assert.ok(texts.includes("Rückgeld                    5.14"));
+  assert.ok(texts.includes("Satz       Netto   MwSt.  Brutto"));
+  // and no English word is left of RECEIPT_LABELS
+  const printed = texts.join("\n");
+  for (const english of ["Receipt", "Cashier", "TOTAL", "Change", "Gross"])
+    assert.ok(!printed.includes(english), english);
+  // a till in English (or a language the receipt has no words in) prints English
+  assert.deepEqual(receiptLabels("en"), RECEIPT_LABELS);
+  assert.deepEqual(receiptLabels("xx"), RECEIPT_LABELS);
+  assert.deepEqual(receiptLabels("de"), RECEIPT_LABELS_DE);
+  assert.deepEqual(Object.keys(RECEIPT_LABELS_DE).sort(), Object.keys(RECEIPT_LABELS).sort());
 });

@@ -39,6 +39,7 @@ import { formatAmount, formatDiscount, formatQuantity, formatQuantityShort, form
  * @property {ReceiptJournal} [journal] the journal entry of the sale (docs/journal.md), printed when present
  * @property {"sale" | "refund" | "exchange"} [kind]  a refund or exchange is titled so
  * @property {{receiptNumber: string, at: string} | null} [original]  what a refund returns goods of
+ * @property {string} [language] the till's language ("en", "de"): the receipt's fixed words
  *
  * @typedef {object} ReceiptJournal
  * @property {number} seq       the entry's sequence number
@@ -93,6 +94,7 @@ export function buildReceipt(order, { config, cashier, methods }) {
     note: order.note,
     kind: orderKind(order),
     original: order.original ? { receiptNumber: order.original.receiptNumber, at: order.original.at } : null,
+    language: config.language ?? "en",
   };
 }
 
@@ -121,6 +123,42 @@ export const RECEIPT_LABELS = Object.freeze({
 });
 
 /** @typedef {{-readonly [K in keyof typeof RECEIPT_LABELS]: string}} ReceiptLabels */
+
+/**
+ * The receipt's words in German, as a German till prints them ("MwSt." for the tax, as
+ * the till's screens say it; "USt-IdNr." for the store's tax id).
+ * @type {Readonly<ReceiptLabels>}
+ */
+export const RECEIPT_LABELS_DE = Object.freeze({
+  copy: "KOPIE",
+  receipt: "Beleg",
+  cashier: "Kassierer",
+  taxId: "USt-IdNr.",
+  total: "SUMME",
+  change: "Rückgeld",
+  rate: "Satz",
+  net: "Netto",
+  tax: "MwSt.",
+  gross: "Brutto",
+  taxExcluded: "zzgl.",
+  journal: "Journal",
+  refund: "ERSTATTUNG",
+  exchange: "UMTAUSCH",
+  refundOf: "Erstattung zu Beleg",
+  of: "vom",
+  withoutReceipt: "Rückgabe ohne Beleg",
+});
+
+/** @type {Readonly<Record<string, Readonly<ReceiptLabels>>>} */
+const LABELS_BY_LANGUAGE = Object.freeze({ en: RECEIPT_LABELS, de: RECEIPT_LABELS_DE });
+
+/**
+ * The receipt's words in the till's `language` (its configuration's), English for a
+ * language the receipt has no words in.
+ * @param {string | undefined} language
+ * @returns {Readonly<ReceiptLabels>}
+ */
+export const receiptLabels = (language) => LABELS_BY_LANGUAGE[String(language ?? "en")] ?? RECEIPT_LABELS;
 
 /** The total is the one amount printed with its currency; other codes print as the code. */
 const CURRENCY_SYMBOLS = Object.freeze(
@@ -218,11 +256,11 @@ function journalRow(journal, label) {
  * @param {Receipt} receipt from buildReceipt
  * @param {object} [options]
  * @param {boolean} [options.copy]      a reprint: the copy mark (DUPLICATE) under the store's header
- * @param {Partial<ReceiptLabels>} [options.labels] words replacing RECEIPT_LABELS
+ * @param {Partial<ReceiptLabels>} [options.labels] words replacing those of the receipt's language
  * @returns {import("./receipt_layout.js").ReceiptDocument}
  */
 export function receiptDocument(receipt, { copy = false, labels = {} } = {}) {
-  const word = { ...RECEIPT_LABELS, ...labels };
+  const word = { ...receiptLabels(receipt.language), ...labels };
   const money = (/** @type {number} */ minor) => formatAmount(minor, receipt.places);
   const number = clean(receipt.receiptNumber);
   const center = /** @type {const} */ ({ align: "center" });
