@@ -232,7 +232,7 @@ WITH_COVERING = [
     "CREATE INDEX order_line_order ON orders_orderline (order_id) INCLUDE (id, voided, "
     "tax_rate, quantity, net, tax_amount, gross, product_id)",
     "DROP INDEX bench_payment_order",
-    "CREATE INDEX payment_order ON orders_payment (order_id) INCLUDE (method_id, amount)",
+    "CREATE INDEX payment_order ON orders_payment (order_id) INCLUDE (id, method_id, amount)",
     "VACUUM ANALYZE orders_order",
     "VACUUM ANALYZE orders_orderline",
     "VACUUM ANALYZE orders_payment",

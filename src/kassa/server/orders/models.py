@@ -305,7 +305,9 @@ class Payment(models.Model):
             # An order's payments, and for the reports per payment method and the
             # dashboard's split what they sum: from the index alone (issue 15), in place
             # of the foreign key's plain index.
-            models.Index(fields=["order"], include=["method", "amount"], name="payment_order"),
+            models.Index(
+                fields=["order"], include=["id", "method", "amount"], name="payment_order"
+            ),
         ]
         constraints = [
             _one_of("method", "unknown_method_id", "payment_method_known_or_kept"),

@@ -210,7 +210,10 @@ def _group_rows(
         return _dicts(lines.values("tax_rate").annotate(**_LINE_SUMS))
     if dimension == Dimension.PAYMENT_METHOD:
         rows = _dicts(
-            Payment.objects.filter(**_of_orders(flt, stores, "order__"))
+            # order__in here, not the join: PostgreSQL reads the payments whole either
+            # way (a month is a twelfth of them), and the sub-select's semi-join was the
+            # faster of the two over 1,000,000 orders (0.53 s against 0.75 s).
+            Payment.objects.filter(order__in=orders)
             .values(method_name=F("method__name"), cash=F("method__is_cash"))
             .annotate(payments=Count("id"), paid=Sum("amount"))
         )

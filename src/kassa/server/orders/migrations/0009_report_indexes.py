@@ -40,6 +40,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='payment',
-            index=models.Index(fields=['order'], include=('method', 'amount'), name='payment_order'),
+            index=models.Index(fields=['order'], include=('id', 'method', 'amount'), name='payment_order'),
         ),
     ]
