@@ -14,7 +14,13 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from kassa.server.orders.models import Order, OrderLine
-from kassa.server.reports.sales import Dimension, ReportFilter, sales_report
+from kassa.server.reports.sales import (
+    Dimension,
+    ReportFilter,
+    period_totals,
+    sales_report,
+    voids_by_day,
+)
 
 from ..conftest import Device, OrderBuilder, Shop
 
@@ -94,6 +100,28 @@ def test_the_month_per_tax_rate_is_the_sum_of_its_days_to_the_cent(month: list[O
             assert whole[rate][name] == figures[name], (rate, name)
             assert whole[rate][name] == whole[rate][name].quantize(Decimal("0.01"))
         assert whole[rate]["net"] + whole[rate]["tax"] == whole[rate]["gross"]
+
+
+def test_totals_and_voids_count_business_days_and_voided_lines_apart(
+    month: list[Order], device: Device, orders: OrderBuilder, shop: Shop
+) -> None:
+    # given, besides the month, a sale with a voided line at 1 April 02:00 UTC: before
+    # the day start, so still 31 March's business day (the store's 04:00)
+    late = orders.order(
+        [orders.line(shop.cola, "1")], created_at=datetime(2026, 4, 1, 2, tzinfo=UTC).isoformat()
+    )
+    late["lines"].append({**orders.line(shop.cola, "2"), "voided": True})
+    assert device.post("orders/sync", {"orders": [late]}).status_code == 200
+    stored = Order.objects.get(uuid=late["uuid"])
+    # then March's totals have it, as every dimension does, and its voided line is in none
+    totals = period_totals(MARCH)
+    gross = sum((o.total_gross for o in month), Decimal(0)) + stored.total_gross
+    assert (totals["orders"], totals["gross"]) == (len(month) + 1, gross)
+    for dimension in (Dimension.DAY, Dimension.PRODUCT, Dimension.TAX_RATE):
+        assert sales_report(dimension, MARCH).totals["gross"] == gross, dimension
+    # and the voids count it on 31 March
+    (voids,) = voids_by_day(MARCH)
+    assert (voids["day"].day, voids["voided_lines"], voids["voided"]) == (31, 1, Decimal("1.98"))
 
 
 def _export(client: Client, dimension: str, kind: str, **extra: Any) -> Any:
