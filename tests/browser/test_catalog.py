@@ -106,9 +106,13 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
     # When a fresh till pairs and downloads it
     till.page.add_init_script(WATCH_DOWNLOAD)
+    workers: list[str] = []
+    till.page.on("worker", lambda worker: workers.append(worker.url))
     till.open()
     till.pair()
-    # Then the progress went through the products received, the index, its storing, in
+    # Then the catalog worker downloaded and indexed it, off the page's thread
+    assert any(url.endswith("/sync/catalog_worker.js") for url in workers), workers
+    # and the progress went through the products received, the index, its storing, in
     # that order, and never back
     steps = till.page.evaluate("window.__download")
     assert [s["step"] for s in steps][-2:] == ["index", "store"]
@@ -169,3 +173,36 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
         "(async () => (await import('./state/store.js')).getState().productCount)()"
     )
     assert count == active - 1
+
+
+# A catalog worker whose module throws as it loads (what a worker that cannot start gives).
+BROKEN_WORKER = "throw new Error('this catalog worker cannot start');"
+
+
+def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
+    server: KassaServer, till: Till
+) -> None:
+    # Given a browser where the catalog worker cannot start
+    till.page.route(
+        "**/sync/catalog_worker.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=BROKEN_WORKER),
+    )
+    ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
+    ((name,),) = server.query(
+        "SELECT name FROM catalog_product WHERE active ORDER BY id DESC LIMIT 1"
+    )
+    # When a fresh till pairs
+    till.page.add_init_script(WATCH_DOWNLOAD)
+    till.open()
+    till.pair()
+    # Then it downloaded the catalog on the page, with the same progress, and sells from it
+    steps = till.page.evaluate("window.__download")
+    assert [s["step"] for s in steps][-2:] == ["index", "store"]
+    count = till.page.evaluate(
+        "(async () => (await import('./state/store.js')).getState().productCount)()"
+    )
+    assert count == active
+    till.login()
+    till.open_session()
+    till.search(name)
+    till.page.wait_for_selector(f"[data-test=tile][data-name='{name}']")

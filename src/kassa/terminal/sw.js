@@ -59,6 +59,8 @@ const SHELL = [
   "state/store.js",
   "sync/api.js",
   "sync/catalog.js",
+  "sync/catalog_pages.js",
+  "sync/catalog_worker.js",
   "sync/export.js",
   "sync/mirror.js",
   "sync/outbox.js",

@@ -2,28 +2,30 @@
 /**
  * Bringing the server's catalog, cashiers and configuration into IndexedDB.
  *
- * First run: the whole catalog, page by page. Each page is indexed (domain/search.js
- * createIndexBuilder) while the next one downloads; after the last, the index is finished
- * and stored whole in one transaction (data/db.js putCatalogIndex). Progress is reported
- * as it really goes: products received, then the index being finished and stored.
+ * First run: the whole catalog, page by page, in the catalog worker (sync/catalog_worker.js):
+ * it parses each page and adds it to the index (domain/search.js createIndexBuilder) while
+ * the next one downloads, finishes the index and hands its typed arrays over; the page's
+ * thread meanwhile only shows the progress, then stores the index whole in one transaction
+ * (data/db.js putCatalogIndex). Where no module worker can start, the same steps run on the
+ * page (sync/catalog_pages.js). Progress is reported as it really goes: products received,
+ * then the index being finished and stored.
  * Later: only what changed since the stored token (`since`), applied in place to the
  * running till's index (applyCatalogChanges) and kept beside the stored one. The token
  * stored is the one `GET catalog` gave before the products were read, so a change made
  * meanwhile is fetched again next time rather than missed.
  */
-import { api } from "./api.js";
+import { ApiError, NetworkError, api } from "./api.js";
+import { PAGE_SIZE, buildFromPages, productPages } from "./catalog_pages.js";
 import {
   INDEX_FORMAT,
   applyCatalogChanges,
   catalogChanges,
-  createIndexBuilder,
   productCount,
-  storableSearchIndex,
+  restoreSearchIndex,
 } from "../domain/search.js";
 import { putCashiers, putCatalogChanges, putCatalogIndex, putPaymentMethods, setMeta, META } from "../data/db.js";
 
-/** Products per page: 40 requests for a million products, with a progress step each. */
-export const PAGE_SIZE = 25_000;
+export { PAGE_SIZE };
 /** A delta larger than this share of the catalog is downloaded whole instead. */
 const DELTA_SHARE = 0.25;
 
@@ -38,67 +40,75 @@ const DELTA_SHARE = 0.25;
  */
 
 /**
- * The pages of `GET catalog/products`, following `next_after` until it is null: the whole
- * catalog, or with `since` what changed after that token. The next page is asked for as
- * soon as a page has arrived, so the server and the network work on it while this page is
- * used.
- * @param {string} token  the device token
- * @param {number} [since]
- * @returns {AsyncGenerator<any>}
- */
-async function* productPages(token, since) {
-  const changed = since === undefined ? "" : `since=${since}&`;
-  /** @param {number} after */
-  const fetchPage = (after) =>
-    api(`catalog/products?${changed}after=${after}&limit=${PAGE_SIZE}`, { token, timeout: 120_000 });
-  let next = fetchPage(0);
-  for (;;) {
-    const page = await next;
-    if (page.next_after !== null) next = fetchPage(page.next_after);
-    yield page;
-    if (page.next_after === null) return;
-  }
-}
-
-/**
  * Download the whole catalog, index it and store it.
  * @param {any} db
  * @param {string} token  the device token
  * @param {(progress: DownloadProgress) => void} [onProgress]
+ * @param {{worker?: boolean}} [options]  `worker: false`: build on the page's thread
  * @returns {Promise<CatalogSnapshot>} what was stored
  */
-export async function catalogDownload(db, token, onProgress) {
+export async function catalogDownload(db, token, onProgress, { worker = true } = {}) {
   const meta = await api("catalog", { token });
-  const builder = createIndexBuilder();
-  /** @type {number | null} */
-  let total = null;
-  let adding = 0;
-  for await (const page of productPages(token)) {
-    if (page.total !== undefined && page.total !== null) total = page.total;
-    const started = performance.now();
-    builder.add(page.products);
-    adding += performance.now() - started;
-    onProgress?.({ step: "products", loaded: builder.count, total });
-  }
+  const report = onProgress ?? (() => {});
+  const built =
+    worker && typeof Worker !== "undefined"
+      ? await buildInWorker(token, report)
+      : await buildFromPages(token, report, painted);
   // Figures for bench/catalog_bench.py and for anyone looking at a slow till.
-  performance.measure("kassa:index-pages", { start: 0, duration: adding });
-  onProgress?.({ step: "index", loaded: builder.count, total: builder.count });
+  performance.measure("kassa:index-pages", { start: 0, duration: built.adding });
+  performance.measure("kassa:index-finish", { start: 0, duration: built.finishing });
+  const count = built.index.count;
+  report({ step: "store", loaded: count, total: count });
   await painted();
-  let started = performance.now();
-  const index = builder.finish();
-  performance.measure("kassa:index-finish", { start: started, end: performance.now() });
-  onProgress?.({ step: "store", loaded: builder.count, total: builder.count });
-  await painted();
-  started = performance.now();
+  const started = performance.now();
   await putCatalogIndex(db, {
-    index: storableSearchIndex(index),
+    index: built.index,
     format: INDEX_FORMAT,
     categories: meta.categories,
     taxes: meta.taxes,
     token: meta.token,
   });
   performance.measure("kassa:catalog-store", { start: started, end: performance.now() });
+  const index = restoreSearchIndex(built.index);
   return { index, categories: meta.categories, taxes: meta.taxes, token: meta.token };
+}
+
+/**
+ * The catalog's pages downloaded and indexed by the catalog worker.
+ * @param {string} token
+ * @param {(progress: DownloadProgress) => void} onProgress
+ * @returns {Promise<import("./catalog_pages.js").BuiltIndex>}
+ */
+function buildInWorker(token, onProgress) {
+  const worker = new Worker(new URL("./catalog_worker.js", import.meta.url), { type: "module", name: "catalog" });
+  let heard = false;
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event) => {
+      heard = true;
+      const message = event.data;
+      if (message.type === "progress") {
+        onProgress({ step: message.step, loaded: message.loaded, total: message.total });
+        return;
+      }
+      worker.terminate();
+      if (message.type === "index") resolve(message);
+      else if (message.name === "ApiError") reject(new ApiError(message.status, message.code, message.message));
+      else if (message.name === "NetworkError") reject(new NetworkError(message.message));
+      else reject(new Error(message.message));
+    };
+    worker.onmessageerror = () => {
+      worker.terminate();
+      reject(new Error("the catalog worker's answer could not be read"));
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      // The worker's module did not load: the same steps on the page's thread, slower but
+      // the till gets its catalog.
+      if (!heard) resolve(buildFromPages(token, onProgress, painted));
+      else reject(new Error(event.message || "the catalog worker failed"));
+    };
+    worker.postMessage({ token });
+  });
 }
 
 /**
