@@ -39,6 +39,8 @@ test("index.html preloads every module but the entry points (the page's and the 
   const html = readFileSync(join(root, "index.html"), "utf8");
   const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((match) => match[1]).sort();
   // The worker has its own module graph: a preload would fetch it into the page's, for nothing.
-  const modules = appFiles.filter((path) => path.endsWith(".js") && path !== "app.js" && path !== "sync/catalog_worker.js");
+  const modules = appFiles.filter(
+    (path) => path.endsWith(".js") && path !== "app.js" && path !== "sync/catalog_worker.js",
+  );
   assert.deepEqual(preloaded, modules);
 });
