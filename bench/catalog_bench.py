@@ -93,6 +93,20 @@ RAW_LIMIT_JS = """async ({token, pageSize}) => {
   return {total, fetching, parsing, storing, products};
 }"""
 
+INDEX_SIZE_JS = """async () => {
+  const { getState } = await import('./state/store.js');
+  let arrays = 0, strings = 0;
+  const walk = (value) => {
+    if (ArrayBuffer.isView(value)) arrays += value.byteLength;
+    else if (typeof value === 'string') strings += value.length;
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  const { marks, scratch, made, overlay, ...columns } = getState().index;
+  walk(columns);
+  return { arrays: arrays + marks.byteLength, strings };
+}"""
+
 HEAP_JS = "performance.memory ? performance.memory.usedJSHeapSize : null"
 
 DELTA_SCRIPT = """
@@ -396,9 +410,12 @@ def measure(
     cdp = context.new_cdp_session(page)
     cdp.send("HeapProfiler.collectGarbage")
     heap = cdp.send("Runtime.getHeapUsage")
+    sizes = page.evaluate(INDEX_SIZE_JS)
     out.append(
         f"JS heap after ready: {heap['usedSize'] / 2**20:.0f} MB used"
-        f" ({heap['totalSize'] / 2**20:.0f} MB allocated)"
+        f" ({heap['totalSize'] / 2**20:.0f} MB allocated); the index's typed arrays, outside"
+        f" that heap: {sizes['arrays'] / 2**20:.0f} MB (its strings, inside it:"
+        f" {sizes['strings'] / 2**20:.0f} MB at one byte a character)"
     )
 
     page.click("[data-test=cashier-tile][data-name='Alice']")
