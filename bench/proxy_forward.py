@@ -14,6 +14,16 @@ loopback. Each measure alternates direct and proxied rounds, so both see the sam
 - the terminal's files (every file of the app shell, as a first start loads them): from
   the proxy (the installed package) and from the server (where a proxy caching them
   would fetch them).
+
+Beside each ratio it prints the proxy's CPU time per catalog download and per order batch
+(from /proc, all its threads): on a machine shared with other jobs that figure moves much
+less than the clock's.
+
+    python scripts/pg_temp.py -- python bench/proxy_forward.py --compare /tmp/old/src
+
+also runs a second proxy from another checkout's `src` (`git archive <commit> src | tar -x
+-C /tmp/old`) in the same rounds: direct, that proxy and this one alternate, for an A/B
+of a change to the proxy under the same load.
 """
 
 from __future__ import annotations
@@ -48,9 +58,13 @@ from server_bench import (  # noqa: E402
 )
 
 
-def start_proxy(port: int, server_port: int, state: Path) -> subprocess.Popen[bytes]:
+def start_proxy(
+    port: int, server_port: int, state: Path, src: Path | None = None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KASSA_")}
     env["KASSA_PROXY_STATE_DIR"] = str(state)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -146,8 +160,18 @@ def shell_files() -> list[str]:
     return ["" if name == "./" else name for name in names if name]
 
 
-def median_pair(values: dict[str, list[float]]) -> tuple[float, float]:
-    return statistics.median(values["direct"]), statistics.median(values["proxy"])
+NAMES = {"proxy": "proxy", "compare": "proxy of --compare"}
+
+
+def cpu_seconds(process: subprocess.Popen[bytes] | None) -> float:
+    """User + system CPU time of a process, all its threads (Linux /proc)."""
+    if process is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -157,6 +181,15 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=40, help="batches of 50 per sync round")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--catalog-rounds",
+        type=int,
+        default=15,
+        help="catalog downloads per way (about 0.1 s each; more rounds, less of the noise)",
+    )
+    parser.add_argument(
+        "--compare", metavar="SRC", help="also a proxy run from this checkout's src, for A/B"
+    )
     options = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     os.environ["KASSA_JOURNAL_KEY_FILE"] = str(Path(tmp.name) / "journal_key.pem")
@@ -195,7 +228,7 @@ def main() -> int:
     ]
     rounds = options.rounds
     batches = make_batches(
-        (2 * rounds + 1) * options.batches,
+        ((3 if options.compare else 2) * rounds + 1) * options.batches,
         str(session.uuid),
         cashier.pk,
         products,
@@ -203,51 +236,78 @@ def main() -> int:
         token.receipt_prefix,
     )
     connection.close()
-    server_port, proxy_port = _free_port(), _free_port()
+    server_port = _free_port()
     server = start_server(server_port, options.workers)
-    proxy = start_proxy(proxy_port, server_port, Path(tmp.name) / "proxy")
-    ports = {"direct": server_port, "proxy": proxy_port}
+    processes: dict[str, subprocess.Popen[bytes] | None] = {"direct": None}
+    ports = {"direct": server_port}
+    ways = ["direct", "compare", "proxy"] if options.compare else ["direct", "proxy"]
+    for way in ways[1:]:
+        ports[way] = _free_port()
+        src = Path(options.compare).resolve() if way == "compare" else None
+        processes[way] = start_proxy(ports[way], server_port, Path(tmp.name) / way, src)
+    proxies = [way for way in ways if way != "direct"]
     try:
         catalog_once(server_port, secret)  # builds the cached page
-        catalog: dict[str, list[float]] = {"direct": [], "proxy": []}
-        for _ in range(rounds):
-            for way in ("direct", "proxy"):
+        for way in proxies:
+            catalog_once(ports[way], secret)  # and each proxy's first connection
+        catalog: dict[str, list[float]] = {way: [] for way in ways}
+        cpu: dict[str, float] = dict.fromkeys(ways, 0.0)
+        for _ in range(options.catalog_rounds):
+            for way in ways:
+                before = cpu_seconds(processes[way])
                 catalog[way].append(catalog_once(ports[way], secret))
-        direct, proxied = median_pair(catalog)
+                cpu[way] += cpu_seconds(processes[way]) - before
+        direct = statistics.median(catalog["direct"])
         print(
             f"catalog, {options.products} products, one gzip request (cached page), median of "
-            f"{rounds}: direct {direct * 1000:.0f} ms, through the proxy {proxied * 1000:.0f} ms"
-            f" -> ratio {direct / proxied:.2f}"
+            f"{options.catalog_rounds}: direct {direct * 1000:.0f} ms"
         )
+        for way in proxies:
+            proxied = statistics.median(catalog[way])
+            print(
+                f"  through the {NAMES[way]} {proxied * 1000:.0f} ms -> ratio "
+                f"{direct / proxied:.2f} (proxy CPU "
+                f"{cpu[way] / options.catalog_rounds * 1000:.1f} ms per download)"
+            )
 
         sync_run(server_port, secret, batches[: options.batches], options.clients)  # warm-up
-        sync: dict[str, list[float]] = {"direct": [], "proxy": []}
+        sync: dict[str, list[float]] = {way: [] for way in ways}
+        cpu = dict.fromkeys(ways, 0.0)
         offset = options.batches
         for _ in range(rounds):
-            for way in ("direct", "proxy"):
+            for way in ways:
                 chunk = batches[offset : offset + options.batches]
                 offset += options.batches
+                before = cpu_seconds(processes[way])
                 sync[way].append(sync_run(ports[way], secret, chunk, options.clients))
-        direct, proxied = median_pair(sync)
+                cpu[way] += cpu_seconds(processes[way]) - before
+        direct = statistics.median(sync["direct"])
         print(
             f"order sync, {options.batches} batches of 50, {options.clients} tills, median of "
-            f"{rounds}: direct {direct:,.0f} orders/s, through the proxy {proxied:,.0f} orders/s"
-            f" -> ratio {proxied / direct:.2f}"
+            f"{rounds}: direct {direct:,.0f} orders/s"
         )
+        for way in proxies:
+            proxied = statistics.median(sync[way])
+            per_batch = cpu[way] / (rounds * options.batches) * 1000
+            print(
+                f"  through the {NAMES[way]} {proxied:,.0f} orders/s -> ratio "
+                f"{proxied / direct:.2f} (proxy CPU {per_batch:.2f} ms per batch)"
+            )
 
         files = shell_files()
         shell: dict[str, list[float]] = {"direct": [], "proxy": []}
         for _ in range(rounds * 4):
             for way in ("direct", "proxy"):
                 shell[way].append(shell_once(ports[way], files))
-        direct, proxied = median_pair(shell)
+        direct, proxied = statistics.median(shell["direct"]), statistics.median(shell["proxy"])
         print(
             f"terminal files, {len(files)} files one after another, median of {rounds * 4}: "
             f"from the server {direct * 1000:.1f} ms, from the proxy (installed package) "
             f"{proxied * 1000:.1f} ms"
         )
     finally:
-        for process in (proxy, server):
+        for process in [*(processes[way] for way in proxies), server]:
+            assert process is not None
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(20)

@@ -45,6 +45,7 @@ from kassa.proxy.schemas import (
 )
 from kassa.proxy.security import (
     PROXY_API,
+    SERVER_API,
     GuardMiddleware,
     Principal,
     Security,
@@ -364,7 +365,9 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
     app.state.hardware = hardware
     app.state.forwarder = forwarder
     app.state.terminal = terminal
-    # Added first, so it runs inside the guard: a bug's 500 gets the CORS headers too.
+    # Added first, so they run inside the guard: a bug's 500 gets the CORS headers too,
+    # and the server's API is forwarded only past the Host and Origin checks.
+    app.add_middleware(_ServerApi, forwarder=forwarder)
     app.add_middleware(_UnexpectedErrors)
     app.add_middleware(_LazyGuard)
 
@@ -411,15 +414,6 @@ def create_app(settings: Settings, *, hardware: Hardware | None = None) -> FastA
     async def pos_file(path: str, request: Request) -> Response:
         return terminal.respond(request, path)
 
-    # -- the server's terminal API, forwarded (kassa/proxy/forward.py) -------------------
-    @app.api_route(
-        "/api/v1/{path:path}",
-        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    async def server_api(path: str, request: Request) -> Response:
-        return await forwarder.forward(request, path)
-
     app.include_router(router)
     return app
 
@@ -458,6 +452,22 @@ class _UnexpectedErrors:
                 raise  # part of the answer is out: nothing to replace it with
             log.exception("unexpected error on %s", scope.get("path", ""))
             await _internal_error()(scope, receive, send)
+
+
+class _ServerApi:
+    """The server's terminal API (`/api/v1/…`) straight to the Forwarder, an ASGI app of its
+    own (kassa/proxy/forward.py): the answer's bytes go from the server's socket to the
+    till's without FastAPI's routing and response classes in between."""
+
+    def __init__(self, app: Any, forwarder: Forwarder) -> None:
+        self.app = app
+        self.forwarder = forwarder
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(SERVER_API):
+            await self.forwarder(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _LazyGuard:
