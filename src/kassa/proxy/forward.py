@@ -121,6 +121,7 @@ class _Upstream(asyncio.BufferedProtocol):
         self._drained: asyncio.Future[None] | None = None
         self._write_paused = False
         self._read_paused = False
+        self.exchange = 0
         self._begin(head_only=False)
         self.parser: httptools.HttpResponseParser | None = None
 
@@ -140,6 +141,7 @@ class _Upstream(asyncio.BufferedProtocol):
         self.abandoned = False
 
     def begin(self, *, head_only: bool) -> None:
+        self.exchange += 1
         self._begin(head_only=head_only)
         self.parser = httptools.HttpResponseParser(self)
 
@@ -165,10 +167,14 @@ class _Upstream(asyncio.BufferedProtocol):
             self.transport.resume_reading()
         return chunks
 
-    def abandon(self) -> None:
-        """The till went away: stop waiting (the connection is not reused)."""
-        self.abandoned = True
-        self._wake()
+    def abandon(self, exchange: int) -> None:
+        """The till of that exchange went away: stop waiting (the connection is not reused).
+
+        A no-op once the connection serves the next exchange: the callback that calls it
+        may run after its own exchange has ended."""
+        if exchange == self.exchange:
+            self.abandoned = True
+            self._wake()
 
     def write(self, data: bytes | memoryview) -> None:
         assert self.transport is not None
@@ -483,6 +489,9 @@ class Forwarder:
     async def _head_of_answer(self, upstream: _Upstream) -> None:
         """Until the answer's status and headers are in; ServerUnreachable if they never come."""
         while not upstream.head_done:
+            if upstream.abandoned:
+                upstream.close()
+                raise ServerUnreachable("the till went away")
             if upstream.failure is not None:
                 upstream.close()
                 if upstream.reused and upstream.received == 0:
@@ -508,7 +517,8 @@ class Forwarder:
 
         # The till may go away while the server still sends: then stop.
         watcher = asyncio.ensure_future(_until_gone(receive))
-        watcher.add_done_callback(lambda _: upstream.abandon())
+        exchange = upstream.exchange
+        watcher.add_done_callback(lambda _: upstream.abandon(exchange))
         try:
             while True:
                 chunks = upstream.take()
