@@ -120,3 +120,39 @@ def test_a_cached_page_is_never_served_after_a_change(device: Device, shop: Shop
     again = device.get("catalog/products").json()
     assert next(p["price"] for p in again["products"] if p["ref"] == "COLA") == "1.29"
     assert again["token"] == first["token"] + 1
+
+
+def test_a_delta_is_the_same_whether_it_fits_a_page_or_not(device: Device, shop: Shop) -> None:
+    # Given twelve changes spread over the ids, with barcodes, and one deactivation
+    token = device.get("catalog").json()["token"]
+    made = [
+        product_create(
+            name=f"Delta {n}", price="1.00", tax=shop.standard, barcodes=[f"DELTA-{n}"]
+        ).pk
+        for n in range(12)
+    ]
+    Product.objects.filter(pk__in=made[::3]).update(price=Decimal("2.00"))
+    products_touch(product_ids=made[::3])
+    Product.objects.filter(pk=made[1]).update(active=False)
+    products_touch(product_ids=[made[1]])
+
+    def walk(limit: int) -> tuple[list[tuple[int, str, list[str]]], list[int]]:
+        products, deleted, after = [], [], 0
+        while after is not None:
+            body = device.get("catalog/products", since=token, after=after, limit=limit).json()
+            products += [(p["id"], p["price"], p["barcodes"]) for p in body["products"]]
+            deleted += body["deleted"]
+            after = body["next_after"]
+        return products, deleted
+
+    # When the delta is read in one page (through the version index) and in pages of
+    # five (the rest does not fit: by walking the ids), then both give every change once,
+    # in id order, with its own barcodes
+    whole = walk(100)
+    paged = walk(5)
+    expected = [
+        (pk, "2.00" if n % 3 == 0 else "1.00", [f"DELTA-{n}"])
+        for n, pk in enumerate(made)
+        if n != 1
+    ]
+    assert whole == paged == (expected, [made[1]])

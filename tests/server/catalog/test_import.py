@@ -140,7 +140,8 @@ def ean13(body: str) -> str:
 def few_sql_variables(db: None) -> Iterator[None]:
     """SQLite refusing more than 100 variables a statement (as older builds refuse more
     than 999): a lookup of the whole file in one IN (...) fails, chunked ones pass. On
-    PostgreSQL, which has no such limit, the chunks are made as small."""
+    PostgreSQL, which has no such limit and looks values up by arrays, the arrays are made
+    as small."""
     if connection.vendor == "sqlite":
         connection.ensure_connection()
         raw = connection.connection
@@ -150,6 +151,7 @@ def few_sql_variables(db: None) -> Iterator[None]:
     else:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(importer, "LOOKUP_CHUNK", 100)
+            patch.setattr(importer, "ARRAY_CHUNK", 100)
             yield
 
 
@@ -199,3 +201,63 @@ def test_new_products_never_reuse_an_id(shop: Shop) -> None:
     ids = [Product.objects.get(ref="NEWA").pk, Product.objects.get(ref="NEWB").pk]
     assert ids == [gone + 1, gone + 2]
     assert made.pk == gone + 3
+
+
+def test_sqlite_page_cache_is_put_back_after_an_import(shop: Shop) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+    seen = []
+    real = importer._write_rows
+
+    def spy(rows: list, report: importer.ImportReport) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            seen.append(cursor.fetchone()[0])
+        real(rows, report)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(importer, "_write_rows", spy)
+        report = product_import(_many(10, price="1.00"))
+    assert report.created == 10
+    assert seen == [-importer.SQLITE_IMPORT_CACHE_KIB]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("Ok,R1,,,12.5,VAT 21%,,,", None),
+        ("Ok,R1,,,0012,VAT 21%,,,", None),
+        ("Ok,R1,,,9999999999.99,VAT 21%,,,", None),
+        ("Ok,R1,,,10000000000.00,VAT 21%,,,", "price 10000000000.00 is out of range"),
+        ('Ok,R1,,,"1,5",VAT 21%,,,', None),
+        ("Ok,R1,,,+1.50,VAT 21%,,,", None),
+        ("Ok,R1,,,1.,VAT 21%,,,", None),
+        ("Ok,R1,,,.5,VAT 21%,,,", None),
+        ("Ok,R1,,,1e2,VAT 21%,,,", None),
+        ("Ok,R1,,,1.005,VAT 21%,,,", "price '1.005' is not an amount with at most 2 decimals"),
+        ("Ok,R1,,,１,VAT 21%,,,", None),
+        ("Ok,R1,40170725 ;012345678905,,1.00,VAT 21%,,,", None),
+        ("Ok,R1,４0170725,,1.00,VAT 21%,,,", "barcode '４0170725': only letters"),
+        ("Ok,R1,40170726,,1.00,VAT 21%,,,", "barcode 40170726: wrong check digit"),
+        ("Ok,R1,,,1.00,VAT 21%,,Yes,NO", None),
+        ("Ok,R1,,,1.00,VAT 21%,,maybe,perhaps", "weighed: 'maybe' is not yes/no"),
+        ("Ok,R1,,,1.00,VAT 21%,,no,perhaps", "active: 'perhaps' is not yes/no"),
+        ("Ok,R1,,,1.00", "tax '' is unknown"),
+    ],
+)
+def test_each_cell_is_checked_as_the_back_office_would(
+    shop: Shop, cells: str, message: str | None
+) -> None:
+    # The import's fast paths (a plain price, an ASCII GTIN) against the general checks
+    report = product_import(HEADER + cells + "\n", partial=True)
+    if message is None:
+        assert report.errors == []
+        return
+    assert len(report.errors) == 1
+    assert report.errors[0].message.startswith(message), report.errors[0].message

@@ -42,7 +42,14 @@ class BarcodePatternError(CatalogError):
 
 def gtin_check_digit(body: str) -> int:
     """Check digit of an EAN/UPC body (the digits before it): weights 3,1,3,… from the right."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    if body.isascii() and body.isdigit():
+        # The digits' bytes summed in C: a million-row import checks a million codes, and
+        # the loop below took a tenth of its time. Each ASCII digit is its byte - 48.
+        threes = body[::-2].encode()
+        ones = body[-2::-2].encode()
+        total = 3 * (sum(threes) - 48 * len(threes)) + sum(ones) - 48 * len(ones)
+    else:
+        total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
 
 
@@ -56,7 +63,7 @@ def barcode_normalise(code: str) -> str:
     code = code.strip()
     if not code:
         raise BarcodeError("empty barcode")
-    if _DIGITS.match(code) and len(code) in GTIN_LENGTHS:
+    if len(code) in GTIN_LENGTHS and code.isascii() and code.isdigit():
         if gtin_check_digit(code[:-1]) != int(code[-1]):
             raise BarcodeError(f"barcode {code}: wrong check digit")
         return "0" + code if len(code) == 12 else code
