@@ -13,6 +13,7 @@ that answers a terminal's paid orders (the project's CLI does).
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -194,7 +195,13 @@ def journal_audit(
     workers = workers or os.cpu_count() or 1
     sales: dict[str, list[tuple[str, int]]] = {code: [] for code in codes}
     server = ChainReport(SERVER_CHAIN)
-    for result in _results(tasks, workers if to_walk >= pool_from else 1):
+    paid: dict[str, _Paid] = {}
+
+    def fetch_paid() -> None:  # while the pool walks: the parent would wait for it idle
+        for code in codes:
+            paid[code] = _paid(code, paid_orders)
+
+    for result in _results(tasks, workers if to_walk >= pool_from else 1, meanwhile=fetch_paid):
         chain = server if result.terminal == SERVER_CHAIN else chains[result.terminal]
         chain.entries += result.entries
         chain.counts.update(result.counts)
@@ -217,8 +224,7 @@ def journal_audit(
             )
             if chain.finding is None or missing.seq < chain.finding.seq:
                 chain.finding = missing
-        with transaction.atomic():  # paid_orders may stream: a plain cursor on PostgreSQL
-            _orders_check(chain, sales.pop(code), paid_orders)
+        _orders_check(chain, sales.pop(code), paid.pop(code))
     report = AuditReport(list(chains.values()), server)
     report.seconds = time.perf_counter() - started
     report.recorded_seq = _record(report, terminal_code=terminal_code, from_seq=from_seq)
@@ -248,25 +254,41 @@ def _ranges(
     ]
 
 
-def _results(tasks: list[_Range | _ServerChain], workers: int) -> Iterator[_Walked]:
+def _results(
+    tasks: list[_Range | _ServerChain], workers: int, *, meanwhile: Callable[[], None]
+) -> Iterator[_Walked]:
+    """Each task's result; `meanwhile` runs in this process while the pool works."""
     # Inside the caller's transaction the pool could not see what it has not committed.
     if workers <= 1 or len(tasks) <= 1 or transaction.get_connection().in_atomic_block:
+        meanwhile()
         yield from map(_task, tasks)
         return
     # The pool's processes are forks of this one: a connection open here would be shared
-    # by all of them, their queries interleaved on one socket. Each opens its own.
+    # by all of them, their queries interleaved on one socket. Each opens its own, and
+    # this process opens a new one after the fork.
     connections.close_all()
     with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap_unordered(_task, tasks)
+        walked = pool.imap_unordered(_task, tasks)
+        meanwhile()
+        yield from walked
 
 
 def _task(task: _Range | _ServerChain) -> _Walked:
     # In a transaction, so that PostgreSQL streams through a plain server-side cursor
     # (outside one, Django asks for a WITH HOLD cursor, which is copied whole first).
-    with transaction.atomic():
-        if isinstance(task, _ServerChain):
-            return _server_chain()
-        return _walk(task) if task.walk else _sales_only(task)
+    # Without the cyclic garbage collector: a walk makes no reference cycles, only
+    # short-lived entries that their reference counts free, and the collector's passes
+    # over them cost about a tenth of a walk (docs/performance.md).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with transaction.atomic():
+            if isinstance(task, _ServerChain):
+                return _server_chain()
+            return _walk(task) if task.walk else _sales_only(task)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _server_chain() -> _Walked:
@@ -338,7 +360,11 @@ def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[tuple[Any, 
     params = (terminal, after, last)
     connection.ensure_connection()
     if connection.vendor == "postgresql":
-        with connection.connection.cursor(name=f"kassa_walk_{os.getpid()}_{after}") as cursor:
+        # Binary: the entries' bytes as they are, not spelled in hex by the server and
+        # decoded again here (a third of the fetch's cost on both sides).
+        with connection.connection.cursor(
+            name=f"kassa_walk_{os.getpid()}_{after}", binary=True
+        ) as cursor:
             cursor.itersize = FETCH
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH):
@@ -413,7 +439,33 @@ def _uuid(text: str) -> str | None:
         return None
 
 
-def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: PaidOrders) -> None:
+@dataclass
+class _Paid:
+    """A terminal's paid orders, as the orders' check needs them."""
+
+    started: datetime | None  # the terminal's journal began (its first key); None: no key
+    before: list[str]  # synced before that: they cannot have a SALE
+    since: list[tuple[str, str]]  # synced since: (uuid, receipt number), each needs one
+
+
+def _paid(terminal: str, paid: PaidOrders) -> _Paid:
+    started = (
+        TerminalKey.objects.filter(terminal_code=terminal)
+        .order_by("registered_at")
+        .values_list("registered_at", flat=True)
+        .first()
+    )
+    result = _Paid(started, [], [])
+    with transaction.atomic():  # paid_orders may stream: a plain cursor on PostgreSQL
+        for uuid_value, receipt, received_at in paid(terminal):
+            if started is None or received_at < started:
+                result.before.append(str(uuid_value))
+            else:
+                result.since.append((str(uuid_value), receipt))
+    return result
+
+
+def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: _Paid) -> None:
     """Each SALE names an order of this terminal, once; each order synced since the
     terminal's journal began (its first key's registration) has a SALE."""
     problems: list[tuple[int, str]] = []  # (where it sorts, line)
@@ -428,28 +480,19 @@ def _orders_check(chain: ChainReport, sales: list[tuple[str, int]], paid: PaidOr
             problems.append((seq, repeated.line(chain.terminal)))
         else:
             sold[uuid] = seq
-    started = (
-        TerminalKey.objects.filter(terminal_code=chain.terminal)
-        .order_by("registered_at")
-        .values_list("registered_at", flat=True)
-        .first()
-    )
-    checked = 0
     after_every_seq = 1 + max((seq for _, seq in sales), default=0)
-    for uuid_value, receipt, received_at in paid(chain.terminal):
-        has_sale = sold.pop(str(uuid_value), None) is not None
-        if started is None or received_at < started:
-            continue  # synced before the terminal's journal began: it cannot have a SALE
-        checked += 1
-        if not has_sale:
+    for uuid in paid.before:  # a SALE may name it; it needs none
+        sold.pop(uuid, None)
+    for uuid, receipt in paid.since:
+        if sold.pop(uuid, None) is None:
             problems.append(
                 (
                     after_every_seq,
-                    f"{chain.terminal}: order {uuid_value} (receipt {receipt}) has no SALE "
+                    f"{chain.terminal}: order {uuid} (receipt {receipt}) has no SALE "
                     f"entry ({OrderProblem.ORDER_WITHOUT_SALE})",
                 )
             )
-    chain.orders = None if started is None else checked
+    chain.orders = None if paid.started is None else len(paid.since)
     for order, seq in sold.items():
         stray = Finding(
             seq,
