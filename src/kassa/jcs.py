@@ -317,11 +317,9 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
     try:
         if orjson is not None and use_orjson:
             value = orjson.loads(raw)
-            maybe_float = astral or raw[:1] != b"{" or _MAYBE_FLOAT.search(raw)
-            if maybe_float and not _plain(value, astral):
+            if not _plain(value, astral):
                 return _UNPROVEN
-            # OPT_STRICT_INTEGER refuses an integer beyond ±(2^53 − 1) (JSONEncodeError)
-            again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+            again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
             return value if again == raw else _UNPROVEN
         text = raw.decode("utf-8")
         value, end = _DECODER.scan_once(text, 0)  # type: ignore[attr-defined]
@@ -330,16 +328,6 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
         return value if _ENCODER.encode(value) == text else _UNPROVEN
     except Exception:  # not JSON, not UTF-8, too deep, a float, a big int, ...: not proven
         return _UNPROVEN
-
-
-_MAYBE_FLOAT = re.compile(rb'(?:":|[,\[])-?[0-9]+[.eE]')
-"""Where a float could stand in an object's compact JSON. orjson writes a float as digits
-with a `.` or an exponent, and in compact JSON every number is a member's value, after
-its key's closing quote and a colon, or an array's item, after a `[` or a `,`: bytes
-that orjson wrote back byte for byte and that have no such place hold no float. A match
-may be inside a string ("a \\":1.5", "1,5.0"); then `_plain` looks at the values
-themselves. A time of day ("08:00:00.000") has no quote before its colons. One search of
-the bytes costs a sixth of that walk over the values."""
 
 
 def _plain(value: Any, astral: bool) -> bool:
