@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db.models import ForeignKey, Model, OneToOneField
 from django.test import Client
 from django.utils import timezone
 
 from kassa.server.cash.models import CashSession
 from kassa.server.journal.models import IntegrityAlert
-from kassa.server.orders.models import Order
+from kassa.server.orders.models import AbandonedOrder, Order
 from kassa.server.terminals.models import Store, Terminal
 
 from .conftest import Device, OrderBuilder, Shop, pair
@@ -21,6 +22,7 @@ from .conftest import Device, OrderBuilder, Shop, pair
 VIEW = [
     ("orders", "view_order"),
     ("orders", "view_salereview"),
+    ("orders", "view_abandonedorder"),
     ("cash", "view_cashsession"),
     ("terminals", "view_terminal"),
     ("terminals", "view_store"),
@@ -66,6 +68,15 @@ def two_stores(
         quarantined=False,
         detected_at=timezone.now(),
     )
+    for at, name in ((shop.terminal, "Own cashier"), (till, "Their cashier")):
+        AbandonedOrder.objects.create(
+            terminal=at,
+            seq=9,
+            abandoned_at=timezone.now(),
+            lines=[],
+            total="1.00",
+            cashier_name=name,
+        )
     return {
         "store": other,
         "till": till,
@@ -101,6 +112,7 @@ def test_a_store_manager_sees_only_their_store(
         "/admin/terminals/store/": ("Test shop", "Other shop"),
         "/admin/terminals/devicetoken/": ("POS1-1-", "POS3-1-"),
         "/admin/journal/integrityalert/": ("", "their alert"),
+        "/admin/orders/abandonedorder/": ("Own cashier", "Their cashier"),
     }
     for url, (own, foreign) in pages.items():
         # the head office sees both stores
@@ -114,12 +126,14 @@ def test_a_store_manager_sees_only_their_store(
         assert foreign not in html, url
         assert "Till 3" not in html and "Other shop" not in html, url
     # a foreign record's own pages are not found
+    their_abandoned = AbandonedOrder.objects.get(cashier_name="Their cashier").pk
     for url in (
         f"/admin/orders/order/{theirs.pk}/change/",
         f"/admin/orders/order/{theirs.pk}/history/",
         f"/admin/cash/cashsession/{two_stores['session'].pk}/change/",  # type: ignore[attr-defined]
         f"/admin/terminals/terminal/{two_stores['till'].pk}/change/",  # type: ignore[attr-defined]
         f"/admin/terminals/store/{two_stores['store'].pk}/change/",  # type: ignore[attr-defined]
+        f"/admin/orders/abandonedorder/{their_abandoned}/change/",
     ):
         answer = store_manager.get(url, follow=True)
         assert theirs.receipt_number not in answer.content.decode(), url
@@ -193,3 +207,147 @@ def test_a_store_manager_exports_only_their_store(
     assert store_manager.get(url, {**query, **other}).status_code == 400
     till = {"terminal": two_stores["till"].pk}  # type: ignore[attr-defined]
     assert store_manager.get(url, {**query, **till}).status_code == 400
+
+
+def _path_to_store(model: type[Model], depth: int = 0) -> str | None:
+    """The lookup from `model` to the Store it belongs to ("" for Store itself, a
+    `terminal_code` field for the journal's records), or None when it holds no store's
+    data: every foreign key is followed, three deep."""
+    if model is Store:
+        return ""
+    if model is Terminal:
+        return "store"
+    names = {f.name for f in model._meta.get_fields()}
+    if "terminal_code" in names:
+        return "terminal_code"
+    if depth >= 3:
+        return None
+    for field in model._meta.get_fields():
+        if isinstance(field, (ForeignKey, OneToOneField)) and field.related_model is not model:
+            rest = _path_to_store(field.related_model, depth + 1)  # type: ignore[arg-type]
+            if rest is not None:
+                return f"{field.name}__{rest}".rstrip("_")
+    return None
+
+
+def _resolves_to_store(model: type[Model], path: str) -> bool:
+    for name in path.split("__"):
+        if name == "pk":
+            continue
+        field = model._meta.get_field(name)
+        if field.related_model is None:
+            return False
+        model = field.related_model  # type: ignore[assignment]
+    return model is Store
+
+
+# Pages holding per-store data that filter it by their own view rather than by a mixin,
+# each proved store by store above: the report's form limits stores and terminals.
+SCOPED_BY_THEIR_VIEW = {"reports.SalesSummary"}
+
+
+def test_every_admin_page_of_per_store_data_is_scoped() -> None:
+    """Walks the admin registry: a model reaching a Store or a Terminal through its foreign
+    keys (or naming its terminal by code, as the journal does) holds one store's data, and
+    its page must be StoreScoped along a path that ends at Store, or TerminalCodeScoped."""
+    from django.contrib import admin
+
+    from kassa.server.common.admin import TerminalCodeScoped
+    from kassa.server.terminals.admin import StoreScoped
+
+    per_store, unscoped = [], []
+    for model, model_admin in admin.site._registry.items():
+        path = _path_to_store(model)
+        if path is None:
+            continue
+        per_store.append(model._meta.label)
+        if model._meta.label in SCOPED_BY_THEIR_VIEW:
+            continue
+        if isinstance(model_admin, TerminalCodeScoped):
+            assert "terminal_code" in {f.name for f in model._meta.get_fields()}
+            continue
+        if isinstance(model_admin, StoreScoped):
+            assert _resolves_to_store(model, model_admin.store_path), model._meta.label
+            continue
+        unscoped.append(model._meta.label)
+    assert unscoped == []
+    # the walk finds what it should: the pages named by the issue, and the journal's
+    assert {
+        "orders.Order",
+        "orders.AbandonedOrder",
+        "orders.RefundFlag",
+        "cash.CashSession",
+        "cash.CashMove",
+        "cash.CashCount",
+        "cash.ZReport",
+        "terminals.Terminal",
+        "journal.TerminalEntry",
+        "journal.IntegrityAlert",
+    } <= set(per_store)
+    assert "catalog.Product" not in per_store and "journal.ServerEntry" not in per_store
+
+
+def test_journal_and_abandoned_orders_show_their_store_s_time(
+    admin_client: Client, shop: Shop
+) -> None:
+    """A terminal's journal records and abandoned orders show in its store's zone, with
+    the zone's abbreviation; the server chain's page says its times are the server's."""
+    from datetime import UTC, datetime
+
+    from kassa.server.journal.models import ServerEntry, TerminalEntry
+
+    shop.store.time_zone = "America/New_York"
+    shop.store.save()
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # 07:00 EST
+    alert = IntegrityAlert.objects.create(
+        terminal_code="POS1",
+        seq=7,
+        reason="bad_hash",
+        detail="",
+        quarantined=False,
+        detected_at=moment,
+    )
+    entry = TerminalEntry.objects.create(
+        terminal_code="POS1",
+        seq=1,
+        type="LOGIN",
+        at_text="x",
+        at=moment,
+        key_id="k",
+        canonical=b"{}",
+        hash="0" * 64,
+        sig="s",
+        received_at=moment,
+    )
+    abandoned = AbandonedOrder.objects.create(
+        terminal=shop.terminal, seq=9, abandoned_at=moment, lines=[], total="1.00"
+    )
+    for url in (
+        "/admin/journal/integrityalert/",
+        "/admin/journal/terminalentry/",
+        "/admin/orders/abandonedorder/",
+    ):
+        html = admin_client.get(url).content.decode()
+        assert "7 a.m. EST" in html, url
+        assert "noon" not in html, url
+    for url in (
+        f"/admin/journal/integrityalert/{alert.pk}/change/",
+        f"/admin/journal/terminalentry/{entry.pk}/change/",
+        f"/admin/orders/abandonedorder/{abandoned.pk}/change/",
+    ):
+        html = admin_client.get(url).content.decode()
+        assert "7 a.m." in html and "noon" not in html, url
+    ServerEntry.objects.create(
+        seq=1,
+        type="X",
+        at_text="x",
+        at=moment,
+        key_id="k",
+        canonical=b"{}",
+        hash="1" * 64,
+        sig="s",
+        received_at=moment,
+    )
+    html = admin_client.get("/admin/journal/serverentry/").content.decode()
+    assert "server&#x27;s time zone (UTC)" in html or "server's time zone (UTC)" in html
+    assert "noon" in html

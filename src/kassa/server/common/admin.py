@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateTimeField, Model, QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import formats, timezone
 
 # The terminal codes a back-office user may see, or None for every terminal. Stores live
 # in the terminals app, above the journal, so that app installs the rule here (its
@@ -21,6 +25,49 @@ _terminal_scope: list[TerminalScope] = []
 
 def terminal_scope_install(scope: TerminalScope) -> None:
     _terminal_scope[:] = [scope]
+
+
+# The time zone of each terminal's store, by terminal code: installed by the terminals app
+# as the scope is, so that the journal's pages show a terminal's records in its store's
+# zone (issue 15) without importing upward.
+TerminalZones = Callable[[], "dict[str, str]"]
+_terminal_zones: list[TerminalZones] = []
+
+
+def terminal_zones_install(zones: TerminalZones) -> None:
+    _terminal_zones[:] = [zones]
+
+
+def terminal_zones() -> dict[str, str]:
+    """{terminal code: its store's time zone name} (empty when no rule is installed)."""
+    return _terminal_zones[0]() if _terminal_zones else {}
+
+
+def zone_time(value: datetime | None, zone: str | None) -> str:
+    """A moment as the clock of `zone` showed it, with the zone's abbreviation (CET, CEST);
+    without a zone, in the back office's own (the server's)."""
+    if value is None:
+        return "-"
+    if not zone:
+        return str(formats.localize(timezone.localtime(value)))
+    local = value.astimezone(ZoneInfo(zone))
+    return f"{formats.localize(local)} {local:%Z}"
+
+
+def in_zone(zone: str | None, response: HttpResponse) -> HttpResponse:
+    """Render `response` with its times in `zone` (the back office's own if none)."""
+    if not zone or not isinstance(response, TemplateResponse) or response.is_rendered:
+        return response
+    with timezone.override(ZoneInfo(zone)):
+        return response.render()
+
+
+def _datetime_field(model: type[Model], name: str) -> DateTimeField[Any, Any] | None:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, DateTimeField) else None
 
 
 def terminal_codes_visible(request: HttpRequest) -> frozenset[str] | None:
@@ -35,9 +82,41 @@ else:
 
 class TerminalCodeScoped(_ModelAdmin):
     """Mixed into a page of records that name their terminal by code (the journal's):
-    a user limited to some stores sees their terminals' records only."""
+    a user limited to some stores sees their terminals' records only, and its times show
+    in the terminal's store's time zone (each list row in its own, with the zone's
+    abbreviation; a record's page in its store's), as StoreScoped pages do."""
 
     terminal_code_field = "terminal_code"
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        zones = terminal_zones()  # one query per page: a shop has few terminals
+        shown = []
+        for name in super().get_list_display(request):
+            field = _datetime_field(self.model, name) if isinstance(name, str) else None
+            shown.append(self._zone_time_column(field, zones) if field is not None else name)
+        return shown
+
+    def _zone_time_column(self, field: DateTimeField[Any, Any], zones: dict[str, str]) -> Any:
+        code_field = self.terminal_code_field
+
+        @admin.display(description=field.verbose_name, ordering=field.name)
+        def column(obj: Any) -> str:
+            return zone_time(getattr(obj, field.name), zones.get(getattr(obj, code_field)))
+
+        column.__name__ = field.name
+        return column
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        code = getattr(original, self.terminal_code_field, None)
+        return in_zone(terminal_zones().get(code) if code else None, response)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)

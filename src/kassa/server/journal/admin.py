@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -101,12 +102,36 @@ class TerminalEntryAdmin(ReadOnlyAdminMixin, TerminalCodeScoped, admin.ModelAdmi
     show_full_result_count = False  # a journal grows without end: no COUNT(*) per page
 
 
+def _server_zone_note() -> str:
+    return (
+        f"The server's own chain speaks of no one store: its times are in the server's "
+        f"time zone ({settings.TIME_ZONE})."
+    )
+
+
 @admin.register(ServerEntry)
 class ServerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ServerEntry]):
     list_display = ["seq", "type", "at", "subject", "short_hash", "key_id"]
     list_filter = ["type", "subject"]
     fields = readonly_fields = ("subject", *ENTRY_FIELDS)
     show_full_result_count = False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        return super().changelist_view(
+            request, {"subtitle": _server_zone_note(), **(extra_context or {})}
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        context = {"subtitle": _server_zone_note(), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     def has_view_permission(self, request: HttpRequest, obj: ServerEntry | None = None) -> bool:
         # The server's chain speaks of every store: not for a user limited to some.

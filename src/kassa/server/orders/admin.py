@@ -322,9 +322,10 @@ class RefundFlagAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[RefundFl
 
 
 @admin.register(AbandonedOrder)
-class AbandonedOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AbandonedOrder]):
+class AbandonedOrderAdmin(ReadOnlyAdminMixin, StoreScoped, admin.ModelAdmin[AbandonedOrder]):
     """Orders abandoned at a till with lines, from their ORDER_ABANDONED journal entries;
-    flagged when no one allowed to approved it (docs/permissions.md)."""
+    flagged when no one allowed to approved it (docs/permissions.md). Per store, in the
+    store's time zone (StoreScoped)."""
 
     list_display = [
         "terminal",
@@ -335,6 +336,6 @@ class AbandonedOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AbandonedOrder]):
         "approved_by_name",
         "review_code",
     ]
-    list_filter = ["terminal", "review_code"]
+    list_filter = [("terminal", admin.RelatedOnlyFieldListFilter), "review_code"]
     search_fields = ["=uuid", "cashier_name"]
     readonly_fields = [f.name for f in AbandonedOrder._meta.fields]

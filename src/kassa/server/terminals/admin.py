@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,8 +9,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.utils import formats, timezone
+
+from kassa.server.common.admin import in_zone, zone_time
 
 from .models import DeviceToken, PaymentMethod, Store, Terminal
 from .selectors import user_store_ids
@@ -52,21 +51,13 @@ def _store_of(obj: Any, path: str) -> Store | None:
 
 def in_store_zone(store: Store | None, response: HttpResponse) -> HttpResponse:
     """Render `response` with the times in `store`'s time zone (the admin's own if none)."""
-    if store is None or not isinstance(response, TemplateResponse) or response.is_rendered:
-        return response
-    with timezone.override(ZoneInfo(store.time_zone)):
-        return response.render()
+    return in_zone(store.time_zone if store is not None else None, response)
 
 
 def store_time(value: datetime | None, store: Store | None) -> str:
     """A moment as the store's clock showed it, with its zone's abbreviation (CET, CEST):
     a list of several stores' records shows each in its own."""
-    if value is None:
-        return "-"
-    if store is None:
-        return str(formats.localize(timezone.localtime(value)))
-    local = value.astimezone(ZoneInfo(store.time_zone))
-    return f"{formats.localize(local)} {local:%Z}"
+    return zone_time(value, store.time_zone if store is not None else None)
 
 
 class StoreScoped(_ModelAdmin):

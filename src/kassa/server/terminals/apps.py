@@ -8,8 +8,9 @@ class TerminalsConfig(AppConfig):
     label = "terminals"
 
     def ready(self) -> None:
-        from kassa.server.common.admin import terminal_scope_install
+        from kassa.server.common.admin import terminal_scope_install, terminal_zones_install
 
-        from .selectors import terminal_codes_for_request
+        from .selectors import terminal_codes_for_request, terminal_zones
 
         terminal_scope_install(terminal_codes_for_request)
+        terminal_zones_install(terminal_zones)

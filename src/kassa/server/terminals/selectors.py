@@ -43,6 +43,12 @@ def terminal_codes_for_request(request: Any) -> frozenset[str] | None:
     return frozenset(Terminal.objects.filter(store_id__in=ids).values_list("code", flat=True))
 
 
+def terminal_zones() -> dict[str, str]:
+    """{terminal code: its store's time zone}: the journal's pages show a terminal's records
+    in it (common.admin.terminal_zones)."""
+    return dict(Terminal.objects.values_list("code", "store__time_zone"))
+
+
 def terminals_for_user(user: Any) -> QuerySet[Terminal]:
     ids = user_store_ids(user)
     terminals = Terminal.objects.select_related("store")
