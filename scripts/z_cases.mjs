@@ -5,7 +5,9 @@
 // Python from the same entries. Run: node scripts/z_cases.mjs
 import { writeFileSync } from "node:fs";
 import { formatAmount, formatRate, linePrice, parseAmount, parseQuantity, parseRate } from "../src/kassa/terminal/domain/money.js";
+import { layoutReceipt } from "../src/kassa/terminal/domain/receipt_layout.js";
 import { computeZ, periodCloses } from "../src/kassa/terminal/domain/z.js";
+import { zDocument } from "../src/kassa/terminal/domain/z_receipt.js";
 
 const PLACES = 2;
 const money = (/** @type {number} */ minor) => formatAmount(minor, PLACES);
@@ -199,6 +201,18 @@ const janContext = {
 };
 const janZ = computeZ(jan.entries, janContext);
 
+// ------------------------------------------------------------ the golden session on a German till
+// The same session closed by a till set to German: the Z keeps its language, and prints
+// (and is shown in the back office) in German; the figures are the golden ones.
+const germanContext = { ...goldenContext, parameters: { ...parameters, language: "de" } };
+const german = computeZ(g.entries, germanContext);
+// The fixed words a German Z prints on paper (domain/z_receipt.js) and shows in the back
+// office (kassa/server/cash/ztext.py), and English words neither shows.
+const words = {
+  de: ["Z-BERICHT", "Kasse", "Geschäftstag", "Verkäufe", "Erstattungen", "Gesamtumsatz", "Ausnahmen", "Kassenlade", "Anfangsbestand", "Bargeldbewegungen", "Kassendifferenz", "Gesamtsummen", "Laufende Summe"],
+  en: ["REPORT", "Business day", "Refunds", "Cash drawer", "Opening float", "Grand totals", "Perpetual"],
+};
+
 const session = (name, entries, context, z) => ({ name, entries, context, z, period_closes: periodCloses(z, context.previous) });
 
 const out = {
@@ -209,6 +223,12 @@ const out = {
     session("day start: a session opened at 00:30 belongs to the day before, so no month closes", late.entries, lateContext, lateZ),
     session("the first Z of December writes November's PERIOD_CLOSE", dec.entries, decContext, decZ),
     session("the first Z of a year writes December's and the year's PERIOD_CLOSE", jan.entries, janContext, janZ),
+    {
+      ...session("golden, closed on a German till: the Z keeps its language, its words print in German", g.entries, germanContext, german),
+      words,
+      // the German Z as printed at 42 columns (domain/z_receipt.js, domain/receipt_layout.js)
+      printed: layoutReceipt(zDocument(german), 42).map((row) => ("text" in row ? row.text : `[${row.value}]`)),
+    },
   ],
   business_days: [
     { at: "2026-11-30T00:30:00.000+01:00", time_zone: "Europe/Amsterdam", day_start: "04:00", business_day: "2026-11-29" },

@@ -232,5 +232,8 @@ test("the parameters come from the terminal's configuration, with defaults", () 
       { name: "Card", cash: false, variance: { amount: "0.00", percent: null } },
     ],
     variance: { amount: null, percent: null },
+    language: "en",
   });
+  // the till's language is kept with the Z: its words print in it (domain/z_receipt.js)
+  assert.equal(zParameters({ currency: "EUR", currency_places: 2, language: "de" }).language, "de");
 });

@@ -71,3 +71,30 @@ test("a cash move's slip: what, how much, why, who, and a line to sign", () => {
   for (const word of ["CASH IN", "POS1", "2026-11-30 11:00", "Ana", "Float top-up", "Bo", "50.00 EUR", "Signature"])
     assert.ok(text.includes(word), word);
 });
+
+test("a Z closed on a German till prints its words in German, as the shared case has it; amounts as stored", () => {
+  const german = sessions.find((/** @type {any} */ s) => s.z.parameters.language === "de");
+  assert.equal(german.z.parameters.language, "de");
+  assert.deepEqual(rows(zDocument(german.z), 42), german.printed);
+  const all = german.printed.join("\n");
+  for (const word of german.words.de) assert.ok(all.includes(word), word);
+  for (const word of german.words.en) assert.ok(!all.includes(word), word);
+  for (const figure of ["39.28", "-12.50", "115.21", "-6.21", "1026.78"]) assert.ok(all.includes(figure), figure);
+  // a reprint carries the German copy mark; the English golden Z (no language) stays English
+  assert.ok(rows(zDocument(german.z, { copy: true }), 42).some((row) => row.trim() === "KOPIE"));
+  assert.ok(rows(zDocument(golden.z), 42).join("\n").includes("Z REPORT 7"));
+  // an X report on a German till, and a language without words prints in English
+  const x = rows(zDocument({ ...german.z, z_no: null, closed: null }), 42).join("\n");
+  assert.ok(x.includes("X-BERICHT") && x.includes("Kein Abschluss"));
+  const unknown = { ...german.z, parameters: { ...german.z.parameters, language: "xx" } };
+  assert.ok(rows(zDocument(unknown), 42).join("\n").includes("Z REPORT 7"));
+});
+
+test("a German till's cash-move slip", () => {
+  const move = golden.entries.find((/** @type {any} */ e) => e.type === "CASH_MOVE").payload;
+  const context = { terminal: "POS1", at: "2026-11-30T11:00:00.000+01:00", cashier: "Ana", reason: "Wechselgeld" };
+  const text = rows(cashMoveDocument(move, { ...context, currency: "EUR", language: "de" }), 32).join("\n");
+  for (const word of ["EINLAGE", "Kasse", "Zeit", "Kassierer", "Grund", "Betrag", "50.00 EUR", "Unterschrift:"])
+    assert.ok(text.includes(word), word);
+  assert.ok(!text.includes("CASH IN") && !text.includes("Signature"));
+});

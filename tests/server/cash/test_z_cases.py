@@ -54,3 +54,24 @@ def test_a_month_of_one_z_is_that_z() -> None:
     )
     assert month["gt_after"] == golden["grand_totals"]["gt_after"]
     assert month["tax_rates"] == golden["totals"]["tax_rates"]
+
+
+def test_a_german_z_shows_in_german_in_the_back_office() -> None:
+    """The shared German case: the Z keeps the till's language, and the back office's text
+    of it (cash.ztext, page and PDF) shows the German words the paper Z printed; the
+    English golden Z, which carries no language, shows as before."""
+    from kassa.server.cash.ztext import z_text
+
+    (german,) = [c for c in CASES["sessions"] if c["z"]["parameters"].get("language") == "de"]
+    text = "\n".join(z_text(german["z"])).casefold()
+    printed = "\n".join(german["printed"]).casefold()
+    for word in german["words"]["de"]:
+        assert word.casefold() in printed, word
+        assert word.casefold() in text, word
+    for word in german["words"]["en"]:
+        assert word.casefold() not in text, word
+    for figure in ("39.28", "-12.50", "115.21", "-6.21", "1026.78"):
+        assert figure in text and figure in printed
+    english = "\n".join(z_text(CASES["sessions"][0]["z"]))
+    assert "Z REPORT No. 7" in english and "Business day" in english
+    assert "KOPIE" in z_text(german["z"], duplicate=True)[3]

@@ -149,7 +149,18 @@ export const RECEIPT_LABELS_DE = Object.freeze({
   withoutReceipt: "Rückgabe ohne Beleg",
 });
 
-/** @type {Readonly<Record<string, Readonly<ReceiptLabels>>>} */
+/**
+ * The words of a printed document in the till's `language` (its configuration's): `tables`
+ * holds one table per language, and a language without one prints in English (`en`). The
+ * receipt and the X/Z reports (domain/z_receipt.js) pick their words so.
+ * @template T
+ * @param {Readonly<Record<string, T>> & {en: T}} tables
+ * @param {string | undefined} language
+ * @returns {T}
+ */
+export const inLanguage = (tables, language) => tables[String(language ?? "en")] ?? tables.en;
+
+/** @type {Readonly<{en: Readonly<ReceiptLabels>} & Record<string, Readonly<ReceiptLabels>>>} */
 const LABELS_BY_LANGUAGE = Object.freeze({ en: RECEIPT_LABELS, de: RECEIPT_LABELS_DE });
 
 /**
@@ -158,7 +169,7 @@ const LABELS_BY_LANGUAGE = Object.freeze({ en: RECEIPT_LABELS, de: RECEIPT_LABEL
  * @param {string | undefined} language
  * @returns {Readonly<ReceiptLabels>}
  */
-export const receiptLabels = (language) => LABELS_BY_LANGUAGE[String(language ?? "en")] ?? RECEIPT_LABELS;
+export const receiptLabels = (language) => inLanguage(LABELS_BY_LANGUAGE, language);
 
 /** The total is the one amount printed with its currency; other codes print as the code. */
 const CURRENCY_SYMBOLS = Object.freeze(

@@ -43,6 +43,7 @@ export const CLOSE_DEFAULTS = Object.freeze({
  * @property {string} day_start         "HH:MM"
  * @property {MethodParameter[]} methods  the terminal's payment methods, in its order
  * @property {Threshold} variance       the global limits (also on the total variance)
+ * @property {string} [language]    the till's language when closed ("en", "de"): the printed words
  *
  * @typedef {object} ZApproval          a variance above its limit, approved
  * @property {string} id
@@ -162,6 +163,9 @@ export function zParameters(config) {
       variance: { amount: method.variance_amount ?? null, percent: method.variance_percent ?? null },
     })),
     variance: { amount: pick("variance_amount"), percent: pick("variance_percent") },
+    // The language its words print in (domain/z_receipt.js), kept with the Z so that a
+    // reprint says what the first print said; a Z without it printed in English.
+    language: config.language ?? "en",
   };
 }
 

@@ -109,6 +109,7 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
       reason: reasonLabel(MOVE_ACTIONS[kind], reason),
       currency: config.currency,
       approver,
+      language: config.language,
     });
     const problem = await printDocument(`move:${payload.move}`, slip, { openDrawer: true });
     if (problem) toast(`The slip did not print and the drawer did not open: ${problem}`, "error");
