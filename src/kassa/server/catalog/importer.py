@@ -313,55 +313,23 @@ def _lookup_chunk() -> int:
 def _match_existing(rows: list[_Row], report: ImportReport) -> None:
     """Find the product each row updates (by ref, else by its first barcode) and check
     that no barcode belongs to a product the file does not update."""
-    by_ref: dict[str, int] = {}
-    owner: dict[str, int] = {}
     # An empty catalog (the first import of a big store) has nothing to match.
-    if Product.objects.exists():
-        product = Product._meta.db_table
-        barcode = Barcode._meta.db_table
-        refs = [r.ref for r in rows if r.ref]
-        codes = [code for r in rows for code in r.barcodes]
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # One array a lookup, joined by hash: 10,000-value IN lists took 23 s of a
-                # 300,000-row import at load 6 (the server plans each list), this ~1 s.
-                for chunk in _chunks(refs, ARRAY_CHUNK):
-                    cursor.execute(
-                        f"SELECT p.ref, p.id FROM {product} p "  # noqa: S608
-                        "JOIN unnest(%s::text[]) AS f(ref) ON p.ref = f.ref",
-                        [chunk],
-                    )
-                    by_ref.update(cursor.fetchall())
-                for chunk in _chunks(codes, ARRAY_CHUNK):
-                    cursor.execute(
-                        f"SELECT b.code, b.product_id FROM {barcode} b "  # noqa: S608
-                        "JOIN unnest(%s::text[]) AS f(code) ON b.code = f.code",
-                        [chunk],
-                    )
-                    owner.update(cursor.fetchall())
-            else:
-                # Plain SQL: the ORM takes longer to compile a 10,000-value IN than to run it.
-                size = _lookup_chunk()
-                for chunk in _chunks(refs, size):
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(
-                        f"SELECT ref, id FROM {product} WHERE ref IN ({marks})",  # noqa: S608
-                        chunk,
-                    )
-                    by_ref.update(cursor.fetchall())
-                for chunk in _chunks(codes, size):
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(
-                        f"SELECT code, product_id FROM {barcode} WHERE code IN ({marks})",  # noqa: S608
-                        chunk,
-                    )
-                    owner.update(cursor.fetchall())
-    if not by_ref and not owner:
+    if not Product.objects.exists():
         return
+    # The refs matched and let go before the barcodes are fetched: a million of each
+    # held at once took a re-import of a million rows past 1 GB.
+    by_ref = _pairs(Product._meta.db_table, "ref", "id", [r.ref for r in rows if r.ref])
     for row in rows:
         if row.ref is not None and row.ref in by_ref:
             row.product_id = by_ref[row.ref]
-        elif row.ref is None and row.barcodes and row.barcodes[0] in owner:
+    del by_ref
+    codes = [code for r in rows for code in r.barcodes]
+    owner = _pairs(Barcode._meta.db_table, "code", "product_id", codes)
+    del codes
+    if not owner:
+        return
+    for row in rows:
+        if row.ref is None and row.barcodes and row.barcodes[0] in owner:
             row.product_id = owner[row.barcodes[0]]
     updated = {r.product_id for r in rows if r.product_id is not None}
     for row in rows:
@@ -371,6 +339,32 @@ def _match_existing(rows: list[_Row], report: ImportReport) -> None:
                 report.errors.append(
                     RowError(row.line, f"barcode {code} belongs to another product (id {holder})")
                 )
+
+
+def _pairs(table: str, key: str, value: str, keys: list[str]) -> dict[str, int]:
+    """`{key: value}` of the rows of `table` whose `key` is one of `keys`."""
+    found: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array a lookup, joined by hash: 10,000-value IN lists took 23 s of a
+            # 300,000-row import at load 6 (the server plans each list), this ~1 s.
+            for chunk in _chunks(keys, ARRAY_CHUNK):
+                cursor.execute(
+                    f"SELECT t.{key}, t.{value} FROM {table} t "  # noqa: S608
+                    f"JOIN unnest(%s::text[]) AS f(v) ON t.{key} = f.v",
+                    [chunk],
+                )
+                found.update(cursor.fetchall())
+        else:
+            # Plain SQL: the ORM takes longer to compile a 10,000-value IN than to run it.
+            for chunk in _chunks(keys, _lookup_chunk()):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {key}, {value} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+                found.update(cursor.fetchall())
+    return found
 
 
 def _category_ids(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
