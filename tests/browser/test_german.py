@@ -51,3 +51,15 @@ def test_the_sale_screen_in_german(till: Till, server: KassaServer) -> None:
     figures = text(".pay-figures")
     assert "Summe" in figures and "Offen" in figures and "Rückgeld" in figures
     assert "Abschließen" in text(".payment")
+    # the sale paid, the X report's preview prints its words in German (domain/z_receipt.js),
+    # its amounts as on every paper, with a decimal point
+    till.pay("Cash")
+    till.validate()
+    till.new_order()
+    page.click("[data-test=menu]")
+    page.click("[data-test=menu-drawer] >> text=X-Bericht")
+    page.wait_for_selector("[data-test=x-report]")
+    x = text("[data-test=x-report]")
+    assert "X-BERICHT" in x and "Kein Abschluss" in x and "Verkäufe (EUR)" in x
+    assert "Summe" in x and "8.89" in x
+    assert "X REPORT" not in x and "Sales" not in x
