@@ -206,3 +206,58 @@ def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
     till.open_session()
     till.search(name)
     till.page.wait_for_selector(f"[data-test=tile][data-name='{name}']")
+
+
+# A catalog worker that starts, reports its first page, then dies without a word: what a
+# worker killed or out of memory gives the page (no `error` event, no more messages).
+SILENT_WORKER = """
+self.onmessage = () => {
+  self.postMessage({ type: "progress", step: "products", loaded: 25000, total: 1000000 });
+  self.close();
+};
+"""
+
+
+def test_a_catalog_worker_that_dies_silently_ends_in_try_again_on_the_page(
+    server: KassaServer, till: Till
+) -> None:
+    # Given a catalog worker that goes silent after its first page
+    till.page.route(
+        "**/sync/catalog_worker.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=SILENT_WORKER),
+    )
+    workers: list[str] = []
+    till.page.on("worker", lambda worker: workers.append(worker.url))
+    ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
+    ((name,),) = server.query(
+        "SELECT name FROM catalog_product WHERE active ORDER BY id DESC LIMIT 1"
+    )
+    # (the page's clock is the test's, so the minute's wait is skipped, not slept)
+    till.page.clock.install()
+    # When a fresh till pairs
+    till.open()
+    till.page.fill("[data-test=pair-code]", server.new_pairing_code())
+    till.page.click("[data-test=pair-submit]")
+    # Then the screen shows the progress the worker reported, and waits for it a while
+    till.page.wait_for_selector("[data-test=download-step] >> text=25,000 of 1,000,000 products")
+    till.page.wait_for_timeout(500)
+    assert till.page.locator("[role=alert]").count() == 0
+    # and when it has said nothing for a minute, says the download stopped, with Try again
+    till.page.clock.fast_forward("01:01")
+    alert = till.page.wait_for_selector("[role=alert]")
+    assert alert.text_content() == (
+        "The catalog download stopped unexpectedly (no word from its worker for 60 s)."
+    )
+    # When the cashier tries again
+    till.page.click("text=Try again")
+    # Then the page downloads the catalog on its own thread (no second worker) and sells from it
+    till.page.wait_for_selector("[data-test=cashier-tile]", timeout=30_000)
+    assert [url.rsplit("/", 1)[-1] for url in workers] == ["catalog_worker.js"]
+    count = till.page.evaluate(
+        "(async () => (await import('./state/store.js')).getState().productCount)()"
+    )
+    assert count == active
+    till.login()
+    till.open_session()
+    till.search(name)
+    till.page.wait_for_selector(f"[data-test=tile][data-name='{name}']")

@@ -44,14 +44,15 @@ const DELTA_SHARE = 0.25;
  * @param {any} db
  * @param {string} token  the device token
  * @param {(progress: DownloadProgress) => void} [onProgress]
- * @param {{worker?: boolean}} [options]  `worker: false`: build on the page's thread
+ * @param {{worker?: boolean}} [options]  `worker: false`: build on the page's thread (also
+ *   after a catalog worker of this page died: see buildInWorker)
  * @returns {Promise<CatalogSnapshot>} what was stored
  */
 export async function catalogDownload(db, token, onProgress, { worker = true } = {}) {
   const meta = await api("catalog", { token });
   const report = onProgress ?? (() => {});
   const built =
-    worker && typeof Worker !== "undefined"
+    worker && !workerLost && typeof Worker !== "undefined"
       ? await buildInWorker(token, report)
       : await buildFromPages(token, report, painted);
   // Figures for bench/catalog_bench.py and for anyone looking at a slow till.
@@ -74,39 +75,99 @@ export async function catalogDownload(db, token, onProgress, { worker = true } =
 }
 
 /**
- * The catalog's pages downloaded and indexed by the catalog worker.
+ * How long the catalog worker may stay silent before the page takes it for dead. It speaks
+ * every HEARTBEAT_MS (5 s) from a timer, also while a page downloads (a page that never
+ * comes is ended by the request's own 120 s timeout, which the worker reports), so the
+ * only silences are its synchronous stretches: adding one page of 25,000 products (under
+ * 1 s here at 1,000,000) and finishing the index (2.7–3.7 s at 1,000,000 on this 2-core
+ * machine at load 7–12). A minute is fifteen times the longest of them: room for a slow
+ * till PC, and a cashier waits a minute at most before the screen says what happened.
+ */
+export const WORKER_STALL_MS = 60_000;
+
+/**
+ * Set once a catalog worker of this page has died after it started working: the next
+ * download (*Try again*) runs on the page's thread, which does not depend on a worker.
+ */
+let workerLost = false;
+
+/**
+ * The catalog's pages downloaded and indexed by the catalog worker, watched: a worker whose
+ * module does not load, or that goes silent before its first word, is replaced by the same
+ * steps on the page's thread; one that dies later (an `error` event, a `messageerror`, or
+ * WORKER_STALL_MS without a message: killed, out of memory, closed) ends the download with
+ * an error, which the download screen shows with *Try again*.
  * @param {string} token
  * @param {(progress: DownloadProgress) => void} onProgress
+ * @param {object} [options]  for the unit tests
+ * @param {() => Worker} [options.create]
+ * @param {number} [options.stallMs]
+ * @param {() => Promise<import("./catalog_pages.js").BuiltIndex>} [options.onPage]  the page's own steps
  * @returns {Promise<import("./catalog_pages.js").BuiltIndex>}
  */
-function buildInWorker(token, onProgress) {
-  const worker = new Worker(new URL("./catalog_worker.js", import.meta.url), { type: "module", name: "catalog" });
+export function buildInWorker(
+  token,
+  onProgress,
+  {
+    create = () => new Worker(new URL("./catalog_worker.js", import.meta.url), { type: "module", name: "catalog" }),
+    stallMs = WORKER_STALL_MS,
+    onPage = () => buildFromPages(token, onProgress, painted),
+  } = {},
+) {
+  const worker = create();
   let heard = false;
+  let done = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   return new Promise((resolve, reject) => {
+    /** @param {() => void} settle */
+    const end = (settle) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      worker.terminate();
+      settle();
+    };
+    /** @param {string} why */
+    const gone = (why) =>
+      end(() => {
+        console.error("catalog worker", why);
+        if (!heard) {
+          // It never started working (its module did not load): the same steps on the
+          // page's thread, slower but the till gets its catalog.
+          resolve(onPage());
+          return;
+        }
+        workerLost = true;
+        reject(new Error(`The catalog download stopped unexpectedly (${why}).`));
+      });
+    const watch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => gone(`no word from its worker for ${Math.round(stallMs / 1000)} s`), stallMs);
+    };
     worker.onmessage = (event) => {
+      if (done) return;
       heard = true;
+      watch();
       const message = event.data;
+      if (message.type === "alive") return;
       if (message.type === "progress") {
         onProgress({ step: message.step, loaded: message.loaded, total: message.total });
         return;
       }
-      worker.terminate();
-      if (message.type === "index") resolve(message);
-      else if (message.name === "ApiError") reject(new ApiError(message.status, message.code, message.message));
-      else if (message.name === "NetworkError") reject(new NetworkError(message.message));
-      else reject(new Error(message.message));
+      end(() => {
+        if (message.type === "index") resolve(message);
+        else if (message.name === "ApiError") reject(new ApiError(message.status, message.code, message.message));
+        else if (message.name === "NetworkError") reject(new NetworkError(message.message));
+        else reject(new Error(message.message));
+      });
     };
-    worker.onmessageerror = () => {
-      worker.terminate();
-      reject(new Error("the catalog worker's answer could not be read"));
-    };
+    worker.onmessageerror = () => gone("its worker's message could not be read");
     worker.onerror = (event) => {
-      worker.terminate();
-      // The worker's module did not load: the same steps on the page's thread, slower but
-      // the till gets its catalog.
-      if (!heard) resolve(buildFromPages(token, onProgress, painted));
-      else reject(new Error(event.message || "the catalog worker failed"));
+      event.preventDefault?.();
+      gone(event.message || "its worker failed");
     };
+    watch();
     worker.postMessage({ token });
   });
 }

@@ -12,6 +12,13 @@ import { createIndexBuilder, storableSearchIndex } from "../domain/search.js";
 export const PAGE_SIZE = 25_000;
 
 /**
+ * How often the catalog worker says it is alive while it works (a timer, so it also speaks
+ * while a page downloads); the page takes a worker silent for much longer for dead
+ * (sync/catalog.js WORKER_STALL_MS).
+ */
+export const HEARTBEAT_MS = 5_000;
+
+/**
  * The pages of `GET catalog/products`, following `next_after` until it is null: the whole
  * catalog, or with `since` what changed after that token. The next page is asked for as
  * soon as a page has arrived, so the server and the network work on it while this page is

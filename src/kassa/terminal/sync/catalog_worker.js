@@ -9,17 +9,20 @@
  * gone with it). Messages out, in this order:
  * - `{type: "progress", step: "products" | "index", loaded, total}` after each page, then
  *   when the index is being finished;
+ * - `{type: "alive"}` every HEARTBEAT_MS meanwhile, so that the page can tell a worker that
+ *   works from one that died without a word (killed, out of memory, closed);
  * - `{type: "index", index, adding, finishing}`: the index as stored
  *   (domain/search.js StoredIndex), its typed arrays handed over rather than copied;
  * - or `{type: "error", name, message, status?, code?}` (sync/api.js's errors, rebuilt on
  *   the page).
  * The page stores the index and terminates the worker.
  */
-import { buildFromPages, buffersOf } from "./catalog_pages.js";
+import { HEARTBEAT_MS, buildFromPages, buffersOf } from "./catalog_pages.js";
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
 scope.onmessage = async (/** @type {MessageEvent<{token: string}>} */ event) => {
+  const heartbeat = setInterval(() => scope.postMessage({ type: "alive" }), HEARTBEAT_MS);
   try {
     const built = await buildFromPages(event.data.token, (progress) =>
       scope.postMessage({ type: "progress", ...progress }),
@@ -34,5 +37,7 @@ scope.onmessage = async (/** @type {MessageEvent<{token: string}>} */ event) => 
       status: failure?.status,
       code: failure?.code,
     });
+  } finally {
+    clearInterval(heartbeat);
   }
 };
