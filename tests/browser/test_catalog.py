@@ -183,7 +183,9 @@ def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
     server: KassaServer, till: Till
 ) -> None:
     # Given a browser where the catalog worker cannot start
-    till.page.route(
+    # (routed for the whole context: the service worker precaches the shell, the catalog
+    # worker's module included, and may answer the page's request from its cache)
+    till.page.context.route(
         "**/sync/catalog_worker.js",
         lambda route: route.fulfill(content_type="text/javascript", body=BROKEN_WORKER),
     )
@@ -213,7 +215,7 @@ def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
 SILENT_WORKER = """
 self.onmessage = () => {
   self.postMessage({ type: "progress", step: "products", loaded: 25000, total: 1000000 });
-  self.close();
+  setTimeout(() => self.close(), 200);
 };
 """
 
@@ -222,7 +224,7 @@ def test_a_catalog_worker_that_dies_silently_ends_in_try_again_on_the_page(
     server: KassaServer, till: Till
 ) -> None:
     # Given a catalog worker that goes silent after its first page
-    till.page.route(
+    till.page.context.route(
         "**/sync/catalog_worker.js",
         lambda route: route.fulfill(content_type="text/javascript", body=SILENT_WORKER),
     )
