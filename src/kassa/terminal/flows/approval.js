@@ -20,6 +20,7 @@
  * The rights are those of the cashier logged in when `authorize` is called, read from the
  * cashier list (`permissions`, per action): switching cashier switches them at once.
  */
+import { t } from "../domain/i18n.js";
 import { overridePayload } from "../domain/journal.js";
 import { DEFAULT_RULES, REASON_REQUIRED, decide, mayApprove } from "../domain/permissions.js";
 import { getState, setState } from "../state/store.js";
@@ -139,19 +140,19 @@ export function authorize(request) {
   const { cashier, config } = getState();
   if (!cashier) return Promise.resolve(null);
   if (REASON_REQUIRED.includes(request.action) && !request.reason) {
-    toast("Choose a reason first.", "error");
+    toast(t("Choose a reason first."), "error");
     return Promise.resolve(null);
   }
   const value = request.value ?? null;
   const decision = decide(rulesOf(cashier), request.action, value, { places: config?.currency_places ?? 2 });
   if (decision === "allowed") return Promise.resolve({ approval: null });
   if (decision === "denied") {
-    toast(`${cashier.name} may not do this (${request.action}).`, "error");
+    toast(t("{name} may not do this ({action}).", { name: cashier.name, action: request.action }), "error");
     return Promise.resolve(null);
   }
   const asker = { id: cashier.id, name: cashier.name };
   if (!approversFor(request.action, value, asker).length) {
-    toast("No one at this till may approve this.", "error");
+    toast(t("No one at this till may approve this."), "error");
     return Promise.resolve(null);
   }
   return new Promise((resolve) => {
@@ -183,7 +184,10 @@ export function authorize(request) {
           try {
             await record([{ type: "OVERRIDE", payload: overridePayload(approval) }]);
           } catch (error) {
-            toast(`The approval could not be journalled, so it does not count: ${error}`, "error");
+            toast(
+              t("The approval could not be journalled, so it does not count: {error}", { error: String(error) }),
+              "error",
+            );
             resolve(null);
             return;
           }

@@ -7,6 +7,7 @@
  * transaction, and printed from the stored entry. Everything works offline: the journal
  * and the outbox carry it to the server later.
  */
+import { t } from "../domain/i18n.js";
 import { localIsoString } from "../domain/cart.js";
 import { SOFTWARE } from "../domain/journal.js";
 import { formatAmount, parseAmount } from "../domain/money.js";
@@ -28,6 +29,11 @@ import { enterSale } from "./order.js";
 
 const MOVE_ACTIONS = /** @type {const} */ ({ in: "CASH_IN", out: "CASH_OUT", drop: "CASH_DROP" });
 const MOVE_WORDS = /** @type {const} */ ({ in: "Cash in", out: "Cash out", drop: "Safe drop" });
+
+/** The move's name as the cashier reads it (MOVE_WORDS stays English for the proxy's log). @param {"in" | "out" | "drop"} kind */
+function moveWord(kind) {
+  return kind === "in" ? t("Cash in") : kind === "out" ? t("Cash out") : t("Safe drop");
+}
 
 /**
  * The close's settings from the terminal configuration, with their defaults.
@@ -73,7 +79,7 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
   const granted = await authorize({
     action: MOVE_ACTIONS[kind],
     subject: { kind: "drawer", session: session.uuid },
-    message: `${MOVE_WORDS[kind]} of ${formatAmount(amount, places)} needs approval.`,
+    message: t("{move} of {amount} needs approval.", { move: moveWord(kind), amount: formatAmount(amount, places) }),
     value: amount,
     reason,
     note,
@@ -95,7 +101,10 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
     await record([{ type: "CASH_MOVE", payload }]);
   } catch (error) {
     toast(
-      `${MOVE_WORDS[kind]} not recorded: the journal could not write it (${error}). The drawer stays shut.`,
+      t("{move} not recorded: the journal could not write it ({error}). The drawer stays shut.", {
+        move: moveWord(kind),
+        error: String(error),
+      }),
       "error",
     );
     return null;
@@ -112,8 +121,8 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
       language: config.language,
     });
     const problem = await printDocument(`move:${payload.move}`, slip, { openDrawer: true });
-    if (problem) toast(`The slip did not print and the drawer did not open: ${problem}`, "error");
-    else toast(`${MOVE_WORDS[kind]} of ${payload.amount} recorded.`, "info");
+    if (problem) toast(t("The slip did not print and the drawer did not open: {problem}", { problem }), "error");
+    else toast(t("{move} of {amount} recorded.", { move: moveWord(kind), amount: payload.amount }), "info");
   } else {
     await openDrawer(`${MOVE_WORDS[kind]} ${payload.amount} ${reason}`);
   }
@@ -160,7 +169,7 @@ export async function xReport() {
   const granted = await authorize({
     action: "X_REPORT",
     subject: { kind: "session", session: session.uuid },
-    message: "The X report needs approval.",
+    message: t("The X report needs approval."),
   });
   if (!granted) return null;
   return report({ session, config });
@@ -174,11 +183,11 @@ export async function printXReport(x) {
   const { session, config } = current();
   const problem = await printDocument(crypto.randomUUID(), zDocument(x, { blind: closeSettings(config).blind }));
   if (problem) {
-    toast(`The X report did not print: ${problem}`, "error");
+    toast(t("The X report did not print: {problem}", { problem }), "error");
     return;
   }
   await record([{ type: "X_REPORT", payload: { session: session.uuid, last_seq: x.seq.last, gross: x.totals.gross } }]);
-  toast("X report printed.", "info");
+  toast(t("X report printed."), "info");
 }
 
 // ---------------------------------------------------------------- the close
@@ -189,7 +198,7 @@ export async function startClose() {
   const granted = await authorize({
     action: "CLOSE_SESSION",
     subject: { kind: "session", session: session.uuid },
-    message: "Closing the session needs approval.",
+    message: t("Closing the session needs approval."),
   });
   if (!granted) return;
   /** @type {CashSession} */
@@ -203,7 +212,7 @@ export async function leaveClose() {
   const { session } = current();
   const entries = await journalSessionEntries(runtime.db, session.uuid);
   if (entries.some((entry) => entry.type === "CASH_COUNT")) {
-    toast("The cash was counted: finish the close.", "error");
+    toast(t("The cash was counted: finish the close."), "error");
     return;
   }
   /** @type {CashSession} */
@@ -253,7 +262,9 @@ export async function approveVariance(counted, reason, note) {
   const granted = await authorize({
     action: "APPROVE_VARIANCE",
     subject: { kind: "session", session: session.uuid },
-    message: `The count is ${counted.variance.amount} off, above the limit: a manager approves it, or recount.`,
+    message: t("The count is {amount} off, above the limit: a manager approves it, or recount.", {
+      amount: counted.variance.amount,
+    }),
     value: Math.abs(variance),
     reason,
     note,
@@ -438,7 +449,11 @@ export async function closeWithoutZ(methods) {
 export async function printZ(z, copy) {
   const key = copy ? crypto.randomUUID() : `z:${z.session}`;
   const problem = await printDocument(key, zDocument(z, { copy }), { reprint: copy });
-  if (problem) toast(`Z report ${z.z_no} did not print: ${problem}. Reprint it from the menu.`, "error");
+  if (problem)
+    toast(
+      t("Z report {number} did not print: {problem}. Reprint it from the menu.", { number: z.z_no, problem }),
+      "error",
+    );
 }
 
 /** The last Z this till wrote, as stored, or null. */
@@ -453,7 +468,7 @@ export async function lastZ() {
 export async function reprintLastZ() {
   const z = await lastZ();
   if (!z) {
-    toast("No Z report on this till yet.", "error");
+    toast(t("No Z report on this till yet."), "error");
     return;
   }
   setState({ lastZ: z });

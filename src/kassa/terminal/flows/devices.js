@@ -4,6 +4,7 @@
  * owed receipts, open the drawer without a sale (a manager, or a cashier with a manager's
  * PIN; the proxy logs the reason). hardware/proxy.js does the talking.
  */
+import { t } from "../domain/i18n.js";
 import { drawerPayload } from "../domain/journal.js";
 import { openDrawer, pairProxy, printOwed } from "../hardware/proxy.js";
 import { getState, setState } from "../state/store.js";
@@ -41,7 +42,7 @@ export function requestDrawer(reason, note = "") {
   authorize({
     action: "NO_SALE",
     subject: { kind: "drawer" },
-    message: "Opening the drawer without a sale needs an approval.",
+    message: t("Opening the drawer without a sale needs an approval."),
     reason: reason.code,
     note: note.trim(),
   }).then((granted) => {
@@ -64,7 +65,7 @@ async function journalledDrawer(reason, approvedBy, logged) {
   try {
     await record([{ type: "DRAWER_OPEN", payload: drawerPayload(reason, approvedBy) }]);
   } catch (error) {
-    toast(`The drawer stays shut: the journal could not record it (${error}).`, "error");
+    toast(t("The drawer stays shut: the journal could not record it ({error}).", { error: String(error) }), "error");
     return;
   }
   await openDrawer(logged);

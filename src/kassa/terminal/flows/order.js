@@ -10,6 +10,7 @@
  * the console): each must be allowed to the cashier logged in now, or come with an
  * approval given for it here (flows/approval.js) and not used before.
  */
+import { t } from "../domain/i18n.js";
 import * as cart from "../domain/cart.js";
 import { DEFAULT_PATTERNS, parseBarcode } from "../domain/barcode.js";
 import { formatAmount, parseDiscount, parseQuantity, parseTyped, typedAmount } from "../domain/money.js";
@@ -119,7 +120,7 @@ function persist(order, events) {
       channel?.postMessage({ type: "orders" });
       if (journal) journalChanged();
     })
-    .catch((error) => toast(`The order could not be saved: ${error}`, "error"));
+    .catch((error) => toast(t("The order could not be saved: {error}", { error: String(error) }), "error"));
 }
 
 /**
@@ -180,16 +181,16 @@ function cartMessage(error) {
   const code = /** @type {any} */ (error)?.code;
   /** @type {Record<string, string>} */
   const messages = {
-    quantity: "That quantity is not possible.",
-    amount: "That amount is too large.",
-    too_many_lines: `An order has at most ${cart.LIMITS.lines} lines.`,
-    too_many_payments: `An order has at most ${cart.LIMITS.payments} payments.`,
-    non_cash_overpay: "Only cash can be more than the amount due.",
-    refund_overpaid: "That pays out more than the refund.",
-    payment_sign: "The payment must go the same way as the total.",
-    note_too_long: `A note has at most ${cart.LIMITS.noteLength} characters.`,
-    discount: "A discount is between 0 and 100 %.",
-    no_line: "That line is not on the order any more.",
+    quantity: t("That quantity is not possible."),
+    amount: t("That amount is too large."),
+    too_many_lines: t("An order has at most {count} lines.", { count: cart.LIMITS.lines }),
+    too_many_payments: t("An order has at most {count} payments.", { count: cart.LIMITS.payments }),
+    non_cash_overpay: t("Only cash can be more than the amount due."),
+    refund_overpaid: t("That pays out more than the refund."),
+    payment_sign: t("The payment must go the same way as the total."),
+    note_too_long: t("A note has at most {count} characters.", { count: cart.LIMITS.noteLength }),
+    discount: t("A discount is between 0 and 100 %."),
+    no_line: t("That line is not on the order any more."),
     approval_required: "That needs an approval.",
     approval_used: "That approval was used already; ask again.",
     not_permitted: "That is not allowed for this cashier.",
@@ -272,7 +273,7 @@ export async function discardOrder() {
     const granted = await authorize({
       action: "ORDER_ABANDON",
       subject: { kind: "order", order: order.uuid },
-      message: "Abandoning an order with lines needs an approval.",
+      message: t("Abandoning an order with lines needs an approval."),
       before: formatAmount(cart.totals(order).gross, order.places),
       after: null,
     });
@@ -286,7 +287,9 @@ export async function discardOrder() {
   orderWrites = orderWrites
     .then(() => data.deleteOrder(runtime.db, order.uuid, { journal }))
     .then(() => journal && journalChanged())
-    .catch((error) => toast(`The discarded order could not be journalled: ${error}`, "error"));
+    .catch((error) =>
+      toast(t("The discarded order could not be journalled: {error}", { error: String(error) }), "error"),
+    );
   finished.add(order.uuid);
   if (openOrders.length) {
     const next = openOrders[openOrders.length - 1];
@@ -307,7 +310,7 @@ export async function discardOrder() {
 export function addToOrder(product, options = {}) {
   const { taxes, view, phase } = getState();
   if (phase !== "sale" || view !== "sale") {
-    toast("Finish the payment first, or go back to the order.", "error");
+    toast(t("Finish the payment first, or go back to the order."), "error");
     return;
   }
   if (product.weighed && options.quantity === undefined) {
@@ -316,7 +319,7 @@ export function addToOrder(product, options = {}) {
   }
   const tax = taxes?.get(product.tax_id);
   if (!tax) {
-    toast(`${product.name}: its tax is not known on this terminal.`, "error");
+    toast(t("{name}: its tax is not known on this terminal.", { name: product.name }), "error");
     return;
   }
   const { returnMode } = getState();
@@ -343,7 +346,7 @@ export function addToOrder(product, options = {}) {
 export function handleScan(code) {
   const { index, config, phase, dialog } = getState();
   if (phase !== "sale" || !index || !config) {
-    toast("Log in to scan.", "error");
+    toast(t("Log in to scan."), "error");
     return;
   }
   if (dialog) return; // a dialog has the cashier's attention; the scan is not guessed into it
@@ -357,14 +360,14 @@ export function handleScan(code) {
   });
   if ("error" in parsed && parsed.error !== "check_digit") {
     // Not a product's barcode: perhaps the code on a receipt, to refund it.
-    unknownScan(code, `${code} is not a barcode this till reads.`);
+    unknownScan(code, t("{code} is not a barcode this till reads.", { code }));
     return;
   }
   if ("error" in parsed) {
     const message =
       parsed.error === "check_digit"
-        ? `Barcode ${code} was misread (check digit). Scan it again.`
-        : `${code} is not a barcode this till reads.`;
+        ? t("Barcode {code} was misread (check digit). Scan it again.", { code })
+        : t("{code} is not a barcode this till reads.", { code });
     toast(message, "error");
     emit("scan.error", { code, message });
     return;
@@ -385,7 +388,7 @@ export function handleScan(code) {
  * @param {string} code
  * @param {string} [message]
  */
-function unknownScan(code, message = `Unknown barcode ${code}.`) {
+function unknownScan(code, message = t("Unknown barcode {code}.", { code })) {
   refundFromScan(code)
     .catch(() => false)
     .then((found) => {
@@ -407,11 +410,13 @@ export function removeSelectedLine() {
   return Promise.resolve(false);
 }
 
-const MESSAGES = /** @type {Record<string, string>} */ ({
-  LINE_VOID: "Taking away a line the customer has seen needs an approval.",
-  PRICE_OVERRIDE: "A price change needs an approval.",
-  LINE_DISCOUNT: "This discount is above your limit and needs an approval.",
-});
+/** Why an approval is asked, in the till's language. @param {string} action */
+function approvalMessage(action) {
+  if (action === "LINE_VOID") return t("Taking away a line the customer has seen needs an approval.");
+  if (action === "PRICE_OVERRIDE") return t("A price change needs an approval.");
+  if (action === "LINE_DISCOUNT") return t("This discount is above your limit and needs an approval.");
+  return t("This needs an approval.");
+}
 
 /**
  * A change the cashier asked for: done if their role allows it, else after an approval
@@ -435,7 +440,7 @@ export async function changeWithRights(operation) {
     action: needed.action,
     subject: needed.subject,
     value: needed.value ?? undefined,
-    message: MESSAGES[needed.action] ?? "This needs an approval.",
+    message: approvalMessage(needed.action),
     before: needed.before,
     after: needed.after,
   });
@@ -467,7 +472,7 @@ export function numpadKey(key) {
     return;
   }
   setState({ numpad: { ...numpad, buffer: editBuffer(numpad.buffer, key) } });
-  if (!currentOrder().selectedLineId) toast("Select a line first.", "error");
+  if (!currentOrder().selectedLineId) toast(t("Select a line first."), "error");
 }
 
 /** Apply the numpad buffer to the selected line (quantity, discount % or price). */
@@ -484,14 +489,18 @@ export function applyNumpad() {
         : typedAmount(numpad.buffer, config().currency_places);
   if (value === null) {
     toast(
-      `${numpad.buffer} is not a valid ${numpad.mode === "qty" ? "quantity" : numpad.mode === "discount" ? "discount" : "price"}.`,
+      numpad.mode === "qty"
+        ? t("{value} is not a valid quantity.", { value: numpad.buffer })
+        : numpad.mode === "discount"
+          ? t("{value} is not a valid discount.", { value: numpad.buffer })
+          : t("{value} is not a valid price.", { value: numpad.buffer }),
       "error",
     );
     return;
   }
   if (numpad.mode === "qty") {
     if (value === 0) {
-      toast("To drop the line, use Remove.", "error");
+      toast(t("To drop the line, use Remove."), "error");
       return;
     }
     changeWithRights((o) => cart.setQuantity(o, line.id, value));

@@ -4,6 +4,7 @@
  * entries, *Send again* for a rejected one, *Sync now* and the export file for the back
  * office. The sync loop itself is sync/outbox.js.
  */
+import { t } from "../domain/i18n.js";
 import * as data from "../data/db.js";
 import { exportFileName, outboxExport } from "../sync/export.js";
 import { getState, setState } from "../state/store.js";
@@ -47,5 +48,8 @@ export async function exportOutbox() {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  toast(count ? `Exported ${count} unsynced entries.` : "Nothing to export: the outbox is empty.", "info");
+  toast(
+    count ? t("Exported {count} unsynced entries.", { count }) : t("Nothing to export: the outbox is empty."),
+    "info",
+  );
 }

@@ -6,6 +6,7 @@
  * The one rule that matters most: an order is shown as done only after data/db.js
  * `orderFinish` resolved, i.e. after its outbox entry committed with strict durability.
  */
+import { t } from "../domain/i18n.js";
 import * as cart from "../domain/cart.js";
 import { typedAmount } from "../domain/money.js";
 import { editUnsigned } from "../domain/numpad.js";
@@ -26,7 +27,7 @@ import { change, currentOrder, finished, newOrder, ordersWritten, productRef } f
 export function openPayment() {
   const order = currentOrder();
   if (!cart.hasLines(order)) {
-    toast("The order is empty.", "error");
+    toast(t("The order is empty."), "error");
     return;
   }
   setState({ view: "payment", payBuffer: "" });
@@ -54,7 +55,7 @@ export function pay(method, amount) {
     if (payBuffer) {
       const typed = config ? typedAmount(payBuffer, config.currency_places) : null;
       if (typed === null) {
-        toast(`${payBuffer} is not an amount.`, "error");
+        toast(t("{value} is not an amount.", { value: payBuffer }), "error");
         return;
       }
       // On a refund the cashier types what goes out, as a positive amount.
@@ -64,11 +65,11 @@ export function pay(method, amount) {
     }
   }
   if (!value) {
-    toast("Nothing left to pay.", "error");
+    toast(t("Nothing left to pay."), "error");
     return;
   }
   if (cart.totals(currentOrder()).gross < 0 && !refundAllowed(method.id)) {
-    toast(`A refund cannot be paid out in ${method.name} on this till.`, "error");
+    toast(t("A refund cannot be paid out in {method} on this till.", { method: method.name }), "error");
     return;
   }
   const paying = value;
@@ -104,7 +105,7 @@ export async function validate() {
   if (stored && stored.state !== "open") {
     if (stored.state === "closing") setState({ busy: false, session: stored, view: "close" });
     else setState({ busy: false, session: null, cashier: null, phase: "login", view: "sale" });
-    toast("The cash session is closed or being closed on this till: no new sale in it.", "error");
+    toast(t("The cash session is closed or being closed on this till: no new sale in it."), "error");
     return;
   }
   try {
@@ -192,7 +193,7 @@ export async function validate() {
   } catch (error) {
     finished.delete(order.uuid);
     setState({ busy: false });
-    toast(`The order could not be stored: ${error}`, "error");
+    toast(t("The order could not be stored: {error}", { error: String(error) }), "error");
   }
 }
 
@@ -206,7 +207,7 @@ export function receiptDone() {
 export async function showLastReceipt() {
   const receipt = await data.getReceipt(runtime.db);
   if (!receipt) {
-    toast("No receipt yet.", "info");
+    toast(t("No receipt yet."), "info");
     return;
   }
   setState({ view: "receipt", receipt, menu: false });
@@ -232,7 +233,10 @@ export async function reprint(receipt) {
       // The screen previews the paper that came out last: the copy, with its entry.
       if (getState().receipt?.uuid === receipt.uuid) setState({ receipt: printed });
     } catch (error) {
-      toast(`The copy was not printed: the journal could not record it (${error}).`, "error");
+      toast(
+        t("The copy was not printed: the journal could not record it ({error}).", { error: String(error) }),
+        "error",
+      );
       return;
     }
   }

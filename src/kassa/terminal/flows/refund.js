@@ -10,6 +10,7 @@
  * till's own orders and refunds from their finish on and the store's pulled from the server,
  * so refunds work offline; an order it does not hold is asked of the server.
  */
+import { t } from "../domain/i18n.js";
 import * as cart from "../domain/cart.js";
 import { formatAmount, parseQuantity, typedAmount } from "../domain/money.js";
 import { RefundError, defaultTender, recentMatches, refundPicks, refundableLines } from "../domain/refund.js";
@@ -64,7 +65,7 @@ function setRefund(change) {
 export function openRefund() {
   const { view } = getState();
   if (view !== "sale" && view !== "refund") {
-    toast("Finish the payment first, or go back to the order.", "error");
+    toast(t("Finish the payment first, or go back to the order."), "error");
     return;
   }
   setState({ view: "refund", refund: emptyRefund(), menu: false });
@@ -92,7 +93,7 @@ export async function refundSearch({ text = "", day = "", amount = "" }) {
   if (number && (await openOriginal({ receiptNumber: number }, { quiet: true }))) return;
   const gross = amount ? typedAmount(amount, config.currency_places) : null;
   if (amount && gross === null) {
-    setRefund({ message: `${amount} is not an amount.` });
+    setRefund({ message: t("{value} is not an amount.", { value: amount }) });
     return;
   }
   if (!number && !day && gross === null) return;
@@ -100,7 +101,7 @@ export async function refundSearch({ text = "", day = "", amount = "" }) {
     day: day || undefined,
     keep: (order) => recentMatches(order, { text: number, day, gross }),
   });
-  setRefund({ results, message: results.length ? "" : "No order found. Check the number, day or amount." });
+  setRefund({ results, message: results.length ? "" : t("No order found. Check the number, day or amount.") });
 }
 
 /**
@@ -123,13 +124,17 @@ export async function openOriginal(key, { quiet = false } = {}) {
         if (found)
           found = { order: found.order, refunds: [...found.refunds, ...(await localRefundsOf(found.order.uuid))] };
       } catch (error) {
-        if (!quiet) setRefund({ message: `The server cannot be asked now (${error}); search by day or amount.` });
+        if (!quiet)
+          setRefund({
+            message: t("The server cannot be asked now ({error}); search by day or amount.", { error: String(error) }),
+          });
         return false;
       }
     }
   }
   if (!found) {
-    if (!quiet) setRefund({ message: `No order ${key.receiptNumber ?? key.uuid} in this store.` });
+    if (!quiet)
+      setRefund({ message: t("No order {number} in this store.", { number: key.receiptNumber ?? key.uuid ?? "" }) });
     return false;
   }
   try {
@@ -183,7 +188,10 @@ export function setPick(position, quantity) {
   const entry = refundableLines(refund.original, refund.refunds).find((line) => line.line.position === position);
   if (!entry) return;
   if (quantity > entry.left) {
-    toast(`${entry.line.name}: only ${formatQuantity(entry.left)} left to refund.`, "error");
+    toast(
+      t("{name}: only {quantity} left to refund.", { name: entry.line.name, quantity: formatQuantity(entry.left) }),
+      "error",
+    );
     return;
   }
   const picks = { ...refund.picks };
@@ -216,11 +224,11 @@ export async function confirmRefund() {
     reason: refund.reason,
   }));
   if (!picked.length) {
-    toast("Pick the lines to refund first.", "error");
+    toast(t("Pick the lines to refund first."), "error");
     return;
   }
   if (!refund.reason && reasonsOf("REFUND").length) {
-    toast("Choose a reason.", "error");
+    toast(t("Choose a reason."), "error");
     return;
   }
   /** @type {ReturnType<typeof refundPicks>} */
@@ -238,7 +246,10 @@ export async function confirmRefund() {
     subject: { kind: "order", order: order.uuid },
     value: amount,
     reason: refund.reason || null,
-    message: `A refund of ${formatAmount(amount, config.currency_places)} of receipt ${refund.original.receiptNumber}.`,
+    message: t("A refund of {amount} of receipt {number}.", {
+      amount: formatAmount(amount, config.currency_places),
+      number: refund.original.receiptNumber,
+    }),
   });
   if (!granted) return;
   const original = refund.original;
@@ -285,7 +296,7 @@ export async function startBlindReturn(reason) {
     action: "BLIND_RETURN",
     subject: { kind: "order", order: order.uuid },
     reason,
-    message: "A return without a receipt needs a manager.",
+    message: t("A return without a receipt needs a manager."),
   });
   if (!granted) return;
   const { cashier } = getState();
@@ -295,7 +306,7 @@ export async function startBlindReturn(reason) {
     refund: null,
     returnMode: { reason, approvedBy: approver, approval: granted.approval?.id ?? null },
   });
-  toast("Return without receipt: scan or pick the items brought back.", "info");
+  toast(t("Return without receipt: scan or pick the items brought back."), "info");
 }
 
 /** Leave the blind-return mode (the next products are sold again). */

@@ -4,6 +4,7 @@
  * the session opened with its float (the last Z's suggested float offered) or adopted
  * from the server, and locking the till. The close is flows/close.js's.
  */
+import { t } from "../domain/i18n.js";
 import * as cart from "../domain/cart.js";
 import { sessionOpenPayload } from "../domain/journal.js";
 import { formatAmount, parseAmount } from "../domain/money.js";
@@ -69,7 +70,7 @@ export async function login(cashier, pin) {
   const result = await verifyCashierPin(cashier, pin);
   if (result.ok) {
     await record([{ type: "LOGIN" }], { id: cashier.id, name: cashier.name }).catch((error) =>
-      toast(`The journal did not record the login: ${error}`, "error"),
+      toast(t("The journal did not record the login: {error}", { error: String(error) }), "error"),
     );
     sessionStorage.setItem(LOGIN_KEY, String(cashier.id));
     await afterLogin(cashier);
@@ -134,7 +135,7 @@ export async function logout() {
   setState({ cashier: null, phase: "login", view: "sale", dialog: null, menu: false });
   if (cashier)
     await record([{ type: "LOGOUT" }], { id: cashier.id, name: cashier.name }).catch((error) =>
-      toast(`The journal did not record the logout: ${error}`, "error"),
+      toast(t("The journal did not record the logout: {error}", { error: String(error) }), "error"),
     );
 }
 

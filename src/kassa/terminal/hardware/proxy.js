@@ -26,6 +26,7 @@
  * - The entry point (app.js) hands in the database and the cashier's messages
  *   (`installHardware`).
  */
+import { t } from "../domain/i18n.js";
 import { amountDue, hasLines, pricedLines, totals } from "../domain/cart.js";
 import { changeFrame, displaySize, itemFrame, refundFrame, totalFrame } from "../domain/display.js";
 import { errorFromBody } from "../domain/errors.js";
@@ -235,7 +236,8 @@ function openEvents() {
   source.addEventListener("drawer", (event) => {
     const drawer = JSON.parse(/** @type {MessageEvent} */ (event).data);
     setHw({ lastDrawer: drawer });
-    if (!drawer.opened) toast(`The drawer did not open (${drawer.reason}). Open it with the key.`, "error");
+    if (!drawer.opened)
+      toast(t("The drawer did not open ({reason}). Open it with the key.", { reason: drawer.reason }), "error");
   });
 }
 
@@ -250,7 +252,7 @@ async function forget() {
   const db = database();
   if (db) await data.setMeta(db, data.META.proxyPairing, null);
   setHw({ paired: false, live: false });
-  toast("The hardware proxy does not know this terminal any more: pair the devices again.", "error");
+  toast(t("The hardware proxy does not know this terminal any more: pair the devices again."), "error");
 }
 
 /**
@@ -303,7 +305,13 @@ async function sendReceipt(receipt, { openDrawer = false, reprint = false } = {}
     else if (error instanceof ProxyError && error.status === 401) notPrinted(receipt, "not_paired");
     else {
       setPrint(uuid, { state: "error", fault: null });
-      toast(`Receipt ${receipt.receiptNumber} not printed: ${/** @type {Error} */ (error).message}`, "error");
+      toast(
+        t("Receipt {number} not printed: {problem}", {
+          number: receipt.receiptNumber,
+          problem: /** @type {Error} */ (error).message,
+        }),
+        "error",
+      );
     }
   }
 }
@@ -322,7 +330,10 @@ function notPrinted(receipt, fault) {
   if (told.get(receipt.uuid) === fault) return;
   if (fault === "not_configured" || fault === "not_paired") return;
   told.set(receipt.uuid, fault);
-  toast(`Receipt not printed: ${faultText(fault)}. It prints when the problem is solved.`, "error");
+  toast(
+    t("Receipt not printed: {fault}. It prints when the problem is solved.", { fault: t(faultText(fault)) }),
+    "error",
+  );
 }
 
 /**
@@ -350,7 +361,13 @@ async function jobSeen(uuid, job) {
     setPrint(uuid, { state: "failed", fault: job.fault ?? null });
     if (receipt && told.get(uuid) !== "failed") {
       told.set(uuid, "failed");
-      toast(`Receipt ${receipt.receiptNumber}: ${faultText(job.fault)}. Use Print again.`, "error");
+      toast(
+        t("Receipt {number}: {fault}. Use Print again.", {
+          number: receipt.receiptNumber,
+          fault: t(faultText(job.fault)),
+        }),
+        "error",
+      );
     }
     if (receipt) owed.set(uuid, { ...receipt, print: { ...receipt.print, failed: true } });
     return;
@@ -422,7 +439,7 @@ async function onValidated({ receipt }) {
   await sendReceipt(kept, { openDrawer: drawer });
   const state = getState().hw?.prints?.[receipt.uuid]?.state;
   if (drawer && state === "owed" && !quiet() && !getState().hw?.reachable) {
-    toast("The drawer did not open: the hardware proxy is not reachable. Open it with the key.", "error");
+    toast(t("The drawer did not open: the hardware proxy is not reachable. Open it with the key."), "error");
   }
 }
 
@@ -437,16 +454,16 @@ async function onValidated({ receipt }) {
  * @returns {Promise<string | null>} why it did not print, or null when the proxy took it
  */
 export async function printDocument(key, document, { openDrawer = false, reprint = false } = {}) {
-  if (!link.url) return faultText("not_configured");
-  if (!link.token) return faultText("not_paired");
+  if (!link.url) return t(faultText("not_configured"));
+  if (!link.token) return t(faultText("not_paired"));
   try {
     const job = await proxyRequest("print/receipt", {
       body: { key, receipt: document, open_drawer: openDrawer, reprint },
     });
-    if (job.state === "failed") return faultText(job.fault ?? "error");
+    if (job.state === "failed") return t(faultText(job.fault ?? "error"));
     return null;
   } catch (error) {
-    if (error instanceof ProxyDown) return faultText("unreachable");
+    if (error instanceof ProxyDown) return t(faultText("unreachable"));
     return /** @type {Error} */ (error).message;
   }
 }
@@ -461,12 +478,12 @@ export async function printDocument(key, document, { openDrawer = false, reprint
 export async function openDrawer(reason) {
   try {
     await proxyRequest("drawer/open", { body: { reason: reason.slice(0, 200) } });
-    toast("Drawer opened.", "info");
+    toast(t("Drawer opened."), "info");
     return null;
   } catch (error) {
     const message =
-      error instanceof ProxyDown ? "The hardware proxy does not answer." : /** @type {Error} */ (error).message;
-    toast(`The drawer did not open: ${message}`, "error");
+      error instanceof ProxyDown ? t("The hardware proxy does not answer.") : /** @type {Error} */ (error).message;
+    toast(t("The drawer did not open: {problem}", { problem: message }), "error");
     return message;
   }
 }

@@ -24,8 +24,25 @@ export function money(minor) {
  * @param {boolean} [weighed]
  */
 export function quantity(milli, unit = "pc", weighed = false) {
-  const text = weighed ? formatQuantity(milli) : formatQuantityShort(milli);
+  const plain = weighed ? formatQuantity(milli) : formatQuantityShort(milli);
+  // The locale's decimal mark (German: a comma); English keeps the point.
+  const text = locale() ? plain.replace(".", decimalMark()) : plain;
   return unit && unit !== "pc" ? `${text} ${unit}` : text;
+}
+
+/** The decimal mark of the till's locale. */
+function decimalMark() {
+  return new Intl.NumberFormat(locale()).formatToParts(0.5).find((part) => part.type === "decimal")?.value ?? ".";
+}
+
+/**
+ * A day and time for display: by the locale in a translated till, else as before
+ * ("2026-11-30 10:35", the ISO text's day and minute).
+ * @param {string} iso
+ */
+export function dateTime(iso) {
+  if (!locale()) return iso.slice(0, 16).replace("T", " ");
+  return new Date(iso).toLocaleString(locale(), { dateStyle: "short", timeStyle: "short" });
 }
 
 /** @param {string | null} iso */
@@ -74,7 +91,7 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
       for (const char of text) if (/[0-9.]/.test(char)) handler.current(char);
     });
     // A scan on a PIN or amount pad is never typed in; the cashier hears why it did nothing.
-    const removeScan = pushScanHandler(() => toast("Scans are not taken on this screen.", "error"));
+    const removeScan = pushScanHandler(() => toast(t("Scans are not taken on this screen."), "error"));
     /** @param {KeyboardEvent} event */
     const keydown = (event) => {
       if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
@@ -130,7 +147,7 @@ export function Modal({ title, children, onClose, wide = false, test = "dialog" 
     <div class=${`modal${wide ? " modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label=${title} data-test=${test}>
       <header class="modal-head">
         <h2>${title}</h2>
-        ${onClose ? html`<button type="button" class="icon-button" aria-label="Close" onClick=${onClose}>✕</button>` : null}
+        ${onClose ? html`<button type="button" class="icon-button" aria-label=${t("Close")} onClick=${onClose}>✕</button>` : null}
       </header>
       <div class="modal-body">${children}</div>
     </div>
@@ -178,9 +195,9 @@ export function PinPad({ onSubmit, test = "pinpad" }) {
   useKeyboardPad(onKey);
   return html`<div class="pinpad" data-test=${test}>
     <div class="pin-dots" aria-label="PIN" data-test="pin-dots">
-      ${pin ? [...pin].map(() => html`<span class="dot"></span>`) : html`<span class="pin-hint">Enter PIN</span>`}
+      ${pin ? [...pin].map(() => html`<span class="dot"></span>`) : html`<span class="pin-hint">${t("Enter PIN")}</span>`}
     </div>
-    <div class="pin-error" role="alert" data-test="pin-error">${checking ? "Checking…" : (error ?? "")}</div>
+    <div class="pin-error" role="alert" data-test="pin-error">${checking ? t("Checking…") : (error ?? "")}</div>
     <${Numpad} onKey=${onKey} decimal=${false} ok="OK" test=${`${test}-keys`} />
   </div>`;
 }
@@ -190,10 +207,10 @@ export function Toasts() {
   const { toasts } = useStore();
   return html`<div class="toasts" aria-live="polite">
     ${toasts.map(
-      (t) =>
-        html`<div key=${t.id} class=${`toast toast-${t.kind}`} role=${t.kind === "error" ? "alert" : "status"} data-test="toast"
-          onClick=${() => dismissToast(t.id)}>
-          ${t.message}
+      (message) =>
+        html`<div key=${message.id} class=${`toast toast-${message.kind}`} role=${message.kind === "error" ? "alert" : "status"} data-test="toast"
+          onClick=${() => dismissToast(message.id)}>
+          ${message.message}
         </div>`,
     )}
   </div>`;

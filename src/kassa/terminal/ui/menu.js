@@ -23,23 +23,23 @@ export function Menu() {
     html`<button type="button" class="menu-item" disabled=${!enabled} onClick=${() => {
       close();
       action();
-    }}>${t(label)}</button>`;
+    }}>${label}</button>`;
   return html`<div class="backdrop" onClick=${(/** @type {MouseEvent} */ e) => e.target === e.currentTarget && close()}>
-    <nav class="drawer" aria-label="Menu" data-test="menu-drawer">
+    <nav class="drawer" aria-label=${t("Menu")} data-test="menu-drawer">
       <header class="modal-head"><h2>${t("Menu")}</h2><button type="button" class="icon-button" aria-label=${t("Close")} onClick=${close}>✕</button></header>
-      ${item("Sync now", syncNow)}
-      ${item("Unsynced orders", () => setState({ view: "outbox" }), phase === "sale")}
-      ${item("Export unsynced orders", exportOutbox)}
-      ${item("Last receipt", showLastReceipt, phase === "sale")}
-      ${item("Refund or return", openRefund, phase === "sale")}
-      ${item("Update catalog", updateCatalog)}
-      ${item("Devices", () => setState({ dialog: { kind: "devices" } }))}
-      ${item("Open drawer", () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}
-      ${item("Cash in / out / drop", () => setState({ view: "cash" }), phase === "sale" && Boolean(session))}
-      ${item("X report", showX, phase === "sale" && Boolean(session))}
-      ${item("Close cash session", startClose, phase === "sale" && Boolean(session))}
-      ${item("Reprint last Z", reprintLastZ)}
-      ${item("Lock (change cashier)", logout, phase === "sale" || phase === "float")}
+      ${item(t("Sync now"), syncNow)}
+      ${item(t("Unsynced orders"), () => setState({ view: "outbox" }), phase === "sale")}
+      ${item(t("Export unsynced orders"), exportOutbox)}
+      ${item(t("Last receipt"), showLastReceipt, phase === "sale")}
+      ${item(t("Refund or return"), openRefund, phase === "sale")}
+      ${item(t("Update catalog"), updateCatalog)}
+      ${item(t("Devices"), () => setState({ dialog: { kind: "devices" } }))}
+      ${item(t("Open drawer"), () => setState({ dialog: { kind: "drawer" } }), phase === "sale")}
+      ${item(t("Cash in / out / drop"), () => setState({ view: "cash" }), phase === "sale" && Boolean(session))}
+      ${item(t("X report"), showX, phase === "sale" && Boolean(session))}
+      ${item(t("Close cash session"), startClose, phase === "sale" && Boolean(session))}
+      ${item(t("Reprint last Z"), reprintLastZ)}
+      ${item(t("Lock (change cashier)"), logout, phase === "sale" || phase === "float")}
     </nav>
   </div>`;
 }

@@ -7,6 +7,7 @@
  * Touch first: every control is a button of at least 48 px, nothing depends on hover, and
  * the keyboard is optional (a scanner works everywhere, see ui/scanner.js).
  */
+import { t } from "../domain/i18n.js";
 import { Toasts } from "./components.js";
 import { Dialog } from "./dialogs.js";
 import { html } from "./html.js";
@@ -49,10 +50,10 @@ export function App() {
       break;
     }
     case "fatal":
-      screen = html`<div class="center-screen"><div class="card"><h1>Kassa cannot start</h1><p>${state.fatal}</p></div></div>`;
+      screen = html`<div class="center-screen"><div class="card"><h1>${t("Kassa cannot start")}</h1><p>${state.fatal}</p></div></div>`;
       break;
     default:
-      screen = html`<div class="center-screen"><div class="spinner" aria-label="Loading"></div></div>`;
+      screen = html`<div class="center-screen"><div class="spinner" aria-label=${t("Loading")}></div></div>`;
   }
   return html`<div class="app" data-phase=${state.phase} data-view=${state.view}>
     <${StatusBar} />

@@ -1,7 +1,7 @@
 // @ts-check
 /** The status bar, always visible: online, to sync, rejected, last sync, devices, cashier, menu. */
 import { t } from "../domain/i18n.js";
-import { printerSummary } from "../domain/hardware.js";
+import { faultText, printerSummary } from "../domain/hardware.js";
 import { setState } from "../state/store.js";
 import { clock } from "./components.js";
 import { html } from "./html.js";
@@ -41,7 +41,7 @@ export function StatusBar() {
       ${cashier ? html`<span class="cashier" data-test="cashier">${cashier.name}</span>` : null}
       ${
         phase === "sale" || phase === "float" || phase === "login"
-          ? html`<button type="button" class="icon-button menu-button" aria-label="Menu" data-test="menu" onClick=${() => setState({ menu: true })}>☰</button>`
+          ? html`<button type="button" class="icon-button menu-button" aria-label=${t("Menu")} data-test="menu" onClick=${() => setState({ menu: true })}>☰</button>`
           : null
       }
     </div>
@@ -54,17 +54,21 @@ function DevicesPill() {
   if (!h?.configured) return null;
   const open = () => setState({ dialog: { kind: "devices" } });
   let level = "unknown";
-  let text = "Devices…";
-  if (!h.paired) [level, text] = ["warn", "Pair devices"];
-  else if (h.reachable === false) [level, text] = ["bad", "Proxy offline"];
-  else if (h.status) ({ level, text } = printerSummary(h.status.printer));
+  let text = t("Devices…");
+  if (!h.paired) [level, text] = ["warn", t("Pair devices")];
+  else if (h.reachable === false) [level, text] = ["bad", t("Proxy offline")];
+  else if (h.status) {
+    ({ level, text } = printerSummary(h.status.printer));
+    // The summary's words are English (the server hears them too); the cashier reads them translated.
+    text = h.status.printer?.fault ? t("Printer: {fault}", { fault: t(faultText(h.status.printer.fault)) }) : t(text);
+  }
   const printer = h.status?.printer;
   return html`<button type="button" class=${`pill pill-${level}`}
       data-test="devices" data-paired=${String(Boolean(h.paired))} data-reachable=${String(h.reachable)}
       data-printer=${printer ? (printer.fault ?? printer.state) : "unknown"} onClick=${open}><span class="led"></span>${text}</button>
     ${
       h.owed
-        ? html`<button type="button" class="pill pill-warn" data-test="owed" data-owed=${h.owed} onClick=${open}>${h.owed === 1 ? "1 receipt owed" : `${h.owed} receipts owed`}</button>`
+        ? html`<button type="button" class="pill pill-warn" data-test="owed" data-owed=${h.owed} onClick=${open}>${h.owed === 1 ? t("1 receipt owed") : t("{count} receipts owed", { count: h.owed })}</button>`
         : null
     }`;
 }

@@ -6,6 +6,7 @@
  * the cashier recounts; then an optional closing drop and the Z. In blind mode what was
  * expected is never rendered before the count: it is not in the page at all.
  */
+import { t } from "../../domain/i18n.js";
 import { formatAmount, typedAmount } from "../../domain/money.js";
 import { denominationTotal, denominationsFor } from "../../domain/z.js";
 import {
@@ -89,7 +90,7 @@ export function CloseScreen() {
       try {
         await closeWithoutZ(counts());
       } catch (error) {
-        toast(`The session was not closed: ${error}`, "error");
+        toast(t("The session was not closed: {error}", { error: String(error) }), "error");
         setBusy(false);
       }
       return;
@@ -98,7 +99,7 @@ export function CloseScreen() {
       setResult(await countAttempt(counts()));
       setApproval(null);
     } catch (error) {
-      toast(`The count was not recorded: ${error}`, "error");
+      toast(t("The count was not recorded: {error}", { error: String(error) }), "error");
     } finally {
       setBusy(false);
     }
@@ -137,7 +138,7 @@ export function CloseScreen() {
       });
       if (!z) setBusy(false);
     } catch (error) {
-      toast(`The session was not closed: ${error}`, "error");
+      toast(t("The session was not closed: {error}", { error: String(error) }), "error");
       setBusy(false);
     }
   };
@@ -146,24 +147,24 @@ export function CloseScreen() {
 
   return html`<div class="close-screen" data-test="close-screen" data-blind=${String(blind)}>
     <section class="card close-figures">
-      <h1>Close the cash session</h1>
-      <p class="muted">New sales are stopped on this till until the session is closed.${blind ? " Blind count: count the cash and declare the other methods; the difference is shown after the count." : ""}</p>
-      ${openCount ? html`<p class="warn">${openCount} open order${openCount > 1 ? "s stay" : " stays"} open for the next session.</p>` : null}
+      <h1>${t("Close the cash session")}</h1>
+      <p class="muted">${t("New sales are stopped on this till until the session is closed.")}${blind ? ` ${t("Blind count: count the cash and declare the other methods; the difference is shown after the count.")}` : ""}</p>
+      ${openCount ? html`<p class="warn">${openCount > 1 ? t("{count} open orders stay open for the next session.", { count: openCount }) : t("1 open order stays open for the next session.")}</p>` : null}
       ${methods.map(
         (
           m,
         ) => html`<fieldset class="count-method" data-test="count-method" data-method=${m.name} disabled=${Boolean(result)}>
-          <legend>${m.name}${m.is_cash ? "" : " (declare the batch total)"}</legend>
+          <legend>${m.name}${m.is_cash ? "" : ` (${t("declare the batch total")})`}</legend>
           ${
             !blind && expected
-              ? html`<p class="muted">Expected: <span data-test="close-expected" data-method=${m.name}>${expected.methods.find((/** @type {any} */ row) => row.method === m.name)?.expected ?? "—"}</span></p>`
+              ? html`<p class="muted">${t("Expected:")} <span data-test="close-expected" data-method=${m.name}>${expected.methods.find((/** @type {any} */ row) => row.method === m.name)?.expected ?? "—"}</span></p>`
               : null
           }
           ${
             m.is_cash && denominations.length
               ? html`<div class="row">
-                  <button type="button" class=${`button${entries[m.name].mode === "denominations" ? " primary" : ""}`} data-test="mode-denominations" onClick=${() => edit(m.name, { mode: "denominations" })}>By denomination</button>
-                  <button type="button" class=${`button${entries[m.name].mode === "total" ? " primary" : ""}`} data-test="mode-total" onClick=${() => edit(m.name, { mode: "total" })}>Total</button>
+                  <button type="button" class=${`button${entries[m.name].mode === "denominations" ? " primary" : ""}`} data-test="mode-denominations" onClick=${() => edit(m.name, { mode: "denominations" })}>${t("By denomination")}</button>
+                  <button type="button" class=${`button${entries[m.name].mode === "total" ? " primary" : ""}`} data-test="mode-total" onClick=${() => edit(m.name, { mode: "total" })}>${t("Total")}</button>
                 </div>`
               : null
           }
@@ -178,14 +179,14 @@ export function CloseScreen() {
               : html`<input class="big-input" inputmode="decimal" placeholder="0.00" data-test="count-total" data-method=${m.name}
                   value=${entries[m.name].total} onInput=${(/** @type {any} */ e) => edit(m.name, { total: e.target.value })} />`
           }
-          <p>Counted: <strong data-test="count-amount" data-method=${m.name}>${amountOf(m.name) === null ? "—" : money(/** @type {number} */ (amountOf(m.name)))}</strong></p>
+          <p>${t("Counted:")} <strong data-test="count-amount" data-method=${m.name}>${amountOf(m.name) === null ? "—" : money(/** @type {number} */ (amountOf(m.name)))}</strong></p>
         </fieldset>`,
       )}
     </section>
     <section class="close-entry card">
       ${
         result
-          ? html`<h2>Count ${result.counts.attempts}</h2>
+          ? html`<h2>${t("Count {number}", { number: result.counts.attempts })}</h2>
             <dl class="figures">
               ${result.methods
                 .filter((/** @type {any} */ row) => row.counted !== null)
@@ -193,42 +194,42 @@ export function CloseScreen() {
                   (/** @type {any} */ row) =>
                     html`<div class=${row.over ? "bad" : row.difference === formatAmount(0, places) ? "good" : ""}><dt>${row.method}: ${row.counted}</dt><dd data-test="close-difference" data-method=${row.method}>${row.difference}</dd></div>`,
                 )}
-              <div class=${`strong ${result.variance.over ? "bad" : "good"}`}><dt>Variance</dt><dd data-test="close-variance">${result.variance.amount}</dd></div>
+              <div class=${`strong ${result.variance.over ? "bad" : "good"}`}><dt>${t("Variance")}</dt><dd data-test="close-variance">${result.variance.amount}</dd></div>
             </dl>
             ${
               result.variance.over
                 ? html`<div class="variance-over" data-test="variance-over">
-                  <p class="warn">The variance is above the limit: recount, or a manager approves it with their PIN and a reason.</p>
+                  <p class="warn">${t("The variance is above the limit: recount, or a manager approves it with their PIN and a reason.")}</p>
                   ${
                     approval
-                      ? html`<p data-test="variance-approved">Approved by ${approval.approver.name}.</p>`
+                      ? html`<p data-test="variance-approved">${t("Approved by {name}.", { name: approval.approver.name })}</p>`
                       : html`
                         ${varianceReasons.length ? html`<select class="big-input" data-test="variance-reason" value=${approvalReason} onChange=${(/** @type {any} */ e) => setApprovalReason(e.target.value)}>${varianceReasons.map((r) => html`<option value=${r.code}>${r.label}</option>`)}</select>` : null}
-                        <input class="big-input" maxlength="200" placeholder="Note" data-test="variance-note" value=${approvalNote} onInput=${(/** @type {any} */ e) => setApprovalNote(e.target.value)} />
+                        <input class="big-input" maxlength="200" placeholder=${t("Note")} data-test="variance-note" value=${approvalNote} onInput=${(/** @type {any} */ e) => setApprovalNote(e.target.value)} />
                         <div class="row">
-                          <button type="button" class="button big" data-test="recount" onClick=${recount}>Recount</button>
-                          <button type="button" class="button danger big" data-test="approve-variance" disabled=${busy} onClick=${approve}>Manager approval</button>
+                          <button type="button" class="button big" data-test="recount" onClick=${recount}>${t("Recount")}</button>
+                          <button type="button" class="button danger big" data-test="approve-variance" disabled=${busy} onClick=${approve}>${t("Manager approval")}</button>
                         </div>`
                   }
                 </div>`
-                : html`<div class="row"><button type="button" class="button big" data-test="recount" onClick=${recount}>Recount</button></div>`
+                : html`<div class="row"><button type="button" class="button big" data-test="recount" onClick=${recount}>${t("Recount")}</button></div>`
             }
             ${
               result.cash.method
-                ? html`<label>Closing drop to the safe (optional)
+                ? html`<label>${t("Closing drop to the safe (optional)")}
                   <input class="big-input" inputmode="decimal" placeholder="0.00" data-test="closing-drop" value=${drop} onInput=${(/** @type {any} */ e) => setDrop(e.target.value)} />
                 </label>
                 ${dropReasons.length > 1 ? html`<select class="big-input" value=${dropReason} onChange=${(/** @type {any} */ e) => setDropReason(e.target.value)}>${dropReasons.map((r) => html`<option value=${r.code}>${r.label}</option>`)}</select>` : null}`
                 : null
             }
-            <button type="button" class="button primary big" data-test="confirm-close" disabled=${!canClose} onClick=${confirm}>Close and print the Z</button>`
-          : html`<p>Count the cash in the drawer, declare the card terminal's batch, then record the count.</p>
+            <button type="button" class="button primary big" data-test="confirm-close" disabled=${!canClose} onClick=${confirm}>${t("Close and print the Z")}</button>`
+          : html`<p>${t("Count the cash in the drawer, declare the card terminal's batch, then record the count.")}</p>
             <div class="row">
-              <button type="button" class="button big" data-test="leave-close" disabled=${busy} onClick=${() => leaveClose()}>Back to selling</button>
-              <button type="button" class="button primary big" data-test="record-count" disabled=${!allTyped || busy || inJournal === null} onClick=${record}>${inJournal === false ? "Record the count and close" : "Record the count"}</button>
+              <button type="button" class="button big" data-test="leave-close" disabled=${busy} onClick=${() => leaveClose()}>${t("Back to selling")}</button>
+              <button type="button" class="button primary big" data-test="record-count" disabled=${!allTyped || busy || inJournal === null} onClick=${record}>${inJournal === false ? t("Record the count and close") : t("Record the count")}</button>
             </div>`
       }
-      ${inJournal === false ? html`<p class="warn" data-test="close-no-z">This till's journal does not hold this session's opening (it was opened elsewhere or before this browser's data was lost): the count is recorded and the session closed without a Z here; the server's figures stand.</p>` : null}
+      ${inJournal === false ? html`<p class="warn" data-test="close-no-z">${t("This till's journal does not hold this session's opening (it was opened elsewhere or before this browser's data was lost): the count is recorded and the session closed without a Z here; the server's figures stand.")}</p>` : null}
     </section>
   </div>`;
 }

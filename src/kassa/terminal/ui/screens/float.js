@@ -1,5 +1,6 @@
 // @ts-check
 /** Open the till: the opening float counted on a numpad. */
+import { t } from "../../domain/i18n.js";
 import { typedAmount } from "../../domain/money.js";
 import { editUnsigned } from "../../domain/numpad.js";
 import { openSession } from "../../flows/session.js";
@@ -26,12 +27,12 @@ export function FloatScreen() {
   useKeyboardPad(onKey);
   return html`<div class="center-screen">
     <div class="card float-card">
-      <h1>Open the till</h1>
-      <p>${cashier?.name}, count the cash in the drawer (the opening float).</p>
-      ${suggestedFloat ? html`<p class="muted" data-test="suggested-float">The last close left ${money(typedAmount(suggestedFloat, places) ?? 0)} in the drawer.</p>` : null}
+      <h1>${t("Open the till")}</h1>
+      <p>${t("{name}, count the cash in the drawer (the opening float).", { name: cashier?.name ?? "" })}</p>
+      ${suggestedFloat ? html`<p class="muted" data-test="suggested-float">${t("The last close left {amount} in the drawer.", { amount: money(typedAmount(suggestedFloat, places) ?? 0) })}</p>` : null}
       <div class="amount-display" data-test="float-amount">${money(amount)}</div>
       <${Numpad} onKey=${onKey} ok=${null} test="float-pad" />
-      <button type="button" class="button primary big" disabled=${!valid || busy} onClick=${open} data-test="open-session">Open session</button>
+      <button type="button" class="button primary big" disabled=${!valid || busy} onClick=${open} data-test="open-session">${t("Open session")}</button>
     </div>
   </div>`;
 }

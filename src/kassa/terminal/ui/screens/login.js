@@ -30,9 +30,9 @@ export function LoginScreen() {
     if (result.lockedFor) {
       setLocked(result.lockedFor);
       setTimeout(() => lockedFor(chosen).then(setLocked), result.lockedFor + 50);
-      return `Too many wrong PINs: locked for ${Math.ceil(result.lockedFor / 1000)} s.`;
+      return t("Too many wrong PINs: locked for {seconds} s.", { seconds: Math.ceil(result.lockedFor / 1000) });
     }
-    return "Wrong PIN.";
+    return t("Wrong PIN.");
   };
   return html`<div class="login">
     <section class="login-people">
@@ -41,9 +41,9 @@ export function LoginScreen() {
       ${
         lastClosed && lastZ
           ? html`<details class="z-shown" data-test="z-report" data-z-no=${lastZ.z_no}>
-            <summary>Z report ${lastZ.z_no}: variance ${lastZ.variance.amount ?? "—"}</summary>
+            <summary>${t("Z report {number}: variance {amount}", { number: lastZ.z_no, amount: lastZ.variance.amount ?? "—" })}</summary>
             <${ReceiptPreview} document=${zDocument(lastZ)} />
-            <button type="button" class="button" data-test="reprint-z" onClick=${() => reprintLastZ()}>Reprint (DUPLICATE)</button>
+            <button type="button" class="button" data-test="reprint-z" onClick=${() => reprintLastZ()}>${t("Reprint (DUPLICATE)")}</button>
           </details>`
           : null
       }

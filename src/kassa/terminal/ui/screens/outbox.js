@@ -1,5 +1,6 @@
 // @ts-check
 /** Every entry not on the server yet; rejected ones with the server's reason and *Send again*. */
+import { t } from "../../domain/i18n.js";
 import { setState } from "../../state/store.js";
 import { exportOutbox, listOutbox, requeue, syncNow } from "../../flows/outbox.js";
 import { clock } from "../components.js";
@@ -16,12 +17,12 @@ function JournalLine({ journal }) {
   if (!journal) return null;
   const status =
     journal.status === "quarantined"
-      ? html`<b class="bad" data-test="journal-quarantined">The server quarantined this till's journal: a manager must look at it in the back office. Sales go on; entries are kept.</b>`
+      ? html`<b class="bad" data-test="journal-quarantined">${t("The server quarantined this till's journal: a manager must look at it in the back office. Sales go on; entries are kept.")}</b>`
       : journal.status === "gap"
-        ? html`<span>The server asked again for entries ${journal.missing?.from}–${journal.missing?.to}.</span>`
+        ? html`<span>${t("The server asked again for entries {from}–{to}.", { from: journal.missing?.from ?? "", to: journal.missing?.to ?? "" })}</span>`
         : null;
   return html`<p class="muted" data-test="journal" data-status=${journal.status} data-unsent=${journal.unsent}>
-    Journal: ${journal.seq} entries, ${journal.unsent ? `${journal.unsent} not yet on the server` : "all on the server"}; mirror on this PC up to ${journal.mirrored}.
+    ${t("Journal: {seq} entries, {sent}; mirror on this PC up to {mirrored}.", { seq: journal.seq, sent: journal.unsent ? t("{count} not yet on the server", { count: journal.unsent }) : t("all on the server"), mirrored: journal.mirrored })}
     ${status}
   </p>`;
 }
@@ -34,27 +35,27 @@ export function OutboxScreen() {
   }, [counts.pending, counts.rejected]);
   return html`<div class="outbox-screen">
     <header class="outbox-head">
-      <button type="button" class="button back" onClick=${() => setState({ view: "sale" })}>‹ Back</button>
-      <h1>Unsynced orders</h1>
+      <button type="button" class="button back" onClick=${() => setState({ view: "sale" })}>‹ ${t("Back")}</button>
+      <h1>${t("Unsynced orders")}</h1>
       <span class="spacer"></span>
-      <button type="button" class="button" onClick=${syncNow}>Sync now</button>
-      <button type="button" class="button" data-test="export" onClick=${exportOutbox}>Export to file</button>
+      <button type="button" class="button" onClick=${syncNow}>${t("Sync now")}</button>
+      <button type="button" class="button" data-test="export" onClick=${exportOutbox}>${t("Export to file")}</button>
     </header>
     <${JournalLine} journal=${journal} />
-    <p class="muted">${sync.online ? "The server is reachable." : "The server cannot be reached: orders are kept here and sent when it is back."} Last sync ${clock(sync.lastSyncAt)}.</p>
+    <p class="muted">${sync.online ? t("The server is reachable.") : t("The server cannot be reached: orders are kept here and sent when it is back.")} ${t("Last sync {time}", { time: clock(sync.lastSyncAt) })}.</p>
     <table class="outbox-table" data-test="outbox">
-      <thead><tr><th>#</th><th>What</th><th>When</th><th>Status</th><th></th></tr></thead>
+      <thead><tr><th>#</th><th>${t("What")}</th><th>${t("When")}</th><th>${t("Status")}</th><th></th></tr></thead>
       <tbody>
         ${(entries ?? []).map(
           (e) => html`<tr key=${e.key} class=${e.state} data-test="outbox-entry" data-state=${e.state}>
             <td>${e.seq}</td>
-            <td>${e.kind === "order" ? `Order ${e.payload.receipt_number} · ${e.payload.totals.gross}` : e.kind === "session_open" ? "Session opened" : "Session closed"}</td>
+            <td>${e.kind === "order" ? t("Order {number} · {gross}", { number: e.payload.receipt_number, gross: e.payload.totals.gross }) : e.kind === "session_open" ? t("Session opened") : t("Session closed")}</td>
             <td>${clock(e.createdAt)}</td>
-            <td>${e.state === "rejected" ? html`<b class="bad">Rejected</b><div class="reason" data-test="reason">${e.error}</div>` : "Waiting"}</td>
-            <td>${e.state === "rejected" ? html`<button type="button" class="button" onClick=${() => requeue(e.key)}>Send again</button>` : null}</td>
+            <td>${e.state === "rejected" ? html`<b class="bad">${t("Rejected")}</b><div class="reason" data-test="reason">${e.error}</div>` : t("Waiting")}</td>
+            <td>${e.state === "rejected" ? html`<button type="button" class="button" onClick=${() => requeue(e.key)}>${t("Send again")}</button>` : null}</td>
           </tr>`,
         )}
-        ${entries && entries.length === 0 ? html`<tr><td colspan="5" class="muted">Everything is on the server.</td></tr>` : null}
+        ${entries && entries.length === 0 ? html`<tr><td colspan="5" class="muted">${t("Everything is on the server.")}</td></tr>` : null}
       </tbody>
     </table>
   </div>`;

@@ -24,7 +24,7 @@ export function PaymentScreen() {
   useKeyboardPad((key) => (key === "OK" ? (ready ? validate() : undefined) : payKey(key)), { onEscape: closePayment });
   return html`<div class="payment">
     <section class="pay-summary">
-      <button type="button" class="button back" data-test="back-to-order" onClick=${closePayment}>‹ Back to order</button>
+      <button type="button" class="button back" data-test="back-to-order" onClick=${closePayment}>‹ ${t("Back to order")}</button>
       <dl class="pay-figures">
         <div><dt>${t("Total")}</dt><dd data-test="pay-total">${money(sum.gross)}</dd></div>
         <div class=${due ? "due" : "paid"}><dt>${due ? t("Remaining") : t("Paid")}</dt><dd data-test="pay-remaining">${money(due)}</dd></div>

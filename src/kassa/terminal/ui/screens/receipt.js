@@ -1,5 +1,6 @@
 // @ts-check
 /** The receipt of the order just paid (or the last one): the paper, the change, *New order*, *Print again*. A scan starts the next order. */
+import { t } from "../../domain/i18n.js";
 import { faultText } from "../../domain/hardware.js";
 import { receiptDocument } from "../../domain/receipt.js";
 import { handleScan } from "../../flows/order.js";
@@ -25,10 +26,10 @@ export function ReceiptScreen() {
   return html`<div class="receipt-screen">
     <${ReceiptPaper} receipt=${receipt} />
     <aside class="receipt-actions">
-      ${receipt.change ? html`<div class="change-banner" data-test="receipt-change"><span>Change</span><b>${money(receipt.change)}</b></div>` : html`<div class="change-banner done"><span>Paid</span><b>${money(receipt.totals.gross)}</b></div>`}
-      <button type="button" ref=${newOrderRef} class="button primary big" data-test="new-order" onClick=${receiptDone}>New order</button>
+      ${receipt.change ? html`<div class="change-banner" data-test="receipt-change"><span>${t("Change")}</span><b>${money(receipt.change)}</b></div>` : html`<div class="change-banner done"><span>${t("Paid")}</span><b>${money(receipt.totals.gross)}</b></div>`}
+      <button type="button" ref=${newOrderRef} class="button primary big" data-test="new-order" onClick=${receiptDone}>${t("New order")}</button>
       <${PrintStatus} uuid=${receipt.uuid} />
-      <button type="button" class="button big" data-test="reprint" onClick=${() => reprint(receipt)}>Print again</button>
+      <button type="button" class="button big" data-test="reprint" onClick=${() => reprint(receipt)}>${t("Print again")}</button>
     </aside>
   </div>`;
 }
@@ -40,14 +41,14 @@ function PrintStatus({ uuid }) {
   if (!h?.configured || !print) return null;
   const text =
     print.state === "printed"
-      ? "Receipt printed"
+      ? t("Receipt printed")
       : print.state === "printing"
-        ? "Printing…"
+        ? t("Printing…")
         : print.state === "failed"
-          ? `Receipt incomplete: ${faultText(print.fault)}. Print again.`
+          ? t("Receipt incomplete: {fault}. Print again.", { fault: t(faultText(print.fault)) })
           : print.state === "error"
-            ? "Receipt not printed."
-            : `Receipt not printed: ${faultText(print.fault)}`;
+            ? t("Receipt not printed.")
+            : t("Receipt not printed: {fault}", { fault: t(faultText(print.fault)) });
   return html`<div class=${`print-status print-${print.state}`} role="status" data-test="print-status" data-state=${print.state} data-fault=${print.fault ?? ""}>${text}</div>`;
 }
 

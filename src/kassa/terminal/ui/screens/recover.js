@@ -6,6 +6,7 @@
  * page) lets the till read them and continue its chain without a gap; Skip declares them
  * lost. Nothing is sold before one or the other.
  */
+import { t } from "../../domain/i18n.js";
 import { recoverJournal, skipJournalRecovery } from "../../flows/start.js";
 import { html, useState } from "../html.js";
 import { useStore } from "../store.js";
@@ -22,22 +23,21 @@ export function RecoverJournal() {
         e.preventDefault();
         if (ready && !busy) recoverJournal(code);
       }}>
-      <h1>Recover this till's journal from the hardware proxy</h1>
-      <p>This till has sold before, and its browser no longer has its journal. The hardware proxy on this PC keeps a copy
-        of every entry: with it, the entries that never reached the server are kept and the journal goes on without a gap.</p>
+      <h1>${t("Recover this till's journal from the hardware proxy")}</h1>
+      <p>${t("This till has sold before, and its browser no longer has its journal. The hardware proxy on this PC keeps a copy of every entry: with it, the entries that never reached the server are kept and the journal goes on without a gap.")}</p>
       ${
         paired
-          ? html`<p>The hardware proxy is paired.</p>`
-          : html`<p>Open the hardware proxy's status page${hw?.url ? html` (<b>${hw.url}</b>)` : ""} and enter the pairing code it shows.</p>
+          ? html`<p>${t("The hardware proxy is paired.")}</p>`
+          : html`<p>${t("Open the hardware proxy's status page{url} and enter the pairing code it shows.", { url: hw?.url ? ` (${hw.url})` : "" })}</p>
           <input class="big-input" name="proxy-code" autocomplete="off" autocapitalize="characters" spellcheck="false"
-            placeholder="Proxy pairing code" value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)}
+            placeholder=${t("Proxy pairing code")} value=${code} onInput=${(/** @type {any} */ e) => setCode(e.target.value)}
             data-test="recover-code" />`
       }
       <div class="form-error" role="alert" data-test="recover-error">${recovery?.error ?? ""}</div>
       <button type="submit" class="button primary big" disabled=${busy || !ready} data-test="recover-submit">
-        ${busy ? "Recovering…" : paired ? "Read the journal from the proxy" : "Recover the journal"}</button>
+        ${busy ? t("Recovering…") : paired ? t("Read the journal from the proxy") : t("Recover the journal")}</button>
       <button type="button" class="button danger-outline" disabled=${busy} onClick=${() => skipJournalRecovery()}
-        data-test="recover-skip">Skip: declare entries that never reached the server as lost</button>
+        data-test="recover-skip">${t("Skip: declare entries that never reached the server as lost")}</button>
     </form>
   </div>`;
 }

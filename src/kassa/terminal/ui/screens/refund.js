@@ -4,6 +4,7 @@
  * amount), pick lines and quantities up to what is left, a reason, *Refund*; or a return
  * without a receipt (a manager approves it). A scan here looks for a receipt.
  */
+import { t } from "../../domain/i18n.js";
 import { refundableLines } from "../../domain/refund.js";
 import {
   closeRefund,
@@ -17,7 +18,7 @@ import {
   startBlindReturn,
 } from "../../flows/refund.js";
 import { handleScan } from "../../flows/order.js";
-import { money, quantity } from "../components.js";
+import { dateTime, money, quantity } from "../components.js";
 import { html, useEffect, useState } from "../html.js";
 import { pushScanHandler } from "../scanner.js";
 import { useStore } from "../store.js";
@@ -37,28 +38,28 @@ export function RefundScreen() {
   const blindReasons = reasonsOf("BLIND_RETURN");
   return html`<div class="refund" data-test="refund-screen">
     <section class="refund-find">
-      <button type="button" class="button back" data-test="refund-back" onClick=${closeRefund}>‹ Back to order</button>
-      <h2>Refund</h2>
-      <p class="muted">Scan the code on the receipt, or type its number. Or search by day and amount.</p>
+      <button type="button" class="button back" data-test="refund-back" onClick=${closeRefund}>‹ ${t("Back to order")}</button>
+      <h2>${t("Refund")}</h2>
+      <p class="muted">${t("Scan the code on the receipt, or type its number. Or search by day and amount.")}</p>
       <form class="refund-search" onSubmit=${submit}>
-        <input type="search" placeholder="Receipt number" data-test="refund-number" value=${text}
+        <input type="search" placeholder=${t("Receipt number")} data-test="refund-number" value=${text}
           onInput=${(/** @type {any} */ e) => setText(e.target.value)} autocomplete="off" />
         <input type="date" data-test="refund-day" value=${day} onInput=${(/** @type {any} */ e) => setDay(e.target.value)} />
-        <input type="text" inputmode="decimal" placeholder="Amount" data-test="refund-amount" value=${amount}
+        <input type="text" inputmode="decimal" placeholder=${t("Amount")} data-test="refund-amount" value=${amount}
           onInput=${(/** @type {any} */ e) => setAmount(e.target.value)} />
-        <button type="submit" class="button primary" data-test="refund-find">Find</button>
+        <button type="submit" class="button primary" data-test="refund-find">${t("Find")}</button>
       </form>
       ${state.message ? html`<div class="form-error" role="alert" data-test="refund-message">${state.message}</div>` : null}
       <ul class="refund-results" data-test="refund-results">
         ${state.results.map(
           (/** @type {any} */ order) =>
             html`<li key=${order.uuid}><button type="button" class="button" data-test="refund-result"
-              onClick=${() => openOriginal({ uuid: order.uuid })}>${order.receiptNumber} · ${order.createdAt.slice(0, 16).replace("T", " ")} · ${money(order.gross)}</button></li>`,
+              onClick=${() => openOriginal({ uuid: order.uuid })}>${order.receiptNumber} · ${dateTime(order.createdAt)} · ${money(order.gross)}</button></li>`,
         )}
       </ul>
       <div class="blind-return">
-        <h3>No receipt</h3>
-        ${(blindReasons.length ? blindReasons : [{ code: "", label: "Return without receipt" }]).map(
+        <h3>${t("No receipt")}</h3>
+        ${(blindReasons.length ? blindReasons : [{ code: "", label: t("Return without receipt") }]).map(
           (/** @type {any} */ reason) =>
             html`<button type="button" class="button" data-test="blind-return" data-code=${reason.code}
               onClick=${() => startBlindReturn(reason.code)}>${reason.label}</button>`,
@@ -75,7 +76,7 @@ function Original({ state, reasons }) {
   const lines = refundableLines(original, state.refunds);
   const picked = Object.keys(state.picks).length;
   return html`<section class="refund-original" data-test="refund-original" data-receipt=${original.receiptNumber}>
-    <h3>Receipt ${original.receiptNumber} <small class="muted">${original.createdAt.slice(0, 16).replace("T", " ")}</small></h3>
+    <h3>${t("Receipt {number}", { number: original.receiptNumber })} <small class="muted">${dateTime(original.createdAt)}</small></h3>
     <ol class="lines">
       ${lines.map((entry) => {
         const line = entry.line;
@@ -88,7 +89,7 @@ function Original({ state, reasons }) {
           </div>
           <div class="line-detail">
             ${quantity(line.quantity, line.unit)} × ${money(line.unitPrice)}
-            ${entry.refunded ? html`<span class="badge" data-test="refunded-before">${quantity(entry.refunded, line.unit)} refunded</span>` : null}
+            ${entry.refunded ? html`<span class="badge" data-test="refunded-before">${t("{quantity} refunded", { quantity: quantity(entry.refunded, line.unit) })}</span>` : null}
           </div>
           <div class="refund-qty">
             <button type="button" class="button" data-test="refund-less" disabled=${!chosen}
@@ -111,6 +112,6 @@ function Original({ state, reasons }) {
         </div>`
         : null
     }
-    <button type="button" class="button primary" data-test="refund-confirm" disabled=${!picked} onClick=${confirmRefund}>Refund</button>
+    <button type="button" class="button primary" data-test="refund-confirm" disabled=${!picked} onClick=${confirmRefund}>${t("Refund")}</button>
   </section>`;
 }

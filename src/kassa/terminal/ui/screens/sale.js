@@ -95,7 +95,7 @@ function CartPanel() {
         onClick=${() => setState({ dialog: { kind: "confirm", title: t("Discard this order?"), body: t("The lines and payments of this order are dropped."), confirm: t("Discard"), onConfirm: discardOrder } })}>${t("Discard")}</button>
     </div>
     <ol class="lines" ref=${listRef} data-test="lines">
-      ${lines.length === 0 ? html`<li class="empty-cart">Scan a product or tap a tile.</li>` : null}
+      ${lines.length === 0 ? html`<li class="empty-cart">${t("Scan a product or tap a tile.")}</li>` : null}
       ${lines.map(
         (
           line,
@@ -108,8 +108,8 @@ function CartPanel() {
           <div class="line-detail">
             <span data-test="line-qty">${quantity(line.quantity, line.unit, line.weighed)}</span> × ${money(line.unitPrice)}${line.unit !== "pc" ? `/${line.unit}` : ""}
             ${line.discount ? html`<span class="badge">−${formatDiscount(line.discount)} %</span>` : null}
-            ${line.priceOverridden ? html`<span class="badge">price changed</span>` : null}
-            ${line.quantity < 0 ? html`<span class="badge" data-test="line-returned">returned${line.reason ? ` · ${line.reason}` : ""}</span>` : null}
+            ${line.priceOverridden ? html`<span class="badge">${t("price changed")}</span>` : null}
+            ${line.quantity < 0 ? html`<span class="badge" data-test="line-returned">${t("returned")}${line.reason ? ` · ${line.reason}` : ""}</span>` : null}
           </div>
         </li>`,
       )}
@@ -117,13 +117,13 @@ function CartPanel() {
     ${order.note ? html`<div class="order-note" data-test="order-note"><b>${t("Note:")}</b> ${order.note}</div>` : null}
     ${
       order.original
-        ? html`<div class="order-note" data-test="refund-of">Returns of receipt <b>${order.original.receiptNumber}</b></div>`
+        ? html`<div class="order-note" data-test="refund-of">${t("Returns of receipt")} <b>${order.original.receiptNumber}</b></div>`
         : null
     }
     ${
       returnMode
-        ? html`<div class="order-note" data-test="return-mode">Return without receipt: items added come back.
-            <button type="button" class="button" data-test="end-return" onClick=${endBlindReturn}>Done</button></div>`
+        ? html`<div class="order-note" data-test="return-mode">${t("Return without receipt: items added come back.")}
+            <button type="button" class="button" data-test="end-return" onClick=${endBlindReturn}>${t("Done")}</button></div>`
         : null
     }
     <div class="totals">
@@ -136,9 +136,9 @@ function CartPanel() {
       </div>
       <button type="button" class="button" data-test="apply" disabled=${!selected || !numpad.buffer} onClick=${applyNumpad}>OK</button>
       <button type="button" class=${`button danger-outline${voidRight === "needs_approval" ? " needs-approval" : ""}`} data-test="remove-line" data-right=${voidRight}
-        title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>${t("Remove")}${voidRight === "needs_approval" ? html`<small class="right-hint">approval</small>` : null}</button>
+        title=${rightTitle(voidRight)} disabled=${!selected || voidRight === "denied"} onClick=${removeSelectedLine}>${t("Remove")}${voidRight === "needs_approval" ? html`<small class="right-hint">${t("approval")}</small>` : null}</button>
       <button type="button" class="button" data-test="note" onClick=${() => setState({ dialog: { kind: "note" } })}>${t("Note")}</button>
-      <button type="button" class="button" data-test="refund" onClick=${openRefund}>Refund</button>
+      <button type="button" class="button" data-test="refund" onClick=${openRefund}>${t("Refund")}</button>
     </div>
     <div class="keypad">
       <button type="button" class="pay-button" data-test="pay" disabled=${!lines.length} onClick=${openPayment}>
@@ -157,7 +157,7 @@ function CartPanel() {
                   ? "not allowed"
                   : null;
           return html`<button type="button" class=${`key mode${numpad.mode === key ? " active" : ""}${right === "needs_approval" ? " needs-approval" : ""}`} data-mode=${key} data-right=${right}
-            title=${right === "limited" ? `Up to ${discountLimit} % alone; more needs an approval` : rightTitle(right)}
+            title=${right === "limited" ? t("Up to {percent} % alone; more needs an approval", { percent: discountLimit ?? "" }) : rightTitle(right)}
             disabled=${right === "denied"} onClick=${() => setNumpadMode(/** @type {any} */ (key))}>${mode[1]}${hint ? html`<small class="right-hint">${hint}</small>` : null}</button>`;
         }
         return html`<button type="button" class="key" data-key=${key} onClick=${() => numpadKey(key)}>${key}</button>`;
@@ -208,13 +208,13 @@ function CatalogPanel() {
       setState({ search: "" });
     }
   };
-  return html`<section class="catalog" aria-label="Products">
+  return html`<section class="catalog" aria-label=${t("Products")}>
     <form class="search" role="search" onSubmit=${submit}>
       <input ref=${inputRef} type="search" class="search-input" placeholder=${t("Search name, reference or barcode")} autocomplete="off" spellcheck="false"
         value=${search} onInput=${(/** @type {any} */ e) => setState({ search: e.target.value })} data-test="search" />
-      ${search ? html`<button type="button" class="icon-button" aria-label="Clear search" data-test="clear-search" onClick=${() => setState({ search: "" })}>✕</button>` : null}
+      ${search ? html`<button type="button" class="icon-button" aria-label=${t("Clear search")} data-test="clear-search" onClick=${() => setState({ search: "" })}>✕</button>` : null}
     </form>
-    <nav class="categories" aria-label="Categories" data-test="categories">
+    <nav class="categories" aria-label=${t("Categories")} data-test="categories">
       <button type="button" class=${`chip${categoryId === null ? " active" : ""}`} onClick=${() => setState({ categoryId: null, search: "" })}>${t("All")}</button>
       ${(tree.children.get(null) ?? []).map(
         (/** @type {any} */ c) =>
@@ -224,7 +224,7 @@ function CatalogPanel() {
     </nav>
     ${
       children.length
-        ? html`<nav class="categories sub" aria-label="Subcategories">
+        ? html`<nav class="categories sub" aria-label=${t("Subcategories")}>
           ${children.map(
             (/** @type {any} */ c) =>
               html`<button type="button" key=${c.id} class=${`chip${categoryId === c.id ? " active" : ""}`} data-test="category"
@@ -242,7 +242,7 @@ function CatalogPanel() {
             <span class="tile-price">${money(parseAmount(p.price, config.currency_places))}${p.unit !== "pc" ? html`<small>/${p.unit}</small>` : null}</span>
           </button>`,
       )}
-      ${results.items.length === 0 ? html`<p class="muted empty-tiles">${search ? `Nothing found for “${search}”.` : "No products here."}</p>` : null}
+      ${results.items.length === 0 ? html`<p class="muted empty-tiles">${search ? t("Nothing found for “{search}”.", { search }) : t("No products here.")}</p>` : null}
       ${results.more ? html`<p class="muted more-tiles">${t("More products: type to narrow the search.")}</p>` : null}
     </div>
   </section>`;
@@ -250,8 +250,8 @@ function CatalogPanel() {
 
 /** @param {string} right */
 function rightTitle(right) {
-  if (right === "needs_approval") return "Needs an approval";
-  if (right === "denied") return "Not allowed for this cashier";
+  if (right === "needs_approval") return t("Needs an approval");
+  if (right === "denied") return t("Not allowed for this cashier");
   return "";
 }
 

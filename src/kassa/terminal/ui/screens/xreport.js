@@ -1,5 +1,6 @@
 // @ts-check
 /** The X report: the session so far, as the Z would say it now; printed on request, never stored. */
+import { t } from "../../domain/i18n.js";
 import { zDocument } from "../../domain/z_receipt.js";
 import { closeSettings, printXReport } from "../../flows/close.js";
 import { setState } from "../../state/store.js";
@@ -20,11 +21,11 @@ export function XReportScreen() {
   };
   return html`<div class="center-screen">
     <div class="card" data-test="x-report">
-      <h1>X report</h1>
+      <h1>${t("X report")}</h1>
       <${ReceiptPreview} document=${zDocument(x, { blind: closeSettings(config).blind })} />
       <div class="row">
-        <button type="button" class="button big" onClick=${() => setState({ view: "sale", xReport: null })}>Back</button>
-        <button type="button" class="button primary big" data-test="print-x" disabled=${busy} onClick=${print}>Print</button>
+        <button type="button" class="button big" onClick=${() => setState({ view: "sale", xReport: null })}>${t("Back")}</button>
+        <button type="button" class="button primary big" data-test="print-x" disabled=${busy} onClick=${print}>${t("Print")}</button>
       </div>
     </div>
   </div>`;
