@@ -1,5 +1,6 @@
 """A till whose terminal is set to German, in Chromium: the sale screen, the payment
-screen, the status bar and the menu in German, amounts with a decimal comma."""
+screen, the receipt screen, the status bar, the menu, the X report, the refund screen and the
+close screen in German, amounts with a decimal comma and dates in German order."""
 
 from __future__ import annotations
 
@@ -54,7 +55,12 @@ def test_the_sale_screen_in_german(till: Till, server: KassaServer) -> None:
     # the sale paid, the X report's preview prints its words in German (domain/z_receipt.js),
     # its amounts as on every paper, with a decimal point
     till.pay("Cash")
-    till.validate()
+    number = till.validate()
+    # the receipt screen: its buttons and banner in German, none of the English left
+    actions = text(".receipt-actions")
+    assert "Bezahlt" in actions and "8,89 €" in actions
+    assert "Neuer Bon" in actions and "Erneut drucken" in actions
+    assert not [w for w in ("Paid", "New order", "Print again") if w in actions]
     till.new_order()
     page.click("[data-test=menu]")
     page.click("[data-test=menu-drawer] >> text=X-Bericht")
@@ -63,3 +69,35 @@ def test_the_sale_screen_in_german(till: Till, server: KassaServer) -> None:
     assert "X-BERICHT" in x and "Kein Abschluss" in x and "Verkäufe (EUR)" in x
     assert "Summe" in x and "8.89" in x
     assert "X REPORT" not in x and "Sales" not in x
+    # back to selling with the X report's German button
+    page.click("[data-test=x-report] >> text=Zurück")
+    till.wait_for_sale()
+
+    def english_left(screen: str) -> list[str]:
+        words = ("Back", "Refund", "Receipt", "Cancel", "Count", "Close", "Total", "Amount")
+        return [w for w in words if re.search(rf"\b{w}\b", screen)]
+
+    # the refund screen: find the sale by its number, its date in German order
+    page.click("[data-test=menu]")
+    page.click("[data-test=menu-drawer] >> text=Storno/Erstattung")
+    page.wait_for_selector("[data-test=refund-number]")
+    assert page.get_attribute("[data-test=refund-number]", "placeholder") == "Belegnummer"
+    page.fill("[data-test=refund-number]", number)
+    page.click("[data-test=refund-find]")
+    page.wait_for_selector(f"[data-test=refund-original][data-receipt='{number}']")
+    refund = text("[data-test=refund-screen]")
+    assert f"Beleg {number}" in refund and "Zurück zum Bon" in refund and "Ohne Beleg" in refund
+    assert re.search(r"\b\d{2}\.\d{2}\.\d{2}, \d{2}:\d{2}\b", refund), refund
+    assert english_left(refund) == [], refund
+    page.click("[data-test=refund-back]")
+    till.wait_for_sale()
+    # the close screen: its title, counting words and buttons in German
+    page.click("[data-test=menu]")
+    page.click("[data-test=menu-drawer] >> text=Kassensitzung schließen")
+    page.wait_for_selector("[data-test=close-screen]")
+    close = text("[data-test=close-screen]")
+    assert "Kassenabschluss" in close and "Gezählt:" in close
+    assert "Zurück zum Verkauf" in close and "Zählung buchen" in close
+    assert english_left(close) == [], close
+    page.click("[data-test=leave-close]")
+    till.wait_for_sale()
