@@ -1,7 +1,7 @@
 // domain/i18n.js: the till's words in its language, English when a text has no translation.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { getLanguage, locale, setLanguage, t } from "../../src/kassa/terminal/domain/i18n.js";
+import { getLanguage, locale, setLanguage, shownAmount, t } from "../../src/kassa/terminal/domain/i18n.js";
 import de from "../../src/kassa/terminal/locales/de.js";
 import { displayMoney } from "../../src/kassa/terminal/domain/money.js";
 
@@ -34,4 +34,15 @@ test("every German text keeps the English text's placeholders", () => {
     const names = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     assert.deepEqual(names(german), names(english), english);
   }
+});
+
+test("amounts in the cashier's messages: by the locale in German, the decimal text in English", () => {
+  setLanguage("de");
+  assert.equal(shownAmount(123450, "EUR", 2).replace(/\s/g, " "), "1.234,50 €");
+  assert.equal(shownAmount("71.49", "EUR", 2).replace(/\s/g, " "), "71,49 €");
+  assert.equal(shownAmount("-1.50", "EUR", 2).replace(/\s/g, " "), "-1,50 €");
+  assert.equal(shownAmount("not an amount", "EUR", 2), "not an amount");
+  setLanguage("en");
+  assert.equal(shownAmount(123450, "EUR", 2), "1234.50");
+  assert.equal(shownAmount("71.49", "EUR", 2), "71.49");
 });

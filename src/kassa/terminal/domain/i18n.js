@@ -7,6 +7,7 @@
  * `locale()` is what Intl formats amounts and dates with. Pure: no DOM, no I/O.
  */
 import de from "../locales/de.js";
+import { displayMoney, formatAmount, parseAmount } from "./money.js";
 
 /** @type {Record<string, Record<string, string>>} */
 const CATALOGS = { de };
@@ -39,4 +40,23 @@ export function t(text, vars) {
   const translated = CATALOGS[language]?.[text] ?? text;
   if (!vars) return translated;
   return translated.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+/**
+ * An amount in a message for the cashier's eyes: by the locale in a translated till
+ * ("1.234,50 €"); in English as before, its decimal text ("1234.50"). Paper keeps the point.
+ * @param {number | string} amount  minor units, or the decimal text of an amount
+ * @param {string} currency
+ * @param {number} places
+ */
+export function shownAmount(amount, currency, places) {
+  if (typeof amount === "string") {
+    if (!locale()) return amount;
+    try {
+      return displayMoney(parseAmount(amount.replace(/^\+/, ""), places), currency, locale(), places);
+    } catch {
+      return amount;
+    }
+  }
+  return locale() ? displayMoney(amount, currency, locale(), places) : formatAmount(amount, places);
 }

@@ -7,7 +7,7 @@
  * transaction, and printed from the stored entry. Everything works offline: the journal
  * and the outbox carry it to the server later.
  */
-import { t } from "../domain/i18n.js";
+import { shownAmount, t } from "../domain/i18n.js";
 import { localIsoString } from "../domain/cart.js";
 import { SOFTWARE } from "../domain/journal.js";
 import { formatAmount, parseAmount } from "../domain/money.js";
@@ -79,7 +79,10 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
   const granted = await authorize({
     action: MOVE_ACTIONS[kind],
     subject: { kind: "drawer", session: session.uuid },
-    message: t("{move} of {amount} needs approval.", { move: moveWord(kind), amount: formatAmount(amount, places) }),
+    message: t("{move} of {amount} needs approval.", {
+      move: moveWord(kind),
+      amount: shownAmount(amount, config.currency, places),
+    }),
     value: amount,
     reason,
     note,
@@ -122,7 +125,14 @@ export async function cashMove({ kind, amount, reason, note = "" }) {
     });
     const problem = await printDocument(`move:${payload.move}`, slip, { openDrawer: true });
     if (problem) toast(t("The slip did not print and the drawer did not open: {problem}", { problem }), "error");
-    else toast(t("{move} of {amount} recorded.", { move: moveWord(kind), amount: payload.amount }), "info");
+    else
+      toast(
+        t("{move} of {amount} recorded.", {
+          move: moveWord(kind),
+          amount: shownAmount(payload.amount, config.currency, config.currency_places),
+        }),
+        "info",
+      );
   } else {
     await openDrawer(`${MOVE_WORDS[kind]} ${payload.amount} ${reason}`);
   }
@@ -263,7 +273,7 @@ export async function approveVariance(counted, reason, note) {
     action: "APPROVE_VARIANCE",
     subject: { kind: "session", session: session.uuid },
     message: t("The count is {amount} off, above the limit: a manager approves it, or recount.", {
-      amount: counted.variance.amount,
+      amount: shownAmount(counted.variance.amount ?? "0", config.currency, config.currency_places),
     }),
     value: Math.abs(variance),
     reason,

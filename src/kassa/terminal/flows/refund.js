@@ -10,9 +10,9 @@
  * till's own orders and refunds from their finish on and the store's pulled from the server,
  * so refunds work offline; an order it does not hold is asked of the server.
  */
-import { t } from "../domain/i18n.js";
+import { shownAmount, t } from "../domain/i18n.js";
 import * as cart from "../domain/cart.js";
-import { formatAmount, parseQuantity, typedAmount } from "../domain/money.js";
+import { parseQuantity, typedAmount } from "../domain/money.js";
 import { RefundError, defaultTender, recentMatches, refundPicks, refundableLines } from "../domain/refund.js";
 import * as data from "../data/db.js";
 import { lookupOrder, pullRecentOrders } from "../sync/recent.js";
@@ -247,7 +247,7 @@ export async function confirmRefund() {
     value: amount,
     reason: refund.reason || null,
     message: t("A refund of {amount} of receipt {number}.", {
-      amount: formatAmount(amount, config.currency_places),
+      amount: shownAmount(amount, config.currency, config.currency_places),
       number: refund.original.receiptNumber,
     }),
   });

@@ -1,6 +1,6 @@
 // @ts-check
 /** Small building blocks shared by the screens: numpads, money, dialogs, messages. */
-import { locale, t } from "../domain/i18n.js";
+import { locale, shownAmount, t } from "../domain/i18n.js";
 import { displayMoney, formatQuantity, formatQuantityShort } from "../domain/money.js";
 import { getState } from "../state/store.js";
 import { dismissToast, toast } from "../flows/messages.js";
@@ -15,6 +15,17 @@ import { useStore } from "./store.js";
 export function money(minor) {
   const config = getState().config;
   return displayMoney(minor, config?.currency ?? "EUR", locale(), config?.currency_places ?? 2);
+}
+
+/**
+ * An amount given as its decimal text ("71.49", as the close and the server word it) for
+ * display: by the till's locale in a translated till, unchanged in English.
+ * @param {string | null | undefined} text
+ */
+export function amountText(text) {
+  if (text === null || text === undefined) return "—";
+  const config = getState().config;
+  return shownAmount(text, config?.currency ?? "EUR", config?.currency_places ?? 2);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { t } from "../../domain/i18n.js";
 import { formatAmount, typedAmount } from "../../domain/money.js";
+import { amountText } from "../components.js";
 import { denominationTotal, denominationsFor } from "../../domain/z.js";
 import {
   approveVariance,
@@ -144,6 +145,8 @@ export function CloseScreen() {
   };
   const openCount = state.openOrders.length + (order.lines.length ? 1 : 0);
   const money = (/** @type {number} */ minor) => formatAmount(minor, places);
+  /** An amount for the eyes: by the locale in a translated till (data-value keeps `money`). */
+  const shown = (/** @type {number} */ minor) => amountText(money(minor));
 
   return html`<div class="close-screen" data-test="close-screen" data-blind=${String(blind)}>
     <section class="card close-figures">
@@ -157,7 +160,7 @@ export function CloseScreen() {
           <legend>${m.name}${m.is_cash ? "" : ` (${t("declare the batch total")})`}</legend>
           ${
             !blind && expected
-              ? html`<p class="muted">${t("Expected:")} <span data-test="close-expected" data-method=${m.name}>${expected.methods.find((/** @type {any} */ row) => row.method === m.name)?.expected ?? "—"}</span></p>`
+              ? html`<p class="muted">${t("Expected:")} <span data-test="close-expected" data-method=${m.name}>${amountText(expected.methods.find((/** @type {any} */ row) => row.method === m.name)?.expected)}</span></p>`
               : null
           }
           ${
@@ -171,7 +174,7 @@ export function CloseScreen() {
           ${
             entries[m.name].mode === "denominations"
               ? html`<div class="denominations">${denominations.map(
-                  (value) => html`<label class="denomination">${money(value)} ×
+                  (value) => html`<label class="denomination">${shown(value)} ×
                     <input type="number" min="0" step="1" inputmode="numeric" class="count-input" data-test="denomination" data-method=${m.name} data-value=${money(value)}
                       value=${entries[m.name].counts[value] ?? ""} onInput=${(/** @type {any} */ e) => edit(m.name, { counts: { ...entries[m.name].counts, [value]: e.target.value } })} />
                   </label>`,
@@ -179,7 +182,7 @@ export function CloseScreen() {
               : html`<input class="big-input" inputmode="decimal" placeholder="0.00" data-test="count-total" data-method=${m.name}
                   value=${entries[m.name].total} onInput=${(/** @type {any} */ e) => edit(m.name, { total: e.target.value })} />`
           }
-          <p>${t("Counted:")} <strong data-test="count-amount" data-method=${m.name}>${amountOf(m.name) === null ? "—" : money(/** @type {number} */ (amountOf(m.name)))}</strong></p>
+          <p>${t("Counted:")} <strong data-test="count-amount" data-method=${m.name}>${amountOf(m.name) === null ? "—" : shown(/** @type {number} */ (amountOf(m.name)))}</strong></p>
         </fieldset>`,
       )}
     </section>
@@ -192,9 +195,9 @@ export function CloseScreen() {
                 .filter((/** @type {any} */ row) => row.counted !== null)
                 .map(
                   (/** @type {any} */ row) =>
-                    html`<div class=${row.over ? "bad" : row.difference === formatAmount(0, places) ? "good" : ""}><dt>${row.method}: ${row.counted}</dt><dd data-test="close-difference" data-method=${row.method}>${row.difference}</dd></div>`,
+                    html`<div class=${row.over ? "bad" : row.difference === formatAmount(0, places) ? "good" : ""}><dt>${row.method}: ${amountText(row.counted)}</dt><dd data-test="close-difference" data-method=${row.method}>${amountText(row.difference)}</dd></div>`,
                 )}
-              <div class=${`strong ${result.variance.over ? "bad" : "good"}`}><dt>${t("Variance")}</dt><dd data-test="close-variance">${result.variance.amount}</dd></div>
+              <div class=${`strong ${result.variance.over ? "bad" : "good"}`}><dt>${t("Variance")}</dt><dd data-test="close-variance">${amountText(result.variance.amount)}</dd></div>
             </dl>
             ${
               result.variance.over

@@ -4,7 +4,7 @@ import { t } from "../../domain/i18n.js";
 import { zDocument } from "../../domain/z_receipt.js";
 import { reprintLastZ } from "../../flows/close.js";
 import { lockedFor, login } from "../../flows/session.js";
-import { PinPad } from "../components.js";
+import { PinPad, amountText } from "../components.js";
 import { html, useEffect, useState } from "../html.js";
 import { ReceiptPreview } from "../receipt_preview.js";
 import { useStore } from "../store.js";
@@ -41,7 +41,7 @@ export function LoginScreen() {
       ${
         lastClosed && lastZ
           ? html`<details class="z-shown" data-test="z-report" data-z-no=${lastZ.z_no}>
-            <summary>${t("Z report {number}: variance {amount}", { number: lastZ.z_no, amount: lastZ.variance.amount ?? "—" })}</summary>
+            <summary>${t("Z report {number}: variance {amount}", { number: lastZ.z_no, amount: amountText(lastZ.variance.amount) })}</summary>
             <${ReceiptPreview} document=${zDocument(lastZ)} />
             <button type="button" class="button" data-test="reprint-z" onClick=${() => reprintLastZ()}>${t("Reprint (DUPLICATE)")}</button>
           </details>`

@@ -3,7 +3,7 @@
 import { t } from "../../domain/i18n.js";
 import { setState } from "../../state/store.js";
 import { exportOutbox, listOutbox, requeue, syncNow } from "../../flows/outbox.js";
-import { clock } from "../components.js";
+import { amountText, clock } from "../components.js";
 import { html, useEffect, useState } from "../html.js";
 import { useStore } from "../store.js";
 
@@ -49,7 +49,7 @@ export function OutboxScreen() {
         ${(entries ?? []).map(
           (e) => html`<tr key=${e.key} class=${e.state} data-test="outbox-entry" data-state=${e.state}>
             <td>${e.seq}</td>
-            <td>${e.kind === "order" ? t("Order {number} · {gross}", { number: e.payload.receipt_number, gross: e.payload.totals.gross }) : e.kind === "session_open" ? t("Session opened") : t("Session closed")}</td>
+            <td>${e.kind === "order" ? t("Order {number} · {gross}", { number: e.payload.receipt_number, gross: amountText(e.payload.totals.gross) }) : e.kind === "session_open" ? t("Session opened") : t("Session closed")}</td>
             <td>${clock(e.createdAt)}</td>
             <td>${e.state === "rejected" ? html`<b class="bad">${t("Rejected")}</b><div class="reason" data-test="reason">${e.error}</div>` : t("Waiting")}</td>
             <td>${e.state === "rejected" ? html`<button type="button" class="button" onClick=${() => requeue(e.key)}>${t("Send again")}</button>` : null}</td>
