@@ -191,9 +191,9 @@ function cartMessage(error) {
     note_too_long: t("A note has at most {count} characters.", { count: cart.LIMITS.noteLength }),
     discount: t("A discount is between 0 and 100 %."),
     no_line: t("That line is not on the order any more."),
-    approval_required: "That needs an approval.",
-    approval_used: "That approval was used already; ask again.",
-    not_permitted: "That is not allowed for this cashier.",
+    approval_required: t("That needs an approval."),
+    approval_used: t("That approval was used already; ask again."),
+    not_permitted: t("That is not allowed for this cashier."),
   };
   return messages[code] ?? String(/** @type {any} */ (error)?.message ?? error);
 }

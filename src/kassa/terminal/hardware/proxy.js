@@ -272,7 +272,7 @@ export async function pairProxy(code) {
     await tick();
     return null;
   } catch (error) {
-    if (error instanceof ProxyDown) return `The hardware proxy at ${link.url} does not answer.`;
+    if (error instanceof ProxyDown) return t("The hardware proxy at {url} does not answer.", { url: link.url });
     return /** @type {Error} */ (error).message;
   }
 }

@@ -111,6 +111,9 @@ export default Object.freeze({
   "This discount is above your limit and needs an approval.":
     "Dieser Rabatt liegt über Ihrem Limit und braucht eine Freigabe.",
   "This needs an approval.": "Das braucht eine Freigabe.",
+  "That needs an approval.": "Das braucht eine Freigabe.",
+  "That approval was used already; ask again.": "Diese Freigabe wurde schon verwendet; erneut anfragen.",
+  "That is not allowed for this cashier.": "Das ist für diesen Kassierer nicht erlaubt.",
   "Select a line first.": "Erst eine Position wählen.",
   "{value} is not a valid quantity.": "{value} ist keine gültige Menge.",
   "{value} is not a valid discount.": "{value} ist kein gültiger Rabatt.",
@@ -236,6 +239,7 @@ export default Object.freeze({
     "Die Schublade ging nicht auf: Hardware-Proxy nicht erreichbar. Mit dem Schlüssel öffnen.",
   "Drawer opened.": "Schublade geöffnet.",
   "The hardware proxy does not answer.": "Der Hardware-Proxy antwortet nicht.",
+  "The hardware proxy at {url} does not answer.": "Der Hardware-Proxy unter {url} antwortet nicht.",
   "The drawer did not open: {problem}": "Die Schublade ging nicht auf: {problem}",
   "Opening the drawer without a sale needs an approval.": "Die Schublade ohne Verkauf zu öffnen braucht eine Freigabe.",
   "The drawer stays shut: the journal could not record it ({error}).":
