@@ -225,6 +225,15 @@ test("a typed amount the currency cannot hold is null, not an exception (the pay
   assert.equal(typedAmount("5.", 0), 5);
   assert.equal(typedAmount("5.5", 0), null);
   assert.equal(typedAmount("999999999999", 2), 99999999999900);
+  // a decimal comma, as a German cashier types it, is the decimal point; nothing else is
+  assert.equal(typedAmount("12,50", 2), 1250);
+  assert.equal(typedAmount("12,", 2), 1200);
+  assert.equal(typedAmount("-0,5", 2), -50);
+  assert.equal(typedAmount("1,234", 2), null);
+  assert.equal(typedAmount("1,234.50", 2), null);
+  assert.equal(typedAmount("1.234,50", 2), null);
+  assert.equal(typedAmount("1,2,3", 2), null);
+  assert.equal(parseTyped("0,455", parseQuantity), 455);
   // the same reading for the other kinds
   assert.equal(parseTyped("0.455", parseQuantity), 455);
   assert.equal(parseTyped("1.2345", parseQuantity), null);

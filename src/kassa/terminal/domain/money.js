@@ -100,16 +100,20 @@ export function parseAmount(text, places) {
 
 /**
  * A number as the cashier typed it on a numpad, read by `parse` (parseAmount, parseQuantity,
- * parseDiscount): a trailing "." (decimals not typed yet) is ignored. Null, not an exception,
- * when `parse` refuses it ("1.234" as an amount with 2 places), so a screen can show the
- * typed text as invalid while it renders.
+ * parseDiscount): a trailing "." (decimals not typed yet) is ignored, and a decimal comma
+ * is a decimal point ("12,50": a German cashier types it, and a German keyboard's numeric
+ * keypad sends it; a till's typed number has no thousands separators, so one comma can only
+ * be the decimal mark, and "1,234.5" is refused). Null, not an exception, when `parse`
+ * refuses it ("1.234" as an amount with 2 places), so a screen can show the typed text as
+ * invalid while it renders.
  * @param {string} buffer
  * @param {(text: string) => number} parse
  * @returns {number | null}
  */
 export function parseTyped(buffer, parse) {
+  const text = /^-?\d*,\d*$/.test(buffer) ? buffer.replace(",", ".") : buffer;
   try {
-    return parse(buffer.replace(/\.$/, ""));
+    return parse(text.replace(/\.$/, ""));
   } catch (error) {
     if (error instanceof MoneyError) return null;
     throw error;

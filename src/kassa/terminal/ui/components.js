@@ -86,7 +86,7 @@ export function Numpad({ onKey, decimal = true, sign = false, ok = "OK", test = 
 
 /**
  * Keys typed on a keyboard while no text field has the focus, for screens built on a
- * numpad: digits and "." come through the scanner's "typed" channel (so a scan is never
+ * numpad: digits and "." (or ",") come through the scanner's "typed" channel (so a scan is never
  * mistaken for typing); Backspace, Enter and Escape come from keydown.
  * @param {(key: string) => void} onKey
  * @param {{active?: boolean, onEscape?: () => void}} [options]
@@ -99,7 +99,8 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
   useEffect(() => {
     if (!active) return undefined;
     const removeTyped = pushTypedHandler((text) => {
-      for (const char of text) if (/[0-9.]/.test(char)) handler.current(char);
+      // A German keyboard's numeric keypad types "," for its decimal key.
+      for (const char of text) if (/[0-9.,]/.test(char)) handler.current(char === "," ? "." : char);
     });
     // A scan on a PIN or amount pad is never typed in; the cashier hears why it did nothing.
     const removeScan = pushScanHandler(() => toast(t("Scans are not taken on this screen."), "error"));
