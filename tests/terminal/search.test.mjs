@@ -331,3 +331,73 @@ test("a catalog delta applied in place: new prices, names and barcodes, removals
   for (const query of ["c", "loaf", "2100007000008", "bag", "cake"])
     assert.deepEqual(names(reloaded, query), names(again, query), query);
 });
+
+test("the name words' positions are those of one array per word (the builder before 2026-11-30)", async () => {
+  const { createIndexBuilder, storableSearchIndex, restoreSearchIndex } = await import(
+    "../../src/kassa/terminal/domain/search.js"
+  );
+  // Words repeated within a name, accents, names without words, ids out of order, 5 pages
+  const products = Array.from({ length: 5000 }, (_, i) => ({
+    id: i % 7 ? i + 1 : 20_000 - i,
+    name:
+      i % 97 === 0
+        ? ""
+        : `${["Crème", "Oat", "Rye", "Tea", "Cola"][i % 5]} ${["milk", "bread", "bag", "crème"][(i * 7) % 4]} ${(i * 37) % 1500} ${i % 11 === 0 ? "milk milk" : "brûlée"}`,
+    ref: i % 5 ? `R${(i * 13) % 5000}` : null,
+    barcodes: i % 3 ? [`21${String(i).padStart(10, "0")}0`] : [],
+  }));
+  const builder = createIndexBuilder();
+  for (let start = 0; start < products.length; start += 1000) builder.add(products.slice(start, start + 1000));
+  const index = builder.finish();
+  // The old builder: one array of rows per distinct word, its rows' positions sorted
+  const column = (/** @type {{text: string, offsets: Int32Array}} */ c, /** @type {number} */ i) =>
+    c.text.slice(c.offsets[i], c.offsets[i + 1]);
+  const rank = new Int32Array(index.count);
+  for (let position = 0; position < index.count; position++) rank[index.order[position]] = position;
+  /** @type {Map<string, number[]>} */
+  const wordRows = new Map();
+  for (let row = 0; row < index.count; row++) {
+    const words = column(index.norm, row).split(" ");
+    for (let k = 1; k < words.length; k++) {
+      const list = wordRows.get(words[k]);
+      if (!list) wordRows.set(words[k], [row]);
+      else if (list[list.length - 1] !== row) list.push(row);
+    }
+  }
+  const words = [...wordRows.keys()].sort();
+  const wordStart = [0];
+  const postings = [];
+  for (const word of words) {
+    const positions = /** @type {number[]} */ (wordRows.get(word)).map((row) => rank[row]).sort((a, b) => a - b);
+    postings.push(...positions);
+    wordStart.push(postings.length);
+  }
+  assert.ok(words.includes("creme") && words.includes("brulee") && words.length > 1000);
+  assert.deepEqual(
+    Array.from({ length: index.words.offsets.length - 1 }, (_, w) => column(index.words, w)),
+    words,
+  );
+  assert.deepEqual([...index.wordStart], wordStart);
+  assert.deepEqual([...index.postings], postings);
+  // and an index with the old columns answers every search and scan the same, stored or not
+  const wordOffsets = [0];
+  for (const word of words) wordOffsets.push(wordOffsets[wordOffsets.length - 1] + word.length);
+  const stored = storableSearchIndex(index);
+  const old = restoreSearchIndex({
+    ...stored,
+    words: { text: words.join(""), offsets: Int32Array.from(wordOffsets) },
+    wordStart: Int32Array.from(wordStart),
+    postings: Int32Array.from(postings),
+  });
+  const restored = restoreSearchIndex(structuredClone(stored));
+  for (const query of ["c", "cr", "creme", "creme milk", "milk 1", "brulee tea", "bag 14", "r12", "R4999", "x"]) {
+    const answer = (/** @type {any} */ some) => searchProducts(some, query, { limit: 500 }).items.map((p) => p.id);
+    assert.deepEqual(answer(index), answer(old), query);
+    assert.deepEqual(answer(restored), answer(old), query);
+  }
+  for (const i of [1, 2, 4, 1000, 4999]) {
+    const code = `21${String(i).padStart(10, "0")}0`;
+    assert.deepEqual(lookupBarcode(index, code), lookupBarcode(old, code), code);
+    assert.equal(lookupBarcode(restored, code)[0]?.id, products[i].id);
+  }
+});
