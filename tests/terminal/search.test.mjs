@@ -332,7 +332,7 @@ test("a catalog delta applied in place: new prices, names and barcodes, removals
     assert.deepEqual(names(reloaded, query), names(again, query), query);
 });
 
-test("the name words' positions are those of one array per word (the builder before 2026-11-30)", async () => {
+test("the name words' columns: each word's rows as positions in name order, sorted, a word twice in a name once", async () => {
   const { createIndexBuilder, storableSearchIndex, restoreSearchIndex } = await import(
     "../../src/kassa/terminal/domain/search.js"
   );
@@ -349,7 +349,7 @@ test("the name words' positions are those of one array per word (the builder bef
   const builder = createIndexBuilder();
   for (let start = 0; start < products.length; start += 1000) builder.add(products.slice(start, start + 1000));
   const index = builder.finish();
-  // The old builder: one array of rows per distinct word, its rows' positions sorted
+  // Computed apart from the builder: one array of rows per distinct word, its rows' positions sorted
   const column = (/** @type {{text: string, offsets: Int32Array}} */ c, /** @type {number} */ i) =>
     c.text.slice(c.offsets[i], c.offsets[i + 1]);
   const rank = new Int32Array(index.count);
@@ -379,11 +379,11 @@ test("the name words' positions are those of one array per word (the builder bef
   );
   assert.deepEqual([...index.wordStart], wordStart);
   assert.deepEqual([...index.postings], postings);
-  // and an index with the old columns answers every search and scan the same, stored or not
+  // and an index with these columns answers every search and scan the same, stored or not
   const wordOffsets = [0];
   for (const word of words) wordOffsets.push(wordOffsets[wordOffsets.length - 1] + word.length);
   const stored = storableSearchIndex(index);
-  const old = restoreSearchIndex({
+  const apart = restoreSearchIndex({
     ...stored,
     words: { text: words.join(""), offsets: Int32Array.from(wordOffsets) },
     wordStart: Int32Array.from(wordStart),
@@ -392,12 +392,12 @@ test("the name words' positions are those of one array per word (the builder bef
   const restored = restoreSearchIndex(structuredClone(stored));
   for (const query of ["c", "cr", "creme", "creme milk", "milk 1", "brulee tea", "bag 14", "r12", "R4999", "x"]) {
     const answer = (/** @type {any} */ some) => searchProducts(some, query, { limit: 500 }).items.map((p) => p.id);
-    assert.deepEqual(answer(index), answer(old), query);
-    assert.deepEqual(answer(restored), answer(old), query);
+    assert.deepEqual(answer(index), answer(apart), query);
+    assert.deepEqual(answer(restored), answer(apart), query);
   }
   for (const i of [1, 2, 4, 1000, 4999]) {
     const code = `21${String(i).padStart(10, "0")}0`;
-    assert.deepEqual(lookupBarcode(index, code), lookupBarcode(old, code), code);
+    assert.deepEqual(lookupBarcode(index, code), lookupBarcode(apart, code), code);
     assert.equal(lookupBarcode(restored, code)[0]?.id, products[i].id);
   }
 });

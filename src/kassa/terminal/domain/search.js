@@ -182,14 +182,7 @@ export function createIndexBuilder() {
   /** @type {number[]} */ const codesStart = [0];
   /** @type {string[]} */ const norm = [];
   /** @type {Map<string, unknown[]>} */ const extras = new Map();
-  // Every (word, row) of the names, in two growing typed arrays rather than one array per
-  // distinct word: at 1,000,000 products the garbage collector's walks over a million small
-  // arrays made adding the pages superlinear. `wordLastRow` drops a word twice in one name.
-  /** @type {Map<string, number>} */ const wordIds = new Map();
-  let pairWord = new Int32Array(1 << 16);
-  let pairRow = new Int32Array(1 << 16);
-  let pairCount = 0;
-  let wordLastRow = new Int32Array(1 << 14);
+  /** @type {Map<string, number[]>} */ const wordRows = new Map();
   /** @type {Int32Array[]} */ const runs = [];
   /** @type {Map<string, string>} */ const pieces = new Map();
   /** @type {string[]} */ const barcodeKeys = [];
@@ -245,22 +238,9 @@ export function createIndexBuilder() {
         norm.push(normal);
         const words = normal.split(" ");
         for (let k = 1; k < words.length; k++) {
-          let word = wordIds.get(words[k]);
-          if (word === undefined) {
-            word = wordIds.size;
-            wordIds.set(words[k], word);
-            if (word === wordLastRow.length) wordLastRow = grown(wordLastRow);
-            wordLastRow[word] = -1;
-          }
-          if (wordLastRow[word] === row) continue; // a word twice in one name
-          wordLastRow[word] = row;
-          if (pairCount === pairWord.length) {
-            pairWord = grown(pairWord);
-            pairRow = grown(pairRow);
-          }
-          pairWord[pairCount] = word;
-          pairRow[pairCount] = row;
-          pairCount += 1;
+          const list = wordRows.get(words[k]);
+          if (!list) wordRows.set(words[k], [row]);
+          else if (list[list.length - 1] !== row) list.push(row); // a word twice in one name
         }
         for (const [key, column] of others) column.push(/** @type {any} */ (product)[key]);
       }
@@ -276,23 +256,22 @@ export function createIndexBuilder() {
       const rank = new Int32Array(n);
       for (let position = 0; position < n; position++) rank[order[position]] = position;
 
-      // The words sorted; each word's positions a slice of one array: counted, placed,
-      // then each slice sorted.
-      const words = [...wordIds.keys()].sort();
-      const sortedAt = new Int32Array(words.length);
-      for (let w = 0; w < words.length; w++) sortedAt[/** @type {number} */ (wordIds.get(words[w]))] = w;
-      wordIds.clear();
+      const words = [...wordRows.keys()].sort();
       const wordStart = new Int32Array(words.length + 1);
-      for (let p = 0; p < pairCount; p++) wordStart[sortedAt[pairWord[p]] + 1] += 1;
-      for (let w = 0; w < words.length; w++) wordStart[w + 1] += wordStart[w];
-      const postings = new Int32Array(pairCount);
-      const fill = wordStart.slice(0, words.length);
-      for (let p = 0; p < pairCount; p++) postings[fill[sortedAt[pairWord[p]]]++] = rank[pairRow[p]];
+      let total = 0;
       for (let w = 0; w < words.length; w++) {
-        if (wordStart[w + 1] - wordStart[w] > 1) postings.subarray(wordStart[w], wordStart[w + 1]).sort();
+        wordStart[w] = total;
+        total += /** @type {number[]} */ (wordRows.get(words[w])).length;
       }
-      pairWord = pairRow = wordLastRow = new Int32Array(0);
-      pairCount = 0;
+      wordStart[words.length] = total;
+      const postings = new Int32Array(total);
+      for (let w = 0; w < words.length; w++) {
+        const rows = /** @type {number[]} */ (wordRows.get(words[w]));
+        const start = wordStart[w];
+        for (let i = 0; i < rows.length; i++) postings[start + i] = rank[rows[i]];
+        if (rows.length > 1) postings.subarray(start, start + rows.length).sort();
+      }
+      wordRows.clear();
 
       const [sortedRefKeys, sortedRefRows] = sortedPairs(refKeys, refRows, rank);
       const [sortedCodeKeys, sortedCodeRows] = sortedPairs(barcodeKeys, barcodeRows, rank);
@@ -329,16 +308,6 @@ export function createIndexBuilder() {
       return withScratch(stored);
     },
   };
-}
-
-/**
- * A copy of `array` twice as long.
- * @param {Int32Array} array
- */
-function grown(array) {
-  const bigger = new Int32Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
 }
 
 /**
