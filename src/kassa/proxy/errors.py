@@ -8,12 +8,33 @@ middleware alike.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of every error answer: `{"error": {"code": ..., "message": ...}}`."""
     return {"error": {"code": code, "message": message, **extra}}
+
+
+async def send_error(
+    send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    status: int,
+    code: str,
+    message: str,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    """An error answered straight on ASGI (the guard and the forwarder, which sit in front
+    of FastAPI), with `error_body`'s JSON and `headers` after the content's own."""
+    body = json.dumps(error_body(code, message)).encode()
+    head = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
 
 
 class ProxyError(Exception):

@@ -27,7 +27,6 @@ kept for the next call (`_Pool`); Kassa's own server (gunicorn's sync workers) c
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import time
@@ -37,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from kassa.proxy.errors import error_body
+from kassa.proxy.errors import send_error
 from kassa.proxy.settings import Settings
 
 log = logging.getLogger("kassa.proxy.forward")
@@ -321,14 +320,7 @@ async def _answer(
     send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     """One of the proxy's own JSON errors (the guard adds the API's headers to it)."""
-    body = json.dumps(error_body(code, message)).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, code, message, extra or [])
 
 
 async def _unreachable(send: Send, message: str) -> None:

@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from kassa.proxy.errors import Forbidden, NotFound, Unauthorized, error_body
+from kassa.proxy.errors import Forbidden, NotFound, Unauthorized, send_error
 from kassa.proxy.settings import Settings, normalize_origin
 from kassa.proxy.store import Store
 
@@ -185,16 +184,7 @@ API_HEADERS = (
 async def _send_json(
     send: Send, status: int, code: str, message: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps(error_body(code, message)).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *API_HEADERS,
-    ]
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, code, message, [*API_HEADERS, *(extra or [])])
 
 
 CORS_METHODS = b"GET, POST, OPTIONS"
