@@ -62,6 +62,18 @@ def in_zone(zone: str | None, response: HttpResponse) -> HttpResponse:
         return response.render()
 
 
+def with_time_columns(
+    model: type[Model], names: Any, column: Callable[[DateTimeField[Any, Any]], Any]
+) -> list[Any]:
+    """A list_display with each of `model`'s date-time fields replaced by `column(field)`
+    (the store-zone and terminal-zone pages alike)."""
+    shown = []
+    for name in names:
+        field = _datetime_field(model, name) if isinstance(name, str) else None
+        shown.append(column(field) if field is not None else name)
+    return shown
+
+
 def _datetime_field(model: type[Model], name: str) -> DateTimeField[Any, Any] | None:
     try:
         field = model._meta.get_field(name)
@@ -90,11 +102,11 @@ class TerminalCodeScoped(_ModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> Any:
         zones = terminal_zones()  # one query per page: a shop has few terminals
-        shown = []
-        for name in super().get_list_display(request):
-            field = _datetime_field(self.model, name) if isinstance(name, str) else None
-            shown.append(self._zone_time_column(field, zones) if field is not None else name)
-        return shown
+        return with_time_columns(
+            self.model,
+            super().get_list_display(request),
+            lambda field: self._zone_time_column(field, zones),
+        )
 
     def _zone_time_column(self, field: DateTimeField[Any, Any], zones: dict[str, str]) -> Any:
         code_field = self.terminal_code_field

@@ -5,12 +5,11 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from kassa.server.common.admin import in_zone, zone_time
+from kassa.server.common.admin import in_zone, with_time_columns, zone_time
 
 from .models import DeviceToken, PaymentMethod, Store, Terminal
 from .selectors import user_store_ids
@@ -20,15 +19,6 @@ from .services import (
     store_settings_record,
     terminal_settings_record,
 )
-
-
-def _model_field(model: type[models.Model], name: str) -> models.DateTimeField[Any, Any] | None:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return field if isinstance(field, models.DateTimeField) else None
-
 
 # What the back office shows of a token: never its hash.
 TOKEN_FIELDS = ("receipt_prefix", "label", "created_at", "last_seen_at", "revoked_at")
@@ -70,11 +60,9 @@ class StoreScoped(_ModelAdmin):
     store_path = "terminal__store"
 
     def get_list_display(self, request: HttpRequest) -> Any:
-        shown = []
-        for name in super().get_list_display(request):
-            field = _model_field(self.model, name) if isinstance(name, str) else None
-            shown.append(self._store_time_column(field) if field is not None else name)
-        return shown
+        return with_time_columns(
+            self.model, super().get_list_display(request), self._store_time_column
+        )
 
     def get_list_select_related(self, request: HttpRequest) -> Any:
         related = super().get_list_select_related(request)
