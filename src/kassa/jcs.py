@@ -284,6 +284,10 @@ def _safe_int(text: str) -> int:
 _DECODER = json.JSONDecoder(
     parse_float=_unproven_number, parse_int=_safe_int, parse_constant=_unproven_number
 )
+_SCAN_ONCE = json.JSONDecoder(
+    parse_float=_unproven_number, parse_constant=_unproven_number
+).scan_once  # type: ignore[attr-defined]
+_ORJSON_CANONICAL = 0 if orjson is None else orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False,
     separators=(",", ":"),
@@ -298,7 +302,9 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
     _UNPROVEN (the full check decides: it may still be canonical, or not).
 
     The proof: parse `raw`; check the value has no float, no integer beyond
-    ±(2^53 − 1) and no object key with a character beyond U+FFFF; serialise it again
+    ±(2^53 − 1) and no object key with a character beyond U+FFFF (the reader refuses
+    floats, orjson's STRICT_INTEGER or `_safe_int` big integers, `_plain` the keys only
+    where `raw` has a four-byte character at all); serialise it again
     with sorted keys, no whitespace and non-ASCII characters literal (orjson, or the
     standard library's json with ensure_ascii=False); equal to `raw`, byte for byte.
     Both serialisers escape every character exactly as JSON.stringify does (tested for
@@ -315,13 +321,17 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
     # isascii is one fast pass; most entries are ASCII and need no search for lead bytes
     astral = not raw.isascii() and any(lead in raw for lead in _ASTRAL_LEADS)
     try:
-        if orjson is not None and use_orjson:
-            value = orjson.loads(raw)
-            if not _plain(value, astral):
-                return _UNPROVEN
-            again = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-            return value if again == raw else _UNPROVEN
         text = raw.decode("utf-8")
+        if orjson is not None and use_orjson:
+            # Read by the standard library's C scanner, which hands every float to
+            # _unproven_number; orjson's STRICT_INTEGER refuses an integer beyond
+            # ±(2^53 − 1). orjson's own reader would take floats, and looking for them
+            # in what it read cost more than this whole read (docs/performance.md).
+            value, end = _SCAN_ONCE(text, 0)
+            if end != len(text) or (astral and not _plain(value, True)):
+                return _UNPROVEN
+            again = orjson.dumps(value, option=_ORJSON_CANONICAL)
+            return value if again == raw else _UNPROVEN
         value, end = _DECODER.scan_once(text, 0)  # type: ignore[attr-defined]
         if end != len(text) or (astral and not _plain(value, True)):
             return _UNPROVEN
@@ -331,9 +341,9 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
 
 
 def _plain(value: Any, astral: bool) -> bool:
-    """No float, no integer beyond ±(2^53 − 1) and, if `astral`, no key beyond U+FFFF.
-    (orjson reads 1.0 as a float and an integer past 64 bits as a float, and serialises
-    both; they must not pass for integers.)"""
+    """No float, no integer beyond ±(2^53 − 1) and, if `astral`, no key beyond U+FFFF:
+    what the proof cannot take (a float or a big integer must never pass for an integer,
+    and the serialisers sort such keys otherwise than JCS)."""
     stack = [value]
     while stack:
         item = stack.pop()

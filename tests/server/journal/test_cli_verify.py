@@ -29,6 +29,7 @@ from kassa.server.journal.models import ServerEntry, TerminalEntry, TerminalKey
 from kassa.server.journal.selectors import journal_verify
 from kassa.server.journal.services import IngestStatus
 from kassa.server.orders.models import Order
+from kassa.server.orders.selectors import orders_paid_of_terminal
 
 from ..conftest import Shop
 from .conftest import TERMINAL, Till, ingest, sql, triggers_lifted
@@ -393,10 +394,8 @@ def test_the_pool_finds_what_one_process_finds(chain: list[dict[str, Any]]) -> N
     assert pooled[1] == 6  # 1..6; the ranges from 7 and from 10 stop at their first
 
 
-def _orders(code: str) -> Any:
-    return Order.objects.filter(terminal__code=code).values_list(
-        "uuid", "receipt_number", "received_at"
-    )
+def _orders(code: str, journal_began: Any) -> Any:
+    return orders_paid_of_terminal(code, journal_began)
 
 
 def test_verify_as_a_real_process(

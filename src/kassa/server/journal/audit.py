@@ -17,6 +17,7 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,12 +48,15 @@ FETCH = 5000
 """Rows fetched at a time by a range's walk (about 5 MB of entries)."""
 
 LISTED = 10
+"""Order problems listed per terminal (all are counted)."""
 
 _ENTRY_ROWS = (
     "SELECT seq, type, key_id, at_text, canonical, hash, sig FROM journal_terminalentry "
     "WHERE terminal_code = %s AND seq > %s AND seq <= %s ORDER BY seq"
 )
-"""Order problems listed per terminal (all are counted)."""
+
+_UUID_SPELLED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""A uuid as str(UUID) spells it."""
 
 MAX_TEXT = 200
 """Characters of a problem's line kept in the VERIFY entry."""
@@ -66,8 +70,10 @@ class OrderProblem(StrEnum):
     ORDER_WITHOUT_SALE = "order_without_sale"  # a paid order that no SALE entry records
 
 
-PaidOrders = Callable[[str], Iterable[tuple[UUID, str, datetime]]]
-"""A terminal's paid orders, by its code: (uuid, receipt number, received at)."""
+PaidOrders = Callable[[str, datetime | None], Iterable[tuple[str, str, bool]]]
+"""A terminal's paid orders, by its code and the time its journal began (None: no key):
+(uuid as str(UUID) spells it, receipt number, received before that time; True for every
+order if None)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,9 @@ def journal_audit(
         for code in codes:
             paid[code] = _paid(code, paid_orders)
 
+    # A chain is finished (its tail and its orders checked) as soon as its last range is in,
+    # while the pool still walks the others: only the last chain's check is left at the end.
+    pending = Counter(task.terminal for task in tasks if isinstance(task, _Range))
     for result in _results(tasks, workers if to_walk >= pool_from else 1, meanwhile=fetch_paid):
         chain = server if result.terminal == SERVER_CHAIN else chains[result.terminal]
         chain.entries += result.entries
@@ -211,24 +220,39 @@ def journal_audit(
             chain.finding = result.finding
         if result.terminal != SERVER_CHAIN:
             sales[result.terminal] += result.sales
+            pending[result.terminal] -= 1
+            if not pending[result.terminal]:
+                _chain_end(chain, ends[result.terminal], sales.pop(result.terminal), paid)
     for code, chain in chains.items():
-        last, head, beyond = ends[code]
-        if beyond or head > last:
-            why = (
-                f"the server chain anchored seq {beyond[0]}"
-                if beyond
-                else f"the server accepted up to seq {head}"
-            )
-            missing = Finding(
-                last + 1, JournalProblem.MISSING_ENTRY, f"{why}, the stored chain ends at {last}"
-            )
-            if chain.finding is None or missing.seq < chain.finding.seq:
-                chain.finding = missing
-        _orders_check(chain, sales.pop(code), paid.pop(code))
+        if code in sales:  # no entry to walk
+            _chain_end(chain, ends[code], sales.pop(code), paid)
     report = AuditReport(list(chains.values()), server)
     report.seconds = time.perf_counter() - started
     report.recorded_seq = _record(report, terminal_code=terminal_code, from_seq=from_seq)
     return report
+
+
+def _chain_end(
+    chain: ChainReport,
+    end: tuple[int, int, list[int]],
+    sales: list[tuple[str, int]],
+    paid: dict[str, _Paid],
+) -> None:
+    """A chain's last checks, once every range of it is walked: a tail that the anchors or
+    the head say is missing, and its SALEs against its paid orders."""
+    last, head, beyond = end
+    if beyond or head > last:
+        why = (
+            f"the server chain anchored seq {beyond[0]}"
+            if beyond
+            else f"the server accepted up to seq {head}"
+        )
+        missing = Finding(
+            last + 1, JournalProblem.MISSING_ENTRY, f"{why}, the stored chain ends at {last}"
+        )
+        if chain.finding is None or missing.seq < chain.finding.seq:
+            chain.finding = missing
+    _orders_check(chain, sales, paid.pop(chain.terminal))
 
 
 def journal_terminals() -> list[str]:
@@ -429,6 +453,8 @@ def _order_key(order: object) -> str:
     process, so that the parent's check, which runs alone, only compares."""
     if not isinstance(order, str):
         return ""
+    if _UUID_SPELLED.fullmatch(order):  # as a till writes it: 0.2 µs, str(UUID()) 1.5 µs
+        return order
     return _uuid(order) or order
 
 
@@ -457,11 +483,11 @@ def _paid(terminal: str, paid: PaidOrders) -> _Paid:
     )
     result = _Paid(started, [], [])
     with transaction.atomic():  # paid_orders may stream: a plain cursor on PostgreSQL
-        for uuid_value, receipt, received_at in paid(terminal):
-            if started is None or received_at < started:
-                result.before.append(str(uuid_value))
+        for uuid_text, receipt, received_before in paid(terminal, started):
+            if received_before:
+                result.before.append(uuid_text)
             else:
-                result.since.append((str(uuid_value), receipt))
+                result.since.append((uuid_text, receipt))
     return result
 
 

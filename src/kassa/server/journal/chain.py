@@ -49,7 +49,7 @@ class ChainProblem(Exception):
         self.finding = finding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainPosition:
     """Where a walk stands: the last entry walked (seq 0 and GENESIS_HASH before the
     first), the key that signed it ("" if none), and the last SALE's grand totals as
