@@ -259,7 +259,11 @@ def journal_terminals() -> list[str]:
     """Every terminal with a journal: a registered key, a chain head or a stored entry."""
     codes = set(TerminalKey.objects.values_list("terminal_code", flat=True))
     codes.update(ChainHead.objects.exclude(chain=SERVER_HEAD).values_list("chain", flat=True))
-    codes.update(TerminalEntry.objects.values_list("terminal_code", flat=True).distinct())
+    # order_by(): with the model's ordering, DISTINCT would be over (terminal_code, seq),
+    # every row of the journal fetched (0.6 s for a million, 0.09 s without)
+    codes.update(
+        TerminalEntry.objects.order_by().values_list("terminal_code", flat=True).distinct()
+    )
     return sorted(codes)
 
 
