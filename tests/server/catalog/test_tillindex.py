@@ -1,0 +1,126 @@
+"""The till's search index built on the server (catalog/tillindex.py) is the one the
+terminal builds (domain/search.js), byte for byte; its normalisation is the shared rule of
+tests/shared/search_cases.json (also run by tests/terminal/search_cases.test.mjs)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kassa.server.catalog.tillindex import (
+    build_index,
+    encode_index,
+    normal_name,
+    normalize_barcode,
+    normalize_ref,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+CASES = json.loads((ROOT / "tests" / "shared" / "search_cases.json").read_text("utf-8"))
+TERMINAL = ROOT / "src" / "kassa" / "terminal"
+
+
+@pytest.mark.parametrize(("name", "normal"), CASES["names"])
+def test_a_name_is_normalised_as_on_the_till(name: str, normal: str) -> None:
+    assert normal_name(name) == normal
+
+
+@pytest.mark.parametrize(("ref", "key"), CASES["refs"])
+def test_a_reference_is_normalised_as_on_the_till(ref: str, key: str) -> None:
+    assert (normalize_ref(ref) if ref else "") == key
+
+
+@pytest.mark.parametrize(("code", "key"), CASES["barcodes"])
+def test_a_barcode_is_normalised_as_on_the_till(code: str, key: str) -> None:
+    assert normalize_barcode(code) == key
+
+
+# The till's builder takes the catalog a page at a time (here pages of 4, so that its
+# sorted runs are merged as in a real download) and writes the binary form.
+_NODE_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { createIndexBuilder, storableSearchIndex } from SEARCH;
+import { encodeIndex } from SNAPSHOT;
+const { catalog, version } = JSON.parse(readFileSync(0, "utf8"));
+const builder = createIndexBuilder();
+for (let i = 0; i < catalog.length; i += 4) builder.add(catalog.slice(i, i + 4));
+const bytes = encodeIndex(storableSearchIndex(builder.finish()), version);
+process.stdout.write(Buffer.from(bytes).toString("base64"));
+"""
+
+
+def _built_by_the_till(catalog: list[dict[str, Any]], version: int) -> bytes:
+    script = _NODE_SCRIPT.replace(
+        "SEARCH", json.dumps((TERMINAL / "domain" / "search.js").as_uri())
+    ).replace("SNAPSHOT", json.dumps((TERMINAL / "sync" / "catalog_snapshot.js").as_uri()))
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        input=json.dumps({"catalog": catalog, "version": version}),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=True,
+    )
+    return base64.b64decode(done.stdout)
+
+
+def _generated(count: int, *, ascending: bool) -> list[dict[str, Any]]:
+    """Many products from the shared names: equal names, shared words, every kind of
+    reference and barcode; ids ascending (as the server sends them) or now and then not."""
+    rng = random.Random(17)
+    words = [name for name, _ in CASES["names"]] + ["Apple", "oat", "APPLE", "Äpple", "10", "2"]
+    codes = ["012345678905", "12345678905", "abc"]
+    products = []
+    for n in range(count):
+        product: dict[str, Any] = {
+            "id": n * 2 + 1 if ascending or n % 97 else 100_000 - n,
+            "name": " ".join(rng.choice(words) for _ in range(rng.randrange(1, 4))),
+            "ref": rng.choice([None, "", f"R{n % 50}", f" r{n} ", "Straße"]),
+            "barcodes": rng.sample([*codes, f"{n:013d}"], rng.randrange(0, 3)),
+            "category_id": rng.choice([None, 1, 2]),
+            "price": f"{rng.randrange(0, 10_000) / 100:.2f}",
+            "tax_id": rng.choice([1, 2]),
+            "unit": rng.choice(["pc", "kg"]),
+            "weighed": rng.random() < 0.1,
+        }
+        products.append(product)
+    return products
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the till's own builder")
+@pytest.mark.parametrize("which", ["shared", "generated", "ascending"])
+def test_the_index_is_the_tills_byte_for_byte(which: str) -> None:
+    # given a catalog with accents, ß, astral letters, names equal once normalised, empty,
+    # null and missing references, several and repeated barcodes, ids not ascending
+    if which == "shared":
+        catalog = CASES["catalog"]
+    else:
+        catalog = _generated(3000, ascending=which == "ascending")
+    # when the server and the till each build its index
+    ours = encode_index(build_index(catalog), 42)
+    theirs = _built_by_the_till(catalog, 42)
+    # then the bytes are the same
+    assert len(ours) == len(theirs)
+    assert ours == theirs
+
+
+def test_the_binary_form_carries_its_format_version_and_sections() -> None:
+    index = build_index(CASES["catalog"])
+    data = encode_index(index, 9)
+    assert data[:4] == b"KIX1"
+    length = int.from_bytes(data[4:8], "little")
+    head = json.loads(data[8 : 8 + length])
+    assert (head["format"], head["version"]) == (2, 9)
+    assert head["index"]["count"] == len(CASES["catalog"]) == index["count"]
+    assert head["index"]["idsAscending"] is False
+    ids = head["index"]["ids"]
+    assert ids["$"] == "f64" and ids["at"] % 8 == 0
+    assert len(data) % 8 == 0
