@@ -1,4 +1,5 @@
-"""A large catalog in real Chromium (issue 17): the cold start's download, page by page,
+"""A large catalog in real Chromium (issue 17): the cold start's download (the index the
+server built, then the changes since it; or, from a server without one, page by page),
 with its progress as it really goes; every product findable when the sale screen opens;
 a catalog delta of 10,000 products applied in place while an order is open, kept for the
 next start.
@@ -87,6 +88,31 @@ def name(n: int) -> str:
     )
 
 
+# The server's index built now (as the first till's request would), then one product's
+# price changed after it: the snapshot stays a little older than the catalog.
+SNAPSHOT_THEN_CHANGE = """
+from django.db.models import F
+from kassa.server.catalog.models import Product
+from kassa.server.catalog.selectors import catalog_till_index
+from kassa.server.catalog.services import products_touch
+built = catalog_till_index()
+product = Product.objects.get(ref="BULK000005")
+Product.objects.filter(pk=product.pk).update(price=F("price") + 2)
+print(built.version, products_touch(product_ids=[product.pk]))
+"""
+
+# A server of before the index endpoint: its API answers 404 there.
+NO_INDEX = {
+    "status": 404,
+    "content_type": "application/json",
+    "body": '{"error": {"code": "not_found", "message": "Not Found"}}',
+}
+
+
+def without_server_index(till: Till) -> None:
+    till.page.context.route("**/api/v1/catalog/index*", lambda route: route.fulfill(**NO_INDEX))
+
+
 def import_products(server: KassaServer, folder: Path) -> None:
     rows = (
         f"{name(n)},BULK{n:06d},{barcode(n)},Hardware / Aisle {n % 40},{price(n)},VAT 21%,,,\n"
@@ -104,19 +130,31 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     # Given a catalog of 30,000 products more than the demo's
     import_products(server, tmp_path)
     ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
+    # and the server's index of it built, then one product's price changed after it
+    out = _cli(server.data_dir, "manage", "shell", "-c", SNAPSHOT_THEN_CHANGE)
+    built, changed_at = map(int, out.strip().splitlines()[-1].split())
+    assert changed_at > built
     # When a fresh till pairs and downloads it
     till.page.add_init_script(WATCH_DOWNLOAD)
     workers: list[str] = []
     till.page.on("worker", lambda worker: workers.append(worker.url))
+    fetched: list[str] = []
+    till.page.on("requestfinished", lambda request: fetched.append(request.url))
     till.open()
     till.pair()
-    # Then the catalog worker downloaded and indexed it, off the page's thread
-    assert any(url.endswith("/sync/catalog_worker.js") for url in workers), workers
-    # and the progress went through the products received, the index, its storing, in
-    # that order, and never back
+    # Then it took the server's index (no page of every product, no worker building one)
+    # and the changes since it
+    api = [url.split("/api/v1/", 1)[1] for url in fetched if "/api/v1/catalog" in url]
+    assert "catalog/index?format=2" in api, api
+    assert [u for u in api if u.startswith("catalog/products")] == [
+        f"catalog/products?since={built}&after=0&limit=25000"
+    ]
+    assert workers == []
+    # and the progress went through the products received and their storing, in that
+    # order, and never back
     steps = till.page.evaluate("window.__download")
-    assert [s["step"] for s in steps][-2:] == ["index", "store"]
-    assert {s["step"] for s in steps[:-2]} == {"products"}
+    assert [s["step"] for s in steps][-1:] == ["store"]
+    assert {s["step"] for s in steps[:-1]} == {"products"}
     values = [s["value"] for s in steps if s["value"] is not None]
     assert values == sorted(values) and values[-1] == 100
     assert steps[-1]["text"] == f"Saving {active:,} products on this terminal…"
@@ -136,10 +174,14 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     scan(till, barcode(last))
     till.page.wait_for_selector("[data-test=line]")
     assert till.lines() == [(name(last), "1", f"€{price(last)}")]
+    # and the product changed after the server's index was built is at its new price
+    scan(till, barcode(5))
+    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 2")
+    assert till.lines()[-1] == (name(5), "1", f"€{money(price(5) + 2)}")
 
     # Given an order open with a product whose price is about to change
     scan(till, barcode(3))
-    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 2")
+    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 3")
     # When 10,000 products change price on the server, one is withdrawn, and the till
     # fetches the changes while the order stays open
     changed = _cli(server.data_dir, "manage", "shell", "-c", DELTA).strip().splitlines()[-1]
@@ -150,9 +192,10 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     # Then the next scan of a changed product is at its new price, the line already on
     # the order keeps the price it was sold at, and the withdrawn product is unknown
     scan(till, barcode(6))
-    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 3")
+    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 4")
     assert till.lines() == [
         (name(last), "1", f"€{price(last)}"),
+        (name(5), "1", f"€{money(price(5) + 2)}"),
         (name(3), "1", f"€{price(3)}"),
         (name(6), "1", f"€{money(price(6) + 1)}"),
     ]
@@ -165,9 +208,9 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     till.page.reload()
     till.wait_for_sale()
     # Then they still apply
-    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 3")
-    scan(till, barcode(9))
     till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 4")
+    scan(till, barcode(9))
+    till.page.wait_for_function("document.querySelectorAll('[data-test=line]').length === 5")
     assert till.lines()[-1] == (name(9), "1", f"€{money(price(9) + 1)}")
     count = till.page.evaluate(
         "(async () => (await import('./state/store.js')).getState().productCount)()"
@@ -182,7 +225,9 @@ BROKEN_WORKER = "throw new Error('this catalog worker cannot start');"
 def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
     server: KassaServer, till: Till
 ) -> None:
-    # Given a browser where the catalog worker cannot start
+    # Given a server without the till's index (one of before it: 404), so that the till
+    # builds it from the pages, and a browser where the catalog worker cannot start
+    without_server_index(till)
     # (routed for the whole context: the service worker precaches the shell, the catalog
     # worker's module included, and may answer the page's request from its cache)
     till.page.context.route(
@@ -223,7 +268,9 @@ self.onmessage = () => {
 def test_a_catalog_worker_that_dies_silently_ends_in_try_again_on_the_page(
     server: KassaServer, till: Till
 ) -> None:
-    # Given a catalog worker that goes silent after its first page
+    # Given a server without the till's index, and a catalog worker that goes silent after
+    # its first page
+    without_server_index(till)
     till.page.context.route(
         "**/sync/catalog_worker.js",
         lambda route: route.fulfill(content_type="text/javascript", body=SILENT_WORKER),

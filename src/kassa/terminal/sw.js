@@ -60,6 +60,7 @@ const SHELL = [
   "sync/api.js",
   "sync/catalog.js",
   "sync/catalog_pages.js",
+  "sync/catalog_snapshot.js",
   "sync/catalog_worker.js",
   "sync/export.js",
   "sync/mirror.js",

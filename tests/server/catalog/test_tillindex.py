@@ -5,15 +5,21 @@ tests/shared/search_cases.json (also run by tests/terminal/search_cases.test.mjs
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import random
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
+from kassa.server.catalog import selectors
+from kassa.server.catalog.models import Product
+from kassa.server.catalog.services import products_delete, products_set_active, products_touch
 from kassa.server.catalog.tillindex import (
     build_index,
     encode_index,
@@ -21,6 +27,8 @@ from kassa.server.catalog.tillindex import (
     normalize_barcode,
     normalize_ref,
 )
+
+from ..conftest import Device, Shop
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = json.loads((ROOT / "tests" / "shared" / "search_cases.json").read_text("utf-8"))
@@ -124,3 +132,95 @@ def test_the_binary_form_carries_its_format_version_and_sections() -> None:
     ids = head["index"]["ids"]
     assert ids["$"] == "f64" and ids["at"] % 8 == 0
     assert len(data) % 8 == 0
+
+
+# --- GET catalog/index: the snapshot a till takes at cold start ----------------------------
+
+
+def _pages(device: Device) -> list[dict[str, Any]]:
+    products: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        page = device.get("catalog/products", after=after, limit=2).json()
+        products += page["products"]
+        after = page["next_after"]
+    return products
+
+
+def _snapshot(device: Device) -> tuple[Any, bytes]:
+    response = device.client.get(
+        "/api/v1/catalog/index",
+        {"format": 2},
+        headers={"Authorization": f"Bearer {device.token}", "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Encoding"] == "gzip"
+    return response, gzip.decompress(response.content)
+
+
+def test_the_snapshot_is_the_index_of_the_product_pages(device: Device, shop: Shop) -> None:
+    # given a catalog with one product withdrawn (the pages leave it out)
+    products_set_active(product_ids=[shop.repair.pk], active=False)
+    token = device.get("catalog").json()["token"]
+    # when a till asks for the index
+    response, data = _snapshot(device)
+    # then it is the index of what the pages send, at the catalog's version
+    assert data == encode_index(build_index(_pages(device)), token)
+    assert response["X-Catalog-Version"] == str(token)
+    assert response["X-Index-Size"] == str(len(data))
+    assert response["X-Index-Count"] == "3"
+
+
+def test_a_snapshot_a_little_old_is_served_with_the_changes_since_it(
+    device: Device, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[int] = []
+    build = selectors.till_index_build
+
+    def counted() -> selectors.TillIndexSnapshot:
+        built = build()
+        builds.append(built.version)
+        return built
+
+    monkeypatch.setattr(selectors, "till_index_build", counted)
+    monkeypatch.setattr(selectors, "TILL_INDEX_STALE", 1)
+    _, first = _snapshot(device)
+    _snapshot(device)
+    assert len(builds) == 1  # built once, then from the cache
+    # given one product changed since: the snapshot is served as it is
+    old = builds[0]
+    Product.objects.filter(pk=shop.cola.pk).update(price=Decimal("1.49"))
+    products_touch(product_ids=[shop.cola.pk])
+    response, again = _snapshot(device)
+    assert again == first
+    assert response["X-Catalog-Version"] == str(old)
+    # and the till finds the change in the delta since the snapshot's version
+    delta = device.get("catalog/products", since=old).json()
+    assert [(p["ref"], p["price"]) for p in delta["products"]] == [("COLA", "1.49")]
+    # given a second change (more than TILL_INDEX_STALE since it): built again
+    products_delete(product_ids=[shop.bread.pk])
+    response, fresh = _snapshot(device)
+    assert len(builds) == 2
+    assert int(response["X-Catalog-Version"]) == device.get("catalog").json()["token"] > old
+    assert fresh == encode_index(build_index(_pages(device)), builds[1])
+
+
+def test_bad_requests_get_json_errors(device: Device, client: Client) -> None:
+    anonymous = client.get("/api/v1/catalog/index", {"format": 2})
+    assert anonymous.status_code == 401
+    assert "code" in anonymous.json()["error"]
+    other = device.get("catalog/index", format=3)
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "index_format_unsupported"
+    for bad in ({}, {"format": "two"}):
+        answer = device.get("catalog/index", **bad)
+        assert answer.status_code == 422
+        assert answer.json()["error"]["code"] == "invalid_request"
+
+
+def test_without_gzip_the_form_comes_plain(device: Device) -> None:
+    plain = device.get("catalog/index", format=2)
+    assert plain.status_code == 200
+    assert "Content-Encoding" not in plain
+    assert plain.content == _snapshot(device)[1]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from .errors import CatalogErrorCode
-from .schemas import CatalogOut, ProductPageOut, ProductQuery
-from .selectors import catalog_meta, catalog_product_page_bytes
+from . import tillindex
+from .errors import CatalogError, CatalogErrorCode
+from .schemas import CatalogOut, IndexQuery, ProductPageOut, ProductQuery
+from .selectors import catalog_meta, catalog_product_page_bytes, catalog_till_index
 
 router = Router(tags=["catalog"])
 
-# The API answers none of these: barcodes are checked in the back office and the import.
 ERROR_STATUS: dict[CatalogErrorCode, int] = {
+    # The API answers neither: barcodes are checked in the back office and the import.
     CatalogErrorCode.BARCODE_INVALID: 422,
     CatalogErrorCode.BARCODE_PATTERN_INVALID: 422,
+    # A till of another version: it builds its index from the product pages instead.
+    CatalogErrorCode.INDEX_FORMAT_UNSUPPORTED: 404,
 }
 
 
@@ -37,4 +42,36 @@ def products(request: HttpRequest, query: Query[ProductQuery]) -> HttpResponse:
     if gzipped:
         response["Content-Encoding"] = "gzip"
     response["Vary"] = "Accept-Encoding"
+    return response
+
+
+@router.get(
+    "catalog/index",
+    response={200: None},
+    summary="The till's search index, built by the server (binary)",
+    description="The index the till would build from every product page, in the binary"
+    " form of kassa/terminal/sync/catalog_snapshot.js, at the catalog version in its header"
+    " (also in `X-Catalog-Version`): fetch the changes since that version as product pages."
+    " `format` is the till's index format; another one answers 404"
+    " `index_format_unsupported` (build from the pages instead).",
+)
+def index(request: HttpRequest, query: Query[IndexQuery]) -> HttpResponse:
+    if query.format != tillindex.INDEX_FORMAT:
+        raise CatalogError(
+            CatalogErrorCode.INDEX_FORMAT_UNSUPPORTED,
+            f"This server builds the till's index in format {tillindex.INDEX_FORMAT},"
+            f" not {query.format}: build it from catalog/products.",
+        )
+    snapshot = catalog_till_index()
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    body = snapshot.gzipped if gzipped else gzip.decompress(snapshot.gzipped)
+    response = HttpResponse(body, content_type="application/octet-stream")
+    if gzipped:
+        response["Content-Encoding"] = "gzip"
+    response["Vary"] = "Accept-Encoding"
+    response["Cache-Control"] = "no-store"
+    # For the till's progress bar: the bytes it will read (after gzip) and the products.
+    response["X-Index-Size"] = str(snapshot.size)
+    response["X-Index-Count"] = str(snapshot.count)
+    response["X-Catalog-Version"] = str(snapshot.version)
     return response

@@ -10,6 +10,7 @@ from kassa.server.common.errors import DomainError
 class CatalogErrorCode(StrEnum):
     BARCODE_INVALID = "barcode_invalid"
     BARCODE_PATTERN_INVALID = "barcode_pattern_invalid"
+    INDEX_FORMAT_UNSUPPORTED = "index_format_unsupported"
 
 
 class CatalogError(DomainError):

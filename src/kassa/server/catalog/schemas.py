@@ -54,3 +54,7 @@ class ProductQuery(Schema):
     since: Cursor | None = Field(default=None, description="Change token from a previous sync")
     after: Cursor = Field(default=0, description="Last product id of the previous page")
     limit: int = Field(default=10_000, ge=1, le=MAX_PAGE)
+
+
+class IndexQuery(Schema):
+    format: int = Field(description="The till's index format (domain/search.js INDEX_FORMAT)")

@@ -2,7 +2,12 @@
 /**
  * Bringing the server's catalog, cashiers and configuration into IndexedDB.
  *
- * First run: the whole catalog, page by page, in the catalog worker (sync/catalog_worker.js):
+ * First run: the server's index of the catalog (`GET catalog/index`, sync/catalog_snapshot.js),
+ * built there once per catalog version for every till, taken as it is (its typed arrays and
+ * strings, no work per product) and stored; then the changes since its version, fetched as
+ * pages (`since`) and applied in place as for any update. Where the server has no index for
+ * this till (an older server, another index format), the whole catalog, page by page, in the
+ * catalog worker (sync/catalog_worker.js):
  * it parses each page and adds it to the index (domain/search.js createIndexBuilder) while
  * the next one downloads, finishes the index and hands its typed arrays over; the page's
  * thread meanwhile only shows the progress, then stores the index whole in one transaction
@@ -16,6 +21,7 @@
  */
 import { ApiError, NetworkError, api } from "./api.js";
 import { PAGE_SIZE, buildFromPages, productPages } from "./catalog_pages.js";
+import { fetchIndex } from "./catalog_snapshot.js";
 import {
   INDEX_FORMAT,
   applyCatalogChanges,
@@ -44,13 +50,18 @@ const DELTA_SHARE = 0.25;
  * @param {any} db
  * @param {string} token  the device token
  * @param {(progress: DownloadProgress) => void} [onProgress]
- * @param {{worker?: boolean}} [options]  `worker: false`: build on the page's thread (also
- *   after a catalog worker of this page died: see buildInWorker)
- * @returns {Promise<CatalogSnapshot>} what was stored
+ * @param {{worker?: boolean, snapshot?: boolean}} [options]  `worker: false`: build on the
+ *   page's thread (also after a catalog worker of this page died: see buildInWorker);
+ *   `snapshot: false`: build from the pages even where the server has an index
+ * @returns {Promise<CatalogSnapshot & {base: number}>} what was stored; `base`: the stored index's token
  */
-export async function catalogDownload(db, token, onProgress, { worker = true } = {}) {
-  const meta = await api("catalog", { token });
+export async function catalogDownload(db, token, onProgress, { worker = true, snapshot = true } = {}) {
   const report = onProgress ?? (() => {});
+  if (snapshot) {
+    const taken = await downloadIndex(db, token, report);
+    if (taken) return taken;
+  }
+  const meta = await api("catalog", { token });
   const built =
     worker && !workerLost && typeof Worker !== "undefined"
       ? await buildInWorker(token, report)
@@ -71,7 +82,56 @@ export async function catalogDownload(db, token, onProgress, { worker = true } =
   });
   performance.measure("kassa:catalog-store", { start: started, end: performance.now() });
   const index = restoreSearchIndex(built.index);
-  return { index, categories: meta.categories, taxes: meta.taxes, token: meta.token };
+  return { index, categories: meta.categories, taxes: meta.taxes, token: meta.token, base: meta.token };
+}
+
+/**
+ * The server's index, stored as it came, then the changes since its version fetched and
+ * applied in place (kept beside it, as an update's). Null when the server has none for
+ * this till: build from the pages.
+ * @param {any} db
+ * @param {string} token
+ * @param {(progress: DownloadProgress) => void} report
+ * @returns {Promise<(CatalogSnapshot & {base: number}) | null>}
+ */
+async function downloadIndex(db, token, report) {
+  const started = performance.now();
+  // The categories and taxes meanwhile: read before the changes, so that a change made
+  // while they download is fetched again next time rather than missed.
+  const [first, snapshot] = await Promise.all([
+    api("catalog", { token }),
+    fetchIndex(token, INDEX_FORMAT, ({ loaded, total }) => report({ step: "products", loaded, total })),
+  ]);
+  if (!snapshot) return null;
+  performance.measure("kassa:index-fetch", { start: started, end: performance.now() });
+  const base = snapshot.version;
+  // Built after the categories were read: read them again, never older than the products.
+  const meta = first.token < base ? await api("catalog", { token }) : first;
+  /** @type {any[]} */
+  const products = [];
+  /** @type {number[]} */
+  const deleted = [];
+  if (meta.token !== base) {
+    const since = performance.now();
+    for await (const page of productPages(token, base)) {
+      for (const product of page.products) products.push(product);
+      for (const id of page.deleted) deleted.push(id);
+    }
+    performance.measure("kassa:index-changes", { start: since, end: performance.now() });
+  }
+  let index = restoreSearchIndex(snapshot.index);
+  if (meta.token !== base) index = applyCatalogChanges(index, { products, deleted });
+  const count = productCount(index);
+  report({ step: "store", loaded: count, total: count });
+  await painted();
+  const storing = performance.now();
+  const catalog = { categories: meta.categories, taxes: meta.taxes };
+  await putCatalogIndex(db, { index: snapshot.index, format: INDEX_FORMAT, ...catalog, token: base });
+  if (meta.token !== base) {
+    await putCatalogChanges(db, { base, ...catalogChanges(index), ...catalog, token: meta.token });
+  }
+  performance.measure("kassa:catalog-store", { start: storing, end: performance.now() });
+  return { index, ...catalog, token: meta.token, base };
 }
 
 /**
@@ -192,10 +252,7 @@ export async function catalogUpdate(db, token, current) {
   for await (const page of productPages(token, current.token)) {
     for (const product of page.products) products.push(product);
     for (const id of page.deleted) deleted.push(id);
-    if (products.length + deleted.length > limit) {
-      const whole = await catalogDownload(db, token);
-      return { ...whole, base: whole.token };
-    }
+    if (products.length + deleted.length > limit) return catalogDownload(db, token);
   }
   let started = performance.now();
   const index = applyCatalogChanges(current.index, { products, deleted });

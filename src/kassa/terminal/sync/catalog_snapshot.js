@@ -18,6 +18,9 @@
  *   of 8 (`at` counts from the first section's first byte).
  */
 
+import { ApiError, API_BASE, NetworkError } from "./api.js";
+import { errorFromBody } from "../domain/errors.js";
+
 const MAGIC = "KIX1";
 const TYPES = /** @type {const} */ ({ f64: Float64Array, i32: Int32Array, u8: Uint8Array });
 /** Whether typed arrays of this machine are little-endian (every till's CPU): else no snapshot. */
@@ -131,4 +134,92 @@ export function decodeIndex(buffer) {
     return new Type(buffer.slice(start, end));
   };
   return { format: head.format, version: head.version, index: walk(head.index) };
+}
+
+/**
+ * @typedef {{format: number, version: number, index: import("../domain/search.js").StoredIndex}} IndexSnapshot
+ */
+
+/**
+ * The server's index of the catalog (`GET catalog/index`), read as it arrives (the progress
+ * in products, from the share of its bytes read) and decoded; null when the server has none
+ * for this till's format (an older server without the endpoint, or another format: 404), or
+ * sends something that is not one: the till then builds its index from the pages.
+ * @param {string} token  the device token
+ * @param {number} format  domain/search.js INDEX_FORMAT
+ * @param {(progress: {loaded: number, total: number | null}) => void} onProgress
+ * @returns {Promise<IndexSnapshot | null>}
+ */
+export async function fetchIndex(token, format, onProgress) {
+  if (!LITTLE_ENDIAN) return null;
+  let response;
+  try {
+    response = await fetch(`${API_BASE}catalog/index?format=${format}`, {
+      headers: { Accept: "application/octet-stream, application/json", Authorization: `Bearer ${token}` },
+      cache: "no-store",
+      signal: AbortSignal.timeout(300_000),
+    });
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error));
+  }
+  const type = response.headers.get("Content-Type") ?? "";
+  if (response.status === 404) return null;
+  if (!response.ok) {
+    if (!type.includes("application/json")) throw new NetworkError(`HTTP ${response.status} from catalog/index`);
+    const { code, message } = errorFromBody(await response.json().catch(() => null), response.status);
+    if (response.status >= 500) throw new NetworkError(`HTTP ${response.status}: ${message}`);
+    throw new ApiError(response.status, code, message);
+  }
+  if (!type.includes("application/octet-stream") || !response.body) return null;
+  const size = Number(response.headers.get("X-Index-Size")) || null;
+  const count = Number(response.headers.get("X-Index-Count")) || null;
+  const buffer = await readAll(response.body, size, (read) =>
+    onProgress({ loaded: count && size ? Math.floor((count * read) / size) : 0, total: count }),
+  );
+  const started = performance.now();
+  let snapshot;
+  try {
+    snapshot = decodeIndex(buffer);
+  } catch (error) {
+    console.error("catalog index", error);
+    return null;
+  }
+  performance.measure("kassa:index-decode", { start: started, end: performance.now() });
+  return snapshot.format === format ? snapshot : null;
+}
+
+/**
+ * A body read whole into one buffer, reporting the bytes read.
+ * @param {ReadableStream<Uint8Array>} body
+ * @param {number | null} size  the length announced (the buffer grows past it if need be)
+ * @param {(read: number) => void} onRead
+ * @returns {Promise<ArrayBuffer>}
+ */
+async function readAll(body, size, onRead) {
+  let buffer = new Uint8Array(size ?? 1 << 20);
+  let read = 0;
+  let reported = 0;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (read + value.length > buffer.length) {
+        const grown = new Uint8Array(Math.max(buffer.length * 2, read + value.length));
+        grown.set(buffer.subarray(0, read));
+        buffer = grown;
+      }
+      buffer.set(value, read);
+      read += value.length;
+      // Every 2% or so: a state change per chunk of 64 KB would be thousands of renders.
+      if (!size || read - reported >= size / 50) {
+        reported = read;
+        onRead(read);
+      }
+    }
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error));
+  }
+  onRead(read);
+  return read === buffer.length ? buffer.buffer : buffer.buffer.slice(0, read);
 }
