@@ -57,4 +57,6 @@ class ProductQuery(Schema):
 
 
 class IndexQuery(Schema):
-    format: int = Field(description="The till's index format (domain/search.js INDEX_FORMAT)")
+    format: int = Field(
+        ge=0, le=1_000_000, description="The till's index format (domain/search.js INDEX_FORMAT)"
+    )

@@ -55,6 +55,9 @@ export async function boot() {
   await start();
 }
 
+/** The journal key's registration of a pairing just made, which the chain's start awaits. */
+let pairingJournal = Promise.resolve();
+
 async function start() {
   const db = runtime.db;
   const [config, token, lastSyncAt] = await Promise.all([
@@ -88,10 +91,13 @@ async function start() {
  * tried again at the next start.
  */
 async function journalThenReady() {
+  const started = performance.now();
+  await pairingJournal;
   const journal = await ensureJournal().catch((error) => {
     console.error("journal", error);
     return "ready";
   });
+  performance.measure("kassa:journal-start", { start: started, end: performance.now() });
   if (journal === "proxy_code") {
     setState({ phase: "pair", recovery: { error: null } });
     emit("terminal.ready", { config: getState().config }); // the hardware adapter finds the proxy
@@ -117,6 +123,7 @@ function requestPersistence() {
  */
 export async function pair(code) {
   setState({ busy: true, pairError: null });
+  const started = performance.now();
   try {
     const result = await api("pair", {
       body: { code: code.trim().toUpperCase(), label: navigator.userAgent.slice(0, 200) },
@@ -125,8 +132,14 @@ export async function pair(code) {
     await data.setMeta(runtime.db, data.META.terminalConfig, result.terminal);
     await data.putPaymentMethods(runtime.db, result.terminal.payment_methods);
     setState({ config: result.terminal });
-    // A new pairing signs with a new key, registered now while the server is there.
-    await journalAtPairing().catch((error) => console.error("journal key", error));
+    // A new pairing signs with a new key, registered while the catalog downloads (the chain
+    // starts only after both, in journalThenReady).
+    pairingJournal = journalAtPairing()
+      .catch((error) => console.error("journal key", error))
+      .then(() => {
+        performance.measure("kassa:pairing-journal", { start: started, end: performance.now() });
+      });
+    performance.measure("kassa:pairing", { start: started, end: performance.now() });
     setState({ busy: false });
     await start();
   } catch (error) {
