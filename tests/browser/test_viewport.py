@@ -64,10 +64,10 @@ def test_the_screens_fit_and_the_keyboard_works(till: Till) -> None:
     page = till.page
     till.open()
     till.pair()
-    # a PIN typed on the keyboard, Enter to log in, at a person's pace: typed faster than
-    # 50 ms a key, the scan detector holds the digits and hands them to the pad in the
-    # same tick as Enter, whose OK may then read the pad before they are in it (it failed
-    # once in a full run on a quiet machine; no person types a PIN that fast)
+    # a PIN typed on the keyboard, Enter to log in, at a person's pace (typed at once, this
+    # failed once in a full run on a quiet machine, cause not found: the digits the scan
+    # detector hands back in Enter's tick are rendered before the pad's own Enter runs,
+    # as a browser runs microtasks between two listeners of one event)
     page.click("[data-test=cashier-tile][data-name='Alice']")
     page.keyboard.type("1234", delay=80)
     page.keyboard.press("Enter")

@@ -110,6 +110,9 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
       const target = /** @type {HTMLElement} */ (event.target);
       if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) return;
       if (event.key === "Backspace") handler.current("⌫");
+      // The decimal key: not a scan character, so the scan detector lets it through to
+      // here (digits come held and handed back, above); "," from a German keypad.
+      else if (event.key === "." || event.key === ",") handler.current(".");
       else if (event.key === "Enter") handler.current("OK");
       else if (event.key === "Escape") escapeHandler.current?.();
       else return;
