@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -327,8 +328,17 @@ def server_index(folder: Path, server: Server, token: str) -> str:
         headers={"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"},
     )
     t0 = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
-        body = response.read()
+    answers: list[int] = []
+    while True:  # a large catalog's is built in the background: 404 index_not_ready meanwhile
+        try:
+            with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
+                body = response.read()
+            break
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+            answers.append(error.code)
+            time.sleep(0.25)
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
     with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
@@ -338,7 +348,8 @@ def server_index(folder: Path, server: Server, token: str) -> str:
         cli(folder, "manage", "shell", "-c", INDEX_BUILD_SCRIPT).strip().splitlines()[-1]
     )
     return (
-        f"first request {first:.2f} s (the build), then {cached:.2f} s from the cache;"
+        f"built on the first request in {first:.2f} s ({len(answers)} answers 404"
+        f" index_not_ready meanwhile), then served in {cached:.2f} s from the cache;"
         f" {len(body) / 2**20:.1f} MB gzipped, {alone['size'] / 2**20:.1f} MB plain; the build"
         f" alone {alone['seconds']:.2f} s, peak RSS {alone['peak'] / 1024:.0f} MB (the process"
         f" {alone['before'] / 1024:.0f} MB before it)"
@@ -357,7 +368,9 @@ def raw_limit(browser: Any, server: Server, token: str) -> dict[str, float]:
     # The origin without the app: a file of the terminal, whose CSP lets it fetch from the
     # server (the API's own answers forbid everything).
     page.goto(f"http://127.0.0.1:{server.port}/pos/domain/money.js")
+    t0 = time.perf_counter()
     result: dict[str, float] = page.evaluate(RAW_LIMIT_JS, {"token": token, "pageSize": PAGE_SIZE})
+    result["seen"] = (time.perf_counter() - t0) * 1000  # as Playwright saw it
     context.close()
     return result
 
@@ -366,7 +379,8 @@ def describe_raw(result: dict[str, float]) -> str:
     return (
         f"{result['total'] / 1000:.2f} s (fetch {result['fetching'] / 1000:.2f}, parse "
         f"{result['parsing'] / 1000:.2f}, store {result['storing'] / 1000:.2f};"
-        f" {int(result['products']):,} products)"
+        f" {int(result['products']):,} products;"
+        f" as Playwright saw it {result['seen'] / 1000:.2f} s)"
     )
 
 
@@ -491,6 +505,7 @@ def measure(
     assert kept is not None
     context, page = kept
     limit = min(result["total"] for result in limits) / 1000
+    limit_seen = min(result["seen"] for result in limits) / 1000
     for mode, label in MODES.items():
         if colds[mode]:
             best = min(colds[mode])
@@ -499,8 +514,8 @@ def measure(
                 f"cold start ({label}) against the limit: {limit / best:.2f}"
                 f" (limit {limit:.2f} s, the lowest of {len(limits)}, / cold {best:.2f} s on the"
                 f" page's clock, the lowest of {', '.join(f'{c:.2f}' for c in colds[mode])});"
-                f" as Playwright saw it: {limit / seen:.2f} (cold {seen:.2f} s, the lowest of"
-                f" {', '.join(f'{c:.2f}' for c in seens[mode])})"
+                f" as Playwright saw both: {limit_seen / seen:.2f} (limit {limit_seen:.2f} s,"
+                f" cold {seen:.2f} s, the lowest of {', '.join(f'{c:.2f}' for c in seens[mode])})"
             )
     cdp = context.new_cdp_session(page)
     cdp.send("HeapProfiler.collectGarbage")

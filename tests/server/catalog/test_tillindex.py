@@ -28,7 +28,7 @@ from kassa.server.catalog.tillindex import (
     normalize_ref,
 )
 
-from ..conftest import Device, Shop
+from ..conftest import Device, Shop, pair
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = json.loads((ROOT / "tests" / "shared" / "search_cases.json").read_text("utf-8"))
@@ -224,3 +224,23 @@ def test_without_gzip_the_form_comes_plain(device: Device) -> None:
     assert plain.status_code == 200
     assert "Content-Encoding" not in plain
     assert plain.content == _snapshot(device)[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_catalogs_index_is_built_in_the_background(
+    shop: Shop, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a catalog larger than is built while a till waits
+    monkeypatch.setattr(selectors, "TILL_INDEX_INLINE", 2)
+    device = pair(client, shop.terminal)
+    # when a till asks for its index
+    first = device.get("catalog/index", format=2)
+    # then it is told to build it from the pages, while the server builds it
+    assert first.status_code == 404
+    assert first.json()["error"]["code"] == "index_not_ready"
+    assert selectors.till_index_builders
+    for thread in selectors.till_index_builders:
+        thread.join(timeout=60)
+    # and the next till takes it
+    _, data = _snapshot(device)
+    assert data == encode_index(build_index(_pages(device)), device.get("catalog").json()["token"])

@@ -20,6 +20,8 @@ ERROR_STATUS: dict[CatalogErrorCode, int] = {
     CatalogErrorCode.BARCODE_PATTERN_INVALID: 422,
     # A till of another version: it builds its index from the product pages instead.
     CatalogErrorCode.INDEX_FORMAT_UNSUPPORTED: 404,
+    # A large catalog's index being built (in the background): the same.
+    CatalogErrorCode.INDEX_NOT_READY: 404,
 }
 
 
@@ -53,7 +55,8 @@ def products(request: HttpRequest, query: Query[ProductQuery]) -> HttpResponse:
     " form of kassa/terminal/sync/catalog_snapshot.js, at the catalog version in its header"
     " (also in `X-Catalog-Version`): fetch the changes since that version as product pages."
     " `format` is the till's index format; another one answers 404"
-    " `index_format_unsupported` (build from the pages instead).",
+    " `index_format_unsupported`, and a large catalog's index being built 404"
+    " `index_not_ready` (build from the pages instead).",
 )
 def index(request: HttpRequest, query: Query[IndexQuery]) -> HttpResponse:
     if query.format != tillindex.INDEX_FORMAT:
@@ -63,6 +66,11 @@ def index(request: HttpRequest, query: Query[IndexQuery]) -> HttpResponse:
             f" not {query.format}: build it from catalog/products.",
         )
     snapshot = catalog_till_index()
+    if snapshot is None:
+        raise CatalogError(
+            CatalogErrorCode.INDEX_NOT_READY,
+            "The till's index of this catalog is being built: build it from catalog/products.",
+        )
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
     body = snapshot.gzipped if gzipped else gzip.decompress(snapshot.gzipped)
     response = HttpResponse(body, content_type="application/octet-stream")

@@ -11,6 +11,7 @@ class CatalogErrorCode(StrEnum):
     BARCODE_INVALID = "barcode_invalid"
     BARCODE_PATTERN_INVALID = "barcode_pattern_invalid"
     INDEX_FORMAT_UNSUPPORTED = "index_format_unsupported"
+    INDEX_NOT_READY = "index_not_ready"
 
 
 class CatalogError(DomainError):
