@@ -139,7 +139,7 @@ def test_cold_start_finds_the_last_product_and_a_delta_changes_prices_in_place(
     workers: list[str] = []
     till.page.on("worker", lambda worker: workers.append(worker.url))
     fetched: list[str] = []
-    till.page.on("requestfinished", lambda request: fetched.append(request.url))
+    till.page.on("request", lambda request: fetched.append(request.url))
     till.open()
     till.pair()
     # Then it took the server's index (no page of every product, no worker building one)
