@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import random
 import shutil
+import socket
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -244,3 +246,29 @@ def test_a_large_catalogs_index_is_built_in_the_background(
     # and the next till takes it
     _, data = _snapshot(device)
     assert data == encode_index(build_index(_pages(device)), device.get("catalog").json()["token"])
+
+
+def test_a_forked_builder_lets_go_of_the_servers_port() -> None:
+    # given a listening socket (the server's port) and a connected one
+    server = socket.create_server(("127.0.0.1", 0))
+    other = socket.create_connection(server.getsockname())
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        status = 1
+        try:
+            # when the builder's child closes what it inherited
+            selectors.close_inherited_listeners()
+            # then the listener is closed and the other socket is not
+            try:
+                os.fstat(server.fileno())
+            except OSError:
+                os.fstat(other.fileno())
+                status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    # and the parent's own listener still listens
+    socket.create_connection(server.getsockname()).close()
+    other.close()
+    server.close()

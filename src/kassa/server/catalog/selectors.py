@@ -7,6 +7,7 @@ import fcntl
 import gzip
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -311,9 +312,12 @@ def _build_in_background(key: str) -> None:
     if pid == 0:  # pragma: no cover - the child, measured by the parent's test
         status = 1
         try:
-            # The parent's database connections are its own: opened again here, never
-            # closed (closing would end the parent's session on the shared socket).
+            close_inherited_listeners()
+            # The parent's database connections are its own: opened again here, the old
+            # ones kept (never closed nor collected: that could end the parent's session
+            # on the shared socket).
             for alias in connections:
+                _inherited.append(connections[alias].connection)
                 connections[alias].connection = None
             snapshot = cache.get(key)
             if snapshot is None or not _fresh_enough(snapshot.version):
@@ -334,6 +338,31 @@ def _build_in_background(key: str) -> None:
     thread = threading.Thread(target=reap, name="kassa-till-index", daemon=True)
     till_index_builders.append(thread)
     thread.start()
+
+
+_inherited: list[Any] = []
+
+
+def close_inherited_listeners() -> None:
+    """Close the listening sockets a forked child inherited (the server's port): a server
+    restarted while the child builds must be able to listen on it again. Linux (/proc);
+    elsewhere nothing is closed."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in descriptors:
+        try:
+            probe = socket.socket(fileno=fd)
+        except OSError:
+            continue  # not a socket, or closed since the listing
+        try:
+            listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        except OSError:
+            listening = 0
+        probe.detach()
+        if listening:
+            os.close(fd)
 
 
 def till_index_build() -> TillIndexSnapshot:
