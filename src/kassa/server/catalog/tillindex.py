@@ -176,12 +176,25 @@ def build_index(products: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             column.append(product.get(key, _ABSENT))
         row += 1
     n = row
+    # Each list of Python strings let go as soon as its column is made: at 1,000,000
+    # products they are most of the build's memory.
+    names_column = string_column(names)
+    del names
+    refs_column = string_column(refs)
+    del refs
+    codes_column = string_column(codes)
+    del codes
+    extra_columns = [_extra_column(key, values, n) for key, values in extras.items()]
+    extras.clear()
 
     keys = [js_order_key(text) for text in norm]
     if ids_ascending:
         order_list = sorted(range(n), key=keys.__getitem__)  # stable: ties stay in id order
     else:
         order_list = sorted(range(n), key=lambda r: (keys[r], ids[r]))
+    keys.clear()
+    norm_column = string_column(norm)
+    del norm
     order = array("i", order_list)
     rank = [0] * n
     for position, r in enumerate(order_list):
@@ -192,12 +205,19 @@ def build_index(products: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     word_start = array("i", [0])
     postings = array("i")
     for word in words:
-        postings.extend(sorted([rank[r] for r in word_rows[word]]))
+        postings.extend(sorted([rank[r] for r in word_rows.pop(word)]))
         word_start.append(len(postings))
-    word_rows.clear()
+    words_column = string_column(words)
+    del words
 
     sorted_ref_keys, sorted_ref_rows = _sorted_pairs(ref_keys, ref_rows, rank)
+    del ref_keys, ref_rows
+    ref_keys_column = string_column(sorted_ref_keys)
+    del sorted_ref_keys
     sorted_code_keys, sorted_code_rows = _sorted_pairs(barcode_keys, barcode_rows, rank)
+    del barcode_keys, barcode_rows, rank
+    barcode_keys_column = string_column(sorted_code_keys)
+    del sorted_code_keys
     id_order = None
     if not ids_ascending:
         id_order = array("i", sorted(range(n), key=ids.__getitem__))
@@ -207,20 +227,20 @@ def build_index(products: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "ids": ids,
         "idsAscending": ids_ascending,
         "idOrder": id_order,
-        "names": string_column(names),
-        "refs": string_column(refs),
+        "names": names_column,
+        "refs": refs_column,
         "refNull": ref_null,
-        "codes": string_column(codes),
+        "codes": codes_column,
         "codesStart": codes_start,
-        "extras": [_extra_column(key, values, n) for key, values in extras.items()],
-        "norm": string_column(norm),
+        "extras": extra_columns,
+        "norm": norm_column,
         "order": order,
-        "words": string_column(words),
+        "words": words_column,
         "wordStart": word_start,
         "postings": postings,
-        "refKeys": string_column(sorted_ref_keys),
+        "refKeys": ref_keys_column,
         "refRows": sorted_ref_rows,
-        "barcodeKeys": string_column(sorted_code_keys),
+        "barcodeKeys": barcode_keys_column,
         "barcodeRows": sorted_code_rows,
     }
 
@@ -292,30 +312,28 @@ def _align8(n: int) -> int:
     return (n + 7) & ~7
 
 
-def encode_index(index: Mapping[str, Any], version: int) -> bytes:
-    """The binary form of sync/catalog_snapshot.js (its encodeIndex, byte for byte)."""
-    sections: list[bytes] = []
+def encode_index(index: Mapping[str, Any], version: int) -> bytearray:
+    """The binary form of sync/catalog_snapshot.js (its encodeIndex, byte for byte),
+    written into one buffer: its sections are placed first, then copied in once."""
+    plan: list[tuple[Any, int]] = []
     at = 0
 
-    def place(data: bytes) -> int:
+    def place(value: Any, size: int) -> int:
         nonlocal at
         start = at
-        sections.append(data)
-        at = _align8(at + len(data))
+        plan.append((value, size))
+        at = _align8(at + size)
         return start
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            data = value.encode("utf-8", "surrogatepass")
-            return {"$": "utf8", "at": place(data), "n": len(data)}
+            size = len(value) if value.isascii() else len(_utf8(value))
+            return {"$": "utf8", "at": place(value, size), "n": size}
         if isinstance(value, array):
             if value.typecode not in _TYPES:
                 raise TypeError(f"no binary form for array({value.typecode!r})")
-            if sys.byteorder == "big":  # the form is little-endian, as every till's CPU
-                value = array(value.typecode, value)
-                value.byteswap()
-            data = value.tobytes()
-            return {"$": _TYPES[value.typecode], "at": place(data), "n": len(value)}
+            size = len(value) * value.itemsize
+            return {"$": _TYPES[value.typecode], "at": place(value, size), "n": len(value)}
         if isinstance(value, list):
             return [walk(item) for item in value]
         if isinstance(value, Mapping):
@@ -330,8 +348,24 @@ def encode_index(index: Mapping[str, Any], version: int) -> bytes:
         ensure_ascii=False,
     ).encode()
     start = _align8(8 + len(header))
-    parts = [MAGIC, len(header).to_bytes(4, "little"), header, b"\0" * (start - 8 - len(header))]
-    for data in sections:
-        parts.append(data)
-        parts.append(b"\0" * (_align8(len(data)) - len(data)))
-    return b"".join(parts)
+    out = bytearray(start + at)  # zeros: the padding
+    out[0:4] = MAGIC
+    out[4:8] = len(header).to_bytes(4, "little")
+    out[8 : 8 + len(header)] = header
+    view = memoryview(out)
+    offset = start
+    for value, size in plan:
+        if isinstance(value, str):
+            view[offset : offset + size] = _utf8(value)
+        elif sys.byteorder == "big":  # the form is little-endian, as every till's CPU
+            swapped = array(value.typecode, value)
+            swapped.byteswap()
+            view[offset : offset + size] = memoryview(swapped).cast("B")
+        else:
+            view[offset : offset + size] = memoryview(value).cast("B")
+        offset = _align8(offset + size)
+    return out
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
