@@ -343,7 +343,7 @@ def encode_index(index: Mapping[str, Any], version: int) -> bytearray:
 
     tree = walk(index)
     header = json.dumps(
-        {"format": index["format"], "version": version, "index": tree},
+        {"format": index["format"], "version": version, "sections": at, "index": tree},
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()

@@ -10,7 +10,9 @@
  * The form (little-endian), written by `encodeIndex` here and by the server byte for byte
  * alike (tests/server/catalog/test_tillindex.py compares them):
  * - "KIX1", then the header's length in bytes (uint32);
- * - the header: UTF-8 JSON `{"format", "version", "index"}`, `index` the StoredIndex with
+ * - the header: UTF-8 JSON `{"format", "version", "sections", "index"}` (`sections`: the
+ *   bytes after the header's padding, so that a reader knows the whole size from the first
+ *   bytes, through any proxy), `index` the StoredIndex with
  *   each typed array replaced by `{"$": "f64" | "i32" | "u8", "at", "n"}` (n elements) and
  *   each string by `{"$": "utf8", "at", "n"}` (n bytes); an object that has a "$" key of its
  *   own (an extra column's value) is kept as `{"$": "obj", "v": …}`;
@@ -79,7 +81,7 @@ export function encodeIndex(index, version) {
     return value;
   };
   const tree = walk(index);
-  const header = encoder.encode(JSON.stringify({ format: index.format, version, index: tree }));
+  const header = encoder.encode(JSON.stringify({ format: index.format, version, sections: at, index: tree }));
   const start = align8(8 + header.length);
   const out = new Uint8Array(start + at);
   out.set(encoder.encode(MAGIC), 0);
@@ -171,11 +173,7 @@ export async function fetchIndex(token, format, onProgress) {
     throw new ApiError(response.status, code, message);
   }
   if (!type.includes("application/octet-stream") || !response.body) return null;
-  const size = Number(response.headers.get("X-Index-Size")) || null;
-  const count = Number(response.headers.get("X-Index-Count")) || null;
-  const buffer = await readAll(response.body, size, (read) =>
-    onProgress({ loaded: count && size ? Math.floor((count * read) / size) : 0, total: count }),
-  );
+  const buffer = await readIndex(response.body, onProgress);
   const started = performance.now();
   let snapshot;
   try {
@@ -189,37 +187,79 @@ export async function fetchIndex(token, format, onProgress) {
 }
 
 /**
- * A body read whole into one buffer, reporting the bytes read.
+ * The index's body read whole into one buffer, with the progress in products: its size and
+ * product count are read from its own header as soon as that has arrived (a proxy between
+ * the till and the server may drop the X-Index-* headers).
  * @param {ReadableStream<Uint8Array>} body
- * @param {number | null} size  the length announced (the buffer grows past it if need be)
- * @param {(read: number) => void} onRead
+ * @param {(progress: {loaded: number, total: number | null}) => void} onProgress
  * @returns {Promise<ArrayBuffer>}
  */
-async function readAll(body, size, onRead) {
-  let buffer = new Uint8Array(size ?? 1 << 20);
+async function readIndex(body, onProgress) {
+  let buffer = new Uint8Array(1 << 20);
   let read = 0;
   let reported = 0;
+  /** @type {{size: number, count: number} | null} */
+  let known = null;
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (read + value.length > buffer.length) {
-        const grown = new Uint8Array(Math.max(buffer.length * 2, read + value.length));
-        grown.set(buffer.subarray(0, read));
-        buffer = grown;
-      }
+      if (read + value.length > buffer.length)
+        buffer = grown(buffer, read, Math.max(buffer.length * 2, read + value.length));
       buffer.set(value, read);
       read += value.length;
+      if (!known) {
+        known = announced(buffer, read);
+        if (known && known.size > buffer.length) buffer = grown(buffer, read, known.size);
+      }
       // Every 2% or so: a state change per chunk of 64 KB would be thousands of renders.
-      if (!size || read - reported >= size / 50) {
+      if (known && read - reported >= known.size / 50) {
         reported = read;
-        onRead(read);
+        onProgress({
+          loaded: Math.min(known.count, Math.floor((known.count * read) / known.size)),
+          total: known.count,
+        });
       }
     }
   } catch (error) {
     throw new NetworkError(error instanceof Error ? error.message : String(error));
   }
-  onRead(read);
+  if (known) onProgress({ loaded: known.count, total: known.count });
   return read === buffer.length ? buffer.buffer : buffer.buffer.slice(0, read);
+}
+
+/**
+ * @param {Uint8Array} buffer
+ * @param {number} read
+ * @param {number} length
+ */
+function grown(buffer, read, length) {
+  const bigger = new Uint8Array(length);
+  bigger.set(buffer.subarray(0, read));
+  return bigger;
+}
+
+/**
+ * The whole size and the product count an index's header announces, once it has arrived
+ * (null before); what is not an index announces nothing (decodeIndex then refuses it).
+ * @param {Uint8Array} bytes
+ * @param {number} read
+ * @returns {{size: number, count: number} | null}
+ */
+function announced(bytes, read) {
+  if (read < 8) return null;
+  const none = { size: Number.MAX_SAFE_INTEGER, count: 0 };
+  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) return none;
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
+  if (read < 8 + length) return null;
+  try {
+    const head = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+    const size = align8(8 + length) + head.sections;
+    return Number.isSafeInteger(size) && Number.isSafeInteger(head.index.count)
+      ? { size, count: head.index.count }
+      : none;
+  } catch {
+    return none;
+  }
 }
