@@ -86,8 +86,9 @@ export function Numpad({ onKey, decimal = true, sign = false, ok = "OK", test = 
 
 /**
  * Keys typed on a keyboard while no text field has the focus, for screens built on a
- * numpad: digits and "." (or ",") come through the scanner's "typed" channel (so a scan is never
- * mistaken for typing); Backspace, Enter and Escape come from keydown.
+ * numpad: digits come through the scanner's "typed" channel (so a scan is never mistaken
+ * for typing); the decimal key ("." or a German keypad's ","), which is not a scan
+ * character, and Backspace, Enter and Escape come from keydown.
  * @param {(key: string) => void} onKey
  * @param {{active?: boolean, onEscape?: () => void}} [options]
  */
