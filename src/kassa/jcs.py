@@ -281,11 +281,16 @@ def _safe_int(text: str) -> int:
     return value
 
 
-_DECODER = json.JSONDecoder(
-    parse_float=_unproven_number, parse_int=_safe_int, parse_constant=_unproven_number
-)
-_SCAN_ONCE = json.JSONDecoder(
+# Both read with the standard library's C scanner, which hands every float to
+# _unproven_number. For orjson's serialiser the integers are read as they are and its
+# STRICT_INTEGER refuses one beyond ±(2^53 − 1); for the standard library's, `_safe_int`
+# refuses it while reading. (orjson's own reader would take floats, and looking for them
+# in what it read cost more than this whole read: docs/performance.md.)
+_SCAN_ANY_INT = json.JSONDecoder(
     parse_float=_unproven_number, parse_constant=_unproven_number
+).scan_once  # type: ignore[attr-defined]
+_SCAN_SAFE_INT = json.JSONDecoder(
+    parse_float=_unproven_number, parse_int=_safe_int, parse_constant=_unproven_number
 ).scan_once  # type: ignore[attr-defined]
 _ORJSON_CANONICAL = 0 if orjson is None else orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 _ENCODER = json.JSONEncoder(
@@ -321,20 +326,13 @@ def _loads_proven(raw: bytes, *, use_orjson: bool = True) -> Any:
     # isascii is one fast pass; most entries are ASCII and need no search for lead bytes
     astral = not raw.isascii() and any(lead in raw for lead in _ASTRAL_LEADS)
     try:
+        fast = orjson is not None and use_orjson
         text = raw.decode("utf-8")
-        if orjson is not None and use_orjson:
-            # Read by the standard library's C scanner, which hands every float to
-            # _unproven_number; orjson's STRICT_INTEGER refuses an integer beyond
-            # ±(2^53 − 1). orjson's own reader would take floats, and looking for them
-            # in what it read cost more than this whole read (docs/performance.md).
-            value, end = _SCAN_ONCE(text, 0)
-            if end != len(text) or (astral and not _plain(value, True)):
-                return _UNPROVEN
-            again = orjson.dumps(value, option=_ORJSON_CANONICAL)
-            return value if again == raw else _UNPROVEN
-        value, end = _DECODER.scan_once(text, 0)  # type: ignore[attr-defined]
+        value, end = (_SCAN_ANY_INT if fast else _SCAN_SAFE_INT)(text, 0)
         if end != len(text) or (astral and not _plain(value, True)):
             return _UNPROVEN
+        if fast:
+            return value if orjson.dumps(value, option=_ORJSON_CANONICAL) == raw else _UNPROVEN
         return value if _ENCODER.encode(value) == text else _UNPROVEN
     except Exception:  # not JSON, not UTF-8, too deep, a float, a big int, ...: not proven
         return _UNPROVEN
