@@ -36,11 +36,20 @@ def catalog(request: HttpRequest) -> dict[str, object]:
     summary="Products, full or changed since a token, a page at a time",
 )
 def products(request: HttpRequest, query: Query[ProductQuery]) -> HttpResponse:
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    gzipped = _accepts_gzip(request)
     body = catalog_product_page_bytes(
         since=query.since, after=query.after, limit=query.limit, gzipped=gzipped
     )
-    response = HttpResponse(body, content_type="application/json")
+    return _encoded(body, "application/json", gzipped=gzipped)
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+def _encoded(body: bytes, content_type: str, *, gzipped: bool) -> HttpResponse:
+    """`body` as it is, gzip'd or not, with the headers that say so."""
+    response = HttpResponse(body, content_type=content_type)
     if gzipped:
         response["Content-Encoding"] = "gzip"
     response["Vary"] = "Accept-Encoding"
@@ -71,12 +80,9 @@ def index(request: HttpRequest, query: Query[IndexQuery]) -> HttpResponse:
             CatalogErrorCode.INDEX_NOT_READY,
             "The till's index of this catalog is being built: build it from catalog/products.",
         )
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    gzipped = _accepts_gzip(request)
     body = snapshot.gzipped if gzipped else gzip.decompress(snapshot.gzipped)
-    response = HttpResponse(body, content_type="application/octet-stream")
-    if gzipped:
-        response["Content-Encoding"] = "gzip"
-    response["Vary"] = "Accept-Encoding"
+    response = _encoded(body, "application/octet-stream", gzipped=gzipped)
     response["Cache-Control"] = "no-store"
     # For the till's progress bar: the bytes it will read (after gzip) and the products.
     response["X-Index-Size"] = str(snapshot.size)

@@ -277,18 +277,27 @@ def catalog_till_index() -> TillIndexSnapshot | None:
     """
     epoch = CatalogVersion.objects.filter(pk=1).values_list("epoch", flat=True).first()
     key = f"kassa:tillindex:{epoch.hex if epoch else 'empty'}:{tillindex.INDEX_FORMAT}"
-    snapshot: TillIndexSnapshot | None = cache.get(key)
-    if snapshot is not None and _fresh_enough(snapshot.version):
+    snapshot = _fresh_cached(key)
+    if snapshot is not None:
         return snapshot
     large = Product.objects.filter(active=True)[: TILL_INDEX_INLINE + 1].count()
     if large > TILL_INDEX_INLINE:
         _build_in_background(key)
         return None
     with _build_lock():
-        snapshot = cache.get(key)
-        if snapshot is None or not _fresh_enough(snapshot.version):
-            snapshot = till_index_build()
-            cache.set(key, snapshot, timeout=None)
+        return _fresh_cached(key) or _built(key)
+
+
+def _fresh_cached(key: str) -> TillIndexSnapshot | None:
+    """The cached snapshot, if it is fresh enough to serve."""
+    snapshot: TillIndexSnapshot | None = cache.get(key)
+    return snapshot if snapshot is not None and _fresh_enough(snapshot.version) else None
+
+
+def _built(key: str) -> TillIndexSnapshot:
+    """A snapshot built now and cached under `key` (the caller holds the build lock)."""
+    snapshot = till_index_build()
+    cache.set(key, snapshot, timeout=None)
     return snapshot
 
 
@@ -302,7 +311,7 @@ def _build_in_background(key: str) -> None:
     (here or in another worker process of this server). A child, not a thread: the build
     holds every name and word as Python objects (about 0.85 GB at 1,000,000 products),
     which a long-lived worker process would keep; the child gives it back as it ends."""
-    handle = (Path(settings.DATA_DIR) / "tillindex.lock").open("a")
+    handle = _lock_path().open("a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -319,9 +328,8 @@ def _build_in_background(key: str) -> None:
             for alias in connections:
                 _inherited.append(connections[alias].connection)
                 connections[alias].connection = None
-            snapshot = cache.get(key)
-            if snapshot is None or not _fresh_enough(snapshot.version):
-                cache.set(key, till_index_build(), timeout=None)
+            if _fresh_cached(key) is None:
+                _built(key)
             connections.close_all()
             status = 0
         except BaseException:
@@ -412,10 +420,15 @@ def _fresh_enough(version: int) -> bool:
 def _build_lock() -> Iterator[None]:
     """One build at a time across this server's worker processes (a file lock in its data
     folder); another server sharing the cache may build its own, which is only work."""
-    path = Path(settings.DATA_DIR) / "tillindex.lock"
-    with path.open("a") as handle:
+    with _lock_path().open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_path() -> Path:
+    """The file whose lock lets one build run at a time (blocking inline, skipped when
+    taken in the background)."""
+    return Path(settings.DATA_DIR) / "tillindex.lock"
