@@ -100,8 +100,7 @@ export function useKeyboardPad(onKey, { active = true, onEscape } = {}) {
   useEffect(() => {
     if (!active) return undefined;
     const removeTyped = pushTypedHandler((text) => {
-      // A German keyboard's numeric keypad types "," for its decimal key.
-      for (const char of text) if (/[0-9.,]/.test(char)) handler.current(char === "," ? "." : char);
+      for (const char of text) if (/[0-9]/.test(char)) handler.current(char);
     });
     // A scan on a PIN or amount pad is never typed in; the cashier hears why it did nothing.
     const removeScan = pushScanHandler(() => toast(t("Scans are not taken on this screen."), "error"));
