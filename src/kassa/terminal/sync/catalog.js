@@ -107,27 +107,21 @@ async function downloadIndex(db, token, report) {
   const base = snapshot.version;
   // Built after the categories were read: read them again, never older than the products.
   const meta = first.token < base ? await api("catalog", { token }) : first;
-  /** @type {any[]} */
-  const products = [];
-  /** @type {number[]} */
-  const deleted = [];
-  if (meta.token !== base) {
-    const since = performance.now();
-    for await (const page of productPages(token, base)) {
-      for (const product of page.products) products.push(product);
-      for (const id of page.deleted) deleted.push(id);
-    }
-    performance.measure("kassa:index-changes", { start: since, end: performance.now() });
-  }
+  const changed = meta.token !== base;
   let index = restoreSearchIndex(snapshot.index);
-  if (meta.token !== base) index = applyCatalogChanges(index, { products, deleted });
+  if (changed) {
+    const since = performance.now();
+    const changes = /** @type {CatalogChanges} */ (await changesSince(token, base, Number.POSITIVE_INFINITY));
+    performance.measure("kassa:index-changes", { start: since, end: performance.now() });
+    index = applyCatalogChanges(index, changes);
+  }
   const count = productCount(index);
   report({ step: "store", loaded: count, total: count });
   await painted();
   const storing = performance.now();
   const catalog = { categories: meta.categories, taxes: meta.taxes };
   await putCatalogIndex(db, { index: snapshot.index, format: INDEX_FORMAT, ...catalog, token: base });
-  if (meta.token !== base) {
+  if (changed) {
     await putCatalogChanges(db, { base, ...catalogChanges(index), ...catalog, token: meta.token });
   }
   performance.measure("kassa:catalog-store", { start: storing, end: performance.now() });
@@ -244,18 +238,11 @@ export function buildInWorker(
 export async function catalogUpdate(db, token, current) {
   const meta = await api("catalog", { token });
   if (meta.token === current.token) return null;
-  /** @type {any[]} */
-  const products = [];
-  /** @type {number[]} */
-  const deleted = [];
   const limit = Math.max(PAGE_SIZE, productCount(current.index) * DELTA_SHARE);
-  for await (const page of productPages(token, current.token)) {
-    for (const product of page.products) products.push(product);
-    for (const id of page.deleted) deleted.push(id);
-    if (products.length + deleted.length > limit) return catalogDownload(db, token);
-  }
+  const changes = await changesSince(token, current.token, limit);
+  if (!changes) return catalogDownload(db, token);
   let started = performance.now();
-  const index = applyCatalogChanges(current.index, { products, deleted });
+  const index = applyCatalogChanges(current.index, changes);
   performance.measure("kassa:delta-apply", { start: started, end: performance.now() });
   started = performance.now();
   await putCatalogChanges(db, {
@@ -267,6 +254,27 @@ export async function catalogUpdate(db, token, current) {
   });
   performance.measure("kassa:delta-store", { start: started, end: performance.now() });
   return { index, categories: meta.categories, taxes: meta.taxes, token: meta.token, base: current.base };
+}
+
+/** @typedef {{products: any[], deleted: number[]}} CatalogChanges */
+
+/**
+ * The products changed and the ids removed since `since`, every page of them; null as soon
+ * as they are more than `limit` (downloading the whole catalog is then cheaper).
+ * @param {string} token
+ * @param {number} since  a catalog token
+ * @param {number} limit
+ * @returns {Promise<CatalogChanges | null>}
+ */
+async function changesSince(token, since, limit) {
+  /** @type {CatalogChanges} */
+  const changes = { products: [], deleted: [] };
+  for await (const page of productPages(token, since)) {
+    for (const product of page.products) changes.products.push(product);
+    for (const id of page.deleted) changes.deleted.push(id);
+    if (changes.products.length + changes.deleted.length > limit) return null;
+  }
+  return changes;
 }
 
 /** After the next frame (the progress shown), or 50 ms where no frame comes (a hidden tab). */
