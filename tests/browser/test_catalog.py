@@ -113,6 +113,25 @@ def without_server_index(till: Till) -> None:
     till.page.context.route("**/api/v1/catalog/index*", lambda route: route.fulfill(**NO_INDEX))
 
 
+def catalog_worker_served(till: Till, module: str) -> None:
+    """The catalog worker's module answered with `module`, for the whole context: the
+    service worker precaches the shell, the catalog worker's module included, and may
+    answer the page's request from its cache."""
+    till.page.context.route(
+        "**/sync/catalog_worker.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=module),
+    )
+
+
+def active_and_last(server: KassaServer) -> tuple[int, str]:
+    """How many products are active, and the name of the last of them (by id)."""
+    ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
+    ((name,),) = server.query(
+        "SELECT name FROM catalog_product WHERE active ORDER BY id DESC LIMIT 1"
+    )
+    return active, name
+
+
 def import_products(server: KassaServer, folder: Path) -> None:
     rows = (
         f"{name(n)},BULK{n:06d},{barcode(n)},Hardware / Aisle {n % 40},{price(n)},VAT 21%,,,\n"
@@ -228,16 +247,8 @@ def test_without_a_catalog_worker_the_page_downloads_the_catalog_itself(
     # Given a server without the till's index (one of before it: 404), so that the till
     # builds it from the pages, and a browser where the catalog worker cannot start
     without_server_index(till)
-    # (routed for the whole context: the service worker precaches the shell, the catalog
-    # worker's module included, and may answer the page's request from its cache)
-    till.page.context.route(
-        "**/sync/catalog_worker.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=BROKEN_WORKER),
-    )
-    ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
-    ((name,),) = server.query(
-        "SELECT name FROM catalog_product WHERE active ORDER BY id DESC LIMIT 1"
-    )
+    catalog_worker_served(till, BROKEN_WORKER)
+    active, name = active_and_last(server)
     # When a fresh till pairs
     till.page.add_init_script(WATCH_DOWNLOAD)
     till.open()
@@ -271,16 +282,10 @@ def test_a_catalog_worker_that_dies_silently_ends_in_try_again_on_the_page(
     # Given a server without the till's index, and a catalog worker that goes silent after
     # its first page
     without_server_index(till)
-    till.page.context.route(
-        "**/sync/catalog_worker.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=SILENT_WORKER),
-    )
+    catalog_worker_served(till, SILENT_WORKER)
     workers: list[str] = []
     till.page.on("worker", lambda worker: workers.append(worker.url))
-    ((active,),) = server.query("SELECT COUNT(*) FROM catalog_product WHERE active")
-    ((name,),) = server.query(
-        "SELECT name FROM catalog_product WHERE active ORDER BY id DESC LIMIT 1"
-    )
+    active, name = active_and_last(server)
     # (the page's clock is the test's, so the minute's wait is skipped, not slept)
     till.page.clock.install()
     # When a fresh till pairs
