@@ -222,10 +222,11 @@ def journal_audit(
             sales[result.terminal] += result.sales
             pending[result.terminal] -= 1
             if not pending[result.terminal]:
-                _chain_end(chain, ends[result.terminal], sales.pop(result.terminal), paid)
+                code = result.terminal
+                _chain_end(chain, ends[code], sales.pop(code), paid.pop(code))
     for code, chain in chains.items():
         if code in sales:  # no entry to walk
-            _chain_end(chain, ends[code], sales.pop(code), paid)
+            _chain_end(chain, ends[code], sales.pop(code), paid.pop(code))
     report = AuditReport(list(chains.values()), server)
     report.seconds = time.perf_counter() - started
     report.recorded_seq = _record(report, terminal_code=terminal_code, from_seq=from_seq)
@@ -236,7 +237,7 @@ def _chain_end(
     chain: ChainReport,
     end: tuple[int, int, list[int]],
     sales: list[tuple[str, int]],
-    paid: dict[str, _Paid],
+    paid: _Paid,
 ) -> None:
     """A chain's last checks, once every range of it is walked: a tail that the anchors or
     the head say is missing, and its SALEs against its paid orders."""
@@ -252,7 +253,7 @@ def _chain_end(
         )
         if chain.finding is None or missing.seq < chain.finding.seq:
             chain.finding = missing
-    _orders_check(chain, sales, paid.pop(chain.terminal))
+    _orders_check(chain, sales, paid)
 
 
 def journal_terminals() -> list[str]:

@@ -41,7 +41,7 @@ def orders_paid_of_terminal(
     )
     for uuid, receipt, received_before in rows:
         if len(uuid) == 32:  # SQLite keeps a uuid as its 32 hex digits
-            uuid = f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:]}"
+            uuid = str(UUID(uuid))
         yield uuid, receipt, bool(received_before)
 
 
