@@ -79,7 +79,9 @@ class Till:
     def entry(self, type_: str = "LOGIN", payload: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.sign(self.body(type_, payload or {}))
 
-    def sale(self, gross: str = "10.00", **overrides: Any) -> dict[str, Any]:
+    def sale(self, gross: str = "10.00", type_: str = "SALE", **overrides: Any) -> dict[str, Any]:
+        """A SALE (or, with `type_`, a REFUND: a negative `gross`) that moves the grand
+        totals by `gross`."""
         amount = Decimal(gross)
         self.gt += amount
         self.gt_abs += abs(amount)
@@ -108,7 +110,7 @@ class Till:
             "gt_abs_after": f"{self.gt_abs:.2f}",
         }
         payload.update(overrides)
-        return self.entry("SALE", payload)
+        return self.entry(type_, payload)
 
     def entries(self, count: int) -> list[dict[str, Any]]:
         first = []

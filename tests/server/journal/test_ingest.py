@@ -88,6 +88,24 @@ def test_next_entries_are_accepted_and_anchored(till: Till) -> None:
     assert journal_verify(terminal_code=TERMINAL) is None
 
 
+@pytest.mark.parametrize("from_seq", [1, 4, 5])
+def test_a_verify_from_after_a_refund_starts_from_its_grand_totals(
+    till: Till, from_seq: int
+) -> None:
+    # given a SALE, a REFUND (the last grand totals before seq 4 and 5), a LOGIN, a SALE
+    refund = {"kind": "refund", "original": None, "approval": None}
+    wires = [
+        *till.entries(2),
+        till.sale("-4.00", type_="REFUND", **refund),
+        till.entry("LOGIN"),
+        till.sale("5.00"),
+    ]
+    assert ingest(wires).status is IngestStatus.OK
+    # when the chain is verified from after the REFUND, then its totals are where the
+    # next SALE's start (10.00 - 4.00 = 6.00 signed, 14.00 absolute): no problem
+    assert journal_verify(terminal_code=TERMINAL, from_seq=from_seq) is None
+
+
 def test_the_same_entries_again_are_a_no_op(till: Till) -> None:
     # given five accepted entries
     wires = till.entries(5)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from kassa.jcs import GENESIS_HASH
 
 from .entries import (
+    GRAND_TOTAL_TYPES,
     Entry,
     EntryProblem,
     canonical_parse,
@@ -150,7 +151,7 @@ def journal_verify(*, terminal_code: str, from_seq: int = 1) -> VerifyProblem | 
                 JournalProblem.KEY_SUPERSEDED,
                 f"signed with key {entry.key_id} after a newer pairing's key {last_key} signed",
             )
-        if entry.type == "SALE":
+        if entry.type in GRAND_TOTAL_TYPES:
             try:
                 totals = sale_totals(entry.payload)
                 grand_totals_check(totals, gt_before=gt[0], gt_abs_before=gt[1])
@@ -300,7 +301,7 @@ def _before(
         )
         return problem, "", (None, None)
     last = (
-        rows.filter(seq__lt=from_seq, type__in=["SALE", "INTEGRITY_FAILURE"])
+        rows.filter(seq__lt=from_seq, type__in=[*GRAND_TOTAL_TYPES, "INTEGRITY_FAILURE"])
         .order_by("-seq")
         .values_list("type", "canonical")
         .first()
@@ -308,7 +309,7 @@ def _before(
     gt: tuple[str | None, str | None] = ("0", "0")
     if last is not None:
         gt = (None, None)
-        if last[0] == "SALE":
+        if last[0] in GRAND_TOTAL_TYPES:
             try:
                 totals = sale_totals(canonical_parse(bytes(last[1]))["payload"])
                 gt = (totals.gt_after_text, totals.gt_abs_after_text)
