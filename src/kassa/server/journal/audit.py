@@ -349,9 +349,20 @@ def stored_walk(
     server chain's anchor of its seq. ChainProblem at the first that fails."""
     keys, order = terminal_keys(terminal)
     walk = ChainWalk(terminal=terminal, keys=keys, key_order=order, start=start)
-    for seq, kind, key_id, at_text, canonical, hash_, sig in _entry_rows(
-        terminal, after=start.seq, last=last
-    ):
+    for rows in _entry_rows(terminal, after=start.seq, last=last):
+        walk.expect([row[6] for row in rows])
+        yield from _checked(walk, rows, anchors)
+    if walk.position.seq < last:  # the last entries of the range are gone
+        missing = walk.position.seq + 1
+        raise ChainProblem(
+            Finding(missing, JournalProblem.MISSING_ENTRY, f"no entry at seq {missing}")
+        )
+
+
+def _checked(
+    walk: ChainWalk, rows: list[tuple[Any, ...]], anchors: Mapping[int, str]
+) -> Iterator[Entry]:
+    for seq, kind, key_id, at_text, canonical, hash_, sig in rows:
         entry = walk.step(seq=seq, canonical=bytes(canonical), hash=hash_, sig=sig)
         if (entry.type, entry.key_id, entry.at_text) != (kind, key_id, at_text):
             raise ChainProblem(
@@ -372,18 +383,13 @@ def stored_walk(
                 )
             )
         yield entry
-    if walk.position.seq < last:  # the last entries of the range are gone
-        missing = walk.position.seq + 1
-        raise ChainProblem(
-            Finding(missing, JournalProblem.MISSING_ENTRY, f"no entry at seq {missing}")
-        )
 
 
-def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[tuple[Any, ...]]:
+def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[list[tuple[Any, ...]]]:
     """A till's stored rows after seq `after` up to `last`, in seq order, as the driver
     gives them (no model layer: a million rows through values_list cost ~8 µs each),
-    `FETCH` rows at a time; on PostgreSQL from a server-side cursor, so a range is never
-    held whole. The caller is in a transaction (a plain cursor, not WITH HOLD)."""
+    in lists of `FETCH` rows; on PostgreSQL from a server-side cursor, so a range is
+    never held whole. The caller is in a transaction (a plain cursor, not WITH HOLD)."""
     connection = connections[router.db_for_read(TerminalEntry)]
     sql = _ENTRY_ROWS
     params = (terminal, after, last)
@@ -397,12 +403,12 @@ def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[tuple[Any, 
             cursor.itersize = FETCH
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(FETCH):
-                yield from rows
+                yield rows
         return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH):
-            yield from rows
+            yield list(rows)
 
 
 def _walk(task: _Range) -> _Walked:
