@@ -163,6 +163,62 @@ def _hash_of_other_bytes(till: Till) -> None:
     till.written[4] = {**till.written[4], "hash": till.written[5]["hash"]}
 
 
+def _lowercase_type(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "login", {})
+
+
+def _cashier_a_string(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {}, cashier="Ana")
+
+
+def _payload_v_a_string(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {"v": "1"})
+
+
+def _payload_a_list(till: Till) -> None:
+    till.entries(4)
+    body = till.body("LOGIN", {})
+    body["payload"] = [1]
+    till.sign(body)
+
+
+def _key_id_not_hex(till: Till) -> None:
+    till.key = "POS1-key-of-2026"  # registered so, as a tampered key row would say
+    till.entries(5)
+
+
+def _time_too_long(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {}, at="2026-11-30T10:00:00." + "1" * 50 + "+01:00")
+
+
+def _seq_true(till: Till) -> None:
+    _signed(till, "JOURNAL_INIT", {}, seq=True)  # true == 1 in Python
+
+
+def _type_a_number(till: Till) -> None:
+    till.entries(4)
+    _signed(till, 5, {})  # type: ignore[arg-type]
+
+
+def _too_big(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {"note": "x" * 300_000})
+
+
+def _time_a_number(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {}, at=1764496800)
+
+
+def _time_in_words(till: Till) -> None:
+    till.entries(4)
+    _signed(till, "LOGIN", {}, at="yesterday")
+
+
 def _grand_totals_not_decimals(till: Till) -> None:
     till.entries(4)
     till.sale("2.50", gt_after="32,50")
@@ -179,6 +235,17 @@ CHAINS: dict[str, tuple[Callable[[Till], None], tuple[int, str] | None]] = {
     "a float": (_float, (5, "not_canonical")),
     "a space": (_whitespace, (5, "not_canonical")),
     "v is 2": (_version_2, (5, "invalid_entry")),
+    "seq is true": (_seq_true, (1, "invalid_entry")),
+    "the type a number": (_type_a_number, (5, "invalid_entry")),
+    "300,000 bytes": (_too_big, (5, "not_canonical")),
+    "a type in lower case": (_lowercase_type, (5, "invalid_entry")),
+    "the cashier a string": (_cashier_a_string, (5, "invalid_entry")),
+    "the payload's v a string": (_payload_v_a_string, (5, "invalid_entry")),
+    "the payload a list": (_payload_a_list, (5, "invalid_entry")),
+    "a key id that is not 16 hex digits": (_key_id_not_hex, (1, "invalid_entry")),
+    "a time of 76 characters": (_time_too_long, (5, "invalid_entry")),
+    "a time as a number": (_time_a_number, (5, "invalid_entry")),
+    "a time in words": (_time_in_words, (5, "invalid_entry")),
     "prev_hash of nothing": (_prev_hash, (5, "prev_hash_mismatch")),
     "the bytes say another seq": (_seq_in_the_bytes, (5, "seq_mismatch")),
     "another terminal's entry": (_other_terminal, (5, "wrong_terminal")),
