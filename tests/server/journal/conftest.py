@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import connection, transaction
 
 from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
+from kassa.server.journal.chain import ChainPosition, ChainProblem, ChainWalk
 from kassa.server.journal.immutability import journal_triggers_lifted
 from kassa.server.journal.keys import key_id, signature_make, spki_of
 from kassa.server.journal.services import IngestResult, journal_ingest, journal_key_register
@@ -123,6 +124,33 @@ class Till:
         twin = copy.copy(self)
         twin.written = list(self.written)
         return twin
+
+
+def walk_wires(
+    till: Till, wires: list[dict[str, Any]], *, batch: bool = True
+) -> tuple[int, str] | None:
+    """The first (seq, reason) a ChainWalk finds in `till`'s wire entries from seq 1,
+    without a database; None if none. `batch`: their signatures announced first
+    (ChainWalk.expect), as the verify announces a fetch's."""
+    walk = ChainWalk(
+        terminal=till.terminal,
+        keys={till.key: till.private.public_key()},
+        key_order=[till.key],
+        start=ChainPosition(0, GENESIS_HASH, "", ("0", "0")),
+    )
+    if batch:
+        walk.expect([wire["sig"] for wire in wires])
+    try:
+        for wire in wires:
+            walk.step(
+                seq=wire["seq"],
+                canonical=wire["canonical"].encode(),
+                hash=wire["hash"],
+                sig=wire["sig"],
+            )
+    except ChainProblem as problem:
+        return problem.finding.seq, problem.finding.reason
+    return None
 
 
 def ingest(entries: list[dict[str, Any]], terminal: str = TERMINAL) -> IngestResult:

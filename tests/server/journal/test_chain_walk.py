@@ -12,33 +12,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kassa.jcs import GENESIS_HASH, canonicalize, chain_hash
+from kassa.jcs import canonicalize, chain_hash
 from kassa.server.journal import chain
-from kassa.server.journal.chain import ChainPosition, ChainProblem, ChainWalk
+from kassa.server.journal.chain import ChainWalk
 from kassa.server.journal.keys import signature_make
 
-from .conftest import Till
-
-
-def _walk(till: Till, wires: list[dict[str, Any]]) -> tuple[int, str] | None:
-    walk = ChainWalk(
-        terminal=till.terminal,
-        keys={till.key: till.private.public_key()},
-        key_order=[till.key],
-        start=ChainPosition(0, GENESIS_HASH, "", ("0", "0")),
-    )
-    walk.expect([wire["sig"] for wire in wires])
-    try:
-        for wire in wires:
-            walk.step(
-                seq=wire["seq"],
-                canonical=wire["canonical"].encode(),
-                hash=wire["hash"],
-                sig=wire["sig"],
-            )
-    except ChainProblem as problem:
-        return problem.finding.seq, problem.finding.reason
-    return None
+from .conftest import Till, walk_wires
 
 
 def _signed(till: Till, type_: str, payload: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -263,9 +242,9 @@ def test_the_fast_path_finds_what_the_full_checks_find(
     write, expected = CHAINS[name]
     till = Till()
     write(till)
-    fast = _walk(till, till.written)
+    fast = walk_wires(till, till.written)
     monkeypatch.setattr(chain, "entry_fast", lambda **_: None)
-    full = _walk(till, till.written)
+    full = walk_wires(till, till.written)
     assert fast == full == expected
 
 
@@ -287,5 +266,5 @@ def test_a_sound_chain_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(ChainWalk, "_step_full", counted)
     # when it is walked, then only its first SALE takes the full checks: the sums before
     # it are "0", which the fast path does not add up
-    assert _walk(till, till.written) is None
+    assert walk_wires(till, till.written) is None
     assert full == [2]

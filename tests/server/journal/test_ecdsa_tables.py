@@ -11,13 +11,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kassa.jcs import GENESIS_HASH
 from kassa.server.journal import ecdsa_tables
-from kassa.server.journal.chain import ChainPosition, ChainProblem, ChainWalk
 from kassa.server.journal.ecdsa_tables import N, key_table, signature_numbers
 from kassa.server.journal.keys import signature_make, signature_valid
 
-from .conftest import Till
+from .conftest import Till, walk_wires
 
 pytestmark = pytest.mark.skipif(
     ecdsa_tables._libcrypto() is None, reason="no libcrypto with the EC functions here"
@@ -139,29 +137,6 @@ def _chain(till: Till, count: int) -> list[dict[str, Any]]:
     return till.entries(count)
 
 
-def _walk(till: Till, wires: list[dict[str, Any]], *, batch: bool) -> tuple[int, str] | None:
-    key = till.private.public_key()
-    walk = ChainWalk(
-        terminal=till.terminal,
-        keys={till.key: key},
-        key_order=[till.key],
-        start=ChainPosition(0, GENESIS_HASH, "", ("0", "0")),
-    )
-    if batch:
-        walk.expect([wire["sig"] for wire in wires])
-    try:
-        for wire in wires:
-            walk.step(
-                seq=wire["seq"],
-                canonical=wire["canonical"].encode(),
-                hash=wire["hash"],
-                sig=wire["sig"],
-            )
-    except ChainProblem as problem:
-        return problem.finding.seq, problem.finding.reason
-    return None
-
-
 @pytest.mark.parametrize("batch", [True, False])
 def test_a_walk_finds_a_bad_signature_with_or_without_tables(
     batch: bool, monkeypatch: pytest.MonkeyPatch
@@ -172,11 +147,11 @@ def test_a_walk_finds_a_bad_signature_with_or_without_tables(
     stranger = ec.generate_private_key(ec.SECP256R1())
     wires[6] = {**wires[6], "sig": signature_make(stranger, wires[6]["canonical"].encode())}
     # then the walk stops at seq 7 for its signature, with the tables
-    assert _walk(till, wires, batch=batch) == (7, "bad_signature")
-    assert _walk(till, wires[:6] + wires[7:], batch=batch) == (7, "missing_entry")
+    assert walk_wires(till, wires, batch=batch) == (7, "bad_signature")
+    assert walk_wires(till, wires[:6] + wires[7:], batch=batch) == (7, "missing_entry")
     # and without them (a libcrypto that lacks the functions), the same
     monkeypatch.setattr(ecdsa_tables, "_lib", None)
     monkeypatch.setattr(ecdsa_tables, "_lib_tried", True)
     assert key_table(till.private.public_key()) is None
-    assert _walk(till, wires, batch=batch) == (7, "bad_signature")
-    assert _walk(till, wires[:6], batch=batch) is None
+    assert walk_wires(till, wires, batch=batch) == (7, "bad_signature")
+    assert walk_wires(till, wires[:6], batch=batch) is None
