@@ -198,6 +198,13 @@ def _time_in_words(till: Till) -> None:
     _signed(till, "LOGIN", {}, at="yesterday")
 
 
+def _grand_total_line_feed(till: Till) -> None:
+    # the money pattern's `$` also matches before a final line feed, and Decimal() reads
+    # "32.50\n" as 32.50: the full check must refuse it as the fast path does
+    till.entries(4)
+    till.sale("2.50", gt_after="32.50\n")
+
+
 def _grand_totals_not_decimals(till: Till) -> None:
     till.entries(4)
     till.sale("2.50", gt_after="32,50")
@@ -209,6 +216,7 @@ CHAINS: dict[str, tuple[Callable[[Till], None], tuple[int, str] | None]] = {
     "10.0 then 10.00": (_mixed_decimals, None),
     "a grand total a cent off": (_total_off_by_a_cent, (5, "grand_total_mismatch")),
     "a grand total with a comma": (_grand_totals_not_decimals, (5, "grand_total_mismatch")),
+    "a grand total and a line feed": (_grand_total_line_feed, (5, "grand_total_mismatch")),
     "the sums start again after a declared loss": (_after_a_declared_loss, None),
     "v is true": (_true_for_v, (5, "invalid_entry")),
     "a float": (_float, (5, "not_canonical")),

@@ -67,6 +67,7 @@ def test_a_sale_as_printed_matches_its_order() -> None:
         ({"payments": [{"method": "Cash", "amount": "5"}], "change": "3.020"}, []),
         ({"payments": [{"method": "Cash", "amount": 5}]}, ["payment 1 amount:"]),
         ({"change": "1e2"}, ["change: the SALE says '1e2'"]),
+        ({"change": "3.02\n"}, ["change: the SALE says '3.02\\n'"]),  # `$` before a \n
     ],
 )
 def test_each_difference_is_named(changes: dict[str, Any], found: list[str]) -> None:

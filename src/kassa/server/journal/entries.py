@@ -284,7 +284,7 @@ def sale_totals(payload: Mapping[str, Any]) -> GrandTotals:
     after = payload.get("gt_after")
     abs_after = payload.get("gt_abs_after")
     for name, text in (("totals.gross", gross), ("gt_after", after), ("gt_abs_after", abs_after)):
-        if not isinstance(text, str) or len(text) > 40 or not _DECIMAL.match(text):
+        if not isinstance(text, str) or len(text) > 40 or not _DECIMAL.fullmatch(text):
             raise EntryProblem(
                 JournalProblem.GRAND_TOTAL_MISMATCH,
                 f"payload.{name} is {text!r}, not a decimal string",

@@ -64,7 +64,7 @@ class Sold:
 
 
 def _number(value: object) -> Decimal | None:
-    if not isinstance(value, str) or not _DECIMAL.match(value):
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
         return None
     try:
         return Decimal(value)
@@ -74,7 +74,7 @@ def _number(value: object) -> Decimal | None:
 
 def _same_figure(sent: object, held: str | None) -> bool:
     if sent == held and held is not None:  # the usual case, before any parsing
-        return _DECIMAL.match(held) is not None
+        return _DECIMAL.fullmatch(held) is not None
     a, b = _number(sent), _number(held)
     return a is not None and b is not None and a == b
 
