@@ -148,11 +148,11 @@ class KeyTable:
         e = int.from_bytes(hashlib.sha256(data).digest(), "big")  # 256 bits: no truncation
         u1 = (e * s_inverse % N).to_bytes(32, "big")
         u2 = (r * s_inverse % N).to_bytes(32, "big")
-        lib.bn_from_bytes(u1, 32, self._u1)
-        lib.bn_from_bytes(u2, 32, self._u2)
         r1, r2 = self._r1, self._r2
         if (
-            lib.point_mul(lib.p256, r1, self._u1, None, None, ctx) != 1  # u1·G, G's table
+            not lib.bn_from_bytes(u1, 32, self._u1)  # NULL: the last signature's u1 is left
+            or not lib.bn_from_bytes(u2, 32, self._u2)
+            or lib.point_mul(lib.p256, r1, self._u1, None, None, ctx) != 1  # u1·G, G's table
             or lib.point_mul(self._group, r2, self._u2, None, None, ctx) != 1  # u2·Q, Q's
             or lib.point_add(lib.p256, r1, r1, r2, ctx) != 1
             or lib.point_at_infinity(lib.p256, r1)
