@@ -46,11 +46,10 @@ from .archive import (
     public_key_text,
     wire_line,
 )
-from .audit import range_start, stored_walk
 from .chain import ChainProblem
 from .keys import key_id, server_private_key, signature_make, spki_of
 from .models import TerminalEntry, TerminalKey
-from .selectors import _anchors
+from .selectors import _anchors, range_start, stored_walk
 from .services import _software, server_chain_append
 
 

@@ -2,8 +2,9 @@
 chain, and every SALE against the paid orders; the run recorded on the server chain.
 
 A till's chain is cut into ranges of seqs and a pool of processes walks the ranges at
-once (chain.ChainWalk: the checks of selectors.journal_verify), each streaming its rows
-in seq order from its own connection, in one query per range, never one per entry. A
+once (selectors.stored_walk, as selectors.journal_verify walks a whole chain), each
+streaming its rows in seq order from its own connection, in one query per range, never
+one per entry. A
 range starts from the stored entry before it (its hash, its key, the last grand totals);
 the range before checks that entry, so together the ranges check the whole chain.
 
@@ -20,21 +21,26 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
-from django.db import connections, router, transaction
+from django.db import connections, transaction
 from django.db.models import Max, Min
 
-from .chain import ChainPosition, ChainProblem, ChainWalk, Finding
-from .entries import ORDER_TYPES, Entry
-from .errors import JournalProblem
+from .chain import ChainProblem, Finding
+from .entries import ORDER_TYPES
 from .models import SERVER_CHAIN, SERVER_HEAD, ChainHead, ServerEntry, TerminalEntry, TerminalKey
-from .selectors import VerifyProblem, _anchors, _before, server_chain_verify, terminal_keys
+from .selectors import (
+    _anchors,
+    range_start,
+    server_chain_verify,
+    stored_walk,
+    tail_missing,
+    verify_finding,
+)
 from .services import server_chain_append
 
 RANGE = 25_000
@@ -44,16 +50,8 @@ range's few start-up queries do not count."""
 POOL_FROM = 20_000
 """Entries to walk from which a pool of processes pays for its start."""
 
-FETCH = 5000
-"""Rows fetched at a time by a range's walk (about 5 MB of entries)."""
-
 LISTED = 10
 """Order problems listed per terminal (all are counted)."""
-
-_ENTRY_ROWS = (
-    "SELECT seq, type, key_id, at_text, canonical, hash, sig FROM journal_terminalentry "
-    "WHERE terminal_code = %s AND seq > %s AND seq <= %s ORDER BY seq"
-)
 
 _UUID_SPELLED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """A uuid as str(UUID) spells it."""
@@ -183,7 +181,7 @@ def journal_audit(
         codes = [terminal_code]
     chains = {code: ChainReport(code) for code in codes}
     tasks: list[_Range | _ServerChain] = [_ServerChain()]
-    ends: dict[str, tuple[int, int, list[int]]] = {}
+    ends: dict[str, Finding | None] = {}  # a missing tail, found before the walk
     for code in codes:
         # The anchors and the head before the entries: the entries can only be more.
         anchors = _anchors(code, from_seq)
@@ -192,7 +190,7 @@ def journal_audit(
             first=Min("seq"), last=Max("seq")
         )
         first, last = span["first"], span["last"] or 0
-        ends[code] = (last, head, sorted(seq for seq in anchors if seq > last))
+        ends[code] = tail_missing(last=last, head=head, anchored=anchors)
         if first is not None and first < from_seq:
             tasks += _ranges(code, first, min(from_seq - 1, last), {}, range_size, walk=False)
         if last >= from_seq:
@@ -235,24 +233,14 @@ def journal_audit(
 
 def _chain_end(
     chain: ChainReport,
-    end: tuple[int, int, list[int]],
+    missing: Finding | None,
     sales: list[tuple[str, int]],
     paid: _Paid,
 ) -> None:
     """A chain's last checks, once every range of it is walked: a tail that the anchors or
     the head say is missing, and its SALEs against its paid orders."""
-    last, head, beyond = end
-    if beyond or head > last:
-        why = (
-            f"the server chain anchored seq {beyond[0]}"
-            if beyond
-            else f"the server accepted up to seq {head}"
-        )
-        missing = Finding(
-            last + 1, JournalProblem.MISSING_ENTRY, f"{why}, the stored chain ends at {last}"
-        )
-        if chain.finding is None or missing.seq < chain.finding.seq:
-            chain.finding = missing
+    if missing is not None and (chain.finding is None or missing.seq < chain.finding.seq):
+        chain.finding = missing
     _orders_check(chain, sales, paid)
 
 
@@ -324,91 +312,8 @@ def _server_chain() -> _Walked:
     walked = _Walked(SERVER_CHAIN, entries=ServerEntry.objects.count())
     problem = server_chain_verify()
     if problem is not None:
-        walked.finding = _finding(problem)
+        walked.finding = verify_finding(problem)
     return walked
-
-
-def _finding(problem: VerifyProblem) -> Finding:
-    return Finding(problem.seq, problem.reason, problem.detail)
-
-
-def range_start(terminal: str, first: int) -> ChainPosition:
-    """Where a walk from `first` starts: the stored entry before it (its hash and key) and
-    the last grand totals before it; ChainProblem if that entry is not stored."""
-    prev_hash, prev_key, gt = _before(terminal, first)
-    if isinstance(prev_hash, VerifyProblem):
-        raise ChainProblem(_finding(prev_hash))
-    return ChainPosition(first - 1, prev_hash, prev_key, gt)
-
-
-def stored_walk(
-    *, terminal: str, start: ChainPosition, last: int, anchors: Mapping[int, str]
-) -> Iterator[Entry]:
-    """The stored entries of a till's chain after `start` up to `last`, each checked:
-    on its own and in its chain (ChainWalk), the columns read from its bytes, and the
-    server chain's anchor of its seq. ChainProblem at the first that fails."""
-    keys, order = terminal_keys(terminal)
-    walk = ChainWalk(terminal=terminal, keys=keys, key_order=order, start=start)
-    for rows in _entry_rows(terminal, after=start.seq, last=last):
-        walk.expect([row[6] for row in rows])
-        yield from _checked(walk, rows, anchors)
-    if walk.position.seq < last:  # the last entries of the range are gone
-        missing = walk.position.seq + 1
-        raise ChainProblem(
-            Finding(missing, JournalProblem.MISSING_ENTRY, f"no entry at seq {missing}")
-        )
-
-
-def _checked(
-    walk: ChainWalk, rows: list[tuple[Any, ...]], anchors: Mapping[int, str]
-) -> Iterator[Entry]:
-    for seq, kind, key_id, at_text, canonical, hash_, sig in rows:
-        entry = walk.step(seq=seq, canonical=bytes(canonical), hash=hash_, sig=sig)
-        if (entry.type, entry.key_id, entry.at_text) != (kind, key_id, at_text):
-            raise ChainProblem(
-                Finding(
-                    seq,
-                    JournalProblem.INVALID_ENTRY,
-                    "the columns read from the entry no longer say what its bytes say",
-                )
-            )
-        anchored = anchors.get(seq)
-        if anchored is not None and anchored != hash_:
-            raise ChainProblem(
-                Finding(
-                    seq,
-                    JournalProblem.ANCHOR_MISMATCH,
-                    f"the server chain anchored hash {anchored[:16]}… at seq {seq}; "
-                    f"the stored entry hashes to {hash_[:16]}…",
-                )
-            )
-        yield entry
-
-
-def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[list[tuple[Any, ...]]]:
-    """A till's stored rows after seq `after` up to `last`, in seq order, as the driver
-    gives them (no model layer: a million rows through values_list cost ~8 µs each),
-    in lists of `FETCH` rows; on PostgreSQL from a server-side cursor, so a range is
-    never held whole. The caller is in a transaction (a plain cursor, not WITH HOLD)."""
-    connection = connections[router.db_for_read(TerminalEntry)]
-    sql = _ENTRY_ROWS
-    params = (terminal, after, last)
-    connection.ensure_connection()
-    if connection.vendor == "postgresql":
-        # Binary: the entries' bytes as they are, not spelled in hex by the server and
-        # decoded again here (a third of the fetch's cost on both sides).
-        with connection.connection.cursor(
-            name=f"kassa_walk_{os.getpid()}_{after}", binary=True
-        ) as cursor:
-            cursor.itersize = FETCH
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(FETCH):
-                yield rows
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(FETCH):
-            yield list(rows)
 
 
 def _walk(task: _Range) -> _Walked:
