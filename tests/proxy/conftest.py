@@ -3,6 +3,7 @@ for serial devices, settings in a temporary state directory, and a leak check.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -113,7 +114,10 @@ class TcpPrinter:
                     query = pending[index + 2]
                     pending = pending[index + 3 :]
                     if not self.faults.no_answer:
-                        connection.sendall(bytes([self.status_byte(query)]))
+                        # a client that hung up before the answer: a printer carries on
+                        # with what it was sent, and so does this one
+                        with contextlib.suppress(OSError):
+                            connection.sendall(bytes([self.status_byte(query)]))
                 if b"\x1bp" in pending:
                     self.drawer_open = True
                 pending = pending[-2:]
