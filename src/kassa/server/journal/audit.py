@@ -4,9 +4,9 @@ chain, and every SALE against the paid orders; the run recorded on the server ch
 A till's chain is cut into ranges of seqs and a pool of processes walks the ranges at
 once (selectors.stored_walk, as selectors.journal_verify walks a whole chain), each
 streaming its rows in seq order from its own connection, in one query per range, never
-one per entry. A
-range starts from the stored entry before it (its hash, its key, the last grand totals);
-the range before checks that entry, so together the ranges check the whole chain.
+one per entry. A range starts from the stored entry before it (its hash, its key, the
+last grand totals); the range before checks that entry, so together the ranges check the
+whole chain.
 
 The orders live in an app above this one: the caller passes `paid_orders`, a function
 that answers a terminal's paid orders (the project's CLI does).

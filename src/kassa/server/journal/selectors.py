@@ -312,15 +312,6 @@ def _before(
     return previous[0], previous[1], gt
 
 
-FETCH = 5000
-"""Rows fetched at a time by a range's walk (about 5 MB of entries)."""
-
-_ENTRY_ROWS = (
-    "SELECT seq, type, key_id, at_text, canonical, hash, sig FROM journal_terminalentry "
-    "WHERE terminal_code = %s AND seq > %s AND seq <= %s ORDER BY seq"
-)
-
-
 def verify_finding(problem: VerifyProblem) -> Finding:
     """The problem as a chain walk names it."""
     return Finding(problem.seq, problem.reason, problem.detail)
@@ -402,4 +393,4 @@ def _entry_rows(terminal: str, *, after: int, last: int) -> Iterator[list[tuple[
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH):
-            yield list(rows)
+            yield rows
