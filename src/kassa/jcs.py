@@ -200,14 +200,6 @@ def canonical_loads(raw: bytes) -> Any:
     return value
 
 
-def canonical_loads_proven(raw: bytes) -> Any:
-    """The value `raw` holds if the fast path proves `raw` is its canonical form, else
-    None (which no canonical JSON reads as: `null` is left to the full check). For a
-    caller that goes on to the full check itself when this says nothing."""
-    value = _loads_proven(raw)
-    return None if value is _UNPROVEN else value
-
-
 def canonical_loads_full(raw: bytes) -> Any:
     """`canonical_loads` by the book: parse with a reader that refuses floats, NaN,
     infinities and duplicate keys, canonicalise the value again, compare byte for byte."""
