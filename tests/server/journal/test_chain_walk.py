@@ -109,6 +109,13 @@ def _prev_hash(till: Till) -> None:
     _signed_bytes(till, canonicalize(body))
 
 
+def _prev_hash_hashed_on(till: Till) -> None:
+    # its prev_hash names another entry, and its hash is chained on that one
+    till.entries(4)
+    till.prev_hash = "ab" * 32
+    till.entry("LOGIN")
+
+
 def _seq_in_the_bytes(till: Till) -> None:
     till.entries(4)
     body = till.body("LOGIN", {})
@@ -234,6 +241,7 @@ CHAINS: dict[str, tuple[Callable[[Till], None], tuple[int, str] | None]] = {
     "a time as a number": (_time_a_number, (5, "invalid_entry")),
     "a time in words": (_time_in_words, (5, "invalid_entry")),
     "prev_hash of nothing": (_prev_hash, (5, "prev_hash_mismatch")),
+    "prev_hash of nothing, hashed on it": (_prev_hash_hashed_on, (5, "prev_hash_mismatch")),
     "the bytes say another seq": (_seq_in_the_bytes, (5, "seq_mismatch")),
     "another terminal's entry": (_other_terminal, (5, "wrong_terminal")),
     "a time without its offset": (_no_offset, (5, "invalid_entry")),

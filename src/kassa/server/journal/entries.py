@@ -10,7 +10,6 @@ selectors.journal_verify.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -151,24 +150,18 @@ def entry_fast(
     keys: Mapping[str, ec.EllipticCurvePublicKey],
     signed: Callable[[str, str, bytes], bool],
 ) -> Entry | None:
-    """The entry, if it is sound at once: entry_read takes it, it is seq `seq`, its
-    prev_hash is `prev_hash` (which the caller knows is 64 lowercase hex digits), and it
-    passes entry_check's checks; None if any fails or this cannot tell, and then the full
-    checks decide, and say why. The verify's path for a sound entry, which is nearly every
-    one: entry_check's checks without their messages, and the signature by `signed`.
-
-    `signed(key_id, sig, canonical)`: whether `sig` is the signature of key `key_id`
-    (one of `keys`), as keys.signature_valid says, or False if it cannot tell.
+    """The entry, if it is sound at once: entry_read and entry_check take it, it is seq
+    `seq` and its prev_hash is `prev_hash`; None if any check fails or this cannot tell,
+    and then the full checks decide, and say why. The verify's path for a sound entry,
+    which is nearly every one: the signature verified by `signed(key_id, sig,
+    canonical)`, which may also say no when it cannot tell (the key tables).
     """
     try:
         entry = entry_read(seq=seq, canonical=canonical, hash=hash, sig=sig)
+        if entry.prev_hash != prev_hash:
+            return None
+        entry_check(entry, terminal=terminal, keys=keys, signed=signed)
     except EntryProblem:
-        return None
-    if entry.terminal != terminal or entry.prev_hash != prev_hash or entry.key_id not in keys:
-        return None
-    digest = hashlib.sha256(bytes.fromhex(prev_hash))
-    digest.update(canonical)
-    if digest.hexdigest() != hash or not signed(entry.key_id, sig, canonical):
         return None
     return entry
 
@@ -192,9 +185,13 @@ def entry_check(
     *,
     terminal: str,
     keys: Mapping[str, ec.EllipticCurvePublicKey],
+    signed: Callable[[str, str, bytes], bool] | None = None,
 ) -> None:
     """Raise EntryProblem unless the entry is `terminal`'s, signed by one of `keys` (by key
-    id), and its hash is chain_hash(its prev_hash, its canonical bytes)."""
+    id), and its hash is chain_hash(its prev_hash, its canonical bytes).
+
+    `signed(key_id, sig, canonical)` verifies the signature instead of
+    keys.signature_valid (the verify's key tables, entry_fast)."""
     if entry.terminal != terminal:
         raise EntryProblem(
             JournalProblem.WRONG_TERMINAL,
@@ -211,7 +208,11 @@ def entry_check(
             JournalProblem.BAD_HASH,
             f"the hash is {str(entry.hash)[:16]}…, the bytes hash to {expected[:16]}…",
         )
-    if not signature_valid(key, entry.sig, entry.canonical):
+    if not (
+        signature_valid(key, entry.sig, entry.canonical)
+        if signed is None
+        else signed(entry.key_id, entry.sig, entry.canonical)
+    ):
         raise EntryProblem(
             JournalProblem.BAD_SIGNATURE, f"the signature is not key {entry.key_id}'s"
         )
