@@ -23,12 +23,10 @@ Importing this module must not import Django: the offline archive verifier uses 
 
 from __future__ import annotations
 
-import binascii
 import ctypes
 import ctypes.util
 import hashlib
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -37,12 +35,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .keys import signature_bytes
+
 N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 """The order of P-256's group: r and s are numbers modulo N."""
 
 _NID_P256 = 415  # NID_X9_62_prime256v1
-_B64URL_TO_STD = bytes.maketrans(b"-_", b"+/")
-_P1363_B64URL = re.compile(r"[A-Za-z0-9_-]{86}")  # as keys.signature_valid reads it
 
 
 class _Libcrypto:
@@ -115,10 +113,8 @@ class KeyTable:
     One per process and thread (`key_table`): it reuses its own scratch numbers and
     points."""
 
-    def __init__(self, lib: _Libcrypto, key: ec.EllipticCurvePublicKey) -> None:
-        point = key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
+    def __init__(self, lib: _Libcrypto, point: bytes) -> None:
+        """`point`: the key's uncompressed point (X9.62)."""
         self._lib = lib
         ctx = lib.ctx()
         self._group = lib.group_dup(lib.p256)
@@ -178,7 +174,7 @@ def key_table(key: ec.EllipticCurvePublicKey) -> KeyTable | None:
     cache_key = (point, os.getpid(), threading.get_ident())
     if cache_key not in _tables:
         try:
-            _tables[cache_key] = KeyTable(lib, key)
+            _tables[cache_key] = KeyTable(lib, point)
         except OSError:
             _tables[cache_key] = None
     return _tables[cache_key]
@@ -191,13 +187,8 @@ def signature_numbers(sigs: Iterable[str]) -> dict[str, tuple[int, int, int]]:
     keys.signature_valid alone."""
     numbers: list[tuple[str, int, int]] = []
     for sig in sigs:
-        if type(sig) is not str or not _P1363_B64URL.fullmatch(sig):
-            continue
-        try:
-            raw = binascii.a2b_base64(sig.encode("ascii").translate(_B64URL_TO_STD) + b"==")
-        except (binascii.Error, UnicodeEncodeError):
-            continue
-        if len(raw) != 64:
+        raw = signature_bytes(sig)
+        if raw is None:
             continue
         r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
         if 0 < r < N and 0 < s < N:

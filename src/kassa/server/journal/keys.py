@@ -86,13 +86,21 @@ def _p1363_to_der(raw: bytes) -> bytes:
     return b"\x30" + bytes((len(body),)) + body
 
 
+def signature_bytes(sig: object) -> bytes | None:
+    """The 64 bytes r ‖ s of `sig` if it is spelled as a till writes it (P1363, base64url,
+    unpadded, 86 characters), else None."""
+    if not isinstance(sig, str) or not _P1363_B64URL.fullmatch(sig):
+        return None
+    try:
+        return binascii.a2b_base64(sig.encode("ascii").translate(_URLSAFE_TO_STD) + b"==")
+    except (binascii.Error, ValueError):  # pragma: no cover - the pattern rules it out
+        return None
+
+
 def signature_valid(key: ec.EllipticCurvePublicKey, sig: str, data: bytes) -> bool:
     """Whether `sig` (P1363 r ‖ s, base64url, unpadded) is `key`'s signature of `data`."""
-    if not isinstance(sig, str) or not _P1363_B64URL.fullmatch(sig):
-        return False
-    try:
-        raw = binascii.a2b_base64(sig.encode("ascii").translate(_URLSAFE_TO_STD) + b"==")
-    except (binascii.Error, ValueError):  # pragma: no cover - the pattern rules it out
+    raw = signature_bytes(sig)
+    if raw is None:
         return False
     try:
         key.verify(_p1363_to_der(raw), data, _ECDSA_SHA256)
